@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"issuer/issuer"
+	"issuer/web"
+)
+
+// settings is the whole configuration of `issuer serve`: the config file
+// holds the server settings and, inline, the domain's [issuer.Config].
+type settings struct {
+	Addr          string `yaml:"addr"`
+	DB            string `yaml:"db"`
+	AdminToken    string `yaml:"admin_token"`
+	LogFormat     string `yaml:"log_format"`
+	LogLevel      string `yaml:"log_level"`
+	Dev           bool   `yaml:"dev"`
+	issuer.Config `yaml:",inline"`
+}
+
+func defaultSettings() settings {
+	return settings{Addr: "127.0.0.1:8080", DB: "issuer.db", LogFormat: "text", LogLevel: "info", Config: issuer.Defaults()}
+}
+
+// flagSpec binds one setting to a flag and an environment variable.
+type flagSpec struct {
+	name, env, help string
+	value           *string
+}
+
+// loadSettings applies defaults < config file < environment < flags, then
+// validates once, reporting every problem.
+func loadSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
+	s := defaultSettings()
+	var configPath string
+	specs := []flagSpec{
+		{name: "addr", env: "ISSUER_ADDR", help: "listen address", value: &s.Addr},
+		{name: "url", env: "ISSUER_URL", help: "public base URL: the issuer identifier and base of every endpoint and of DPoP htu checks", value: &s.URL},
+		{name: "db", env: "ISSUER_DB", help: "bbolt database file", value: &s.DB},
+		{name: "config", env: "ISSUER_CONFIG", help: "YAML configuration file", value: &configPath},
+		{name: "admin-token", env: "ISSUER_ADMIN_TOKEN", help: "bearer token of the admin API (off when empty; ISSUER_ADMIN_TOKEN_FILE reads it from a file)", value: &s.AdminToken},
+		{name: "log-format", env: "ISSUER_LOG_FORMAT", help: "text or json", value: &s.LogFormat},
+		{name: "log-level", env: "ISSUER_LOG_LEVEL", help: "debug, info, warn or error", value: &s.LogLevel},
+	}
+	fs := flag.NewFlagSet("issuer serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	flagValues := make(map[string]*string)
+	devFlag := fs.Bool("dev", false, "demo mode: admin token, demo client and a fresh offer, with curl lines (env ISSUER_DEV)")
+	for _, sp := range specs {
+		flagValues[sp.name] = fs.String(sp.name, "", sp.help+" (env "+sp.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return s, usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return s, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	configPath = pick(set["config"], *flagValues["config"], getenv("ISSUER_CONFIG"), "")
+	if configPath != "" {
+		if err := readConfigFile(configPath, &s); err != nil {
+			return s, err
+		}
+	}
+	if f := getenv("ISSUER_ADMIN_TOKEN_FILE"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return s, fmt.Errorf("ISSUER_ADMIN_TOKEN_FILE: %w", err)
+		}
+		s.AdminToken = strings.TrimSpace(string(b))
+	}
+	for _, sp := range specs {
+		*sp.value = pick(set[sp.name], *flagValues[sp.name], getenv(sp.env), *sp.value)
+	}
+	if set["dev"] {
+		s.Dev = *devFlag
+	} else if v := getenv("ISSUER_DEV"); v != "" {
+		s.Dev = isTrue(v)
+	}
+	return s, s.validate()
+}
+
+// pick returns the flag value if the flag was set, else the environment
+// value if non-empty, else the current value.
+func pick(flagSet bool, flagValue, envValue, current string) string {
+	switch {
+	case flagSet:
+		return flagValue
+	case envValue != "":
+		return envValue
+	}
+	return current
+}
+
+func isTrue(v string) bool {
+	switch strings.ToLower(v) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
+func readConfigFile(path string, s *settings) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(s); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+func (s *settings) validate() error {
+	var errs []error
+	if s.Addr == "" {
+		errs = append(errs, errors.New("addr: must not be empty"))
+	}
+	if s.DB == "" {
+		errs = append(errs, errors.New("db: must not be empty"))
+	}
+	if s.LogFormat != "text" && s.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log_format: %q is neither text nor json", s.LogFormat))
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(s.LogLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("log_level: %w", err))
+	}
+	if err := s.Config.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// logger builds the process logger: text or JSON on stderr, with request IDs.
+func (s *settings) logger(w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(s.LogLevel)) // validated
+	opts := &slog.HandlerOptions{Level: lvl}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if s.LogFormat == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return slog.New(web.LogHandler(h))
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// usageError is a command-line mistake (exit status 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usage = `usage: issuer [serve] [flags]        run the token service (the default)
+       issuer proof [flags] METHOD URL  print a DPoP proof signed with a wallet key file
+       issuer version
+
+Run "issuer serve -h" or "issuer proof -h" for the flags.`
+
+// run is the whole program, testable: args without the program name, the
+// environment through getenv, output through stdout and stderr.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, getenv, stdout, stderr)
+	case "proof":
+		return proof(args, getenv, stdout, stderr)
+	case "version":
+		_, err := fmt.Fprintln(stdout, "issuer", version)
+		return err
+	case "help":
+		_, err := fmt.Fprintln(stdout, usage)
+		return err
+	}
+	return usageError{fmt.Sprintf("unknown command %q\n%s", cmd, usage)}
+}

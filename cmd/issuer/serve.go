@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"issuer/issuer"
+	"issuer/storage/bolt"
+	"issuer/web"
+)
+
+const (
+	sweepInterval   = 30 * time.Second
+	shutdownTimeout = 10 * time.Second
+)
+
+// serve runs the token service until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	s, err := loadSettings(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := s.logger(stderr)
+	store, err := bolt.Open(s.DB, bolt.Options{Timeout: time.Second, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc, err := issuer.New(ctx, s.Config, store, log)
+	if err != nil {
+		return err
+	}
+	if s.Dev && s.AdminToken == "" {
+		s.AdminToken = newAdminToken()
+	}
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           web.New(svc, web.Options{AdminToken: s.AdminToken, Logger: log}),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		MaxHeaderBytes:    64 << 10, // wallet attestations with x5c chains are large
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("issuer listening", "addr", ln.Addr().String(), "url", svc.Config().URL, "db", s.DB,
+		"admin_api", s.AdminToken != "", "dpop_policy", s.DPoP.Policy, "use_dpop_nonce", s.DPoP.UseNonce)
+	if s.Dev {
+		if err := printDemo(ctx, svc, s.AdminToken, stdout); err != nil {
+			return err
+		}
+	}
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	defer stopSweep()
+	go svc.RunSweeper(sweepCtx, sweepInterval)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

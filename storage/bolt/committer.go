@@ -1,0 +1,166 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"go.etcd.io/bbolt"
+
+	"issuer/storage"
+)
+
+// maxBatch is the most writes the committer runs in one transaction.
+const maxBatch = 256
+
+// op is one queued write.
+type op struct {
+	ctx  context.Context
+	fn   func(tx *bbolt.Tx) error
+	done chan error // buffered; receives the op's result once
+}
+
+// committer owns every write to the database: it runs queued ops in
+// batches, one transaction and one fsync per batch.
+type committer struct {
+	db      *bbolt.DB
+	log     *slog.Logger
+	ops     chan *op
+	stopped chan struct{}
+}
+
+// newCommitter starts the committer goroutine.
+func newCommitter(db *bbolt.DB, log *slog.Logger) *committer {
+	c := &committer{
+		db:      db,
+		log:     log,
+		ops:     make(chan *op, maxBatch),
+		stopped: make(chan struct{}),
+	}
+	go c.loop()
+	return c
+}
+
+// stop commits the ops already queued and waits for the goroutine to end.
+// The caller guarantees that nothing is sent on c.ops any more.
+func (c *committer) stop() {
+	close(c.ops)
+	<-c.stopped
+}
+
+// loop takes the first queued op, drains what else is queued without
+// waiting, and commits the batch; until c.ops is closed and empty.
+func (c *committer) loop() {
+	defer close(c.stopped)
+	batch := make([]*op, 0, maxBatch)
+	for first := range c.ops {
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case o, ok := <-c.ops:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, o)
+			default:
+				break drain
+			}
+		}
+		c.commit(batch)
+		clear(batch)
+	}
+}
+
+// abortError carries the error of the op that aborted a batch.
+type abortError struct {
+	index int
+	err   error
+}
+
+func (e *abortError) Error() string { return e.err.Error() }
+
+// commit runs batch in one transaction and replies to every op. If an op
+// fails with something other than a business result, it gets its error
+// and the rest of the batch is committed again without it.
+func (c *committer) commit(batch []*op) {
+	for len(batch) > 0 {
+		results := make([]error, len(batch))
+		err := c.db.Update(func(tx *bbolt.Tx) error {
+			for i, o := range batch {
+				res := run(tx, o)
+				if !isResult(res) {
+					return &abortError{index: i, err: res}
+				}
+				results[i] = res
+			}
+			return nil
+		})
+		var abort *abortError
+		if errors.As(err, &abort) {
+			batch[abort.index].done <- abort.err
+			batch = append(batch[:abort.index:abort.index], batch[abort.index+1:]...)
+			continue
+		}
+		if err != nil {
+			c.log.Error("storage commit failed", "ops", len(batch), "err", err)
+			err = fmt.Errorf("storage/bolt: commit: %w", err)
+		}
+		for i, o := range batch {
+			o.done <- replyErr(err, results[i])
+		}
+		return
+	}
+}
+
+// run calls o.fn unless the caller has given up, turning a panic into an
+// error so that the committer survives a buggy op.
+func run(tx *bbolt.Tx, o *op) (err error) {
+	if err := o.ctx.Err(); err != nil {
+		return &ctxError{err}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("storage/bolt: panic in write: %v", r)
+		}
+	}()
+	return o.fn(tx)
+}
+
+// replyErr is what an op's caller gets: the commit error if the batch
+// failed, else the op's own result.
+func replyErr(commitErr, res error) error {
+	var ce *ctxError
+	switch {
+	case commitErr != nil:
+		return commitErr
+	case errors.As(res, &ce):
+		return ce.err
+	}
+	return res
+}
+
+// ctxError is a context error seen by the committer: a result that makes
+// the op skip without aborting the batch.
+type ctxError struct{ err error }
+
+func (e *ctxError) Error() string { return e.err.Error() }
+func (e *ctxError) Unwrap() error { return e.err }
+
+// isResult reports whether err is an op's business result (nil, a storage
+// sentinel or a context error) rather than a failure that aborts the
+// transaction.
+func isResult(err error) bool {
+	var ce *ctxError
+	switch {
+	case err == nil, errors.As(err, &ce):
+		return true
+	}
+	for _, s := range []error{storage.ErrNotFound, storage.ErrAlreadyExists, storage.ErrConsumed, storage.ErrExpired, storage.ErrLocked} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}

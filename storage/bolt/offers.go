@@ -1,0 +1,182 @@
+package bolt
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"issuer/storage"
+)
+
+// CreateOffer stores o; ErrAlreadyExists if o.ID or o.CodeHash is taken.
+// A zero o.KeepUntil is set to o.ExpiresAt.
+func (s *Store) CreateOffer(ctx context.Context, o storage.Offer) error {
+	if err := checkKey("offer ID", []byte(o.ID)); err != nil {
+		return err
+	}
+	if err := checkKey("offer code hash", o.CodeHash); err != nil {
+		return err
+	}
+	if o.KeepUntil.IsZero() {
+		o.KeepUntil = o.ExpiresAt
+	}
+	data, err := encode(o)
+	if err != nil {
+		return err
+	}
+	id := []byte(o.ID)
+	err = s.update(ctx, func(tx *bbolt.Tx) error {
+		offers, codes := tx.Bucket(bucketOffers), tx.Bucket(bucketCodes)
+		if offers.Get(id) != nil || codes.Get(o.CodeHash) != nil {
+			return storage.ErrAlreadyExists
+		}
+		if err := offers.Put(id, data); err != nil {
+			return err
+		}
+		if err := codes.Put(o.CodeHash, id); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketOffersExp).Put(indexKey(o.KeepUntil, id), empty)
+	})
+	if err != nil {
+		return fmt.Errorf("storage/bolt: create offer %q: %w", o.ID, err)
+	}
+	return nil
+}
+
+// GetOffer returns the offer by ID; ErrNotFound if there is none.
+func (s *Store) GetOffer(ctx context.Context, id string) (storage.Offer, error) {
+	var o storage.Offer
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		return get(tx.Bucket(bucketOffers), []byte(id), &o)
+	})
+	if err != nil {
+		return storage.Offer{}, fmt.Errorf("storage/bolt: offer %q: %w", id, err)
+	}
+	return o, nil
+}
+
+// GetOfferByCode returns the offer by code hash; ErrNotFound if none.
+func (s *Store) GetOfferByCode(ctx context.Context, codeHash []byte) (storage.Offer, error) {
+	var o storage.Offer
+	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
+		o, err = offerByCode(tx, codeHash)
+		return err
+	})
+	if err != nil {
+		return storage.Offer{}, fmt.Errorf("storage/bolt: offer by code: %w", err)
+	}
+	return o, nil
+}
+
+// RecordTxCodeFailure counts one failed transaction-code attempt and locks
+// the code once Failures reaches max. It returns the updated offer;
+// ErrNotFound if there is none.
+func (s *Store) RecordTxCodeFailure(ctx context.Context, codeHash []byte, max int) (storage.Offer, error) {
+	var o storage.Offer
+	err := s.update(ctx, func(tx *bbolt.Tx) (err error) {
+		if o, err = offerByCode(tx, codeHash); err != nil {
+			return err
+		}
+		o.Failures++
+		if o.Failures >= max {
+			o.Locked = true
+		}
+		return put(tx.Bucket(bucketOffers), []byte(o.ID), o)
+	})
+	if err != nil {
+		return storage.Offer{}, fmt.Errorf("storage/bolt: record tx_code failure: %w", err)
+	}
+	return o, nil
+}
+
+// offerByCode reads the offer whose code hash is codeHash.
+func offerByCode(tx *bbolt.Tx, codeHash []byte) (storage.Offer, error) {
+	var o storage.Offer
+	if len(codeHash) == 0 {
+		return o, storage.ErrNotFound
+	}
+	id := tx.Bucket(bucketCodes).Get(codeHash)
+	if id == nil {
+		return o, storage.ErrNotFound
+	}
+	err := get(tx.Bucket(bucketOffers), id, &o)
+	return o, err
+}
+
+// Redeem consumes a pre-authorized code, exactly as documented on
+// storage.Store: replay key, then unknown, locked, expired, consumed.
+func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
+	if len(r.ReplayKey) > 0 {
+		if err := checkKey("replay key", r.ReplayKey); err != nil {
+			return err
+		}
+	}
+	tokens, err := encodeTokens(r.Tokens)
+	if err != nil {
+		return err
+	}
+	err = s.update(ctx, func(tx *bbolt.Tx) error {
+		return redeem(tx, r, tokens)
+	})
+	if err != nil {
+		return fmt.Errorf("storage/bolt: redeem: %w", err)
+	}
+	return nil
+}
+
+// redeem is the transaction of Redeem. It decides before it writes.
+func redeem(tx *bbolt.Tx, r storage.Redemption, tokens [][]byte) error {
+	if len(r.ReplayKey) > 0 && replayLive(tx, r.ReplayKey, r.Now) {
+		return storage.ErrAlreadyExists
+	}
+	o, err := offerByCode(tx, r.CodeHash)
+	switch {
+	case err != nil:
+		return err
+	case o.Locked:
+		return storage.ErrLocked
+	case r.Now.After(o.ExpiresAt):
+		return storage.ErrExpired
+	}
+	if err := recordReplay(tx, r.ReplayKey, r.ReplayExpiry); err != nil {
+		return err
+	}
+	if !o.RedeemedAt.IsZero() {
+		if err := revokeTokens(tx, o.IssuedTokens); err != nil {
+			return err
+		}
+		return storage.ErrConsumed
+	}
+	return markRedeemed(tx, o, r, tokens)
+}
+
+// markRedeemed stores the redemption's tokens and marks the offer.
+func markRedeemed(tx *bbolt.Tx, o storage.Offer, r storage.Redemption, tokens [][]byte) error {
+	keep := o.KeepUntil
+	o.RedeemedAt, o.RedeemedBy, o.IssuedTokens = r.Now, r.JKT, nil
+	for i, t := range r.Tokens {
+		if err := putToken(tx, t, tokens[i]); err != nil {
+			return err
+		}
+		o.IssuedTokens = append(o.IssuedTokens, t.ID)
+		if t.ExpiresAt.After(o.KeepUntil) {
+			o.KeepUntil = t.ExpiresAt
+		}
+	}
+	id := []byte(o.ID)
+	if err := put(tx.Bucket(bucketOffers), id, o); err != nil {
+		return err
+	}
+	return moveIndex(tx.Bucket(bucketOffersExp), id, keep, o.KeepUntil)
+}
+
+// recordReplay records key until exp, if key is set.
+func recordReplay(tx *bbolt.Tx, key []byte, exp time.Time) error {
+	if len(key) == 0 {
+		return nil
+	}
+	return putReplay(tx, key, exp)
+}

@@ -1,0 +1,108 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"issuer/storage"
+)
+
+// sweepChunk is the most expiry index entries one sweep transaction
+// visits, so that a sweep holds the write lock only briefly.
+const sweepChunk = 1000
+
+// Sweep deletes the replay keys, tokens and offers that have expired at
+// now, in transactions of at most sweepChunk deletions, and returns how
+// many records it deleted.
+func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
+	total := 0
+	for {
+		var n, visited int
+		err := s.update(ctx, func(tx *bbolt.Tx) (err error) {
+			n, visited, err = sweepChunkTx(tx, now, sweepChunk)
+			return err
+		})
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("storage/bolt: sweep: %w", err)
+		}
+		if visited < sweepChunk {
+			s.log.Debug("storage swept", "deleted", total, "now", now)
+			return total, nil
+		}
+	}
+}
+
+// sweepChunkTx deletes up to limit expired entries: replay keys first,
+// then tokens, then offers. It returns the records deleted and the index
+// entries visited.
+func sweepChunkTx(tx *bbolt.Tx, now time.Time, limit int) (deleted, visited int, err error) {
+	kinds := []struct {
+		index []byte
+		del   func(tx *bbolt.Tx, entry []byte) (bool, error)
+	}{
+		{bucketReplayExp, deleteReplay},
+		{bucketTokensExp, deleteToken},
+		{bucketOffersExp, deleteOffer},
+	}
+	for _, k := range kinds {
+		idx := tx.Bucket(k.index)
+		for _, entry := range expiredEntries(idx, now, limit-visited) {
+			visited++
+			if err := idx.Delete(entry); err != nil {
+				return deleted, visited, err
+			}
+			ok, err := k.del(tx, entry)
+			if err != nil {
+				return deleted, visited, err
+			}
+			if ok {
+				deleted++
+			}
+		}
+	}
+	return deleted, visited, nil
+}
+
+// deleteReplay deletes the replay key of an expired index entry, unless
+// it has been recorded again with another expiry.
+func deleteReplay(tx *bbolt.Tx, entry []byte) (bool, error) {
+	b, key := tx.Bucket(bucketReplay), entry[timeKeyLen:]
+	if !bytes.Equal(b.Get(key), entry[:timeKeyLen]) {
+		return false, nil
+	}
+	return true, b.Delete(key)
+}
+
+// deleteToken deletes the token of an expired index entry.
+func deleteToken(tx *bbolt.Tx, entry []byte) (bool, error) {
+	b, id := tx.Bucket(bucketTokens), entry[timeKeyLen:]
+	if b.Get(id) == nil {
+		return false, nil
+	}
+	return true, b.Delete(id)
+}
+
+// deleteOffer deletes the offer of an expired index entry and its code
+// index entry. An unreadable offer is deleted too (its code index entry
+// then points nowhere, which reads as not found).
+func deleteOffer(tx *bbolt.Tx, entry []byte) (bool, error) {
+	b, id := tx.Bucket(bucketOffers), entry[timeKeyLen:]
+	var o storage.Offer
+	err := get(b, id, &o)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	codes := tx.Bucket(bucketCodes)
+	if err == nil && bytes.Equal(codes.Get(o.CodeHash), id) {
+		if err := codes.Delete(o.CodeHash); err != nil {
+			return false, err
+		}
+	}
+	return true, b.Delete(id)
+}

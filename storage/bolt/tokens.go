@@ -1,0 +1,132 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"issuer/storage"
+)
+
+// GetToken returns a token record; ErrNotFound if none.
+func (s *Store) GetToken(ctx context.Context, id string) (storage.Token, error) {
+	var t storage.Token
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		return get(tx.Bucket(bucketTokens), []byte(id), &t)
+	})
+	if err != nil {
+		return storage.Token{}, fmt.Errorf("storage/bolt: token %q: %w", id, err)
+	}
+	return t, nil
+}
+
+// encodeTokens checks the token IDs and encodes the records, outside the
+// transaction.
+func encodeTokens(tokens []storage.Token) ([][]byte, error) {
+	out := make([][]byte, len(tokens))
+	for i, t := range tokens {
+		if err := checkKey("token ID", []byte(t.ID)); err != nil {
+			return nil, err
+		}
+		data, err := encode(t)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = data
+	}
+	return out, nil
+}
+
+// putToken stores the encoded token t, keeping the expiry index right if
+// a token with that ID existed.
+func putToken(tx *bbolt.Tx, t storage.Token, data []byte) error {
+	b, idx, id := tx.Bucket(bucketTokens), tx.Bucket(bucketTokensExp), []byte(t.ID)
+	var old storage.Token
+	switch err := get(b, id, &old); {
+	case err == nil:
+		if err := idx.Delete(indexKey(old.ExpiresAt, id)); err != nil {
+			return err
+		}
+	case !errors.Is(err, storage.ErrNotFound):
+		return err
+	}
+	if err := b.Put(id, data); err != nil {
+		return err
+	}
+	return idx.Put(indexKey(t.ExpiresAt, id), empty)
+}
+
+// revokeTokens marks the tokens revoked; tokens already swept are skipped.
+func revokeTokens(tx *bbolt.Tx, ids []string) error {
+	b := tx.Bucket(bucketTokens)
+	for _, id := range ids {
+		var t storage.Token
+		switch err := get(b, []byte(id), &t); {
+		case errors.Is(err, storage.ErrNotFound), err == nil && t.Revoked:
+			continue
+		case err != nil:
+			return err
+		}
+		t.Revoked = true
+		if err := put(b, []byte(id), t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// moveIndex moves key's entry in the expiry index idx from time from to
+// time to.
+func moveIndex(idx *bbolt.Bucket, key []byte, from, to time.Time) error {
+	oldKey, newKey := indexKey(from, key), indexKey(to, key)
+	if bytes.Equal(oldKey, newKey) {
+		return nil
+	}
+	if err := idx.Delete(oldKey); err != nil {
+		return err
+	}
+	return idx.Put(newKey, empty)
+}
+
+// UseReplayKey records key until exp; ErrAlreadyExists if it is recorded
+// with an expiry not before now.
+func (s *Store) UseReplayKey(ctx context.Context, key []byte, exp, now time.Time) error {
+	if err := checkKey("replay key", key); err != nil {
+		return err
+	}
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		if replayLive(tx, key, now) {
+			return storage.ErrAlreadyExists
+		}
+		return putReplay(tx, key, exp)
+	})
+	if err != nil {
+		return fmt.Errorf("storage/bolt: replay key: %w", err)
+	}
+	return nil
+}
+
+// replayLive reports whether key is recorded and not expired at now.
+func replayLive(tx *bbolt.Tx, key []byte, now time.Time) bool {
+	exp := tx.Bucket(bucketReplay).Get(key)
+	return exp != nil && bytes.Compare(appendTime(nil, now), exp) <= 0
+}
+
+// putReplay records key until exp, replacing an expired entry.
+func putReplay(tx *bbolt.Tx, key []byte, exp time.Time) error {
+	b, idx := tx.Bucket(bucketReplay), tx.Bucket(bucketReplayExp)
+	if old := b.Get(key); old != nil {
+		if err := idx.Delete(append(clone(old), key...)); err != nil {
+			return err
+		}
+	}
+	e := appendTime(nil, exp)
+	if err := b.Put(key, e); err != nil {
+		return err
+	}
+	return idx.Put(indexKey(exp, key), empty)
+}

@@ -1,0 +1,233 @@
+package memory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"issuer/storage"
+)
+
+// CreateOffer stores o; ErrAlreadyExists if o.ID or o.CodeHash is taken.
+// A zero o.KeepUntil is set to o.ExpiresAt.
+func (s *Store) CreateOffer(ctx context.Context, o storage.Offer) error {
+	if o.ID == "" || len(o.CodeHash) == 0 {
+		return errors.New("storage/memory: offer without ID or code hash")
+	}
+	if o.KeepUntil.IsZero() {
+		o.KeepUntil = o.ExpiresAt
+	}
+	o, err := normalize(o)
+	if err != nil {
+		return err
+	}
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	_, idTaken := s.offers[o.ID]
+	_, codeTaken := s.codes[string(o.CodeHash)]
+	if idTaken || codeTaken {
+		return fmt.Errorf("storage/memory: create offer %q: %w", o.ID, storage.ErrAlreadyExists)
+	}
+	s.offers[o.ID] = o
+	s.codes[string(o.CodeHash)] = o.ID
+	return nil
+}
+
+// GetOffer returns the offer by ID; ErrNotFound if there is none.
+func (s *Store) GetOffer(ctx context.Context, id string) (storage.Offer, error) {
+	if err := s.lock(ctx); err != nil {
+		return storage.Offer{}, err
+	}
+	defer s.mu.Unlock()
+	o, ok := s.offers[id]
+	if !ok {
+		return storage.Offer{}, fmt.Errorf("storage/memory: offer %q: %w", id, storage.ErrNotFound)
+	}
+	return copyOf(o), nil
+}
+
+// GetOfferByCode returns the offer by code hash; ErrNotFound if none.
+func (s *Store) GetOfferByCode(ctx context.Context, codeHash []byte) (storage.Offer, error) {
+	if err := s.lock(ctx); err != nil {
+		return storage.Offer{}, err
+	}
+	defer s.mu.Unlock()
+	o, err := s.offerByCode(codeHash)
+	if err != nil {
+		return storage.Offer{}, err
+	}
+	return copyOf(o), nil
+}
+
+// offerByCode returns the stored offer of codeHash. Callers hold s.mu.
+func (s *Store) offerByCode(codeHash []byte) (storage.Offer, error) {
+	o, ok := s.offers[s.codes[string(codeHash)]]
+	if !ok {
+		return storage.Offer{}, fmt.Errorf("storage/memory: offer by code: %w", storage.ErrNotFound)
+	}
+	return o, nil
+}
+
+// RecordTxCodeFailure counts one failed transaction-code attempt and locks
+// the code once Failures reaches max. It returns the updated offer;
+// ErrNotFound if there is none.
+func (s *Store) RecordTxCodeFailure(ctx context.Context, codeHash []byte, max int) (storage.Offer, error) {
+	if err := s.lock(ctx); err != nil {
+		return storage.Offer{}, err
+	}
+	defer s.mu.Unlock()
+	o, err := s.offerByCode(codeHash)
+	if err != nil {
+		return storage.Offer{}, err
+	}
+	o.Failures++
+	if o.Failures >= max {
+		o.Locked = true
+	}
+	s.offers[o.ID] = o
+	return copyOf(o), nil
+}
+
+// Redeem consumes a pre-authorized code, exactly as documented on
+// storage.Store: replay key, then unknown, locked, expired, consumed.
+func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
+	tokens, err := normalizeTokens(r.Tokens)
+	if err != nil {
+		return err
+	}
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if len(r.ReplayKey) > 0 && s.replayLive(r.ReplayKey, r.Now) {
+		return fmt.Errorf("storage/memory: redeem: %w", storage.ErrAlreadyExists)
+	}
+	o, err := s.offerByCode(r.CodeHash)
+	switch {
+	case err != nil:
+		return err
+	case o.Locked:
+		return fmt.Errorf("storage/memory: redeem: %w", storage.ErrLocked)
+	case r.Now.After(o.ExpiresAt):
+		return fmt.Errorf("storage/memory: redeem: %w", storage.ErrExpired)
+	}
+	if len(r.ReplayKey) > 0 {
+		s.replay[string(r.ReplayKey)] = r.ReplayExpiry
+	}
+	if !o.RedeemedAt.IsZero() {
+		s.revoke(o.IssuedTokens)
+		return fmt.Errorf("storage/memory: redeem: %w", storage.ErrConsumed)
+	}
+	s.markRedeemed(o, r, tokens)
+	return nil
+}
+
+// normalizeTokens checks and copies the tokens of a redemption.
+func normalizeTokens(tokens []storage.Token) ([]storage.Token, error) {
+	out := make([]storage.Token, len(tokens))
+	for i, t := range tokens {
+		if t.ID == "" {
+			return nil, errors.New("storage/memory: empty token ID")
+		}
+		var err error
+		if out[i], err = normalize(t); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// revoke marks the tokens revoked. Callers hold s.mu.
+func (s *Store) revoke(ids []string) {
+	for _, id := range ids {
+		if t, ok := s.tokens[id]; ok {
+			t.Revoked = true
+			s.tokens[id] = t
+		}
+	}
+}
+
+// markRedeemed stores the tokens and marks the offer. Callers hold s.mu.
+func (s *Store) markRedeemed(o storage.Offer, r storage.Redemption, tokens []storage.Token) {
+	o.RedeemedAt, o.RedeemedBy, o.IssuedTokens = r.Now, r.JKT, nil
+	for _, t := range tokens {
+		s.tokens[t.ID] = t
+		o.IssuedTokens = append(o.IssuedTokens, t.ID)
+		if t.ExpiresAt.After(o.KeepUntil) {
+			o.KeepUntil = t.ExpiresAt
+		}
+	}
+	s.offers[o.ID] = copyOf(o)
+}
+
+// UseReplayKey records key until exp; ErrAlreadyExists if it is recorded
+// and not expired at now.
+func (s *Store) UseReplayKey(ctx context.Context, key []byte, exp, now time.Time) error {
+	if len(key) == 0 {
+		return errors.New("storage/memory: empty replay key")
+	}
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if s.replayLive(key, now) {
+		return fmt.Errorf("storage/memory: replay key: %w", storage.ErrAlreadyExists)
+	}
+	s.replay[string(key)] = exp
+	return nil
+}
+
+// replayLive reports whether key is recorded and not expired at now.
+// Callers hold s.mu.
+func (s *Store) replayLive(key []byte, now time.Time) bool {
+	exp, ok := s.replay[string(key)]
+	return ok && !now.After(exp)
+}
+
+// GetToken returns a token record; ErrNotFound if none.
+func (s *Store) GetToken(ctx context.Context, id string) (storage.Token, error) {
+	if err := s.lock(ctx); err != nil {
+		return storage.Token{}, err
+	}
+	defer s.mu.Unlock()
+	t, ok := s.tokens[id]
+	if !ok {
+		return storage.Token{}, fmt.Errorf("storage/memory: token %q: %w", id, storage.ErrNotFound)
+	}
+	return copyOf(t), nil
+}
+
+// Sweep deletes the replay keys, tokens and offers that have expired at
+// now and returns how many it deleted.
+func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
+	if err := s.lock(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	n := 0
+	for k, exp := range s.replay {
+		if exp.Before(now) {
+			delete(s.replay, k)
+			n++
+		}
+	}
+	for id, t := range s.tokens {
+		if t.ExpiresAt.Before(now) {
+			delete(s.tokens, id)
+			n++
+		}
+	}
+	for id, o := range s.offers {
+		if o.KeepUntil.Before(now) {
+			delete(s.offers, id)
+			if s.codes[string(o.CodeHash)] == id {
+				delete(s.codes, string(o.CodeHash))
+			}
+			n++
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,182 @@
+// Package storage defines the records the token service keeps, the [Store]
+// interface every storage engine implements, and the sentinel errors of that
+// contract. It is a leaf package: it imports none of the project's other
+// packages and no storage engine. Implementations live in sub-packages
+// (storage/bolt, storage/memory) and all pass the conformance suite in
+// storage/storagetest.
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Implementations wrap them with %w; callers compare with
+// errors.Is.
+var (
+	// ErrNotFound: no record under that key (or the record has been swept).
+	ErrNotFound = errors.New("storage: not found")
+	// ErrAlreadyExists: a Create or a replay-key insert found the key taken.
+	ErrAlreadyExists = errors.New("storage: already exists")
+	// ErrConsumed: the pre-authorized code was redeemed before. The store has
+	// revoked the tokens issued by that earlier redemption.
+	ErrConsumed = errors.New("storage: code already consumed")
+	// ErrExpired: the pre-authorized code is past its expiry.
+	ErrExpired = errors.New("storage: code expired")
+	// ErrLocked: the pre-authorized code was invalidated after too many
+	// failed transaction-code attempts.
+	ErrLocked = errors.New("storage: code locked")
+	// ErrClosed: the store was closed.
+	ErrClosed = errors.New("storage: closed")
+)
+
+// SigningKey is a private key the server signs tokens with.
+type SigningKey struct {
+	ID         string          `json:"id"`  // the JWK "kid"
+	Alg        string          `json:"alg"` // JWS algorithm, e.g. ES256
+	PrivateJWK json.RawMessage `json:"private_jwk"`
+	CreatedAt  time.Time       `json:"created_at"`
+}
+
+// Client is a registered OAuth client (RFC 7591 field names in the API; here
+// the stored form).
+type Client struct {
+	ID           string          `json:"id"`
+	SecretHash   []byte          `json:"secret_hash,omitempty"` // SHA-256 of the secret; never the secret
+	AuthMethod   string          `json:"token_endpoint_auth_method"`
+	GrantTypes   []string        `json:"grant_types,omitempty"`
+	RedirectURIs []string        `json:"redirect_uris,omitempty"`
+	Scope        string          `json:"scope,omitempty"`
+	JWKS         json.RawMessage `json:"jwks,omitempty"`
+	DPoPBound    bool            `json:"dpop_bound_access_tokens,omitempty"`
+	CreatedAt    time.Time       `json:"created_at"`
+}
+
+// TxCode is the transaction code that protects a pre-authorized code. Only
+// its hash is stored.
+type TxCode struct {
+	Hash        []byte `json:"hash"` // SHA-256 of the code value
+	Length      int    `json:"length,omitempty"`
+	InputMode   string `json:"input_mode,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// Offer is a credential offer together with the state of its pre-authorized
+// code. The code itself is never stored: CodeHash (SHA-256 of the code) is
+// the lookup key.
+type Offer struct {
+	ID                    string          `json:"id"`
+	CodeHash              []byte          `json:"code_hash"`
+	Subject               string          `json:"subject"`
+	Claims                json.RawMessage `json:"claims,omitempty"`
+	ConfigurationIDs      []string        `json:"credential_configuration_ids"`
+	CredentialIdentifiers []string        `json:"credential_identifiers"` // parallel to ConfigurationIDs
+	TxCode                *TxCode         `json:"tx_code,omitempty"`
+	// OfferJSON is the credential offer served at the offer URI; set only for
+	// offers passed by reference (it contains the code, so it is not kept
+	// for offers passed by value).
+	OfferJSON json.RawMessage `json:"offer_json,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
+	ExpiresAt time.Time       `json:"expires_at"`
+	// KeepUntil is when the record may be swept: ExpiresAt at creation,
+	// pushed out by Redeem to the last expiry of the tokens it issued, so
+	// that a replayed code can still revoke them.
+	KeepUntil time.Time `json:"keep_until"`
+
+	// State, changed only by the store.
+	Failures     int       `json:"failures,omitempty"` // failed tx_code attempts
+	Locked       bool      `json:"locked,omitempty"`
+	RedeemedAt   time.Time `json:"redeemed_at,omitzero"`
+	RedeemedBy   string    `json:"redeemed_by,omitempty"` // JWK thumbprint of the redeeming key, if any
+	IssuedTokens []string  `json:"issued_tokens,omitempty"`
+}
+
+// Token is the record of an issued token, kept for revocation and
+// introspection.
+type Token struct {
+	ID                   string          `json:"id"`   // the JWT "jti"
+	Kind                 string          `json:"kind"` // "access_token", later "refresh_token"
+	ClientID             string          `json:"client_id,omitempty"`
+	Subject              string          `json:"sub"`
+	JKT                  string          `json:"jkt,omitempty"` // DPoP key thumbprint, if bound
+	Scope                string          `json:"scope,omitempty"`
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	GrantID              string          `json:"grant_id,omitempty"` // e.g. the offer ID
+	IssuedAt             time.Time       `json:"iat"`
+	ExpiresAt            time.Time       `json:"exp"`
+	Revoked              bool            `json:"revoked,omitempty"`
+}
+
+// Redemption asks the store to consume a pre-authorized code.
+type Redemption struct {
+	CodeHash []byte
+	Now      time.Time
+	// ReplayKey, when set, is a DPoP proof's replay key. It is checked and
+	// recorded in the same transaction as the code, until ReplayExpiry.
+	ReplayKey    []byte
+	ReplayExpiry time.Time
+	// JKT is the thumbprint of the key that redeems the code ("" if none).
+	JKT string
+	// Tokens are the records of the tokens issued for this redemption.
+	Tokens []Token
+}
+
+// Store is every operation the token service needs from its state. All
+// methods are safe for concurrent use. Each write is atomic and durable when
+// it returns nil: a crash afterwards never undoes it.
+type Store interface {
+	// GetOrCreateSecret returns the secret stored under name, or stores and
+	// returns create() if there is none yet. Two concurrent callers get the
+	// same value.
+	GetOrCreateSecret(ctx context.Context, name string, create func() ([]byte, error)) ([]byte, error)
+	// SigningKeys returns every signing key, oldest first.
+	SigningKeys(ctx context.Context) ([]SigningKey, error)
+	// AddSigningKey stores k; ErrAlreadyExists if k.ID is taken.
+	AddSigningKey(ctx context.Context, k SigningKey) error
+
+	// CreateClient stores c; ErrAlreadyExists if c.ID is taken.
+	CreateClient(ctx context.Context, c Client) error
+	// GetClient returns the client; ErrNotFound if there is none.
+	GetClient(ctx context.Context, id string) (Client, error)
+	// DeleteClient removes the client; ErrNotFound if there is none.
+	DeleteClient(ctx context.Context, id string) error
+
+	// CreateOffer stores o; ErrAlreadyExists if o.ID or o.CodeHash is taken.
+	CreateOffer(ctx context.Context, o Offer) error
+	// GetOffer returns the offer by ID; ErrNotFound if there is none.
+	GetOffer(ctx context.Context, id string) (Offer, error)
+	// GetOfferByCode returns the offer by code hash; ErrNotFound if none.
+	GetOfferByCode(ctx context.Context, codeHash []byte) (Offer, error)
+	// RecordTxCodeFailure counts one failed transaction-code attempt against
+	// the code and locks it once Failures reaches max. It returns the
+	// updated offer; ErrNotFound if there is none.
+	RecordTxCodeFailure(ctx context.Context, codeHash []byte, max int) (Offer, error)
+	// Redeem consumes a pre-authorized code in one transaction, in this
+	// order: if r.ReplayKey is set and already recorded and unexpired,
+	// ErrAlreadyExists and nothing changes. If the code is unknown,
+	// ErrNotFound; if locked, ErrLocked; if expired (r.Now after ExpiresAt),
+	// ErrExpired; in those cases nothing changes. If the code was redeemed
+	// before, every token in its IssuedTokens is marked revoked and the
+	// replay key is recorded, and the result is ErrConsumed. Otherwise the
+	// replay key is recorded, the offer is marked redeemed (RedeemedAt,
+	// RedeemedBy, IssuedTokens, KeepUntil), the tokens are stored, and the
+	// result is nil.
+	Redeem(ctx context.Context, r Redemption) error
+
+	// UseReplayKey records key until exp; ErrAlreadyExists if it is already
+	// recorded and not yet expired at now.
+	UseReplayKey(ctx context.Context, key []byte, exp, now time.Time) error
+
+	// GetToken returns a token record; ErrNotFound if none.
+	GetToken(ctx context.Context, id string) (Token, error)
+
+	// Sweep deletes what has expired at now: replay keys past their expiry,
+	// tokens past ExpiresAt, offers past KeepUntil. It returns how many
+	// records it deleted.
+	Sweep(ctx context.Context, now time.Time) (int, error)
+
+	// Close releases the store. Calls after Close return ErrClosed.
+	Close() error
+}

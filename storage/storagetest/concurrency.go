@@ -1,0 +1,152 @@
+package storagetest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"issuer/storage"
+)
+
+// RunConcurrency runs the concurrency part of the suite, each subtest on a
+// fresh store: racing redemptions of one code, racing uses of one replay
+// key, many distinct redemptions, and Sweep racing with writes.
+func RunConcurrency(t *testing.T, newStore func(t *testing.T) storage.Store) {
+	run(t, newStore, []test{
+		{"SameCode", testConcurrentSameCode},
+		{"SameReplayKey", testConcurrentSameReplayKey},
+		{"DistinctRedeems", testConcurrentDistinctRedeems},
+		{"SweepWhileWriting", testConcurrentSweep},
+	})
+}
+
+// racers is how many goroutines race in each concurrency test.
+const racers = 64
+
+// race runs fn(i) for i in [0, racers) in parallel and returns the errors.
+func race(fn func(i int) error) []error {
+	errs := make([]error, racers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Go(func() {
+			<-start
+			errs[i] = fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// checkOneWinner checks that exactly one error is nil and the others are
+// loser, and returns the winner's index.
+func checkOneWinner(t *testing.T, errs []error, loser error) int {
+	t.Helper()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("callers %d and %d both succeeded", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, loser):
+			t.Errorf("caller %d: %v, want nil or %v", i, err, loser)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no caller succeeded")
+	}
+	return winner
+}
+
+func testConcurrentSameCode(t *testing.T, s storage.Store) {
+	o := newOffer(t0, time.Minute)
+	createOffer(t, s, o)
+	rs := make([]storage.Redemption, racers)
+	for i := range rs {
+		rs[i] = redemption(o, t0, newToken(o.ID, t0, time.Hour))
+	}
+	errs := race(func(i int) error { return s.Redeem(t.Context(), rs[i]) })
+	w := checkOneWinner(t, errs, storage.ErrConsumed)
+	got := getOffer(t, s, o.ID)
+	if len(got.IssuedTokens) != 1 || got.IssuedTokens[0] != rs[w].Tokens[0].ID {
+		t.Errorf("IssuedTokens %v, want the winner's [%s]", got.IssuedTokens, rs[w].Tokens[0].ID)
+	}
+	if tok := getToken(t, s, rs[w].Tokens[0].ID); !tok.Revoked {
+		t.Error("winner's token not revoked after the replays")
+	}
+}
+
+func testConcurrentSameReplayKey(t *testing.T, s storage.Store) {
+	key := []byte("one-proof")
+	errs := race(func(int) error { return s.UseReplayKey(t.Context(), key, t0.Add(time.Minute), t0) })
+	checkOneWinner(t, errs, storage.ErrAlreadyExists)
+}
+
+func testConcurrentDistinctRedeems(t *testing.T, s storage.Store) {
+	const perRacer = 8
+	rs := make([]storage.Redemption, racers*perRacer)
+	for i := range rs {
+		o := newOffer(t0, time.Minute)
+		createOffer(t, s, o)
+		rs[i] = redemption(o, t0, newToken(o.ID, t0, time.Hour))
+	}
+	errs := race(func(i int) error {
+		for j := i; j < len(rs); j += racers {
+			if err := s.Redeem(t.Context(), rs[j]); err != nil {
+				return fmt.Errorf("redemption %d: %w", j, err)
+			}
+		}
+		return nil
+	})
+	for _, err := range errs {
+		checkErr(t, "Redeem", err, nil)
+	}
+	for _, r := range rs {
+		if tok := getToken(t, s, r.Tokens[0].ID); tok.Revoked {
+			t.Errorf("token %s revoked", tok.ID)
+		}
+	}
+}
+
+// testConcurrentSweep sweeps repeatedly while replay keys are recorded and
+// checks that every key recorded as live stays refused.
+func testConcurrentSweep(t *testing.T, s storage.Store) {
+	const perRacer = 20
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			if _, err := s.Sweep(t.Context(), t0.Add(time.Duration(i)*time.Millisecond)); err != nil {
+				t.Error(err)
+				return
+			}
+			if t.Failed() || i >= 200 {
+				return
+			}
+		}
+	}()
+	errs := race(func(i int) error {
+		for j := range perRacer {
+			exp := t0.Add(time.Hour) // live keys every other write; others expire at once
+			if j%2 == 1 {
+				exp = t0.Add(-time.Second)
+			}
+			if err := s.UseReplayKey(t.Context(), fmt.Appendf(nil, "%d-%d", i, j), exp, t0.Add(-time.Hour)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	<-done
+	for _, err := range errs {
+		checkErr(t, "UseReplayKey", err, nil)
+	}
+	for i := range racers {
+		key := fmt.Appendf(nil, "%d-0", i)
+		checkErr(t, "live key", s.UseReplayKey(t.Context(), key, t0, t0), storage.ErrAlreadyExists)
+	}
+}

@@ -1,0 +1,160 @@
+package storagetest
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"issuer/storage"
+)
+
+func testRedeemSuccess(t *testing.T, s storage.Store) {
+	o := newOffer(t0, 5*time.Minute)
+	createOffer(t, s, o)
+	now := t0.Add(time.Minute)
+	tokens := []storage.Token{newToken(o.ID, now, time.Hour), newToken(o.ID, now, 2*time.Hour)}
+	r := redemption(o, now, tokens...)
+	redeemOK(t, s, r)
+
+	want := o
+	want.RedeemedAt, want.RedeemedBy = now, r.JKT
+	want.IssuedTokens = []string{tokens[0].ID, tokens[1].ID}
+	want.KeepUntil = tokens[1].ExpiresAt
+	checkEqual(t, "redeemed offer", want, getOffer(t, s, o.ID))
+	for _, tok := range tokens {
+		checkEqual(t, "token", tok, getToken(t, s, tok.ID))
+	}
+	checkErr(t, "replay key after Redeem", s.UseReplayKey(t.Context(), r.ReplayKey, now.Add(time.Minute), now), storage.ErrAlreadyExists)
+}
+
+func testRedeemWithoutReplayKey(t *testing.T, s storage.Store) {
+	o := newOffer(t0, time.Minute)
+	createOffer(t, s, o)
+	r := redemption(o, t0, newToken(o.ID, t0, time.Hour))
+	r.ReplayKey, r.JKT = nil, ""
+	redeemOK(t, s, r)
+	if got := getOffer(t, s, o.ID); got.RedeemedBy != "" || !got.RedeemedAt.Equal(t0) {
+		t.Errorf("RedeemedBy %q RedeemedAt %v, want empty and %v", got.RedeemedBy, got.RedeemedAt, t0)
+	}
+	r.Tokens = nil
+	checkErr(t, "second Redeem", s.Redeem(t.Context(), r), storage.ErrConsumed)
+}
+
+func testRedeemConsumed(t *testing.T, s storage.Store) {
+	o := newOffer(t0, 5*time.Minute)
+	createOffer(t, s, o)
+	first := redemption(o, t0, newToken(o.ID, t0, time.Hour), newToken(o.ID, t0, time.Hour))
+	redeemOK(t, s, first)
+	before := getOffer(t, s, o.ID)
+
+	now := t0.Add(time.Minute)
+	second := redemption(o, now, newToken(o.ID, now, time.Hour))
+	checkErr(t, "second Redeem", s.Redeem(t.Context(), second), storage.ErrConsumed)
+	for _, tok := range first.Tokens {
+		want := tok
+		want.Revoked = true
+		checkEqual(t, "first redemption's token", want, getToken(t, s, tok.ID))
+	}
+	checkGone(t, "second redemption's token", func(ctx context.Context) error {
+		_, err := s.GetToken(ctx, second.Tokens[0].ID)
+		return err
+	})
+	checkEqual(t, "offer after a replayed code", before, getOffer(t, s, o.ID))
+	checkErr(t, "second redemption's replay key", s.UseReplayKey(t.Context(), second.ReplayKey, now, now), storage.ErrAlreadyExists)
+	third := redemption(o, now)
+	checkErr(t, "third Redeem", s.Redeem(t.Context(), third), storage.ErrConsumed)
+}
+
+func testRedeemReplayKeyUsed(t *testing.T, s storage.Store) {
+	o := newOffer(t0, time.Minute)
+	createOffer(t, s, o)
+	r := redemption(o, t0, newToken(o.ID, t0, time.Hour))
+	checkErr(t, "UseReplayKey", s.UseReplayKey(t.Context(), r.ReplayKey, t0.Add(time.Minute), t0), nil)
+	checkErr(t, "Redeem with a used replay key", s.Redeem(t.Context(), r), storage.ErrAlreadyExists)
+	checkEqual(t, "offer", o, getOffer(t, s, o.ID))
+	checkGone(t, "token", func(ctx context.Context) error { _, err := s.GetToken(ctx, r.Tokens[0].ID); return err })
+	r.ReplayKey = []byte("fresh")
+	redeemOK(t, s, r)
+}
+
+func testRedeemReplayKeyAcrossCodes(t *testing.T, s storage.Store) {
+	a, b := newOffer(t0, time.Minute), newOffer(t0, time.Minute)
+	createOffer(t, s, a)
+	createOffer(t, s, b)
+	ra := redemption(a, t0)
+	redeemOK(t, s, ra)
+	rb := redemption(b, t0, newToken(b.ID, t0, time.Hour))
+	rb.ReplayKey = ra.ReplayKey
+	checkErr(t, "Redeem with another code's replay key", s.Redeem(t.Context(), rb), storage.ErrAlreadyExists)
+	checkEqual(t, "second offer", b, getOffer(t, s, b.ID))
+	rb.ReplayKey = []byte("other")
+	redeemOK(t, s, rb)
+}
+
+// testRedeemFailures checks that unknown, locked and expired codes change
+// nothing: the offer stays as it was and the replay key is not recorded.
+func testRedeemFailures(t *testing.T, s storage.Store) {
+	locked := newOffer(t0, time.Minute)
+	locked.Locked, locked.Failures = true, 5
+	expired := newOffer(t0.Add(-time.Hour), time.Minute)
+	consumedExpired := newOffer(t0.Add(-time.Hour), time.Minute)
+	for _, o := range []storage.Offer{locked, expired, consumedExpired} {
+		createOffer(t, s, o)
+	}
+	redeemOK(t, s, redemption(consumedExpired, consumedExpired.CreatedAt))
+	consumedExpired = getOffer(t, s, consumedExpired.ID)
+	tests := []struct {
+		name  string
+		offer storage.Offer
+		code  []byte
+		want  error
+	}{
+		{"unknown", storage.Offer{}, hashOf("unknown"), storage.ErrNotFound},
+		{"locked", locked, locked.CodeHash, storage.ErrLocked},
+		{"expired", expired, expired.CodeHash, storage.ErrExpired},
+		{"expired after redemption", consumedExpired, consumedExpired.CodeHash, storage.ErrExpired},
+	}
+	for _, tc := range tests {
+		r := redemption(tc.offer, t0, newToken(tc.offer.ID, t0, time.Hour))
+		r.CodeHash = tc.code
+		checkErr(t, tc.name, s.Redeem(t.Context(), r), tc.want)
+		checkErr(t, tc.name+": replay key", s.UseReplayKey(t.Context(), r.ReplayKey, t0, t0), nil)
+		checkGone(t, tc.name+": token", func(ctx context.Context) error { _, err := s.GetToken(ctx, r.Tokens[0].ID); return err })
+		if tc.offer.ID != "" {
+			checkEqual(t, tc.name+": offer", tc.offer, getOffer(t, s, tc.offer.ID))
+		}
+	}
+}
+
+func testRedeemExpiryBoundary(t *testing.T, s storage.Store) {
+	o := newOffer(t0, time.Minute)
+	createOffer(t, s, o)
+	checkErr(t, "1ns after ExpiresAt", s.Redeem(t.Context(), redemption(o, o.ExpiresAt.Add(time.Nanosecond))), storage.ErrExpired)
+	redeemOK(t, s, redemption(o, o.ExpiresAt))
+}
+
+func testRedeemKeepUntil(t *testing.T, s storage.Store) {
+	o := newOffer(t0, time.Hour)
+	createOffer(t, s, o)
+	short := newToken(o.ID, t0, time.Minute)
+	redeemOK(t, s, redemption(o, t0, short))
+	got := getOffer(t, s, o.ID)
+	if !got.KeepUntil.Equal(o.KeepUntil) {
+		t.Errorf("KeepUntil %v, want unchanged %v (token expires earlier)", got.KeepUntil, o.KeepUntil)
+	}
+	if !slices.Equal(got.IssuedTokens, []string{short.ID}) {
+		t.Errorf("IssuedTokens %v, want [%s]", got.IssuedTokens, short.ID)
+	}
+}
+
+func testReplayKey(t *testing.T, s storage.Store) {
+	ctx, key, exp := t.Context(), []byte("proof-1"), t0.Add(time.Minute)
+	checkErr(t, "first use", s.UseReplayKey(ctx, key, exp, t0), nil)
+	checkErr(t, "second use", s.UseReplayKey(ctx, key, exp, t0), storage.ErrAlreadyExists)
+	checkErr(t, "use at expiry", s.UseReplayKey(ctx, key, exp.Add(time.Minute), exp), storage.ErrAlreadyExists)
+	after := exp.Add(time.Nanosecond)
+	checkErr(t, "use after expiry", s.UseReplayKey(ctx, key, after.Add(time.Minute), after), nil)
+	checkErr(t, "use again", s.UseReplayKey(ctx, key, after.Add(time.Minute), after), storage.ErrAlreadyExists)
+	checkErr(t, "other key", s.UseReplayKey(ctx, []byte("proof-2"), exp, t0), nil)
+}

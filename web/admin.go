@@ -1,0 +1,102 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"issuer/issuer"
+)
+
+func sha256Sum(s string) []byte {
+	sum := sha256.Sum256([]byte(s))
+	return sum[:]
+}
+
+// requireAdmin checks the admin bearer token in constant time.
+func (h *handlers) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		noStore(c)
+		scheme, token, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(sha256Sum(token), h.admin) != 1 {
+			e := issuer.ErrInvalidClient(`Bearer realm="issuer-admin"`, "a valid admin token is required")
+			e.Code = "invalid_token"
+			return e
+		}
+		return next(c)
+	}
+}
+
+// readJSON decodes a JSON request body into v, refusing other content
+// types, oversized bodies, trailing data and, when strict, unknown fields.
+func readJSON(c echo.Context, v any, strict bool) error {
+	r := c.Request()
+	if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err != nil || mt != echo.MIMEApplicationJSON {
+		return issuer.ErrInvalidRequest("the request body must be application/json")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxAdminBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return errTooLarge()
+	} else if err != nil {
+		return issuer.ErrInvalidRequest("the request body could not be read")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil || dec.More() {
+		return issuer.ErrInvalidRequest("the request body is not the expected JSON object")
+	}
+	return nil
+}
+
+// createClient registers a client (RFC 7591 field names; unknown metadata is
+// ignored as RFC 7591 §2 asks).
+func (h *handlers) createClient(c echo.Context) error {
+	var m issuer.ClientMetadata
+	if err := readJSON(c, &m, false); err != nil {
+		return err
+	}
+	out, err := h.svc.CreateClient(c.Request().Context(), m)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
+func (h *handlers) getClient(c echo.Context) error {
+	out, err := h.svc.GetClient(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h *handlers) deleteClient(c echo.Context) error {
+	if err := h.svc.DeleteClient(c.Request().Context(), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// createOffer creates a credential offer.
+func (h *handlers) createOffer(c echo.Context) error {
+	var req issuer.OfferRequest
+	if err := readJSON(c, &req, true); err != nil {
+		return err
+	}
+	out, err := h.svc.CreateOffer(c.Request().Context(), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, out)
+}

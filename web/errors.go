@@ -1,0 +1,83 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"issuer/issuer"
+)
+
+// errorBody is the RFC 6749 §5.2 error response.
+type errorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+// renderError is Echo's HTTPErrorHandler: every failure, from a handler or
+// from Echo itself (404, 405, 413), leaves as OAuth error JSON with
+// Cache-Control: no-store. Causes of server errors are logged, never sent.
+func (h *handlers) renderError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	e := toOAuthError(err)
+	ctx := c.Request().Context()
+	if e.Status >= 500 {
+		h.log.ErrorContext(ctx, "request failed", "err", e)
+	} else {
+		h.log.DebugContext(ctx, "request refused", "err", e)
+	}
+	hdr := c.Response().Header()
+	for k, v := range e.Header {
+		hdr[k] = v
+	}
+	noStore(c)
+	if err := c.JSON(e.Status, errorBody{Error: e.Code, Description: e.Description}); err != nil {
+		h.log.DebugContext(ctx, "writing the error response", "err", err)
+	}
+}
+
+func toOAuthError(err error) *issuer.Error {
+	var oe *issuer.Error
+	if errors.As(err, &oe) {
+		return oe
+	}
+	var he *echo.HTTPError
+	if !errors.As(err, &he) {
+		return issuer.ErrServer(err)
+	}
+	switch he.Code {
+	case http.StatusNotFound:
+		return issuer.ErrNotFound("no such endpoint")
+	case http.StatusMethodNotAllowed:
+		e := issuer.ErrInvalidRequest("the HTTP method is not allowed at this endpoint")
+		e.Status = http.StatusMethodNotAllowed
+		return e
+	case http.StatusRequestEntityTooLarge:
+		return errTooLarge()
+	}
+	if he.Code >= 500 {
+		return issuer.ErrServer(err)
+	}
+	e := issuer.ErrInvalidRequest("%s", http.StatusText(he.Code))
+	e.Status = he.Code
+	return e
+}
+
+func errTooLarge() *issuer.Error {
+	e := issuer.ErrInvalidRequest("the request body is too large")
+	e.Status = http.StatusRequestEntityTooLarge
+	return e
+}
+
+// noStore marks a response uncacheable (RFC 6749 §5.1).
+func noStore(c echo.Context) {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().Header().Set("Pragma", "no-cache")
+}
+
+// issuer.Error decides how it is logged.
+var _ slog.LogValuer = (*issuer.Error)(nil)

@@ -1,0 +1,70 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"issuer/issuer"
+)
+
+// Options configures the HTTP layer.
+type Options struct {
+	// AdminToken enables the admin API under /admin when non-empty.
+	AdminToken string
+	// Logger receives access logs and errors; discarded when nil.
+	Logger *slog.Logger
+}
+
+// Body limits.
+const (
+	maxFormBytes  = 64 << 10 // token and other form endpoints
+	maxAdminBytes = 1 << 20  // admin JSON
+	maxParams     = 100
+)
+
+type handlers struct {
+	svc   *issuer.Service
+	log   *slog.Logger
+	admin []byte // SHA-256 of the admin token
+}
+
+// New returns the HTTP handler of the service.
+func New(svc *issuer.Service, opts Options) *echo.Echo {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &handlers{svc: svc, log: log}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = h.renderError
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}))
+	e.Use(h.requestContext)
+
+	base := svc.BasePath()
+	e.GET(issuer.WellKnownOAuth+base, h.document(svc.AuthorizationServerMetadata))
+	e.GET(issuer.WellKnownVCI+base, h.document(svc.CredentialIssuerMetadata))
+	e.GET(base+issuer.PathJWKS, h.document(svc.JWKS))
+	e.POST(base+issuer.PathToken, h.token)
+	e.POST(base+issuer.PathNonce, h.nonce)
+	e.GET(base+issuer.PathOffers+":id", h.offer)
+	if opts.AdminToken != "" {
+		h.admin = sha256Sum(opts.AdminToken)
+		g := e.Group(base+"/admin", h.requireAdmin)
+		g.POST("/clients", h.createClient)
+		g.GET("/clients/:id", h.getClient)
+		g.DELETE("/clients/:id", h.deleteClient)
+		g.POST("/offers", h.createOffer)
+	}
+	return e
+}
+
+// document serves a precomputed JSON document.
+func (h *handlers) document(body func() []byte) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body())
+	}
+}
