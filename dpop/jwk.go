@@ -73,6 +73,8 @@ func parseJWKFields(raw []byte) (jwkFields, error) {
 // the key and its RFC 7638 thumbprint.
 func publicKey(f *jwkFields, a *algorithm) (crypto.PublicKey, string, error) {
 	switch {
+	case len(f.kty) == 0:
+		return nil, "", errJWKMalformed
 	case string(f.kty) == "oct":
 		return nil, "", errJWKSymmetric
 	case f.private:

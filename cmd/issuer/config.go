@@ -25,6 +25,7 @@ type settings struct {
 	LogFormat     string `yaml:"log_format"`
 	LogLevel      string `yaml:"log_level"`
 	Dev           bool   `yaml:"dev"`
+	DebugAddr     string `yaml:"debug_addr"`
 	issuer.Config `yaml:",inline"`
 }
 
@@ -51,6 +52,7 @@ func loadSettings(args []string, getenv func(string) string, stderr io.Writer) (
 		{name: "admin-token", env: "ISSUER_ADMIN_TOKEN", help: "bearer token of the admin API (off when empty; ISSUER_ADMIN_TOKEN_FILE reads it from a file)", value: &s.AdminToken},
 		{name: "log-format", env: "ISSUER_LOG_FORMAT", help: "text or json", value: &s.LogFormat},
 		{name: "log-level", env: "ISSUER_LOG_LEVEL", help: "debug, info, warn or error", value: &s.LogLevel},
+		{name: "debug-addr", env: "ISSUER_DEBUG_ADDR", help: "listen address of the pprof debug server (off when empty; never expose it)", value: &s.DebugAddr},
 	}
 	fs := flag.NewFlagSet("issuer serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"sort"
 
 	"issuer/issuer"
 )
@@ -36,6 +37,7 @@ func printDemo(ctx context.Context, svc *issuer.Service, adminToken string, w io
 	for id := range cfg.CredentialConfigurations {
 		ids = append(ids, id)
 	}
+	sort.Strings(ids)
 	offer, err := svc.CreateOffer(ctx, issuer.OfferRequest{CredentialConfigurationIDs: ids[:1], Subject: "demo-subject"})
 	if err != nil {
 		return err

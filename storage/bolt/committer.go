@@ -17,7 +17,7 @@ const maxBatch = 256
 // op is one queued write.
 type op struct {
 	ctx  context.Context
-	fn   func(tx *bbolt.Tx) error
+	fn   func(w *writeTx) error
 	done chan error // buffered; receives the op's result once
 }
 
@@ -28,15 +28,19 @@ type committer struct {
 	log     *slog.Logger
 	ops     chan *op
 	stopped chan struct{}
+	replay  replaySet               // committed replay keys
+	pending map[string]replayChange // replay key changes of the running batch
 }
 
 // newCommitter starts the committer goroutine.
-func newCommitter(db *bbolt.DB, log *slog.Logger) *committer {
+func newCommitter(db *bbolt.DB, log *slog.Logger, replay replaySet) *committer {
 	c := &committer{
 		db:      db,
 		log:     log,
 		ops:     make(chan *op, maxBatch),
 		stopped: make(chan struct{}),
+		replay:  replay,
+		pending: map[string]replayChange{},
 	}
 	go c.loop()
 	return c
@@ -87,9 +91,12 @@ func (e *abortError) Error() string { return e.err.Error() }
 func (c *committer) commit(batch []*op) {
 	for len(batch) > 0 {
 		results := make([]error, len(batch))
+		w := &writeTx{replay: c.replay, pending: c.pending}
+		clear(w.pending)
 		err := c.db.Update(func(tx *bbolt.Tx) error {
+			w.Tx = tx
 			for i, o := range batch {
-				res := run(tx, o)
+				res := run(w, o)
 				if !isResult(res) {
 					return &abortError{index: i, err: res}
 				}
@@ -103,7 +110,9 @@ func (c *committer) commit(batch []*op) {
 			batch = append(batch[:abort.index:abort.index], batch[abort.index+1:]...)
 			continue
 		}
-		if err != nil {
+		if err == nil {
+			w.apply()
+		} else {
 			c.log.Error("storage commit failed", "ops", len(batch), "err", err)
 			err = fmt.Errorf("storage/bolt: commit: %w", err)
 		}
@@ -116,7 +125,7 @@ func (c *committer) commit(batch []*op) {
 
 // run calls o.fn unless the caller has given up, turning a panic into an
 // error so that the committer survives a buggy op.
-func run(tx *bbolt.Tx, o *op) (err error) {
+func run(w *writeTx, o *op) (err error) {
 	if err := o.ctx.Err(); err != nil {
 		return &ctxError{err}
 	}
@@ -125,7 +134,7 @@ func run(tx *bbolt.Tx, o *op) (err error) {
 			err = fmt.Errorf("storage/bolt: panic in write: %v", r)
 		}
 	}()
-	return o.fn(tx)
+	return o.fn(w)
 }
 
 // replyErr is what an op's caller gets: the commit error if the batch

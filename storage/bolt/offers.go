@@ -3,7 +3,6 @@ package bolt
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -27,7 +26,7 @@ func (s *Store) CreateOffer(ctx context.Context, o storage.Offer) error {
 		return err
 	}
 	id := []byte(o.ID)
-	err = s.update(ctx, func(tx *bbolt.Tx) error {
+	err = s.update(ctx, func(tx *writeTx) error {
 		offers, codes := tx.Bucket(bucketOffers), tx.Bucket(bucketCodes)
 		if offers.Get(id) != nil || codes.Get(o.CodeHash) != nil {
 			return storage.ErrAlreadyExists
@@ -76,8 +75,8 @@ func (s *Store) GetOfferByCode(ctx context.Context, codeHash []byte) (storage.Of
 // ErrNotFound if there is none.
 func (s *Store) RecordTxCodeFailure(ctx context.Context, codeHash []byte, max int) (storage.Offer, error) {
 	var o storage.Offer
-	err := s.update(ctx, func(tx *bbolt.Tx) (err error) {
-		if o, err = offerByCode(tx, codeHash); err != nil {
+	err := s.update(ctx, func(tx *writeTx) (err error) {
+		if o, err = offerByCode(tx.Tx, codeHash); err != nil {
 			return err
 		}
 		o.Failures++
@@ -118,8 +117,8 @@ func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
 	if err != nil {
 		return err
 	}
-	err = s.update(ctx, func(tx *bbolt.Tx) error {
-		return redeem(tx, r, tokens)
+	err = s.update(ctx, func(w *writeTx) error {
+		return redeem(w, r, tokens)
 	})
 	if err != nil {
 		return fmt.Errorf("storage/bolt: redeem: %w", err)
@@ -128,11 +127,11 @@ func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
 }
 
 // redeem is the transaction of Redeem. It decides before it writes.
-func redeem(tx *bbolt.Tx, r storage.Redemption, tokens [][]byte) error {
-	if len(r.ReplayKey) > 0 && replayLive(tx, r.ReplayKey, r.Now) {
+func redeem(w *writeTx, r storage.Redemption, tokens [][]byte) error {
+	if len(r.ReplayKey) > 0 && w.replayLive(r.ReplayKey, r.Now) {
 		return storage.ErrAlreadyExists
 	}
-	o, err := offerByCode(tx, r.CodeHash)
+	o, err := offerByCode(w.Tx, r.CodeHash)
 	switch {
 	case err != nil:
 		return err
@@ -141,16 +140,18 @@ func redeem(tx *bbolt.Tx, r storage.Redemption, tokens [][]byte) error {
 	case r.Now.After(o.ExpiresAt):
 		return storage.ErrExpired
 	}
-	if err := recordReplay(tx, r.ReplayKey, r.ReplayExpiry); err != nil {
-		return err
+	if len(r.ReplayKey) > 0 {
+		if err := w.putReplay(r.ReplayKey, r.ReplayExpiry); err != nil {
+			return err
+		}
 	}
 	if !o.RedeemedAt.IsZero() {
-		if err := revokeTokens(tx, o.IssuedTokens); err != nil {
+		if err := revokeTokens(w.Tx, o.IssuedTokens); err != nil {
 			return err
 		}
 		return storage.ErrConsumed
 	}
-	return markRedeemed(tx, o, r, tokens)
+	return markRedeemed(w.Tx, o, r, tokens)
 }
 
 // markRedeemed stores the redemption's tokens and marks the offer.
@@ -171,12 +172,4 @@ func markRedeemed(tx *bbolt.Tx, o storage.Offer, r storage.Redemption, tokens []
 		return err
 	}
 	return moveIndex(tx.Bucket(bucketOffersExp), id, keep, o.KeepUntil)
-}
-
-// recordReplay records key until exp, if key is set.
-func recordReplay(tx *bbolt.Tx, key []byte, exp time.Time) error {
-	if len(key) == 0 {
-		return nil
-	}
-	return putReplay(tx, key, exp)
 }

@@ -35,7 +35,7 @@ func (s *Store) GetOrCreateSecret(ctx context.Context, name string, create func(
 	if err != nil {
 		return nil, fmt.Errorf("storage/bolt: create secret %q: %w", name, err)
 	}
-	err = s.update(ctx, func(tx *bbolt.Tx) error {
+	err = s.update(ctx, func(tx *writeTx) error {
 		b := tx.Bucket(bucketSecrets)
 		rec = secretRecord{}
 		if err := get(b, []byte(name), &rec); !errors.Is(err, storage.ErrNotFound) {
@@ -97,7 +97,7 @@ func (s *Store) GetClient(ctx context.Context, id string) (storage.Client, error
 
 // DeleteClient removes the client; ErrNotFound if there is none.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	err := s.update(ctx, func(tx *bbolt.Tx) error {
+	err := s.update(ctx, func(tx *writeTx) error {
 		b := tx.Bucket(bucketClients)
 		if b.Get([]byte(id)) == nil {
 			return storage.ErrNotFound
@@ -119,7 +119,7 @@ func (s *Store) insert(ctx context.Context, bucket []byte, what, id string, v an
 	if err != nil {
 		return err
 	}
-	err = s.update(ctx, func(tx *bbolt.Tx) error {
+	err = s.update(ctx, func(tx *writeTx) error {
 		b := tx.Bucket(bucket)
 		if b.Get([]byte(id)) != nil {
 			return storage.ErrAlreadyExists

@@ -29,9 +29,8 @@ var (
 	bucketOffersExp  = []byte("offer_keep")   // KeepUntil||offer ID -> ""
 	bucketTokens     = []byte("tokens")       // token ID -> Token
 	bucketTokensExp  = []byte("token_exp")    // ExpiresAt||token ID -> ""
-	bucketReplay     = []byte("replay")       // replay key -> expiry
-	bucketReplayExp  = []byte("replay_exp")   // expiry||replay key -> ""
-	allBuckets       = [][]byte{bucketMeta, bucketSecrets, bucketKeys, bucketClients, bucketOffers, bucketCodes, bucketOffersExp, bucketTokens, bucketTokensExp, bucketReplay, bucketReplayExp}
+	bucketReplay     = []byte("replay")       // expiry||replay key -> ""
+	allBuckets       = [][]byte{bucketMeta, bucketSecrets, bucketKeys, bucketClients, bucketOffers, bucketCodes, bucketOffersExp, bucketTokens, bucketTokensExp, bucketReplay}
 	schemaKey        = []byte("schema_version")
 	schemaVersion    = []byte{1}
 	errSchemaVersion = errors.New("storage/bolt: unsupported schema version")
@@ -87,12 +86,20 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage/bolt: open %s: %w", path, err)
 	}
-	if err := db.Update(initBuckets); err != nil {
+	var replay replaySet
+	err = db.Update(func(tx *bbolt.Tx) (err error) {
+		if err := initBuckets(tx); err != nil {
+			return err
+		}
+		replay, err = loadReplay(tx)
+		return err
+	})
+	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("storage/bolt: init %s: %w", path, err)
 	}
-	log.Debug("storage opened", "path", path, "nosync", opts.NoSync)
-	return &Store{db: db, log: log, c: newCommitter(db, log)}, nil
+	log.Debug("storage opened", "path", path, "nosync", opts.NoSync, "replay_keys", len(replay))
+	return &Store{db: db, log: log, c: newCommitter(db, log, replay)}, nil
 }
 
 // initBuckets creates the buckets and checks the schema version.
@@ -146,7 +153,7 @@ func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 // committed. fn must read before it writes: when it returns nil or a
 // storage sentinel error, its writes (if any) are committed; any other
 // error aborts it.
-func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+func (s *Store) update(ctx context.Context, fn func(w *writeTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

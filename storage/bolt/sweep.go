@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"issuer/storage"
 )
 
@@ -23,7 +21,7 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 	total := 0
 	for {
 		var n, visited int
-		err := s.update(ctx, func(tx *bbolt.Tx) (err error) {
+		err := s.update(ctx, func(tx *writeTx) (err error) {
 			n, visited, err = sweepChunkTx(tx, now, sweepChunk)
 			return err
 		})
@@ -41,12 +39,12 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 // sweepChunkTx deletes up to limit expired entries: replay keys first,
 // then tokens, then offers. It returns the records deleted and the index
 // entries visited.
-func sweepChunkTx(tx *bbolt.Tx, now time.Time, limit int) (deleted, visited int, err error) {
+func sweepChunkTx(tx *writeTx, now time.Time, limit int) (deleted, visited int, err error) {
 	kinds := []struct {
 		index []byte
-		del   func(tx *bbolt.Tx, entry []byte) (bool, error)
+		del   func(tx *writeTx, entry []byte) (bool, error)
 	}{
-		{bucketReplayExp, deleteReplay},
+		{bucketReplay, deleteReplay},
 		{bucketTokensExp, deleteToken},
 		{bucketOffersExp, deleteOffer},
 	}
@@ -69,18 +67,8 @@ func sweepChunkTx(tx *bbolt.Tx, now time.Time, limit int) (deleted, visited int,
 	return deleted, visited, nil
 }
 
-// deleteReplay deletes the replay key of an expired index entry, unless
-// it has been recorded again with another expiry.
-func deleteReplay(tx *bbolt.Tx, entry []byte) (bool, error) {
-	b, key := tx.Bucket(bucketReplay), entry[timeKeyLen:]
-	if !bytes.Equal(b.Get(key), entry[:timeKeyLen]) {
-		return false, nil
-	}
-	return true, b.Delete(key)
-}
-
 // deleteToken deletes the token of an expired index entry.
-func deleteToken(tx *bbolt.Tx, entry []byte) (bool, error) {
+func deleteToken(tx *writeTx, entry []byte) (bool, error) {
 	b, id := tx.Bucket(bucketTokens), entry[timeKeyLen:]
 	if b.Get(id) == nil {
 		return false, nil
@@ -91,7 +79,7 @@ func deleteToken(tx *bbolt.Tx, entry []byte) (bool, error) {
 // deleteOffer deletes the offer of an expired index entry and its code
 // index entry. An unreadable offer is deleted too (its code index entry
 // then points nowhere, which reads as not found).
-func deleteOffer(tx *bbolt.Tx, entry []byte) (bool, error) {
+func deleteOffer(tx *writeTx, entry []byte) (bool, error) {
 	b, id := tx.Bucket(bucketOffers), entry[timeKeyLen:]
 	var o storage.Offer
 	err := get(b, id, &o)

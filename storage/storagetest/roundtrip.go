@@ -23,7 +23,7 @@ func testRoundTrip(t *testing.T, s storage.Store) {
 
 	client := storage.Client{
 		ID: "c1", SecretHash: hashOf("secret"), AuthMethod: "client_secret_basic",
-		GrantTypes: []string{"authorization_code", "urn:ietf:params:oauth:grant-type:pre-authorized_code"},
+		GrantTypes:   []string{"authorization_code", "urn:ietf:params:oauth:grant-type:pre-authorized_code"},
 		RedirectURIs: []string{"https://wallet.example/cb"}, Scope: "openid degree",
 		JWKS: json.RawMessage(`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"abc"}]}`), DPoPBound: true, CreatedAt: t0,
 	}

@@ -1,0 +1,1224 @@
+package web_test
+
+// HTTP-level tests of DPoP (RFC 9449) at the token endpoint. Every case
+// goes through POST /token, changes exactly one thing from a valid request
+// (a fresh offer and a fresh ES256 proof made at the server clock), asserts
+// the exact status and error code, and, after a refusal, checks that the
+// refused request had no side effect: the offer's code still redeems with a
+// fresh valid proof.
+//
+// The sections follow /work/shared/spec/adversarial.md (E: proof structure
+// and cryptography, F: claims, time and replay, G: server nonces, H:
+// binding) and checklist.md §1. Helpers specific to this file start with
+// "dp" so that they do not collide with other test files of the package.
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"issuer/dpop"
+	"issuer/issuer"
+)
+
+// Error codes of RFC 6749 §5.2 and RFC 9449 §5, §8.
+const (
+	dpInvalidRequest = "invalid_request"
+	dpInvalidProof   = "invalid_dpop_proof"
+	dpUseNonce       = "use_dpop_nonce"
+	dpInvalidGrant   = "invalid_grant"
+)
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+// Test keys that are slow to generate are made once.
+var (
+	dpRSA2048 = sync.OnceValue(func() *rsa.PrivateKey { return dpMustRSA(2048) })
+	dpRSA1024 = sync.OnceValue(func() *rsa.PrivateKey { return dpMustRSA(1024) })
+)
+
+func dpMustRSA(bits int) *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, bits)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+// dpProof signs a valid ES256 proof for POST /token at the server clock.
+func dpProof(t testing.TB, ts *testServer, w *wallet, nonce string) string {
+	t.Helper()
+	return dpSign(t, ts, w.Key, "ES256", dpop.Claims{Nonce: nonce})
+}
+
+// dpSign signs a proof with dpop.Sign for POST /token; Method, URL and
+// IssuedAt default to POST, the token URL and the server clock.
+func dpSign(t testing.TB, ts *testServer, key crypto.Signer, alg string, c dpop.Claims) string {
+	t.Helper()
+	if c.Method == "" {
+		c.Method = http.MethodPost
+	}
+	if c.URL == "" {
+		c.URL = ts.TokenURL()
+	}
+	if c.IssuedAt.IsZero() {
+		c.IssuedAt = ts.Clock.Now()
+	}
+	p, err := dpop.Sign(key, alg, c)
+	if err != nil {
+		t.Fatalf("dpop.Sign(%s) = %v", alg, err)
+	}
+	return p
+}
+
+// dpMutate returns a valid ES256 proof of w (from baseProof at the server
+// clock) after mutate changed its header and payload members.
+func dpMutate(t testing.TB, ts *testServer, w *wallet, mutate func(h, p map[string]any)) string {
+	t.Helper()
+	h, p := w.baseProof(ts.TokenURL(), ts.Clock.Now())
+	mutate(h, p)
+	return rawJWS(t, w.Key, h, p, nil)
+}
+
+// dpJWS builds a compact JWS from a header and a payload (each marshalled
+// with encoding/json unless it is already []byte) with sign computing the
+// signature bytes over the signing input.
+func dpJWS(t testing.TB, header, payload any, sign func(input []byte) []byte) string {
+	t.Helper()
+	enc := func(v any) string {
+		b, ok := v.([]byte)
+		if !ok {
+			var err error
+			if b, err = json.Marshal(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	input := enc(header) + "." + enc(payload)
+	return input + "." + base64.RawURLEncoding.EncodeToString(sign([]byte(input)))
+}
+
+// dpECDSA returns the JOSE (raw r||s) ECDSA signature of input with hash h.
+func dpECDSA(t testing.TB, key *ecdsa.PrivateKey, h crypto.Hash, input []byte) []byte {
+	t.Helper()
+	hh := h.New()
+	hh.Write(input)
+	r, s, err := ecdsa.Sign(rand.Reader, key, hh.Sum(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := (key.Curve.Params().BitSize + 7) / 8
+	out := make([]byte, 2*size)
+	r.FillBytes(out[:size])
+	s.FillBytes(out[size:])
+	return out
+}
+
+// dpJWK is the public JWK of an EC (P-256, P-384, P-521), RSA or Ed25519
+// key, written independently of the dpop package.
+func dpJWK(t testing.TB, pub crypto.PublicKey) map[string]any {
+	t.Helper()
+	b64 := base64.RawURLEncoding.EncodeToString
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		point, err := k.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := (len(point) - 1) / 2
+		return map[string]any{
+			"kty": "EC", "crv": k.Curve.Params().Name,
+			"x": b64(point[1 : 1+size]), "y": b64(point[1+size:]),
+		}
+	case *rsa.PublicKey:
+		return map[string]any{"kty": "RSA", "n": b64(k.N.Bytes()), "e": b64(big.NewInt(int64(k.E)).Bytes())}
+	case ed25519.PublicKey:
+		return map[string]any{"kty": "OKP", "crv": "Ed25519", "x": b64(k)}
+	}
+	t.Fatalf("no JWK for %T", pub)
+	return nil
+}
+
+// dpThumbprint is the RFC 7638 SHA-256 thumbprint of pub, computed here
+// from the required members only, without the dpop package.
+func dpThumbprint(t testing.TB, pub crypto.PublicKey) string {
+	t.Helper()
+	j := dpJWK(t, pub)
+	var canonical string
+	switch j["kty"] {
+	case "EC":
+		canonical = fmt.Sprintf(`{"crv":%q,"kty":"EC","x":%q,"y":%q}`, j["crv"], j["x"], j["y"])
+	case "RSA":
+		canonical = fmt.Sprintf(`{"e":%q,"kty":"RSA","n":%q}`, j["e"], j["n"])
+	default:
+		canonical = fmt.Sprintf(`{"crv":%q,"kty":"OKP","x":%q}`, j["crv"], j["x"])
+	}
+	sum := sha256.Sum256([]byte(canonical))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// dpSegments splits a compact JWS and decodes its three parts.
+func dpSegments(t testing.TB, jws string) (header, payload, sig []byte) {
+	t.Helper()
+	parts := strings.Split(jws, ".")
+	if len(parts) != 3 {
+		t.Fatalf("JWS has %d parts; want 3", len(parts))
+	}
+	var out [3][]byte
+	for i, p := range parts {
+		b, err := base64.RawURLEncoding.DecodeString(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = b
+	}
+	return out[0], out[1], out[2]
+}
+
+// dpStillRedeems asserts that code is unused: it redeems with a fresh valid
+// proof (carrying nonce when server nonces are on).
+func dpStillRedeems(t testing.TB, ts *testServer, code, nonce string) tokenBody {
+	t.Helper()
+	res := ts.redeem(t, code, dpProof(t, ts, newWallet(t), nonce), nil)
+	body := readBody(t, res)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("redeeming the code again = %d %s; want 200 (the refused request must not consume it)", res.StatusCode, body)
+	}
+	var tb tokenBody
+	if err := json.Unmarshal(body, &tb); err != nil {
+		t.Fatal(err)
+	}
+	return tb
+}
+
+// dpWantDPoPToken asserts a 200 DPoP token response bound to jkt.
+func dpWantDPoPToken(t testing.TB, res *http.Response, jkt string) tokenBody {
+	t.Helper()
+	tb := wantToken(t, res)
+	if tb.TokenType != "DPoP" {
+		t.Errorf("token_type = %q; want DPoP", tb.TokenType)
+	}
+	_, claims := jwtParts(t, tb.AccessToken)
+	cnf, _ := claims["cnf"].(map[string]any)
+	if got := cnf["jkt"]; got != jkt {
+		t.Errorf("cnf.jkt = %v; want %s", got, jkt)
+	}
+	return tb
+}
+
+// dpNonceHeader asserts that res carries exactly one non-empty DPoP-Nonce
+// header (RFC 9449 §8) and returns it.
+func dpNonceHeader(t testing.TB, res *http.Response) string {
+	t.Helper()
+	vs := res.Header.Values("DPoP-Nonce")
+	if len(vs) != 1 || vs[0] == "" {
+		t.Fatalf("DPoP-Nonce headers = %q; want exactly one non-empty value", vs)
+	}
+	return vs[0]
+}
+
+// dpNoNonceHeader asserts that res carries no DPoP-Nonce header.
+func dpNoNonceHeader(t testing.TB, res *http.Response) {
+	t.Helper()
+	if vs := res.Header.Values("DPoP-Nonce"); len(vs) != 0 {
+		t.Errorf("DPoP-Nonce headers = %q; want none while server nonces are off", vs)
+	}
+}
+
+// dpResult is the outcome of a request made off the test goroutine.
+type dpResult struct {
+	status int
+	body   []byte
+	err    error
+}
+
+// dpRedeemRaw redeems code with proof, with mod editing the request before
+// it is sent. It never calls t.Fatal, so goroutines may use it.
+func dpRedeemRaw(ts *testServer, code, proof string, mod func(*http.Request)) dpResult {
+	form := url.Values{"grant_type": {preAuth}, "pre-authorized_code": {code}}
+	req, err := http.NewRequest(http.MethodPost, ts.TokenURL(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return dpResult{err: err}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if proof != "" {
+		req.Header.Set("DPoP", proof)
+	}
+	if mod != nil {
+		mod(req)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return dpResult{err: err}
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	return dpResult{status: res.StatusCode, body: body, err: err}
+}
+
+// errorCode returns the error member of a JSON error body ("" if none).
+func (r dpResult) errorCode() string {
+	var e oauthError
+	_ = json.Unmarshal(r.body, &e)
+	return e.Error
+}
+
+// dpFlipS returns the proof with its ES256 signature's s replaced by n-s:
+// the other valid signature of the same message (ECDSA malleability).
+func dpFlipS(t testing.TB, proof string) string {
+	t.Helper()
+	i := strings.LastIndexByte(proof, '.')
+	_, _, sig := dpSegments(t, proof)
+	n := elliptic.P256().Params().N
+	s := new(big.Int).SetBytes(sig[32:])
+	out := append([]byte(nil), sig...)
+	new(big.Int).Sub(n, s).FillBytes(out[32:])
+	return proof[:i+1] + base64.RawURLEncoding.EncodeToString(out)
+}
+
+// dpHighS reports whether the ES256 signature of proof has s > n/2.
+func dpHighS(t testing.TB, proof string) bool {
+	t.Helper()
+	_, _, sig := dpSegments(t, proof)
+	half := new(big.Int).Rsh(elliptic.P256().Params().N, 1)
+	return new(big.Int).SetBytes(sig[32:]).Cmp(half) > 0
+}
+
+// dpVerifyES256 checks an ES256 proof's signature with crypto/ecdsa, so
+// that a test knows a proof it sends is cryptographically valid.
+func dpVerifyES256(t testing.TB, proof string, pub *ecdsa.PublicKey) bool {
+	t.Helper()
+	i := strings.LastIndexByte(proof, '.')
+	_, _, sig := dpSegments(t, proof)
+	d := sha256.Sum256([]byte(proof[:i]))
+	return ecdsa.Verify(pub, d[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:]))
+}
+
+// dpSizedProof returns a valid ES256 proof of exactly size bytes, padded
+// with an extra (ignored) member in the header and one in the payload.
+func dpSizedProof(t testing.TB, ts *testServer, w *wallet, size int) string {
+	t.Helper()
+	b64len := func(v any) int {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return base64.RawURLEncoding.EncodedLen(len(b))
+	}
+	h, p := w.baseProof(ts.TokenURL(), ts.Clock.Now())
+	const sigLen = 86 // 64 bytes of ES256 signature, base64url
+	for hp := range 4 {
+		h["x-pad"] = strings.Repeat("h", hp)
+		p["x-pad"] = ""
+		base := b64len(h) + 1 + b64len(p) + 1 + sigLen
+		est := max((size-base)*3/4-4, 0)
+		for pp := est; pp < est+12; pp++ {
+			p["x-pad"] = strings.Repeat("p", pp)
+			if b64len(h)+1+b64len(p)+1+sigLen == size {
+				proof := rawJWS(t, w.Key, h, p, nil)
+				if len(proof) != size {
+					t.Fatalf("padded proof has %d bytes; want %d", len(proof), size)
+				}
+				return proof
+			}
+		}
+	}
+	t.Fatalf("no padding gives a proof of %d bytes", size)
+	return ""
+}
+
+// dpES512Proof hand-builds an otherwise valid ES512 proof with a P-521 key
+// (dpop.Sign does not make ES512).
+func dpES512Proof(t testing.TB, ts *testServer) string {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := map[string]any{"typ": "dpop+jwt", "alg": "ES512", "jwk": dpJWK(t, &k.PublicKey)}
+	p := map[string]any{"jti": randomJTI(), "htm": "POST", "htu": ts.TokenURL(), "iat": ts.Clock.Now().Unix()}
+	return dpJWS(t, h, p, func(in []byte) []byte { return dpECDSA(t, k, crypto.SHA512, in) })
+}
+
+// dpCreateClient registers a public client through the admin API and
+// returns its client_id.
+func dpCreateClient(t testing.TB, ts *testServer, dpopBound bool) string {
+	t.Helper()
+	res := ts.admin(t, http.MethodPost, "/admin/clients", map[string]any{
+		"token_endpoint_auth_method": "none",
+		"grant_types":                []string{issuer.GrantPreAuthorizedCode},
+		"dpop_bound_access_tokens":   dpopBound,
+	})
+	body := readBody(t, res)
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /admin/clients = %d %s; want 201", res.StatusCode, body)
+	}
+	var m issuer.ClientMetadata
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.ClientID == "" || m.DPoPBoundAccessTokens != dpopBound {
+		t.Fatalf("client = %s; want a client_id and dpop_bound_access_tokens %v", body, dpopBound)
+	}
+	return m.ClientID
+}
+
+// dpProofCase is one proof that the token endpoint must refuse.
+type dpProofCase struct {
+	name  string
+	proof func(t *testing.T, ts *testServer, w *wallet) string
+}
+
+// dpRunRefused runs each case on ts with a fresh wallet and offer: the
+// proof is refused with 400 invalid_dpop_proof and the code stays usable.
+func dpRunRefused(t *testing.T, ts *testServer, cases []dpProofCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWallet(t)
+			o := ts.offer(t, nil)
+			// Sent with ts.post, not ts.redeem, so that an empty value is sent too.
+			form := url.Values{"grant_type": {preAuth}, "pre-authorized_code": {code(o)}}
+			res := ts.post(t, "/token", form, map[string][]string{"DPoP": {tc.proof(t, ts, w)}})
+			wantError(t, res, http.StatusBadRequest, dpInvalidProof)
+			dpStillRedeems(t, ts, code(o), "")
+		})
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Policy: required, optional, dpop_bound_access_tokens (E01, H05)
+// ---------------------------------------------------------------------------
+
+func TestDPoPPolicy(t *testing.T) {
+	t.Run("E01 required policy without DPoP header", func(t *testing.T) {
+		ts := newTestServer(t)
+		o := ts.offer(t, nil)
+		res := ts.redeem(t, code(o), "", nil)
+		// Product decision: invalid_request (checklist §7 item 9), never a Bearer token.
+		wantError(t, res, http.StatusBadRequest, dpInvalidRequest)
+		tb := dpStillRedeems(t, ts, code(o), "")
+		if tb.TokenType != "DPoP" {
+			t.Errorf("token_type = %q; want DPoP", tb.TokenType)
+		}
+	})
+
+	t.Run("optional policy without DPoP header gives a short Bearer token", func(t *testing.T) {
+		ts := newTestServer(t, func(c *issuer.Config) { c.DPoP.Policy = issuer.DPoPOptional })
+		o := ts.offer(t, nil)
+		tb := wantToken(t, ts.redeem(t, code(o), "", nil))
+		if tb.TokenType != "Bearer" {
+			t.Errorf("token_type = %q; want Bearer", tb.TokenType)
+		}
+		if tb.ExpiresIn <= 0 || tb.ExpiresIn > 300 {
+			t.Errorf("expires_in = %d; want 1..300 (OpenID4VCI 1.0 §13.10)", tb.ExpiresIn)
+		}
+		if _, claims := jwtParts(t, tb.AccessToken); claims["cnf"] != nil {
+			t.Errorf("cnf = %v; want no cnf claim on a Bearer token", claims["cnf"])
+		}
+	})
+
+	t.Run("optional policy with a proof gives a DPoP token", func(t *testing.T) {
+		ts := newTestServer(t, func(c *issuer.Config) { c.DPoP.Policy = issuer.DPoPOptional })
+		w := newWallet(t)
+		o := ts.offer(t, nil)
+		dpWantDPoPToken(t, ts.redeem(t, code(o), dpProof(t, ts, w, ""), nil), w.JKT)
+	})
+
+	t.Run("optional policy with a bad proof is refused, not downgraded to Bearer", func(t *testing.T) {
+		ts := newTestServer(t, func(c *issuer.Config) { c.DPoP.Policy = issuer.DPoPOptional })
+		w := newWallet(t)
+		o := ts.offer(t, nil)
+		bad := dpMutate(t, ts, w, func(h, _ map[string]any) { h["typ"] = "JWT" })
+		wantError(t, ts.redeem(t, code(o), bad, nil), http.StatusBadRequest, dpInvalidProof)
+		dpStillRedeems(t, ts, code(o), "")
+	})
+
+	t.Run("H05 dpop_bound_access_tokens client without DPoP header", func(t *testing.T) {
+		ts := newTestServer(t, func(c *issuer.Config) { c.DPoP.Policy = issuer.DPoPOptional })
+		clientID := dpCreateClient(t, ts, true)
+		o := ts.offer(t, nil)
+		extra := url.Values{"client_id": {clientID}}
+		wantError(t, ts.redeem(t, code(o), "", extra), http.StatusBadRequest, dpInvalidRequest)
+		// The same client with a proof succeeds, and the code was not used.
+		w := newWallet(t)
+		dpWantDPoPToken(t, ts.redeem(t, code(o), dpProof(t, ts, w, ""), extra), w.JKT)
+	})
+
+	t.Run("H05 control: client without dpop_bound_access_tokens may use Bearer under optional", func(t *testing.T) {
+		ts := newTestServer(t, func(c *issuer.Config) { c.DPoP.Policy = issuer.DPoPOptional })
+		clientID := dpCreateClient(t, ts, false)
+		o := ts.offer(t, nil)
+		tb := wantToken(t, ts.redeem(t, code(o), "", url.Values{"client_id": {clientID}}))
+		if tb.TokenType != "Bearer" {
+			t.Errorf("token_type = %q; want Bearer", tb.TokenType)
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// E. Proof structure and cryptography
+// ---------------------------------------------------------------------------
+
+// TestDPoPHeaderCount covers E02 and E03: one DPoP field, one JWT.
+func TestDPoPHeaderCount(t *testing.T) {
+	ts := newTestServer(t)
+	cases := []struct {
+		name   string
+		values func(p1, p2 string) []string
+	}{
+		{"E02 two DPoP headers, both valid", func(p1, p2 string) []string { return []string{p1, p2} }},
+		{"E02 the same valid proof in two DPoP headers", func(p1, _ string) []string { return []string{p1, p1} }},
+		{"E03 two proofs comma-joined", func(p1, p2 string) []string { return []string{p1 + "," + p2} }},
+		{"E03 two proofs comma-space-joined", func(p1, p2 string) []string { return []string{p1 + ", " + p2} }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWallet(t)
+			o := ts.offer(t, nil)
+			form := url.Values{"grant_type": {preAuth}, "pre-authorized_code": {code(o)}}
+			p1, p2 := dpProof(t, ts, w, ""), dpProof(t, ts, w, "")
+			res := ts.post(t, "/token", form, map[string][]string{"DPoP": tc.values(p1, p2)})
+			wantError(t, res, http.StatusBadRequest, dpInvalidProof)
+			dpStillRedeems(t, ts, code(o), "")
+		})
+	}
+}
+
+// TestDPoPProofStructure covers E04 to E20: each proof has one defect.
+func TestDPoPProofStructure(t *testing.T) {
+	ts := newTestServer(t)
+	b64 := base64.RawURLEncoding.EncodeToString
+	hmacSHA256 := func(key []byte) func([]byte) []byte {
+		return func(in []byte) []byte {
+			m := hmac.New(sha256.New, key)
+			m.Write(in)
+			return m.Sum(nil)
+		}
+	}
+	cases := []dpProofCase{
+		// E04: not one compact JWS.
+		{"E04 not a JWT", func(*testing.T, *testServer, *wallet) string { return "abc" }},
+		{"E04 two segments", func(*testing.T, *testServer, *wallet) string { return "eyJhbGciOiJFUzI1NiJ9.e30" }},
+		{"E04 valid proof without its signature segment", func(t *testing.T, ts *testServer, w *wallet) string {
+			p := dpProof(t, ts, w, "")
+			return p[:strings.LastIndexByte(p, '.')]
+		}},
+		{"E04 empty header value", func(*testing.T, *testServer, *wallet) string { return "" }},
+		{"E04 three segments that are not base64url JSON", func(*testing.T, *testServer, *wallet) string { return "a.b.c" }},
+		{"E04 padded base64", func(t *testing.T, ts *testServer, w *wallet) string { return dpProof(t, ts, w, "") + "==" }},
+		{"E04 four segments", func(t *testing.T, ts *testServer, w *wallet) string { return dpProof(t, ts, w, "") + ".e30" }},
+		// E05: other serialisations.
+		{"E05 JWS JSON flattened serialisation", func(t *testing.T, ts *testServer, w *wallet) string {
+			parts := strings.Split(dpProof(t, ts, w, ""), ".")
+			b, _ := json.Marshal(map[string]string{"protected": parts[0], "payload": parts[1], "signature": parts[2]})
+			return string(b)
+		}},
+		{"E05 JWS JSON general serialisation", func(t *testing.T, ts *testServer, w *wallet) string {
+			parts := strings.Split(dpProof(t, ts, w, ""), ".")
+			b, _ := json.Marshal(map[string]any{
+				"payload":    parts[1],
+				"signatures": []map[string]string{{"protected": parts[0], "signature": parts[2]}},
+			})
+			return string(b)
+		}},
+		{"E05 JWE with five segments", func(t *testing.T, ts *testServer, w *wallet) string {
+			hdr := b64([]byte(`{"alg":"RSA-OAEP-256","enc":"A256GCM","typ":"dpop+jwt"}`))
+			return hdr + "." + randomJTI() + "." + randomJTI() + "." + randomJTI() + "." + randomJTI()
+		}},
+		// E06, E07: typ.
+		{"E06 typ missing", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(h, _ map[string]any) { delete(h, "typ") })
+		}},
+		{"E07 typ JWT", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(h, _ map[string]any) { h["typ"] = "JWT" })
+		}},
+		{"E07 typ at+jwt", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(h, _ map[string]any) { h["typ"] = "at+jwt" })
+		}},
+		{"E07 typ not a string", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(h, _ map[string]any) { h["typ"] = []string{"dpop+jwt"} })
+		}},
+		// E08, E09: alg none and MAC algorithms.
+		{"E08 alg none with an empty signature", func(t *testing.T, ts *testServer, w *wallet) string {
+			h, p := w.baseProof(ts.TokenURL(), ts.Clock.Now())
+			h["alg"] = "none"
+			return dpJWS(t, h, p, func([]byte) []byte { return nil })
+		}},
+		{"E08 alg none with an ES256 signature", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(h, _ map[string]any) { h["alg"] = "none" })
+		}},
+		{"E09 alg HS256 keyed with the jwk x coordinate", func(t *testing.T, ts *testServer, w *wallet) string {
+			h, p := w.baseProof(ts.TokenURL(), ts.Clock.Now())
+			h["alg"] = "HS256"
+			x := h["jwk"].(map[string]any)["x"].(string)
+			return dpJWS(t, h, p, hmacSHA256([]byte(x)))
+		}},
+		{"E09 alg HS256 keyed with the jwk JSON", func(t *testing.T, ts *testServer, w *wallet) string {
+			h, p := w.baseProof(ts.TokenURL(), ts.Clock.Now())
+			h["alg"] = "HS256"
+			j, _ := json.Marshal(h["jwk"])
+			return dpJWS(t, h, p, hmacSHA256(j))
+		}},
+		{"E09 alg HS256 keyed with some other secret", func(t *testing.T, ts *testServer, w *wallet) string {
+			h, p := w.baseProof(ts.TokenURL(), ts.Clock.Now())
+			h["alg"] = "HS256"
+			return dpJWS(t, h, p, hmacSHA256([]byte("secret")))
+		}},
+		// E10: registered but not allowed.
+		{"E10 alg ES512 with a P-521 key", func(t *testing.T, ts *testServer, _ *wallet) string {
+			return dpES512Proof(t, ts)
+		}},
+		// E11: algorithm and key mismatch.
+		{"E11 alg ES256 with an RSA jwk", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(h, _ map[string]any) { h["jwk"] = dpJWK(t, &dpRSA2048().PublicKey) })
+		}},
+		{"E11 alg PS256 with an EC jwk", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(h, _ map[string]any) { h["alg"] = "PS256" })
+		}},
+		{"E11 alg ES384 with a P-256 jwk", func(t *testing.T, ts *testServer, w *wallet) string {
+			h, p := w.baseProof(ts.TokenURL(), ts.Clock.Now())
+			h["alg"] = "ES384"
+			return dpJWS(t, h, p, func(in []byte) []byte {
+				sig := dpECDSA(t, w.Key, crypto.SHA384, in) // 32+32 bytes on P-256
+				out := make([]byte, 96)                      // widened to the ES384 size
+				copy(out[16:48], sig[:32])
+				copy(out[64:], sig[32:])
+				return out
+			})
+		}},
+		{"E11 alg EdDSA with an EC jwk", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(h, _ map[string]any) { h["alg"] = "EdDSA" })
+		}},
+		// E12: the key must be the embedded jwk.
+		{"E12 jwk missing", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(h, _ map[string]any) { delete(h, "jwk") })
+		}},
+		{"E12 kid instead of jwk", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(h, _ map[string]any) { delete(h, "jwk"); h["kid"] = w.JKT })
+		}},
+		{"E12 jku instead of jwk", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(h, _ map[string]any) { delete(h, "jwk"); h["jku"] = "https://evil.example/jwks" })
+		}},
+		{"E12 jwk not an object", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(h, _ map[string]any) { j, _ := json.Marshal(h["jwk"]); h["jwk"] = string(j) })
+		}},
+		{"E12 jwk empty object", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(h, _ map[string]any) { h["jwk"] = map[string]any{} })
+		}},
+		// E13, E14: private and symmetric keys.
+		{"E13 jwk includes the private d", func(t *testing.T, ts *testServer, w *wallet) string {
+			d, err := w.Key.Bytes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return dpMutate(t, ts, w, func(h, _ map[string]any) { h["jwk"].(map[string]any)["d"] = b64(d) })
+		}},
+		{"E14 jwk is an oct key, alg ES256", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(h, _ map[string]any) {
+				h["jwk"] = map[string]any{"kty": "oct", "k": b64([]byte("0123456789abcdef0123456789abcdef"))}
+			})
+		}},
+		{"E14 jwk is an oct key, alg HS256 keyed with it", func(t *testing.T, ts *testServer, w *wallet) string {
+			h, p := w.baseProof(ts.TokenURL(), ts.Clock.Now())
+			k := []byte("0123456789abcdef0123456789abcdef")
+			h["alg"], h["jwk"] = "HS256", map[string]any{"kty": "oct", "k": b64(k)}
+			return dpJWS(t, h, p, hmacSHA256(k))
+		}},
+		// E15, E16: the signature must verify with the embedded key over these bytes.
+		{"E15 jwk is key A, signed with key B", func(t *testing.T, ts *testServer, w *wallet) string {
+			h, p := w.baseProof(ts.TokenURL(), ts.Clock.Now())
+			return rawJWS(t, newWallet(t).Key, h, p, nil)
+		}},
+		{"E16 one payload byte changed after signing", func(t *testing.T, ts *testServer, w *wallet) string {
+			h, p := w.baseProof(ts.TokenURL(), ts.Clock.Now())
+			signed := rawJWS(t, w.Key, h, p, nil)
+			jti := p["jti"].(string)
+			p["jti"] = string(jti[0]^1) + jti[1:] // still valid base64url text
+			pj, _ := json.Marshal(p)
+			parts := strings.Split(signed, ".")
+			return parts[0] + "." + b64(pj) + "." + parts[2]
+		}},
+		{"E16 one signature byte changed", func(t *testing.T, ts *testServer, w *wallet) string {
+			signed := dpProof(t, ts, w, "")
+			_, _, sig := dpSegments(t, signed)
+			sig[10] ^= 0x01
+			return signed[:strings.LastIndexByte(signed, '.')+1] + b64(sig)
+		}},
+		// E17, E18: weak or invalid keys.
+		{"E17 EC point not on P-256", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(h, _ map[string]any) {
+				j := h["jwk"].(map[string]any)
+				y, _ := base64.RawURLEncoding.DecodeString(j["y"].(string))
+				y[31] ^= 0x01
+				j["y"] = b64(y)
+			})
+		}},
+		{"E17 EC point (0, 0)", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(h, _ map[string]any) {
+				j := h["jwk"].(map[string]any)
+				j["x"], j["y"] = b64(make([]byte, 32)), b64(make([]byte, 32))
+			})
+		}},
+		{"E17 EC coordinates of the wrong length", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(h, _ map[string]any) {
+				j := h["jwk"].(map[string]any)
+				x, _ := base64.RawURLEncoding.DecodeString(j["x"].(string))
+				j["x"] = b64(append([]byte{0}, x...))
+			})
+		}},
+		{"E18 RSA 1024-bit key with PS256", func(t *testing.T, ts *testServer, _ *wallet) string {
+			return dpSign(t, ts, dpRSA1024(), "PS256", dpop.Claims{})
+		}},
+		// E19: unknown critical extension.
+		{"E19 crit lists an unknown extension", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(h, _ map[string]any) { h["crit"] = []string{"x-ext"}; h["x-ext"] = true })
+		}},
+		// E20: DER-encoded ECDSA signature.
+		{"E20 DER-encoded ECDSA signature", func(t *testing.T, ts *testServer, w *wallet) string {
+			h, p := w.baseProof(ts.TokenURL(), ts.Clock.Now())
+			return dpJWS(t, h, p, func(in []byte) []byte {
+				d := sha256.Sum256(in)
+				der, err := ecdsa.SignASN1(rand.Reader, w.Key, d[:])
+				if err != nil {
+					t.Fatal(err)
+				}
+				return der
+			})
+		}},
+		{"E20 signature with r and s swapped", func(t *testing.T, ts *testServer, w *wallet) string {
+			h, p := w.baseProof(ts.TokenURL(), ts.Clock.Now())
+			return dpJWS(t, h, p, func(in []byte) []byte {
+				sig := dpECDSA(t, w.Key, crypto.SHA256, in)
+				return append(sig[32:], sig[:32]...)
+			})
+		}},
+	}
+	dpRunRefused(t, ts, cases)
+}
+
+// TestDPoPSignatureMalleability covers E20's high-S half: high-S ECDSA
+// signatures are accepted on purpose, and malleability gives nothing
+// because replay detection is keyed by key thumbprint and jti.
+func TestDPoPSignatureMalleability(t *testing.T) {
+	t.Run("E20 high-S signature accepted", func(t *testing.T) {
+		ts := newTestServer(t)
+		w := newWallet(t)
+		p := dpProof(t, ts, w, "")
+		if !dpHighS(t, p) {
+			p = dpFlipS(t, p)
+		}
+		if !dpHighS(t, p) || !dpVerifyES256(t, p, &w.Key.PublicKey) {
+			t.Fatal("test setup: the proof should carry a valid high-S signature")
+		}
+		dpWantDPoPToken(t, ts.redeem(t, code(ts.offer(t, nil)), p, nil), w.JKT)
+	})
+
+	t.Run("E20 malleated signature of a used proof is a replay", func(t *testing.T) {
+		ts := newTestServer(t)
+		w := newWallet(t)
+		p := dpProof(t, ts, w, "")
+		q := dpFlipS(t, p)
+		if q == p || !dpVerifyES256(t, q, &w.Key.PublicKey) {
+			t.Fatal("test setup: the malleated proof should be a different valid signature")
+		}
+		dpWantDPoPToken(t, ts.redeem(t, code(ts.offer(t, nil)), p, nil), w.JKT)
+		o := ts.offer(t, nil)
+		wantError(t, ts.redeem(t, code(o), q, nil), http.StatusBadRequest, dpInvalidProof)
+		dpStillRedeems(t, ts, code(o), "")
+	})
+}
+
+// TestDPoPMetadataAlgs covers DPOP-42 (and O02): every algorithm listed in
+// dpop_signing_alg_values_supported is accepted, and others are refused.
+func TestDPoPMetadataAlgs(t *testing.T) {
+	ts := newTestServer(t)
+	res, err := http.Get(ts.URL + issuer.WellKnownOAuth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readBody(t, res)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s = %d %s; want 200", issuer.WellKnownOAuth, res.StatusCode, body)
+	}
+	var meta struct {
+		Algs []string `json:"dpop_signing_alg_values_supported"`
+	}
+	if err := json.Unmarshal(body, &meta); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(meta.Algs, "ES256") {
+		t.Errorf("dpop_signing_alg_values_supported = %q; want ES256 among them (HAIP)", meta.Algs)
+	}
+
+	keyFor := func(t *testing.T, alg string) crypto.Signer {
+		var k crypto.Signer
+		var err error
+		switch alg {
+		case "ES256":
+			k, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		case "ES384":
+			k, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+		case "PS256", "RS256":
+			k = dpRSA2048()
+		case "EdDSA":
+			_, k, err = ed25519.GenerateKey(rand.Reader)
+		default:
+			t.Fatalf("the metadata lists %q, which this test cannot sign", alg)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	for _, alg := range meta.Algs {
+		t.Run("DPOP-42 listed "+alg+" accepted", func(t *testing.T) {
+			k := keyFor(t, alg)
+			p := dpSign(t, ts, k, alg, dpop.Claims{})
+			dpWantDPoPToken(t, ts.redeem(t, code(ts.offer(t, nil)), p, nil), dpThumbprint(t, k.Public()))
+		})
+	}
+
+	t.Run("E10 ES512 not listed, refused", func(t *testing.T) {
+		if slices.Contains(meta.Algs, "ES512") {
+			t.Fatalf("dpop_signing_alg_values_supported = %q; ES512 is not expected by default", meta.Algs)
+		}
+		o := ts.offer(t, nil)
+		wantError(t, ts.redeem(t, code(o), dpES512Proof(t, ts), nil), http.StatusBadRequest, dpInvalidProof)
+		dpStillRedeems(t, ts, code(o), "")
+	})
+
+	t.Run("DPOP-42 RS256 not listed, refused", func(t *testing.T) {
+		if slices.Contains(meta.Algs, "RS256") {
+			t.Fatalf("dpop_signing_alg_values_supported = %q; RS256 is not in the default list", meta.Algs)
+		}
+		o := ts.offer(t, nil)
+		p := dpSign(t, ts, dpRSA2048(), "RS256", dpop.Claims{})
+		wantError(t, ts.redeem(t, code(o), p, nil), http.StatusBadRequest, dpInvalidProof)
+		dpStillRedeems(t, ts, code(o), "")
+	})
+}
+
+// ---------------------------------------------------------------------------
+// F. Proof claims, time and replay
+// ---------------------------------------------------------------------------
+
+// TestDPoPProofClaims covers F01 to F17 and F20: each payload has one
+// defect.
+func TestDPoPProofClaims(t *testing.T) {
+	ts := newTestServer(t)
+	u, err := url.Parse(ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostPort := u.Host // 127.0.0.1:PORT
+	claim := func(mutate func(p map[string]any, now time.Time)) func(*testing.T, *testServer, *wallet) string {
+		return func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(_, p map[string]any) { mutate(p, ts.Clock.Now()) })
+		}
+	}
+	set := func(name string, v any) func(*testing.T, *testServer, *wallet) string {
+		return claim(func(p map[string]any, _ time.Time) { p[name] = v })
+	}
+	del := func(name string) func(*testing.T, *testServer, *wallet) string {
+		return claim(func(p map[string]any, _ time.Time) { delete(p, name) })
+	}
+	cases := []dpProofCase{
+		{"F01 htm missing", del("htm")},
+		{"F01 htm empty", set("htm", "")},
+		{"F02 htm lower-case post", set("htm", "post")},
+		{"F03 htm GET on a POST", set("htm", "GET")},
+		{"F03 htm not a string", set("htm", 1)},
+		{"F04 htu missing", del("htu")},
+		{"F04 htu empty", set("htu", "")},
+		{"F05 htu with a query", set("htu", ts.TokenURL()+"?grant_type=x")},
+		{"F05 htu with an empty query", set("htu", ts.TokenURL()+"?")},
+		{"F06 htu with a fragment", set("htu", ts.TokenURL()+"#frag")},
+		{"F07 htu with the wrong scheme", set("htu", "https://"+hostPort+"/token")},
+		{"F08 htu of another endpoint (PAR)", set("htu", ts.URL+"/par")},
+		{"F08 htu of another endpoint (nonce)", set("htu", ts.URL+issuer.PathNonce)},
+		{"F09 htu path in another case", set("htu", ts.URL+"/Token")},
+		{"F09 htu path with a trailing slash", set("htu", ts.URL+"/token/")},
+		{"F09 htu relative", set("htu", "/token")},
+		{"F11 htu of the internal upstream", set("htu", "http://10.0.0.5:8080/token")},
+		{"F11 htu with another host, same port", set("htu", "http://localhost:"+u.Port()+"/token")},
+		{"F11 htu with another port", set("htu", "http://127.0.0.1:1/token")},
+		{"F12 iat missing", del("iat")},
+		{"F13 iat now-10min", claim(func(p map[string]any, now time.Time) { p["iat"] = now.Add(-10 * time.Minute).Unix() })},
+		{"F13 iat now-61s (max age 60s)", claim(func(p map[string]any, now time.Time) { p["iat"] = now.Add(-61 * time.Second).Unix() })},
+		{"F14 iat now+61s", claim(func(p map[string]any, now time.Time) { p["iat"] = now.Add(61 * time.Second).Unix() })},
+		{"F14 iat now+11s (future skew 10s)", claim(func(p map[string]any, now time.Time) { p["iat"] = now.Add(11 * time.Second).Unix() })},
+		{"F16 iat as a string", claim(func(p map[string]any, now time.Time) { p["iat"] = fmt.Sprint(now.Unix()) })},
+		{"F16 iat as a float", claim(func(p map[string]any, now time.Time) { p["iat"] = float64(now.Unix()) + 0.5 })},
+		{"F16 iat negative", set("iat", -1)},
+		{"F16 iat null", set("iat", nil)},
+		{"F17 jti missing", del("jti")},
+		{"F17 jti empty", set("jti", "")},
+		{"F17 jti not a string", set("jti", 12345)},
+		{"F20 jti of 16 KiB", set("jti", strings.Repeat("j", 16<<10))},
+		{"F20 jti of 1 KiB (under the proof size cap)", set("jti", strings.Repeat("j", 1<<10))},
+	}
+	dpRunRefused(t, ts, cases)
+}
+
+// TestDPoPProofAccepted holds the positive controls of sections F and H:
+// proofs that look unusual but are valid.
+func TestDPoPProofAccepted(t *testing.T) {
+	ts := newTestServer(t)
+	cases := []struct {
+		name   string
+		mutate func(h, p map[string]any, now time.Time)
+	}{
+		{"F10 htu with an upper-case scheme", func(_, p map[string]any, _ time.Time) {
+			p["htu"] = "HTTP" + strings.TrimPrefix(ts.TokenURL(), "http")
+		}},
+		{"F15 iat now+10s", func(_, p map[string]any, now time.Time) { p["iat"] = now.Add(10 * time.Second).Unix() }},
+		{"F22 ath claim at the token endpoint is ignored", func(_, p map[string]any, _ time.Time) {
+			sum := sha256.Sum256([]byte("some-access-token"))
+			p["ath"] = base64.RawURLEncoding.EncodeToString(sum[:])
+		}},
+		{"H14 jwk with kid, use and alg members", func(h, _ map[string]any, _ time.Time) {
+			j := h["jwk"].(map[string]any)
+			j["kid"], j["use"], j["alg"] = "wallet-key-1", "sig", "ES256"
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWallet(t)
+			p := dpMutate(t, ts, w, func(h, p map[string]any) { tc.mutate(h, p, ts.Clock.Now()) })
+			// H14: cnf.jkt is the RFC 7638 thumbprint of the bare key.
+			dpWantDPoPToken(t, ts.redeem(t, code(ts.offer(t, nil)), p, nil), dpThumbprint(t, &w.Key.PublicKey))
+		})
+	}
+}
+
+// TestDPoPReplay covers F18, F19 and F21, and replays that come with a
+// bad grant.
+func TestDPoPReplay(t *testing.T) {
+	t.Run("F18 the same proof twice", func(t *testing.T) {
+		ts := newTestServer(t)
+		w := newWallet(t)
+		p := dpProof(t, ts, w, "")
+		dpWantDPoPToken(t, ts.redeem(t, code(ts.offer(t, nil)), p, nil), w.JKT)
+		o := ts.offer(t, nil)
+		wantError(t, ts.redeem(t, code(o), p, nil), http.StatusBadRequest, dpInvalidProof)
+		dpStillRedeems(t, ts, code(o), "")
+	})
+
+	t.Run("F21 same jti with a fresh signature and iat", func(t *testing.T) {
+		ts := newTestServer(t)
+		w := newWallet(t)
+		jti := randomJTI()
+		dpWantDPoPToken(t, ts.redeem(t, code(ts.offer(t, nil)), dpSign(t, ts, w.Key, "ES256", dpop.Claims{JTI: jti}), nil), w.JKT)
+		ts.Clock.Advance(2 * time.Second)
+		again := dpSign(t, ts, w.Key, "ES256", dpop.Claims{JTI: jti})
+		o := ts.offer(t, nil)
+		wantError(t, ts.redeem(t, code(o), again, nil), http.StatusBadRequest, dpInvalidProof)
+		dpStillRedeems(t, ts, code(o), "")
+	})
+
+	t.Run("F18 used proof with an unknown code is reported as a replay", func(t *testing.T) {
+		ts := newTestServer(t)
+		w := newWallet(t)
+		p := dpProof(t, ts, w, "")
+		dpWantDPoPToken(t, ts.redeem(t, code(ts.offer(t, nil)), p, nil), w.JKT)
+		wantError(t, ts.redeem(t, "no-such-code", p, nil), http.StatusBadRequest, dpInvalidProof)
+	})
+
+	t.Run("F18 proof of a request refused for its grant cannot be reused", func(t *testing.T) {
+		ts := newTestServer(t)
+		w := newWallet(t)
+		p := dpProof(t, ts, w, "")
+		wantError(t, ts.redeem(t, "no-such-code", p, nil), http.StatusBadRequest, dpInvalidGrant)
+		wantError(t, ts.redeem(t, "no-such-code", p, nil), http.StatusBadRequest, dpInvalidProof)
+		o := ts.offer(t, nil)
+		wantError(t, ts.redeem(t, code(o), p, nil), http.StatusBadRequest, dpInvalidProof)
+		dpStillRedeems(t, ts, code(o), "")
+	})
+
+	t.Run("F19 the same proof in 16 parallel requests", func(t *testing.T) {
+		ts := newTestServer(t)
+		w := newWallet(t)
+		p := dpProof(t, ts, w, "")
+		const n = 16
+		offers := make([]issuer.OfferResponse, n)
+		for i := range offers {
+			offers[i] = ts.offer(t, nil)
+		}
+		results := make([]dpResult, n)
+		var start, done sync.WaitGroup
+		start.Add(1)
+		for i := range n {
+			done.Go(func() {
+				start.Wait()
+				results[i] = dpRedeemRaw(ts, code(offers[i]), p, nil)
+			})
+		}
+		start.Done()
+		done.Wait()
+		ok := 0
+		for i, r := range results {
+			switch {
+			case r.err != nil:
+				t.Fatalf("request %d: %v", i, r.err)
+			case r.status == http.StatusOK:
+				ok++
+			case r.status != http.StatusBadRequest || r.errorCode() != dpInvalidProof:
+				t.Errorf("request %d = %d %s; want 200 or 400 %s", i, r.status, r.body, dpInvalidProof)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d of %d parallel requests with one proof succeeded; want exactly 1", ok, n)
+		}
+		// The losers' codes were not consumed.
+		for i, r := range results {
+			if r.status != http.StatusOK {
+				dpStillRedeems(t, ts, code(offers[i]), "")
+			}
+		}
+	})
+}
+
+// TestDPoPSizeCaps covers DPOP-16 and F20 at the HTTP level: the proof and
+// its jti are bounded.
+func TestDPoPSizeCaps(t *testing.T) {
+	ts := newTestServer(t)
+	t.Run("proof of exactly 8 KiB accepted", func(t *testing.T) {
+		w := newWallet(t)
+		dpWantDPoPToken(t, ts.redeem(t, code(ts.offer(t, nil)), dpSizedProof(t, ts, w, 8192), nil), w.JKT)
+	})
+	dpRunRefused(t, ts, []dpProofCase{
+		{"proof of 8 KiB + 1 byte", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpSizedProof(t, ts, w, 8193)
+		}},
+		{"proof header over 8 KiB", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(h, _ map[string]any) { h["x-pad"] = strings.Repeat("h", 8<<10) })
+		}},
+		{"F20 jti of 16 KiB", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpMutate(t, ts, w, func(_, p map[string]any) { p["jti"] = strings.Repeat("j", 16<<10) })
+		}},
+	})
+}
+
+// TestDPoPForwardedHeaders covers A10: htu is compared with the configured
+// public URL, never with what request headers claim.
+func TestDPoPForwardedHeaders(t *testing.T) {
+	ts := newTestServer(t)
+	forwarded := func(r *http.Request) {
+		r.Header.Set("X-Forwarded-Host", "evil.example")
+		r.Header.Set("X-Forwarded-Proto", "https")
+	}
+	t.Run("A10 X-Forwarded-Host with a matching htu", func(t *testing.T) {
+		w := newWallet(t)
+		o := ts.offer(t, nil)
+		p := dpSign(t, ts, w.Key, "ES256", dpop.Claims{URL: "https://evil.example/token"})
+		r := dpRedeemRaw(ts, code(o), p, forwarded)
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if r.status != http.StatusBadRequest || r.errorCode() != dpInvalidProof {
+			t.Fatalf("got %d %s; want 400 %s", r.status, r.body, dpInvalidProof)
+		}
+		dpStillRedeems(t, ts, code(o), "")
+	})
+	t.Run("A10 Host header with a matching htu", func(t *testing.T) {
+		w := newWallet(t)
+		o := ts.offer(t, nil)
+		p := dpSign(t, ts, w.Key, "ES256", dpop.Claims{URL: "http://evil.example/token"})
+		r := dpRedeemRaw(ts, code(o), p, func(r *http.Request) { r.Host = "evil.example" })
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if r.status != http.StatusBadRequest || r.errorCode() != dpInvalidProof {
+			t.Fatalf("got %d %s; want 400 %s", r.status, r.body, dpInvalidProof)
+		}
+		dpStillRedeems(t, ts, code(o), "")
+	})
+	t.Run("A10 control: X-Forwarded-Host does not break a proof for the public URL", func(t *testing.T) {
+		w := newWallet(t)
+		r := dpRedeemRaw(ts, code(ts.offer(t, nil)), dpProof(t, ts, w, ""), forwarded)
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if r.status != http.StatusOK {
+			t.Fatalf("got %d %s; want 200", r.status, r.body)
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// G. Server nonces
+// ---------------------------------------------------------------------------
+
+// dpNonceServer starts a server with DPoP server nonces on.
+func dpNonceServer(t *testing.T) *testServer {
+	t.Helper()
+	return newTestServer(t, func(c *issuer.Config) { c.DPoP.UseNonce = true })
+}
+
+// dpGetNonce makes a nonce-less request for a throw-away offer and returns
+// the DPoP-Nonce of its use_dpop_nonce answer.
+func dpGetNonce(t *testing.T, ts *testServer) string {
+	t.Helper()
+	res := ts.redeem(t, code(ts.offer(t, nil)), dpProof(t, ts, newWallet(t), ""), nil)
+	n := dpNonceHeader(t, res)
+	wantError(t, res, http.StatusBadRequest, dpUseNonce)
+	return n
+}
+
+func TestDPoPNonce(t *testing.T) {
+	t.Run("G01 G02 first request without nonce, then the retry with it", func(t *testing.T) {
+		ts := dpNonceServer(t)
+		w := newWallet(t)
+		o := ts.offer(t, nil)
+		res := ts.redeem(t, code(o), dpProof(t, ts, w, ""), nil)
+		n := dpNonceHeader(t, res)
+		wantError(t, res, http.StatusBadRequest, dpUseNonce)
+		// G02: the code was not consumed; the retry succeeds.
+		res = ts.redeem(t, code(o), dpProof(t, ts, w, n), nil)
+		fresh := dpNonceHeader(t, res)
+		dpWantDPoPToken(t, res, w.JKT) // also asserts Cache-Control: no-store (DPOP-33)
+		if fresh == n {
+			t.Errorf("DPoP-Nonce of the 200 = the nonce just used; want a fresh one")
+		}
+	})
+
+	t.Run("G03 proof without nonce after a nonce was issued", func(t *testing.T) {
+		ts := dpNonceServer(t)
+		w := newWallet(t)
+		n := dpGetNonce(t, ts)
+		dpWantDPoPToken(t, ts.redeem(t, code(ts.offer(t, nil)), dpProof(t, ts, w, n), nil), w.JKT)
+		o := ts.offer(t, nil)
+		res := ts.redeem(t, code(o), dpProof(t, ts, w, ""), nil)
+		n2 := dpNonceHeader(t, res)
+		wantError(t, res, http.StatusBadRequest, dpUseNonce)
+		dpStillRedeems(t, ts, code(o), n2)
+	})
+
+	t.Run("G04 stale nonce", func(t *testing.T) {
+		ts := dpNonceServer(t)
+		w := newWallet(t)
+		o := ts.offer(t, nil)
+		n := dpGetNonce(t, ts)
+		ts.Clock.Advance(ts.Svc.Config().DPoP.NonceTTL + time.Second)
+		res := ts.redeem(t, code(o), dpProof(t, ts, w, n), nil) // signed at the advanced clock
+		n2 := dpNonceHeader(t, res)
+		wantError(t, res, http.StatusBadRequest, dpUseNonce)
+		if n2 == n {
+			t.Errorf("DPoP-Nonce = the stale nonce; want a new one")
+		}
+		// The new nonce works and the code is still usable.
+		dpWantDPoPToken(t, ts.redeem(t, code(o), dpProof(t, ts, w, n2), nil), w.JKT)
+	})
+
+	garbage := []struct {
+		name  string
+		nonce func(t *testing.T, ts *testServer) string
+	}{
+		{"G05 random garbage nonce", func(*testing.T, *testServer) string { return "garbage-nonce" }},
+		{"G05 random base64url nonce of a nonce's length", func(t *testing.T, ts *testServer) string {
+			n := dpGetNonce(t, ts)
+			b := make([]byte, base64.RawURLEncoding.DecodedLen(len(n)))
+			_, _ = rand.Read(b)
+			return base64.RawURLEncoding.EncodeToString(b)
+		}},
+		{"G05 issued nonce with one character changed", func(t *testing.T, ts *testServer) string {
+			n := []byte(dpGetNonce(t, ts))
+			if n[10] == 'A' {
+				n[10] = 'B'
+			} else {
+				n[10] = 'A'
+			}
+			return string(n)
+		}},
+		{"G07 c_nonce from the nonce endpoint", func(t *testing.T, ts *testServer) string {
+			res := ts.post(t, issuer.PathNonce, url.Values{}, nil)
+			body := readBody(t, res)
+			var cn issuer.CNonceResponse
+			if res.StatusCode != http.StatusOK || json.Unmarshal(body, &cn) != nil || cn.CNonce == "" {
+				t.Fatalf("POST %s = %d %s; want 200 with a c_nonce", issuer.PathNonce, res.StatusCode, body)
+			}
+			return cn.CNonce
+		}},
+		{"G07 c_nonce from a token response", func(t *testing.T, ts *testServer) string {
+			tb := dpStillRedeems(t, ts, code(ts.offer(t, nil)), dpGetNonce(t, ts))
+			if tb.CNonce == "" {
+				t.Fatal("test setup: the token response has no c_nonce")
+			}
+			return tb.CNonce
+		}},
+	}
+	for _, tc := range garbage {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := dpNonceServer(t)
+			w := newWallet(t)
+			o := ts.offer(t, nil)
+			bad := tc.nonce(t, ts)
+			res := ts.redeem(t, code(o), dpProof(t, ts, w, bad), nil)
+			n := dpNonceHeader(t, res)
+			wantError(t, res, http.StatusBadRequest, dpUseNonce)
+			dpStillRedeems(t, ts, code(o), n)
+		})
+	}
+
+	t.Run("DPOP-31 every response carries exactly one DPoP-Nonce", func(t *testing.T) {
+		ts := dpNonceServer(t)
+		w := newWallet(t)
+		o := ts.offer(t, nil)
+		// No DPoP header at all.
+		res := ts.redeem(t, code(o), "", nil)
+		dpNonceHeader(t, res)
+		wantError(t, res, http.StatusBadRequest, dpInvalidRequest)
+		// An invalid proof.
+		res = ts.redeem(t, code(o), dpMutate(t, ts, w, func(h, _ map[string]any) { h["typ"] = "JWT" }), nil)
+		dpNonceHeader(t, res)
+		wantError(t, res, http.StatusBadRequest, dpInvalidProof)
+		// An unknown code with a good proof and nonce.
+		n := dpGetNonce(t, ts)
+		res = ts.redeem(t, "no-such-code", dpProof(t, ts, w, n), nil)
+		dpNonceHeader(t, res)
+		wantError(t, res, http.StatusBadRequest, dpInvalidGrant)
+		dpStillRedeems(t, ts, code(o), n)
+	})
+
+	t.Run("nonces off: no response carries DPoP-Nonce", func(t *testing.T) {
+		ts := newTestServer(t)
+		w := newWallet(t)
+		o := ts.offer(t, nil)
+		res := ts.redeem(t, code(o), "", nil)
+		dpNoNonceHeader(t, res)
+		wantError(t, res, http.StatusBadRequest, dpInvalidRequest)
+		res = ts.redeem(t, code(o), dpMutate(t, ts, w, func(h, _ map[string]any) { h["typ"] = "JWT" }), nil)
+		dpNoNonceHeader(t, res)
+		wantError(t, res, http.StatusBadRequest, dpInvalidProof)
+		res = ts.redeem(t, "no-such-code", dpProof(t, ts, w, ""), nil)
+		dpNoNonceHeader(t, res)
+		wantError(t, res, http.StatusBadRequest, dpInvalidGrant)
+		res = ts.redeem(t, code(o), dpProof(t, ts, w, ""), nil)
+		dpNoNonceHeader(t, res)
+		dpWantDPoPToken(t, res, w.JKT)
+		res = ts.post(t, issuer.PathNonce, url.Values{}, nil)
+		dpNoNonceHeader(t, res)
+		readBody(t, res)
+	})
+}

@@ -1,0 +1,787 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/lestrrat-go/jwx/v2/jwt"
+
+	"issuer/dpop"
+	"issuer/issuer"
+)
+
+// ---------------------------------------------------------------------------
+// Helpers shared by transport_test.go, preauth_test.go, client_test.go,
+// admin_test.go and metadata_test.go.
+
+// proofAt signs a valid ES256 DPoP proof for method and target, dated iat.
+func proofAt(t testing.TB, w *wallet, method, target string, iat time.Time) string {
+	t.Helper()
+	p, err := dpop.Sign(w.Key, "ES256", dpop.Claims{Method: method, URL: target, IssuedAt: iat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// freshProof signs a proof for POST /token dated by the server clock, so
+// that it stays fresh however long the test runs.
+func (ts *testServer) freshProof(t testing.TB, w *wallet) string {
+	t.Helper()
+	return proofAt(t, w, http.MethodPost, ts.TokenURL(), ts.Clock.Now())
+}
+
+// redeemFresh redeems code with a new wallet's fresh proof.
+func (ts *testServer) redeemFresh(t testing.TB, code string, extra url.Values) *http.Response {
+	t.Helper()
+	return ts.redeem(t, code, ts.freshProof(t, newWallet(t)), extra)
+}
+
+// wantRedeemable asserts that code still redeems (200) with a fresh proof:
+// the refused request before it had no side effect on the code.
+func (ts *testServer) wantRedeemable(t testing.TB, code string, extra url.Values) tokenBody {
+	t.Helper()
+	res := ts.redeemFresh(t, code, extra)
+	if res.StatusCode != http.StatusOK {
+		body := readBody(t, res)
+		t.Fatalf("redeeming the code after the refused request: got %d %s; want 200 (the code must not be consumed)", res.StatusCode, body)
+	}
+	return wantToken(t, res)
+}
+
+// sendRaw sends a request with exactly the given body, content type (none
+// when "") and extra headers.
+func sendRaw(t testing.TB, method, target, contentType string, body io.Reader, hdr http.Header) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, target, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range hdr {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target, err)
+	}
+	return res
+}
+
+// wantSafeDescription asserts OA-25: error_description uses only
+// %x20-21 / %x23-5B / %x5D-7E and echoes none of the given inputs.
+func wantSafeDescription(t testing.TB, desc string, echoed ...string) {
+	t.Helper()
+	for _, r := range desc {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			t.Errorf("error_description %q has the character %q outside the RFC 6749 §5.2 set", desc, r)
+			break
+		}
+	}
+	for _, s := range echoed {
+		if s != "" && strings.Contains(desc, s) {
+			t.Errorf("error_description %q echoes the submitted %q", desc, s)
+		}
+	}
+}
+
+// preAuthForm is a valid anonymous pre-authorized code request body.
+func preAuthForm(code string) url.Values {
+	return url.Values{"grant_type": {preAuth}, "pre-authorized_code": {code}}
+}
+
+// randomCode returns 32 random bytes, base64url-encoded.
+func randomCode() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// rawResult is a response read without testing.TB, for goroutines.
+type rawResult struct {
+	status int
+	error  string
+	token  string
+	err    error
+}
+
+// redeemNoFatal redeems code with proof; safe to call from any goroutine.
+func redeemNoFatal(tokenURL, code, proof string) rawResult {
+	req, err := http.NewRequest(http.MethodPost, tokenURL, strings.NewReader(preAuthForm(code).Encode()))
+	if err != nil {
+		return rawResult{err: err}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("DPoP", proof)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return rawResult{err: err}
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return rawResult{err: err}
+	}
+	var out struct {
+		Error       string `json:"error"`
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return rawResult{status: res.StatusCode, err: err}
+	}
+	return rawResult{status: res.StatusCode, error: out.Error, token: out.AccessToken}
+}
+
+// claimDetails returns the configuration IDs of the authorization_details
+// claim of an access token.
+func claimDetails(t testing.TB, claims map[string]any) []string {
+	t.Helper()
+	list, ok := claims["authorization_details"].([]any)
+	if !ok {
+		t.Fatalf("authorization_details claim = %#v; want an array", claims["authorization_details"])
+	}
+	var ids []string
+	for _, e := range list {
+		m, _ := e.(map[string]any)
+		id, _ := m["credential_configuration_id"].(string)
+		ids = append(ids, id)
+		if m["type"] != issuer.TypeOpenIDCredential {
+			t.Errorf("authorization_details claim entry type = %v; want openid_credential", m["type"])
+		}
+		if ci, _ := m["credential_identifiers"].([]any); len(ci) == 0 {
+			t.Errorf("authorization_details claim entry %v has no credential_identifiers", m)
+		}
+	}
+	return ids
+}
+
+// responseDetails returns the configuration IDs of a token response's
+// authorization_details, checking each entry has credential_identifiers.
+func responseDetails(t testing.TB, tb tokenBody) []string {
+	t.Helper()
+	var ids []string
+	for _, d := range tb.AuthorizationDetails {
+		if d.Type != issuer.TypeOpenIDCredential {
+			t.Errorf("authorization_details entry type = %q; want openid_credential", d.Type)
+		}
+		if len(d.CredentialIdentifiers) == 0 || slices.Contains(d.CredentialIdentifiers, "") {
+			t.Errorf("authorization_details entry %+v: credential_identifiers must be non-empty strings", d)
+		}
+		ids = append(ids, d.CredentialConfigurationID)
+	}
+	return ids
+}
+
+// ---------------------------------------------------------------------------
+
+// TestPreAuthSuccessResponse checks the 200 response and the access token
+// of an anonymous wallet (VCI-01, VCI-30, VCI-31, OA-19..21, O04, RFC 9068,
+// checklist §7 item 8).
+func TestPreAuthSuccessResponse(t *testing.T) {
+	ts := newTestServer(t)
+	w := newWallet(t)
+	o := ts.offer(t, map[string]any{"subject": "alice-42"})
+	res := ts.redeem(t, code(o), ts.freshProof(t, w), nil)
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type = %q; want application/json", ct)
+	}
+	// O04: both cache headers, exactly.
+	if got := res.Header.Get("Cache-Control"); got != "no-store" {
+		t.Errorf("Cache-Control = %q; want no-store", got)
+	}
+	if got := res.Header.Get("Pragma"); got != "no-cache" {
+		t.Errorf("Pragma = %q; want no-cache", got)
+	}
+	tb := wantToken(t, res)
+
+	t.Run("response body", func(t *testing.T) {
+		if tb.AccessToken == "" {
+			t.Errorf("access_token is empty")
+		}
+		if tb.TokenType != "DPoP" {
+			t.Errorf("token_type = %q; want DPoP", tb.TokenType)
+		}
+		if tb.ExpiresIn != 300 {
+			t.Errorf("expires_in = %d; want 300", tb.ExpiresIn)
+		}
+		if tb.CNonce == "" {
+			t.Errorf("c_nonce is empty")
+		}
+		if tb.CNonceExpiresIn <= 0 {
+			t.Errorf("c_nonce_expires_in = %d; want > 0", tb.CNonceExpiresIn)
+		}
+		if ids := responseDetails(t, tb); !slices.Equal(ids, []string{pidConfig}) {
+			t.Errorf("authorization_details configurations = %v; want [%s]", ids, pidConfig)
+		}
+	})
+
+	header, claims := jwtParts(t, tb.AccessToken)
+	t.Run("access token header", func(t *testing.T) {
+		if header["typ"] != "at+jwt" {
+			t.Errorf("typ = %v; want at+jwt", header["typ"])
+		}
+		if header["alg"] != "ES256" {
+			t.Errorf("alg = %v; want ES256", header["alg"])
+		}
+		if kid, _ := header["kid"].(string); kid == "" {
+			t.Errorf("kid = %v; want a non-empty string", header["kid"])
+		}
+	})
+	t.Run("access token claims", func(t *testing.T) {
+		if claims["iss"] != ts.URL {
+			t.Errorf("iss = %v; want %s", claims["iss"], ts.URL)
+		}
+		if claims["aud"] != ts.URL {
+			t.Errorf("aud = %v; want %s", claims["aud"], ts.URL)
+		}
+		if claims["sub"] != "alice-42" {
+			t.Errorf("sub = %v; want alice-42", claims["sub"])
+		}
+		iat, _ := claims["iat"].(float64)
+		exp, _ := claims["exp"].(float64)
+		if exp-iat != 300 {
+			t.Errorf("exp-iat = %v; want 300", exp-iat)
+		}
+		if iat != float64(ts.Clock.Now().Unix()) {
+			t.Errorf("iat = %v; want the server clock %d", iat, ts.Clock.Now().Unix())
+		}
+		if jti, _ := claims["jti"].(string); jti == "" {
+			t.Errorf("jti = %v; want a non-empty string", claims["jti"])
+		}
+		cnf, _ := claims["cnf"].(map[string]any)
+		if cnf["jkt"] != w.JKT {
+			t.Errorf("cnf = %v; want jkt %s", claims["cnf"], w.JKT)
+		}
+		if ids := claimDetails(t, claims); !slices.Equal(ids, []string{pidConfig}) {
+			t.Errorf("authorization_details claim = %v; want [%s]", ids, pidConfig)
+		}
+		if v, ok := claims["client_id"]; ok {
+			t.Errorf("client_id claim = %v; want none for an anonymous wallet", v)
+		}
+		// The stored record matches and is live.
+		jti, _ := claims["jti"].(string)
+		rec, err := ts.Store.GetToken(context.Background(), jti)
+		if err != nil {
+			t.Fatalf("GetToken(%s) = %v", jti, err)
+		}
+		if rec.Revoked || rec.JKT != w.JKT || rec.Subject != "alice-42" || rec.GrantID != o.OfferID {
+			t.Errorf("token record = %+v; want live, jkt %s, sub alice-42, grant %s", rec, w.JKT, o.OfferID)
+		}
+	})
+
+	t.Run("signature verifies against /jwks", func(t *testing.T) {
+		set, err := jwk.Fetch(context.Background(), ts.URL+"/jwks")
+		if err != nil {
+			t.Fatalf("jwk.Fetch(/jwks) = %v", err)
+		}
+		if _, err := jwt.Parse([]byte(tb.AccessToken), jwt.WithKeySet(set)); err != nil {
+			t.Fatalf("jwt.Parse(access token) = %v; want a valid signature", err)
+		}
+		// Flip one byte of the payload: the signature must fail.
+		parts := strings.Split(tb.AccessToken, ".")
+		payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := bytes.Index(payload, []byte("alice-42"))
+		if i < 0 {
+			t.Fatalf("payload %s has no subject", payload)
+		}
+		payload[i+len("alice-42")-1] ^= 0x01 // "alice-42" → "alice-43"
+		forged := parts[0] + "." + base64.RawURLEncoding.EncodeToString(payload) + "." + parts[2]
+		if _, err := jwt.Parse([]byte(forged), jwt.WithKeySet(set)); err == nil {
+			t.Fatalf("jwt.Parse(token with one payload byte flipped) succeeded; want a signature failure")
+		}
+	})
+}
+
+// TestGrantTypeAndParameters covers adversarial B01–B10 and VCI-15: each
+// case changes one parameter of a valid request, and a refused request
+// leaves the code redeemable.
+func TestGrantTypeAndParameters(t *testing.T) {
+	ts := newTestServer(t)
+	cases := []struct {
+		name   string
+		form   func(code string) url.Values
+		status int
+		code   string // "" means 200
+	}{
+		{"B01 grant_type missing", func(c string) url.Values {
+			return url.Values{"pre-authorized_code": {c}}
+		}, 400, "invalid_request"},
+		{"B02 grant_type empty", func(c string) url.Values {
+			return url.Values{"grant_type": {""}, "pre-authorized_code": {c}}
+		}, 400, "invalid_request"},
+		{"B03 grant_type twice with different values", func(c string) url.Values {
+			return url.Values{"grant_type": {preAuth, "authorization_code"}, "pre-authorized_code": {c}}
+		}, 400, "invalid_request"},
+		{"B03 grant_type twice with the same value", func(c string) url.Values {
+			return url.Values{"grant_type": {preAuth, preAuth}, "pre-authorized_code": {c}}
+		}, 400, "invalid_request"},
+		{"B04 pre-authorized_code twice with the same value", func(c string) url.Values {
+			return url.Values{"grant_type": {preAuth}, "pre-authorized_code": {c, c}}
+		}, 400, "invalid_request"},
+		{"B05 Grant_Type wrong case", func(c string) url.Values {
+			return url.Values{"Grant_Type": {preAuth}, "pre-authorized_code": {c}}
+		}, 400, "invalid_request"},
+		{"B06 urn:example:unknown", func(c string) url.Values {
+			return url.Values{"grant_type": {"urn:example:unknown"}, "pre-authorized_code": {c}}
+		}, 400, "unsupported_grant_type"},
+		{"B07 password", func(c string) url.Values {
+			return url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"secret"}, "pre-authorized_code": {c}}
+		}, 400, "unsupported_grant_type"},
+		{"B09 implicit", func(c string) url.Values {
+			return url.Values{"grant_type": {"implicit"}, "pre-authorized_code": {c}}
+		}, 400, "unsupported_grant_type"},
+		{"B09 token", func(c string) url.Values {
+			return url.Values{"grant_type": {"token"}, "pre-authorized_code": {c}}
+		}, 400, "unsupported_grant_type"},
+		{"B10 uma-ticket", func(c string) url.Values {
+			return url.Values{"grant_type": {issuer.GrantUMATicket}, "pre-authorized_code": {c}}
+		}, 400, "unsupported_grant_type"},
+		{"authorization_code not implemented", func(c string) url.Values {
+			return url.Values{"grant_type": {"authorization_code"}, "code": {c}, "pre-authorized_code": {c}}
+		}, 400, "unsupported_grant_type"},
+		{"client_credentials not implemented", func(c string) url.Values {
+			return url.Values{"grant_type": {"client_credentials"}, "pre-authorized_code": {c}}
+		}, 400, "unsupported_grant_type"},
+		{"grant_type with different case value", func(c string) url.Values {
+			return url.Values{"grant_type": {strings.ToUpper(preAuth)}, "pre-authorized_code": {c}}
+		}, 400, "unsupported_grant_type"},
+		{"VCI-15 unknown parameter foo=bar is ignored", func(c string) url.Values {
+			return url.Values{"grant_type": {preAuth}, "pre-authorized_code": {c}, "foo": {"bar"}}
+		}, 200, ""},
+		{"OA-05 x-debug=1 is ignored", func(c string) url.Values {
+			return url.Values{"grant_type": {preAuth}, "pre-authorized_code": {c}, "x-debug": {"1"}}
+		}, 200, ""},
+		{"OA-04 an empty unknown parameter is ignored", func(c string) url.Values {
+			return url.Values{"grant_type": {preAuth}, "pre-authorized_code": {c}, "scope": {""}}
+		}, 200, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := ts.offer(t, nil)
+			res := ts.post(t, "/token", tc.form(code(o)), map[string][]string{"DPoP": {ts.freshProof(t, newWallet(t))}})
+			if tc.code == "" {
+				tb := wantToken(t, res)
+				if tb.TokenType != "DPoP" {
+					t.Fatalf("token_type = %q; want DPoP", tb.TokenType)
+				}
+				return
+			}
+			e := wantError(t, res, tc.status, tc.code)
+			wantSafeDescription(t, e.Description)
+			ts.wantRedeemable(t, code(o), nil)
+		})
+	}
+}
+
+// TestAuthorizationDetails covers B15–B19, J16, VCI-24..27, VCI-30..31.
+func TestAuthorizationDetails(t *testing.T) {
+	ts := newTestServer(t)
+	refused := []struct {
+		name    string
+		details string
+		code    string
+	}{
+		{"B15 not JSON", `[{"type":"openid_credential",`, "invalid_request"},
+		{"B16 an object, not an array", `{"type":"openid_credential","credential_configuration_id":"` + pidConfig + `"}`, "invalid_authorization_details"},
+		{"B16 empty array", `[]`, "invalid_authorization_details"},
+		{"B16 a string, not an array", `"openid_credential"`, "invalid_authorization_details"},
+		{"B16 an entry that is not an object", `["openid_credential"]`, "invalid_authorization_details"},
+		{"B16 an entry without type", `[{"credential_configuration_id":"` + pidConfig + `"}]`, "invalid_authorization_details"},
+		{"B16 an entry without credential_configuration_id", `[{"type":"openid_credential"}]`, "invalid_authorization_details"},
+		{"B17 unknown credential_configuration_id", `[{"type":"openid_credential","credential_configuration_id":"org.example.unknown"}]`, "invalid_authorization_details"},
+		{"B18/J16 a known configuration the offer does not cover", `[{"type":"openid_credential","credential_configuration_id":"` + mdlConfig + `"}]`, "invalid_authorization_details"},
+		{"B18/J16 a covered and an uncovered configuration", `[{"type":"openid_credential","credential_configuration_id":"` + pidConfig + `"},{"type":"openid_credential","credential_configuration_id":"` + mdlConfig + `"}]`, "invalid_authorization_details"},
+		{"B19 type payment_initiation", `[{"type":"payment_initiation","credential_configuration_id":"` + pidConfig + `"}]`, "invalid_authorization_details"},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			o := ts.offer(t, nil) // covers pid only
+			res := ts.redeemFresh(t, code(o), url.Values{"authorization_details": {tc.details}})
+			e := wantError(t, res, http.StatusBadRequest, tc.code)
+			wantSafeDescription(t, e.Description, "org.example.unknown", "payment_initiation")
+			ts.wantRedeemable(t, code(o), nil)
+		})
+	}
+
+	t.Run("VCI-27 subset of the offer", func(t *testing.T) {
+		o := ts.offer(t, map[string]any{"credential_configuration_ids": []string{pidConfig, mdlConfig}})
+		tb := wantToken(t, ts.redeemFresh(t, code(o), url.Values{
+			"authorization_details": {`[{"type":"openid_credential","credential_configuration_id":"` + pidConfig + `"}]`},
+		}))
+		if ids := responseDetails(t, tb); !slices.Equal(ids, []string{pidConfig}) {
+			t.Errorf("response authorization_details = %v; want only [%s]", ids, pidConfig)
+		}
+		_, claims := jwtParts(t, tb.AccessToken)
+		if ids := claimDetails(t, claims); !slices.Equal(ids, []string{pidConfig}) {
+			t.Errorf("authorization_details claim = %v; want only [%s]", ids, pidConfig)
+		}
+	})
+	t.Run("VCI-27 no authorization_details grants the whole offer", func(t *testing.T) {
+		o := ts.offer(t, map[string]any{"credential_configuration_ids": []string{pidConfig, mdlConfig}})
+		tb := wantToken(t, ts.redeemFresh(t, code(o), nil))
+		ids := responseDetails(t, tb)
+		if !slices.Equal(ids, []string{pidConfig, mdlConfig}) {
+			t.Errorf("response authorization_details = %v; want [%s %s]", ids, pidConfig, mdlConfig)
+		}
+		// Each configuration gets its own identifier.
+		if len(tb.AuthorizationDetails) == 2 && tb.AuthorizationDetails[0].CredentialIdentifiers[0] == tb.AuthorizationDetails[1].CredentialIdentifiers[0] {
+			t.Errorf("both configurations share the credential identifier %q", tb.AuthorizationDetails[0].CredentialIdentifiers[0])
+		}
+	})
+	t.Run("VCI-26 unknown fields in an entry are ignored", func(t *testing.T) {
+		o := ts.offer(t, nil)
+		tb := wantToken(t, ts.redeemFresh(t, code(o), url.Values{
+			"authorization_details": {`[{"type":"openid_credential","credential_configuration_id":"` + pidConfig + `","foo":1,"bar":{"x":[1,2]}}]`},
+		}))
+		if ids := responseDetails(t, tb); !slices.Equal(ids, []string{pidConfig}) {
+			t.Errorf("response authorization_details = %v; want [%s]", ids, pidConfig)
+		}
+	})
+}
+
+// TestPreAuthorizedCode covers J01–J05 and X-02.
+func TestPreAuthorizedCode(t *testing.T) {
+	t.Run("J01 missing code", func(t *testing.T) {
+		ts := newTestServer(t)
+		res := ts.post(t, "/token", url.Values{"grant_type": {preAuth}}, map[string][]string{"DPoP": {ts.freshProof(t, newWallet(t))}})
+		wantError(t, res, http.StatusBadRequest, "invalid_request")
+	})
+	t.Run("J01 empty code counts as absent", func(t *testing.T) {
+		ts := newTestServer(t)
+		wantError(t, ts.redeemFresh(t, "", nil), http.StatusBadRequest, "invalid_request")
+	})
+	t.Run("J02 unknown code", func(t *testing.T) {
+		ts := newTestServer(t)
+		ts.offer(t, nil)
+		wantError(t, ts.redeemFresh(t, randomCode(), nil), http.StatusBadRequest, "invalid_grant")
+	})
+	t.Run("J03 expired code", func(t *testing.T) {
+		ts := newTestServer(t)
+		o := ts.offer(t, nil)
+		ts.Clock.Advance(10*time.Minute + time.Second)
+		e := wantError(t, ts.redeemFresh(t, code(o), nil), http.StatusBadRequest, "invalid_grant")
+		wantSafeDescription(t, e.Description, code(o))
+	})
+	t.Run("J03 code still valid just before the default TTL", func(t *testing.T) {
+		ts := newTestServer(t)
+		o := ts.offer(t, nil)
+		ts.Clock.Advance(10*time.Minute - time.Second)
+		wantToken(t, ts.redeemFresh(t, code(o), nil))
+	})
+	t.Run("J04 redeemed twice revokes the first token", func(t *testing.T) {
+		ts := newTestServer(t)
+		o := ts.offer(t, nil)
+		first := wantToken(t, ts.redeemFresh(t, code(o), nil))
+		_, claims := jwtParts(t, first.AccessToken)
+		jti, _ := claims["jti"].(string)
+		rec, err := ts.Store.GetToken(context.Background(), jti)
+		if err != nil || rec.Revoked {
+			t.Fatalf("first token record = %+v, %v; want live", rec, err)
+		}
+		e := wantError(t, ts.redeemFresh(t, code(o), nil), http.StatusBadRequest, "invalid_grant")
+		wantSafeDescription(t, e.Description, code(o))
+		rec, err = ts.Store.GetToken(context.Background(), jti)
+		if err != nil {
+			t.Fatalf("GetToken(%s) = %v", jti, err)
+		}
+		if !rec.Revoked {
+			t.Fatalf("first token record Revoked = false after the code was replayed; want true (OA-17)")
+		}
+		// A third attempt is refused too.
+		wantError(t, ts.redeemFresh(t, code(o), nil), http.StatusBadRequest, "invalid_grant")
+	})
+	t.Run("J05 X-02 64 concurrent redemptions", func(t *testing.T) {
+		ts := newTestServer(t)
+		o := ts.offer(t, nil)
+		const n = 64
+		proofs := make([]string, n)
+		for i := range proofs {
+			proofs[i] = ts.freshProof(t, newWallet(t))
+		}
+		results := make([]rawResult, n)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				results[i] = redeemNoFatal(ts.TokenURL(), code(o), proofs[i])
+			})
+		}
+		close(start)
+		wg.Wait()
+		ok, grant := 0, 0
+		for i, r := range results {
+			switch {
+			case r.err != nil:
+				t.Errorf("request %d: %v", i, r.err)
+			case r.status == http.StatusOK && r.token != "":
+				ok++
+			case r.status == http.StatusBadRequest && r.error == "invalid_grant":
+				grant++
+			default:
+				t.Errorf("request %d: got %d %s; want 200 or 400 invalid_grant", i, r.status, r.error)
+			}
+		}
+		if ok != 1 || grant != n-1 {
+			t.Fatalf("got %d successes and %d invalid_grant; want 1 and %d", ok, grant, n-1)
+		}
+	})
+}
+
+// TestTransactionCode covers J06–J13 and VCI-18, VCI-22.
+func TestTransactionCode(t *testing.T) {
+	ts := newTestServer(t)
+	withTx := func(t *testing.T) issuer.OfferResponse {
+		t.Helper()
+		o := ts.offer(t, map[string]any{"tx_code": map[string]any{}})
+		if o.TxCode == "" {
+			t.Fatalf("offer with tx_code {} returned no tx_code value")
+		}
+		return o
+	}
+
+	t.Run("J06 tx_code missing", func(t *testing.T) {
+		o := withTx(t)
+		wantError(t, ts.redeemFresh(t, code(o), nil), http.StatusBadRequest, "invalid_request")
+		ts.wantRedeemable(t, code(o), url.Values{"tx_code": {o.TxCode}})
+	})
+	t.Run("J06 tx_code empty counts as absent", func(t *testing.T) {
+		o := withTx(t)
+		wantError(t, ts.redeemFresh(t, code(o), url.Values{"tx_code": {""}}), http.StatusBadRequest, "invalid_request")
+		ts.wantRedeemable(t, code(o), url.Values{"tx_code": {o.TxCode}})
+	})
+	t.Run("J07 tx_code not expected", func(t *testing.T) {
+		o := ts.offer(t, nil)
+		wantError(t, ts.redeemFresh(t, code(o), url.Values{"tx_code": {"123456"}}), http.StatusBadRequest, "invalid_request")
+		ts.wantRedeemable(t, code(o), nil)
+	})
+	t.Run("J08 wrong tx_code", func(t *testing.T) {
+		o := withTx(t)
+		e := wantError(t, ts.redeemFresh(t, code(o), url.Values{"tx_code": {wrongTx(o.TxCode)}}), http.StatusBadRequest, "invalid_grant")
+		wantSafeDescription(t, e.Description, wrongTx(o.TxCode))
+		// One wrong try is under the budget: the right one still works.
+		ts.wantRedeemable(t, code(o), url.Values{"tx_code": {o.TxCode}})
+	})
+	t.Run("J09 five wrong tx_codes then the right one", func(t *testing.T) {
+		o := withTx(t)
+		for i := range 5 {
+			res := ts.redeemFresh(t, code(o), url.Values{"tx_code": {wrongTx(o.TxCode)}})
+			body := readBody(t, res)
+			var e oauthError
+			_ = json.Unmarshal(body, &e)
+			if res.StatusCode != http.StatusBadRequest || e.Error != "invalid_grant" {
+				t.Fatalf("wrong try %d: got %d %s; want 400 invalid_grant", i+1, res.StatusCode, body)
+			}
+		}
+		wantError(t, ts.redeemFresh(t, code(o), url.Values{"tx_code": {o.TxCode}}), http.StatusBadRequest, "invalid_grant")
+	})
+	for _, tc := range []struct {
+		name string
+		mod  func(string) string
+	}{
+		{"J11 leading space", func(s string) string { return " " + s }},
+		{"J11 trailing space", func(s string) string { return s + " " }},
+		{"J11 full-width digits", func(s string) string {
+			return strings.Map(func(r rune) rune { return r - '0' + '０' }, s)
+		}},
+		{"J12 10000 characters", func(s string) string { return s + strings.Repeat("1", 10000-len(s)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := withTx(t)
+			sent := tc.mod(o.TxCode)
+			if tc.name == "J12 10000 characters" && len(sent) != 10000 {
+				t.Fatalf("tx_code has %d characters; want 10000", len(sent))
+			}
+			e := wantError(t, ts.redeemFresh(t, code(o), url.Values{"tx_code": {sent}}), http.StatusBadRequest, "invalid_grant")
+			wantSafeDescription(t, e.Description, o.TxCode)
+			// The comparison was exact, and one miss leaves the code alive.
+			ts.wantRedeemable(t, code(o), url.Values{"tx_code": {o.TxCode}})
+		})
+	}
+	t.Run("J13 correct tx_code replayed after success", func(t *testing.T) {
+		o := withTx(t)
+		wantToken(t, ts.redeemFresh(t, code(o), url.Values{"tx_code": {o.TxCode}}))
+		wantError(t, ts.redeemFresh(t, code(o), url.Values{"tx_code": {o.TxCode}}), http.StatusBadRequest, "invalid_grant")
+	})
+
+	t.Run("VCI-22 numeric length 6", func(t *testing.T) {
+		raw := adminOfferRaw(t, ts, map[string]any{
+			"credential_configuration_ids": []string{pidConfig}, "subject": "s", "tx_code": map[string]any{"length": 6},
+		})
+		if tx, _ := raw["tx_code"].(string); !regexp.MustCompile(`^[0-9]{6}$`).MatchString(tx) {
+			t.Errorf("tx_code = %q; want ^[0-9]{6}$", tx)
+		}
+		obj := offerTxObject(t, raw)
+		if obj["length"] != float64(6) {
+			t.Errorf("offer tx_code.length = %v; want 6", obj["length"])
+		}
+		if v, ok := obj["input_mode"]; ok {
+			t.Errorf("offer tx_code.input_mode = %v; want it omitted for numeric", v)
+		}
+	})
+	t.Run("VCI-18 text mode", func(t *testing.T) {
+		raw := adminOfferRaw(t, ts, map[string]any{
+			"credential_configuration_ids": []string{pidConfig}, "subject": "s",
+			"tx_code": map[string]any{"input_mode": "text", "length": 8, "description": "see your letter"},
+		})
+		tx, _ := raw["tx_code"].(string)
+		if len(tx) != 8 || strings.ContainsFunc(tx, func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') }) {
+			t.Errorf("tx_code = %q; want 8 upper-case letters or digits", tx)
+		}
+		obj := offerTxObject(t, raw)
+		if obj["input_mode"] != "text" || obj["length"] != float64(8) || obj["description"] != "see your letter" {
+			t.Errorf("offer tx_code = %v; want input_mode text, length 8 and the description", obj)
+		}
+	})
+}
+
+// wrongTx returns a transaction code of the same shape as tx but different.
+func wrongTx(tx string) string {
+	b := []byte(tx)
+	if b[0] == '0' {
+		b[0] = '1'
+	} else {
+		b[0] = '0'
+	}
+	return string(b)
+}
+
+// adminOfferRaw creates an offer and returns the raw decoded response.
+func adminOfferRaw(t testing.TB, ts *testServer, req map[string]any) map[string]any {
+	t.Helper()
+	res := ts.admin(t, http.MethodPost, "/admin/offers", req)
+	body := readBody(t, res)
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /admin/offers = %d %s; want 201", res.StatusCode, body)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// offerTxObject returns the tx_code object of the offer's pre-authorized grant.
+func offerTxObject(t testing.TB, raw map[string]any) map[string]any {
+	t.Helper()
+	co, _ := raw["credential_offer"].(map[string]any)
+	grants, _ := co["grants"].(map[string]any)
+	g, _ := grants[preAuth].(map[string]any)
+	obj, ok := g["tx_code"].(map[string]any)
+	if !ok {
+		t.Fatalf("credential_offer %v has no tx_code object", co)
+	}
+	return obj
+}
+
+// TestErrorDescriptionNotEchoed covers O05 / OA-25.
+func TestErrorDescriptionNotEchoed(t *testing.T) {
+	ts := newTestServer(t)
+	const hostile = `x"<script>alert(1)</script>`
+	cases := []struct {
+		name   string
+		form   func(code string) url.Values
+		status int
+		code   string
+	}{
+		{"O05 grant_type with quote and script", func(c string) url.Values {
+			return url.Values{"grant_type": {hostile}, "pre-authorized_code": {c}}
+		}, 400, "unsupported_grant_type"},
+		{"O05 grant_type with CRLF", func(c string) url.Values {
+			return url.Values{"grant_type": {hostile + "\r\nSet-Cookie: a=b"}, "pre-authorized_code": {c}}
+		}, 400, "invalid_request"},
+		{"O05 client_id with quote and script", func(c string) url.Values {
+			return url.Values{"grant_type": {preAuth}, "pre-authorized_code": {c}, "client_id": {hostile}}
+		}, 401, "invalid_client"},
+		{"O05 parameter name with script repeated", func(c string) url.Values {
+			return url.Values{"grant_type": {preAuth}, "pre-authorized_code": {c}, hostile: {"1", "2"}}
+		}, 400, "invalid_request"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := ts.offer(t, nil)
+			res := ts.post(t, "/token", tc.form(code(o)), map[string][]string{"DPoP": {ts.freshProof(t, newWallet(t))}})
+			if res.Header.Get("Set-Cookie") != "" {
+				t.Errorf("response has Set-Cookie %q; want none", res.Header.Get("Set-Cookie"))
+			}
+			e := wantError(t, res, tc.status, tc.code)
+			wantSafeDescription(t, e.Description, hostile, "<script>", "alert(1)", "\r", "\n", "Set-Cookie")
+			ts.wantRedeemable(t, code(o), nil)
+		})
+	}
+}
+
+// TestRejectedRequestsChangeNothing: after a batch of varied bad requests
+// against one offer, its code still redeems.
+func TestRejectedRequestsChangeNothing(t *testing.T) {
+	ts := newTestServer(t)
+	o := ts.offer(t, nil)
+	c := code(o)
+	w := newWallet(t)
+	now := ts.Clock.Now()
+	badSig := func() string {
+		h, p := w.baseProof(ts.TokenURL(), now)
+		sig := make([]byte, 64)
+		_, _ = rand.Read(sig)
+		return rawJWS(t, w.Key, h, p, sig)
+	}
+	type bad struct {
+		name   string
+		form   url.Values
+		dpop   []string // nil: a fresh valid proof
+		status int
+		code   string
+	}
+	cases := []bad{
+		{"unsupported grant_type", url.Values{"grant_type": {"authorization_code"}, "pre-authorized_code": {c}}, nil, 400, "unsupported_grant_type"},
+		{"grant_type missing", url.Values{"pre-authorized_code": {c}}, nil, 400, "invalid_request"},
+		{"code repeated", url.Values{"grant_type": {preAuth}, "pre-authorized_code": {c, c}}, nil, 400, "invalid_request"},
+		{"unexpected tx_code", url.Values{"grant_type": {preAuth}, "pre-authorized_code": {c}, "tx_code": {"123456"}}, nil, 400, "invalid_request"},
+		{"authorization_details outside the offer", url.Values{"grant_type": {preAuth}, "pre-authorized_code": {c},
+			"authorization_details": {`[{"type":"openid_credential","credential_configuration_id":"` + mdlConfig + `"}]`}}, nil, 400, "invalid_authorization_details"},
+		{"unknown client_id", url.Values{"grant_type": {preAuth}, "pre-authorized_code": {c}, "client_id": {"nobody"}}, nil, 401, "invalid_client"},
+		{"client_assertion", url.Values{"grant_type": {preAuth}, "pre-authorized_code": {c},
+			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {"a.b.c"}}, nil, 401, "invalid_client"},
+		{"no DPoP proof", preAuthForm(c), []string{}, 400, "invalid_request"},
+		{"DPoP proof with a bad signature", preAuthForm(c), []string{badSig()}, 400, "invalid_dpop_proof"},
+		{"DPoP proof for another URL", preAuthForm(c), []string{proofAt(t, w, http.MethodPost, ts.URL+"/other", now)}, 400, "invalid_dpop_proof"},
+		{"DPoP proof for GET", preAuthForm(c), []string{proofAt(t, w, http.MethodGet, ts.TokenURL(), now)}, 400, "invalid_dpop_proof"},
+		{"DPoP proof too old", preAuthForm(c), []string{proofAt(t, w, http.MethodPost, ts.TokenURL(), now.Add(-5*time.Minute))}, 400, "invalid_dpop_proof"},
+		{"two DPoP headers", preAuthForm(c), []string{ts.freshProof(t, w), ts.freshProof(t, w)}, 400, "invalid_dpop_proof"},
+		{"DPoP proof not a JWT", preAuthForm(c), []string{"not-a-jwt"}, 400, "invalid_dpop_proof"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			proofs := tc.dpop
+			if proofs == nil {
+				proofs = []string{ts.freshProof(t, newWallet(t))}
+			}
+			h := map[string][]string{}
+			if len(proofs) > 0 {
+				h["DPoP"] = proofs
+			}
+			wantError(t, ts.post(t, "/token", tc.form, h), tc.status, tc.code)
+		})
+	}
+	ts.wantRedeemable(t, c, nil)
+}
