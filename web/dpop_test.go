@@ -400,7 +400,8 @@ func dpRunRefused(t *testing.T, ts *testServer, cases []dpProofCase) {
 			// Sent with ts.post, not ts.redeem, so that an empty value is sent too.
 			form := url.Values{"grant_type": {preAuth}, "pre-authorized_code": {code(o)}}
 			res := ts.post(t, "/token", form, map[string][]string{"DPoP": {tc.proof(t, ts, w)}})
-			wantError(t, res, http.StatusBadRequest, dpInvalidProof)
+			e := wantError(t, res, http.StatusBadRequest, dpInvalidProof)
+			t.Logf("error_description: %s", e.Description)
 			dpStillRedeems(t, ts, code(o), "")
 		})
 	}
@@ -601,7 +602,7 @@ func TestDPoPProofStructure(t *testing.T) {
 			h["alg"] = "ES384"
 			return dpJWS(t, h, p, func(in []byte) []byte {
 				sig := dpECDSA(t, w.Key, crypto.SHA384, in) // 32+32 bytes on P-256
-				out := make([]byte, 96)                      // widened to the ES384 size
+				out := make([]byte, 96)                     // widened to the ES384 size
 				copy(out[16:48], sig[:32])
 				copy(out[64:], sig[32:])
 				return out

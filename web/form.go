@@ -33,6 +33,13 @@ func readForm(c echo.Context) (map[string]string, error) {
 			return nil, issuer.ErrInvalidRequest("credentials and grants must not be sent in the request URI")
 		}
 	}
+	if len(r.TransferEncoding) > 0 {
+		// Go drops a Content-Length that conflicts with chunked encoding, so
+		// the conflict (a request-smuggling sign, RFC 9112 §6.1) cannot be
+		// seen here: form bodies must declare their length instead.
+		c.Response().Header().Set(echo.HeaderConnection, "close")
+		return nil, issuer.ErrInvalidRequest("the request body must have a Content-Length")
+	}
 	mt, params, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
 	if err != nil || mt != echo.MIMEApplicationForm {
 		return nil, issuer.ErrInvalidRequest("the request body must be application/x-www-form-urlencoded")

@@ -37,6 +37,11 @@ func proofAt(t testing.TB, w *wallet, method, target string, iat time.Time) stri
 	return p
 }
 
+// signProofNoFatal is proofAt for code that has no testing.TB.
+func signProofNoFatal(w *wallet, method, target string, iat time.Time) (string, error) {
+	return dpop.Sign(w.Key, "ES256", dpop.Claims{Method: method, URL: target, IssuedAt: iat})
+}
+
 // freshProof signs a proof for POST /token dated by the server clock, so
 // that it stays fresh however long the test runs.
 func (ts *testServer) freshProof(t testing.TB, w *wallet) string {
