@@ -9,7 +9,7 @@
 //
 //   - refusing requests with more than one DPoP header (§4.3 check 1);
 //   - remembering [Proof.ReplayKey] until [Proof.ReplayExpiry] and refusing a
-//     proof whose key was already seen (§11.1);
+//     proof whose ReplayKey was already seen (§11.1);
 //   - issuing and validating nonces (§8, §9), plugged in through
 //     [Input.CheckNonce], and answering [ErrUseNonce] with a use_dpop_nonce
 //     error and a fresh DPoP-Nonce header;

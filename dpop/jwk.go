@@ -162,17 +162,22 @@ func okpKey(f *jwkFields, a *algorithm) (ed25519.PublicKey, error) {
 
 // decodeExact base64url-decodes src into dst, which it must fill exactly.
 func decodeExact(dst, src []byte) bool {
-	if b64.DecodedLen(len(src)) != len(dst) {
-		return false
-	}
-	n, err := b64.Decode(dst, src)
-	return err == nil && n == len(dst)
+	n, ok := decodeInto(dst, src)
+	return ok && n == len(dst)
 }
 
-// decodeInto base64url-decodes src into dst if it fits.
+// decodeInto base64url-decodes src into dst if it fits. Only alphabet
+// characters are accepted: encoding/base64 would skip CR and LF, which a
+// JSON escape can smuggle in, and the text would then not be the canonical
+// encoding the thumbprint is computed from.
 func decodeInto(dst, src []byte) (int, bool) {
 	if b64.DecodedLen(len(src)) > len(dst) {
 		return 0, false
+	}
+	for _, c := range src {
+		if !b64url[c] {
+			return 0, false
+		}
 	}
 	n, err := b64.Decode(dst, src)
 	return n, err == nil

@@ -292,6 +292,13 @@ func TestVerifyJWK(t *testing.T) {
 			j := h["jwk"].(map[string]any)
 			j["x"] = j["x"].(string) + "="
 		}), want: errJWKMalformed},
+		{name: "RSA modulus with escaped newline", proof: func(t *testing.T) string {
+			h := baseHeader(t, k.rsa2048)
+			h["alg"] = "RS256"
+			j := h["jwk"].(map[string]any)
+			j["n"] = j["n"].(string)[:20] + "\n" + j["n"].(string)[20:]
+			return forgeMaps(t, k.rsa2048, "RS256", h, basePayload())
+		}, opts: all, want: errJWKMalformed},
 		{name: "off-curve point", proof: es256(func(_ *testing.T, h, _ map[string]any) {
 			j := h["jwk"].(map[string]any)
 			y, _ := base64.RawURLEncoding.DecodeString(j["y"].(string))
