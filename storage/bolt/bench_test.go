@@ -44,22 +44,33 @@ func newID(timeOrdered bool) string {
 	return uuid.NewString()
 }
 
+// benchRate is the request rate the benchmarks' timestamps model: request
+// i happens at start + i/benchRate, so that expiries increase as in real
+// traffic.
+const benchRate = 3000
+
+// at returns the time of request i.
+func at(start time.Time, i int) time.Time {
+	return start.Add(time.Duration(i) * time.Second / benchRate)
+}
+
 // benchRedemptions creates n offers and returns one redemption of each,
 // shaped like the token endpoint's: a DPoP replay key and one access
 // token. Offer and token IDs are random or time-ordered.
 func benchRedemptions(b *testing.B, s *bolt.Store, n int, timeOrdered bool) []storage.Redemption {
 	b.Helper()
-	now := time.Now()
+	start := time.Now()
 	rs := make([]storage.Redemption, n)
 	offers := make([]storage.Offer, n)
 	for i := range rs {
+		now := at(start, i)
 		id := newID(timeOrdered)
 		code := sha256.Sum256([]byte(id))
 		offers[i] = storage.Offer{
 			ID: id, CodeHash: code[:], Subject: "user-" + id,
 			Claims:           json.RawMessage(`{"given_name":"Alice","family_name":"Doe","degree":{"type":"BachelorDegree","name":"Bachelor of Science"}}`),
 			ConfigurationIDs: []string{"UniversityDegree"}, CredentialIdentifiers: []string{"degree-" + id},
-			CreatedAt: now, ExpiresAt: now.Add(5 * time.Minute),
+			CreatedAt: now.Add(-time.Second), ExpiresAt: now.Add(5 * time.Minute),
 		}
 		rs[i] = storage.Redemption{
 			CodeHash: code[:], Now: now, ReplayKey: randomKey(), ReplayExpiry: now.Add(70 * time.Second), JKT: "jkt-" + id,
@@ -165,8 +176,9 @@ func BenchmarkUseReplayKeyParallel(b *testing.B) {
 	for i := range keys {
 		keys[i] = randomKey()
 	}
-	now := time.Now()
+	start := time.Now()
 	runParallel(b, "keys", func(i int) error {
+		now := at(start, i)
 		return s.UseReplayKey(b.Context(), keys[i], now.Add(70*time.Second), now)
 	})
 }

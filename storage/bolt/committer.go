@@ -30,6 +30,8 @@ type committer struct {
 	stopped chan struct{}
 	replay  replaySet               // committed replay keys
 	pending map[string]replayChange // replay key changes of the running batch
+	commits int                     // transactions committed, for the log
+	written int                     // ops in them
 }
 
 // newCommitter starts the committer goroutine.
@@ -51,10 +53,12 @@ func newCommitter(db *bbolt.DB, log *slog.Logger, replay replaySet) *committer {
 func (c *committer) stop() {
 	close(c.ops)
 	<-c.stopped
+	c.log.Debug("storage committer stopped", "commits", c.commits, "writes", c.written)
 }
 
 // loop takes the first queued op, drains what else is queued without
-// waiting, and commits the batch; until c.ops is closed and empty.
+// waiting (up to maxBatch), and commits the batch; until c.ops is closed
+// and empty.
 func (c *committer) loop() {
 	defer close(c.stopped)
 	batch := make([]*op, 0, maxBatch)
@@ -112,6 +116,8 @@ func (c *committer) commit(batch []*op) {
 		}
 		if err == nil {
 			w.apply()
+			c.commits++
+			c.written += len(batch)
 		} else {
 			c.log.Error("storage commit failed", "ops", len(batch), "err", err)
 			err = fmt.Errorf("storage/bolt: commit: %w", err)

@@ -57,8 +57,8 @@ func TestBatchAbort(t *testing.T) {
 
 var t0 = time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// TestReplayKeysReloaded checks that Open rebuilds the replay keys from
-// the file, and that swept ones stay swept.
+// TestReplayKeysReloaded checks that Sweep removes swept replay keys from
+// memory, and that Open rebuilds the replay keys from the file.
 func TestReplayKeysReloaded(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "issuer.db")
 	s, err := Open(path, Options{NoSync: true})
@@ -77,12 +77,15 @@ func TestReplayKeysReloaded(t *testing.T) {
 	if n, err := s.Sweep(ctx, t0.Add(time.Minute)); n != 1 || err != nil {
 		t.Fatalf("Sweep = %d, %v; want 1 (old)", n, err)
 	}
+	want := replaySet{"new": encTime(t0.Add(time.Hour)), "again": encTime(t0.Add(2 * time.Hour))}
+	if !maps.Equal(s.c.replay, want) {
+		t.Errorf("in memory after Sweep: %v, want %v", s.c.replay, want)
+	}
 	s.Close()
 	if s, err = Open(path, Options{NoSync: true}); err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	want := replaySet{"new": encTime(t0.Add(time.Hour)), "again": encTime(t0.Add(2 * time.Hour))}
 	if !maps.Equal(s.c.replay, want) {
 		t.Errorf("reloaded %v, want %v", s.c.replay, want)
 	}

@@ -7,31 +7,52 @@
 // Every write goes through one committer goroutine. The committer takes the
 // first queued write, drains whatever else is queued at that moment (up to
 // 256 writes, without waiting for more), runs them all in one bbolt
-// read-write transaction and fsyncs once. A write returns only after that
+// read-write transaction, committed once (bbolt writes the pages, fsyncs,
+// writes the meta page, fsyncs again). A write returns only after that
 // commit, so a nil error means the change is on disk. Writes queue up while
 // the previous batch is being fsynced, which is what makes the batches
 // grow under load: the cost of an fsync is shared by every request that
 // arrived during the previous one.
 //
 // Each write reads what it needs before it writes anything, so a write that
-// fails with a business result (for example [storage.ErrConsumed]) leaves
+// fails with a business result (for example [storage.ErrNotFound]) leaves
 // no partial change in the shared transaction. A write that fails for any
 // other reason (bad input, corrupt record) aborts the batch; it gets its
 // error and the rest of the batch is run again without it. An I/O error at
 // commit fails every write of the batch.
 //
+// A caller whose context is done before its write runs gets the context's
+// error and the write is skipped; once queued, a caller always waits for
+// its write's outcome, so that a nil error always means committed.
+//
 // Reads run in their own read-only transactions, concurrently with the
 // committer.
 //
-// # Expiry indexes
+// # Expiry order and Sweep
 //
-// Replay keys, tokens and offers each have a secondary index bucket whose
-// keys are expiry||primary-key, the expiry as 8 big-endian bytes that sort
-// in time order. Sweep walks only the expired prefix of each index with a
-// cursor, in chunks of at most 1000 deletions per transaction (each chunk
-// is one write of the committer, interleaved with the other writes), so its
-// cost is proportional to what it deletes and it never holds the write
-// lock for long.
+// Tokens and offers have a secondary index bucket whose keys are
+// expiry||ID, the expiry as 8 big-endian bytes that sort in time order.
+// Replay keys are stored only in such an expiry-ordered bucket: since
+// every new key expires about one proof lifetime from now, inserts append
+// at the end of the B+tree instead of dirtying a random page per key
+// (measured: a key-ordered replay bucket costs 25% more CPU per redemption
+// and 55% more per UseReplayKey).
+// The lookup by replay key is an in-memory map (key to expiry) that Open
+// loads from that bucket and the committer alone reads and updates,
+// applying a batch's changes only once the batch has committed. It costs
+// about 35 bytes plus the key per recorded key: 66 bytes for a 32-byte
+// key, 13 MB for the 200k keys of 3000 proofs/s kept 70 s.
+//
+// Sweep walks only the expired prefix of each expiry-ordered bucket with
+// a cursor, in chunks of at most 1000 deletions per transaction (each
+// chunk is one write of the committer, interleaved with the others), so
+// its cost is proportional to what it deletes and it never holds the
+// write lock for long.
+//
+// Offer and token records are keyed by their IDs. Random IDs (UUIDv4)
+// make each insert dirty a random page; time-ordered IDs (UUIDv7) make
+// inserts append, which saves about a quarter of the CPU time of a
+// redemption.
 //
 // # Records
 //
@@ -50,6 +71,8 @@
 //     lose acknowledged changes on power loss.
 //   - [Options.NoSync] skips the fsync: a crash can lose acknowledged writes
 //     or corrupt the file. It is for tests only.
+//   - The replay keys are also held in memory (see above), and Open reads
+//     them all.
 //   - The freelist is not stored (NoFreelistSync); it is rebuilt by scanning
 //     the file at Open, which takes longer on large files.
 //   - Deleted space is reused but the file never shrinks.

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"go.etcd.io/bbolt"
@@ -105,9 +106,17 @@ func offerByCode(tx *bbolt.Tx, codeHash []byte) (storage.Offer, error) {
 	return o, err
 }
 
+// errNoNow rejects a redemption without a time: a zero RedeemedAt means
+// "not redeemed".
+var errNoNow = errors.New("storage/bolt: redemption without Now")
+
 // Redeem consumes a pre-authorized code, exactly as documented on
 // storage.Store: replay key, then unknown, locked, expired, consumed.
+// r.Now must be set.
 func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
+	if r.Now.IsZero() {
+		return errNoNow
+	}
 	if len(r.ReplayKey) > 0 {
 		if err := checkKey("replay key", r.ReplayKey); err != nil {
 			return err

@@ -16,7 +16,8 @@ const sweepChunk = 1000
 
 // Sweep deletes the replay keys, tokens and offers that have expired at
 // now, in transactions of at most sweepChunk deletions, and returns how
-// many records it deleted.
+// many records it deleted. On error, the count is of the chunks committed
+// before it.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 	total := 0
 	for {
@@ -25,10 +26,10 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 			n, visited, err = sweepChunkTx(tx, now, sweepChunk)
 			return err
 		})
-		total += n
 		if err != nil {
 			return total, fmt.Errorf("storage/bolt: sweep: %w", err)
 		}
+		total += n
 		if visited < sweepChunk {
 			s.log.Debug("storage swept", "deleted", total, "now", now)
 			return total, nil

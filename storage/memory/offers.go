@@ -93,7 +93,11 @@ func (s *Store) RecordTxCodeFailure(ctx context.Context, codeHash []byte, max in
 
 // Redeem consumes a pre-authorized code, exactly as documented on
 // storage.Store: replay key, then unknown, locked, expired, consumed.
+// r.Now must be set (a zero RedeemedAt means "not redeemed").
 func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
+	if r.Now.IsZero() {
+		return errors.New("storage/memory: redemption without Now")
+	}
 	tokens, err := normalizeTokens(r.Tokens)
 	if err != nil {
 		return err
