@@ -156,13 +156,15 @@ type Store interface {
 	// Redeem consumes a pre-authorized code in one transaction, in this
 	// order: if r.ReplayKey is set and already recorded and unexpired,
 	// ErrAlreadyExists and nothing changes. If the code is unknown,
-	// ErrNotFound; if locked, ErrLocked; if expired (r.Now after ExpiresAt),
-	// ErrExpired; in those cases nothing changes. If the code was redeemed
-	// before, every token in its IssuedTokens is marked revoked and the
-	// replay key is recorded, and the result is ErrConsumed. Otherwise the
-	// replay key is recorded, the offer is marked redeemed (RedeemedAt,
-	// RedeemedBy, IssuedTokens, KeepUntil), the tokens are stored, and the
-	// result is nil.
+	// ErrNotFound and nothing changes. If the code was redeemed before
+	// (whatever its expiry: KeepUntil keeps the record so that a late
+	// replay is still caught), every token in its IssuedTokens is marked
+	// revoked, the replay key is recorded, and the result is ErrConsumed.
+	// If the code is locked, ErrLocked; if expired (r.Now after ExpiresAt),
+	// ErrExpired; in those cases nothing changes. Otherwise the replay key
+	// is recorded, the offer is marked redeemed (RedeemedAt, RedeemedBy,
+	// IssuedTokens, KeepUntil), the tokens are stored, and the result is
+	// nil. r.Now must be set; a ReplayKey needs a ReplayExpiry after r.Now.
 	Redeem(ctx context.Context, r Redemption) error
 
 	// UseReplayKey records key until exp; ErrAlreadyExists if it is already

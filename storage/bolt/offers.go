@@ -111,8 +111,8 @@ func offerByCode(tx *bbolt.Tx, codeHash []byte) (storage.Offer, error) {
 var errNoNow = errors.New("storage/bolt: redemption without Now")
 
 // Redeem consumes a pre-authorized code, exactly as documented on
-// storage.Store: replay key, then unknown, locked, expired, consumed.
-// r.Now must be set.
+// storage.Store: replay key, then unknown, consumed, locked, expired.
+// r.Now must be set, and a replay key needs an expiry after it.
 func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
 	if r.Now.IsZero() {
 		return errNoNow
@@ -120,6 +120,9 @@ func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
 	if len(r.ReplayKey) > 0 {
 		if err := checkKey("replay key", r.ReplayKey); err != nil {
 			return err
+		}
+		if !r.ReplayExpiry.After(r.Now) {
+			return errors.New("storage/bolt: replay key without a future expiry")
 		}
 	}
 	tokens, err := encodeTokens(r.Tokens)
@@ -144,9 +147,9 @@ func redeem(w *writeTx, r storage.Redemption, tokens [][]byte) error {
 	switch {
 	case err != nil:
 		return err
-	case o.Locked:
+	case o.RedeemedAt.IsZero() && o.Locked:
 		return storage.ErrLocked
-	case r.Now.After(o.ExpiresAt):
+	case o.RedeemedAt.IsZero() && r.Now.After(o.ExpiresAt):
 		return storage.ErrExpired
 	}
 	if len(r.ReplayKey) > 0 {

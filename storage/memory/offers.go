@@ -92,11 +92,14 @@ func (s *Store) RecordTxCodeFailure(ctx context.Context, codeHash []byte, max in
 }
 
 // Redeem consumes a pre-authorized code, exactly as documented on
-// storage.Store: replay key, then unknown, locked, expired, consumed.
+// storage.Store: replay key, then unknown, consumed, locked, expired.
 // r.Now must be set (a zero RedeemedAt means "not redeemed").
 func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
 	if r.Now.IsZero() {
 		return errors.New("storage/memory: redemption without Now")
+	}
+	if len(r.ReplayKey) > 0 && !r.ReplayExpiry.After(r.Now) {
+		return errors.New("storage/memory: replay key without a future expiry")
 	}
 	tokens, err := normalizeTokens(r.Tokens)
 	if err != nil {
@@ -113,9 +116,9 @@ func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
 	switch {
 	case err != nil:
 		return err
-	case o.Locked:
+	case o.RedeemedAt.IsZero() && o.Locked:
 		return fmt.Errorf("storage/memory: redeem: %w", storage.ErrLocked)
-	case r.Now.After(o.ExpiresAt):
+	case o.RedeemedAt.IsZero() && r.Now.After(o.ExpiresAt):
 		return fmt.Errorf("storage/memory: redeem: %w", storage.ErrExpired)
 	}
 	if len(r.ReplayKey) > 0 {

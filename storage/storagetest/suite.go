@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"RedeemReplayKeyAcrossCodes", testRedeemReplayKeyAcrossCodes},
 		{"RedeemFailures", testRedeemFailures},
 		{"RedeemExpiryBoundary", testRedeemExpiryBoundary},
+		{"RedeemConsumedAfterExpiry", testRedeemConsumedAfterExpiry},
 		{"RedeemKeepUntil", testRedeemKeepUntil},
 		{"ReplayKey", testReplayKey},
 		{"Sweep", testSweep},
