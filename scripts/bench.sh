@@ -16,5 +16,6 @@ taskset -c 1 "$work/issuer" serve --addr "$addr" --url "http://$addr" --db "$wor
   --admin-token "$token" --log-level warn &
 server=$!
 for _ in $(seq 50); do curl -fs "http://$addr/jwks" >/dev/null && break; sleep 0.1; done
+kill -0 "$server" 2>/dev/null || { echo "the server did not start" >&2; exit 1; }
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); go: $(go version | cut -d' ' -f3)"
 taskset -c 0 "$work/loadgen" -url "http://$addr" -admin-token "$token" -wallets "$wallets" -n "$n" -server-pid "$server"

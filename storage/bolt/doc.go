@@ -5,8 +5,11 @@
 // # Writes and group commit
 //
 // Every write goes through one committer goroutine. The committer takes the
-// first queued write, drains whatever else is queued at that moment (up to
-// 256 writes, without waiting for more), runs them all in one bbolt
+// first queued write, lets the goroutines that are ready to run reach their
+// own writes (it yields until the queue stops growing: on one core the
+// scheduler would otherwise run the committer as soon as the first write
+// arrives, and every write would be committed alone), drains what is queued
+// (up to 256 writes, without a timer), runs them all in one bbolt
 // read-write transaction, committed once (bbolt writes the pages, fsyncs,
 // writes the meta page, fsyncs again). A write returns only after that
 // commit, so a nil error means the change is on disk. Writes queue up while
