@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime/debug"
 	"time"
 
 	"issuer/issuer"
@@ -28,6 +29,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	log := s.logger(stderr)
+	tuneGC(getenv)
 	store, err := bolt.Open(s.DB, bolt.Options{Timeout: time.Second, Logger: log})
 	if err != nil {
 		return err
@@ -95,5 +97,17 @@ func serveDebug(addr string, log *slog.Logger) {
 	log.Info("debug server listening", "addr", addr)
 	if err := srv.ListenAndServe(); err != nil {
 		log.Error("debug server", "err", err)
+	}
+}
+
+// defaultGOGC is the GC target the server runs with unless GOGC is set. The
+// live heap is small (tens of MB) and every request allocates: collecting
+// at 5x the live heap instead of 2x saves about a tenth of the CPU of a
+// redemption for ~11 MB of peak RSS (scripts/bench.sh).
+const defaultGOGC = 400
+
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGOGC)
 	}
 }

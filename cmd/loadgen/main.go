@@ -68,8 +68,12 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	fmt.Printf("signed %d proofs with %d distinct keys in %s\n", len(reqs), len(reqs), time.Since(start).Round(time.Millisecond))
+	cpu0 := serverCPU(c.pid)
 	lat, failures, elapsed := redeemAll(ctx, client, c, reqs)
 	report(c, lat, failures, elapsed)
+	if c.pid > 0 {
+		fmt.Printf("server CPU:  %.0f µs per redemption\n", float64((serverCPU(c.pid)-cpu0).Microseconds())/float64(len(reqs)))
+	}
 	if failures > 0 {
 		return fmt.Errorf("%d redemptions failed", failures)
 	}
@@ -197,4 +201,18 @@ func peakRSS(pid int) (string, error) {
 		}
 	}
 	return "", errors.New("no VmHWM")
+}
+
+// serverCPU is the user+system CPU time the process has used (Linux).
+func serverCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil || pid == 0 {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	var utime, stime int64
+	fmt.Sscan(f[11], &utime)
+	fmt.Sscan(f[12], &stime)
+	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
 }

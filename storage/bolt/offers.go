@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -26,6 +27,10 @@ func (s *Store) CreateOffer(ctx context.Context, o storage.Offer) error {
 	if err != nil {
 		return err
 	}
+	state, err := encode(stateOf(o))
+	if err != nil {
+		return err
+	}
 	id := []byte(o.ID)
 	err = s.update(ctx, func(tx *writeTx) error {
 		offers, codes := tx.Bucket(bucketOffers), tx.Bucket(bucketCodes)
@@ -33,6 +38,9 @@ func (s *Store) CreateOffer(ctx context.Context, o storage.Offer) error {
 			return storage.ErrAlreadyExists
 		}
 		if err := offers.Put(id, data); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketOfferState).Put(id, state); err != nil {
 			return err
 		}
 		if err := codes.Put(o.CodeHash, id); err != nil {
@@ -49,8 +57,9 @@ func (s *Store) CreateOffer(ctx context.Context, o storage.Offer) error {
 // GetOffer returns the offer by ID; ErrNotFound if there is none.
 func (s *Store) GetOffer(ctx context.Context, id string) (storage.Offer, error) {
 	var o storage.Offer
-	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		return get(tx.Bucket(bucketOffers), []byte(id), &o)
+	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
+		o, err = readOffer(tx, []byte(id))
+		return err
 	})
 	if err != nil {
 		return storage.Offer{}, fmt.Errorf("storage/bolt: offer %q: %w", id, err)
@@ -77,14 +86,19 @@ func (s *Store) GetOfferByCode(ctx context.Context, codeHash []byte) (storage.Of
 func (s *Store) RecordTxCodeFailure(ctx context.Context, codeHash []byte, max int) (storage.Offer, error) {
 	var o storage.Offer
 	err := s.update(ctx, func(tx *writeTx) (err error) {
-		if o, err = offerByCode(tx.Tx, codeHash); err != nil {
+		id, st, err := stateByCode(tx.Tx, codeHash)
+		if err != nil {
 			return err
 		}
-		o.Failures++
-		if o.Failures >= max {
-			o.Locked = true
+		st.Failures++
+		if st.Failures >= max {
+			st.Locked = true
 		}
-		return put(tx.Bucket(bucketOffers), []byte(o.ID), o)
+		if err := put(tx.Bucket(bucketOfferState), id, st); err != nil {
+			return err
+		}
+		o, err = readOffer(tx.Tx, id)
+		return err
 	})
 	if err != nil {
 		return storage.Offer{}, fmt.Errorf("storage/bolt: record tx_code failure: %w", err)
@@ -102,8 +116,61 @@ func offerByCode(tx *bbolt.Tx, codeHash []byte) (storage.Offer, error) {
 	if id == nil {
 		return o, storage.ErrNotFound
 	}
-	err := get(tx.Bucket(bucketOffers), id, &o)
-	return o, err
+	return readOffer(tx, id)
+}
+
+// offerState is the part of an offer that changes after creation. It is
+// kept apart from the offer's content (claims, configuration IDs, offer
+// JSON) so that a redemption or a failed transaction code reads and writes
+// a few dozen bytes instead of the whole offer.
+type offerState struct {
+	ExpiresAt    time.Time `json:"exp"`
+	KeepUntil    time.Time `json:"keep"`
+	Failures     int       `json:"failures,omitempty"`
+	Locked       bool      `json:"locked,omitempty"`
+	RedeemedAt   time.Time `json:"redeemed_at,omitzero"`
+	RedeemedBy   string    `json:"redeemed_by,omitempty"`
+	IssuedTokens []string  `json:"issued_tokens,omitempty"`
+}
+
+func stateOf(o storage.Offer) offerState {
+	return offerState{
+		ExpiresAt: o.ExpiresAt, KeepUntil: o.KeepUntil, Failures: o.Failures, Locked: o.Locked,
+		RedeemedAt: o.RedeemedAt, RedeemedBy: o.RedeemedBy, IssuedTokens: o.IssuedTokens,
+	}
+}
+
+// apply copies the state into o.
+func (st offerState) apply(o *storage.Offer) {
+	o.KeepUntil, o.Failures, o.Locked = st.KeepUntil, st.Failures, st.Locked
+	o.RedeemedAt, o.RedeemedBy, o.IssuedTokens = st.RedeemedAt, st.RedeemedBy, st.IssuedTokens
+}
+
+// readOffer reads an offer's content and state.
+func readOffer(tx *bbolt.Tx, id []byte) (storage.Offer, error) {
+	var o storage.Offer
+	var st offerState
+	if err := get(tx.Bucket(bucketOffers), id, &o); err != nil {
+		return o, err
+	}
+	if err := get(tx.Bucket(bucketOfferState), id, &st); err != nil {
+		return o, err
+	}
+	st.apply(&o)
+	return o, nil
+}
+
+// stateByCode reads the ID and state of the offer whose code hash is codeHash.
+func stateByCode(tx *bbolt.Tx, codeHash []byte) ([]byte, offerState, error) {
+	var st offerState
+	if len(codeHash) == 0 {
+		return nil, st, storage.ErrNotFound
+	}
+	id := tx.Bucket(bucketCodes).Get(codeHash)
+	if id == nil {
+		return nil, st, storage.ErrNotFound
+	}
+	return id, st, get(tx.Bucket(bucketOfferState), id, &st)
 }
 
 // errNoNow rejects a redemption without a time: a zero RedeemedAt means
@@ -143,13 +210,13 @@ func redeem(w *writeTx, r storage.Redemption, tokens [][]byte) error {
 	if len(r.ReplayKey) > 0 && w.replayLive(r.ReplayKey, r.Now) {
 		return storage.ErrAlreadyExists
 	}
-	o, err := offerByCode(w.Tx, r.CodeHash)
+	id, st, err := stateByCode(w.Tx, r.CodeHash)
 	switch {
 	case err != nil:
 		return err
-	case o.RedeemedAt.IsZero() && o.Locked:
+	case st.RedeemedAt.IsZero() && st.Locked:
 		return storage.ErrLocked
-	case o.RedeemedAt.IsZero() && r.Now.After(o.ExpiresAt):
+	case st.RedeemedAt.IsZero() && r.Now.After(st.ExpiresAt):
 		return storage.ErrExpired
 	}
 	if len(r.ReplayKey) > 0 {
@@ -157,31 +224,30 @@ func redeem(w *writeTx, r storage.Redemption, tokens [][]byte) error {
 			return err
 		}
 	}
-	if !o.RedeemedAt.IsZero() {
-		if err := revokeTokens(w.Tx, o.IssuedTokens); err != nil {
+	if !st.RedeemedAt.IsZero() {
+		if err := revokeTokens(w.Tx, st.IssuedTokens); err != nil {
 			return err
 		}
 		return storage.ErrConsumed
 	}
-	return markRedeemed(w.Tx, o, r, tokens)
+	return markRedeemed(w.Tx, id, st, r, tokens)
 }
 
 // markRedeemed stores the redemption's tokens and marks the offer.
-func markRedeemed(tx *bbolt.Tx, o storage.Offer, r storage.Redemption, tokens [][]byte) error {
-	keep := o.KeepUntil
-	o.RedeemedAt, o.RedeemedBy, o.IssuedTokens = r.Now, r.JKT, nil
+func markRedeemed(tx *bbolt.Tx, id []byte, st offerState, r storage.Redemption, tokens [][]byte) error {
+	keep := st.KeepUntil
+	st.RedeemedAt, st.RedeemedBy, st.IssuedTokens = r.Now, r.JKT, nil
 	for i, t := range r.Tokens {
 		if err := putToken(tx, t, tokens[i]); err != nil {
 			return err
 		}
-		o.IssuedTokens = append(o.IssuedTokens, t.ID)
-		if t.ExpiresAt.After(o.KeepUntil) {
-			o.KeepUntil = t.ExpiresAt
+		st.IssuedTokens = append(st.IssuedTokens, t.ID)
+		if t.ExpiresAt.After(st.KeepUntil) {
+			st.KeepUntil = t.ExpiresAt
 		}
 	}
-	id := []byte(o.ID)
-	if err := put(tx.Bucket(bucketOffers), id, o); err != nil {
+	if err := put(tx.Bucket(bucketOfferState), id, st); err != nil {
 		return err
 	}
-	return moveIndex(tx.Bucket(bucketOffersExp), id, keep, o.KeepUntil)
+	return moveIndex(tx.Bucket(bucketOffersExp), id, keep, st.KeepUntil)
 }

@@ -24,15 +24,16 @@ var (
 	bucketSecrets    = []byte("secrets")      // name -> secretRecord
 	bucketKeys       = []byte("signing_keys") // key ID -> SigningKey
 	bucketClients    = []byte("clients")      // client ID -> Client
-	bucketOffers     = []byte("offers")       // offer ID -> Offer
+	bucketOffers     = []byte("offers")       // offer ID -> Offer as created (content)
+	bucketOfferState = []byte("offer_state")  // offer ID -> offerState (what changes)
 	bucketCodes      = []byte("offer_codes")  // code hash -> offer ID
 	bucketOffersExp  = []byte("offer_keep")   // KeepUntil||offer ID -> ""
 	bucketTokens     = []byte("tokens")       // token ID -> Token
 	bucketTokensExp  = []byte("token_exp")    // ExpiresAt||token ID -> ""
 	bucketReplay     = []byte("replay")       // expiry||replay key -> ""
-	allBuckets       = [][]byte{bucketMeta, bucketSecrets, bucketKeys, bucketClients, bucketOffers, bucketCodes, bucketOffersExp, bucketTokens, bucketTokensExp, bucketReplay}
+	allBuckets       = [][]byte{bucketMeta, bucketSecrets, bucketKeys, bucketClients, bucketOffers, bucketOfferState, bucketCodes, bucketOffersExp, bucketTokens, bucketTokensExp, bucketReplay}
 	schemaKey        = []byte("schema_version")
-	schemaVersion    = []byte{1}
+	schemaVersion    = []byte{2}
 	errSchemaVersion = errors.New("storage/bolt: unsupported schema version")
 )
 

@@ -149,3 +149,46 @@ func TestCloseDrains(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepLeavesNothing redeems an offer, sweeps after everything expired,
+// and checks that no bucket still holds a key of the offer or its token.
+func TestSweepLeavesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sweep.db")
+	s, err := bolt.Open(path, bolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	o := storage.Offer{ID: "offer-1", CodeHash: []byte("code-hash"), Subject: "s", ConfigurationIDs: []string{"c"},
+		CredentialIdentifiers: []string{"i"}, CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
+	if err := s.CreateOffer(t.Context(), o); err != nil {
+		t.Fatal(err)
+	}
+	tok := storage.Token{ID: "token-1", Kind: "access_token", Subject: "s", IssuedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	r := storage.Redemption{CodeHash: o.CodeHash, Now: t0, ReplayKey: []byte("replay"), ReplayExpiry: t0.Add(time.Minute), Tokens: []storage.Token{tok}}
+	if err := s.Redeem(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Sweep(t.Context(), t0.Add(2*time.Hour)); err != nil || n != 3 {
+		t.Fatalf("Sweep() = %d, %v; want 3 records (replay key, token, offer)", n, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(func(tx *bbolt.Tx) error {
+		for _, name := range []string{"offers", "offer_state", "offer_codes", "offer_keep", "tokens", "token_exp", "replay"} {
+			if k, _ := tx.Bucket([]byte(name)).Cursor().First(); k != nil {
+				return fmt.Errorf("bucket %s still holds %q", name, k)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -93,5 +93,8 @@ func deleteOffer(tx *writeTx, entry []byte) (bool, error) {
 			return false, err
 		}
 	}
+	if err := tx.Bucket(bucketOfferState).Delete(id); err != nil {
+		return false, err
+	}
 	return true, b.Delete(id)
 }
