@@ -60,7 +60,7 @@ type testServer struct {
 
 // newTestServer starts a server whose public URL is the httptest URL. Each
 // option may change the configuration before the service is built.
-func newTestServer(t *testing.T, opts ...func(*issuer.Config)) *testServer {
+func newTestServer(t testing.TB, opts ...func(*issuer.Config)) *testServer {
 	t.Helper()
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
 	ts := &testServer{Store: memory.New(), Clock: clock}
