@@ -1,0 +1,261 @@
+package issuer
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"issuer/storage"
+)
+
+// Client authentication methods (RFC 7591 §2, OpenID Connect Core §9).
+const (
+	AuthNone              = "none"
+	AuthClientSecretBasic = "client_secret_basic"
+	AuthClientSecretPost  = "client_secret_post"
+)
+
+var supportedAuthMethods = []string{AuthNone, AuthClientSecretBasic, AuthClientSecretPost}
+
+// knownGrantTypes may be registered for a client.
+var knownGrantTypes = []string{
+	GrantAuthorizationCode, GrantPreAuthorizedCode, GrantRefreshToken,
+	GrantClientCredentials, GrantPassword, GrantUMATicket,
+}
+
+const basicChallenge = `Basic realm="issuer"`
+
+// credentials is what a request presents to identify its client.
+type credentials struct {
+	id, secret string
+	method     string // the method the request used; "" when anonymous
+	challenge  string // WWW-Authenticate for invalid_client
+}
+
+// readCredentials extracts the client credentials of a token request,
+// refusing a request that uses more than one method (RFC 6749 §2.3).
+func readCredentials(req TokenRequest) (credentials, error) {
+	p := req.Params
+	if p["client_assertion"] != "" || p["client_assertion_type"] != "" {
+		return credentials{}, ErrInvalidClient("", "the client authentication method is not supported")
+	}
+	if req.Authorization == "" {
+		switch {
+		case p["client_secret"] != "" && p["client_id"] == "":
+			return credentials{}, ErrInvalidRequest("the parameter client_id is missing")
+		case p["client_secret"] != "":
+			return credentials{id: p["client_id"], secret: p["client_secret"], method: AuthClientSecretPost}, nil
+		case p["client_id"] != "":
+			return credentials{id: p["client_id"], method: AuthNone}, nil
+		}
+		return credentials{}, nil
+	}
+	scheme, rest, _ := strings.Cut(req.Authorization, " ")
+	if !strings.EqualFold(scheme, "Basic") {
+		return credentials{}, ErrInvalidRequest("the token endpoint accepts only the Basic scheme in the Authorization header")
+	}
+	if p["client_secret"] != "" {
+		return credentials{}, ErrInvalidRequest("the client used more than one authentication method")
+	}
+	id, secret, err := parseBasic(rest)
+	if err != nil {
+		return credentials{}, ErrInvalidClient(basicChallenge, "the Authorization header is malformed")
+	}
+	if p["client_id"] != "" && p["client_id"] != id {
+		return credentials{}, ErrInvalidClient(basicChallenge, "client_id does not match the Authorization header")
+	}
+	return credentials{id: id, secret: secret, method: AuthClientSecretBasic, challenge: basicChallenge}, nil
+}
+
+// parseBasic decodes HTTP Basic credentials whose parts were
+// form-urlencoded before base64 (RFC 6749 §2.3.1).
+func parseBasic(token string) (id, secret string, err error) {
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
+	if err != nil {
+		return "", "", err
+	}
+	encID, encSecret, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return "", "", errors.New("no colon")
+	}
+	if id, err = url.QueryUnescape(encID); err != nil {
+		return "", "", err
+	}
+	if secret, err = url.QueryUnescape(encSecret); err != nil {
+		return "", "", err
+	}
+	if id == "" {
+		return "", "", errors.New("empty client_id")
+	}
+	return id, secret, nil
+}
+
+// authenticateClient returns the authenticated client, or nil for an
+// anonymous request.
+func (s *Service) authenticateClient(ctx context.Context, req TokenRequest) (*storage.Client, error) {
+	cred, err := readCredentials(req)
+	if err != nil || cred.method == "" {
+		return nil, err
+	}
+	c, err := s.store.GetClient(ctx, cred.id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrInvalidClient(cred.challenge, "the client doesn't exist")
+	}
+	if err != nil {
+		return nil, ErrServer(err)
+	}
+	if c.AuthMethod != cred.method {
+		return nil, ErrInvalidClient(cred.challenge, "the client cannot be authenticated with %s", cred.method)
+	}
+	if cred.method != AuthNone && !secretMatches(c.SecretHash, cred.secret) {
+		return nil, ErrInvalidClient(cred.challenge, "the client secret is invalid")
+	}
+	return &c, nil
+}
+
+func secretMatches(hash []byte, secret string) bool {
+	sum := sha256.Sum256([]byte(secret))
+	return len(hash) == len(sum) && subtle.ConstantTimeCompare(hash, sum[:]) == 1
+}
+
+// ClientMetadata is a client registration in RFC 7591 field names: what the
+// admin API accepts and returns. ClientSecret is returned only at creation.
+type ClientMetadata struct {
+	ClientID                string          `json:"client_id,omitempty"`
+	ClientSecret            string          `json:"client_secret,omitempty"`
+	ClientIDIssuedAt        int64           `json:"client_id_issued_at,omitempty"`
+	ClientSecretExpiresAt   *int64          `json:"client_secret_expires_at,omitempty"`
+	TokenEndpointAuthMethod string          `json:"token_endpoint_auth_method,omitempty"`
+	GrantTypes              []string        `json:"grant_types,omitempty"`
+	RedirectURIs            []string        `json:"redirect_uris,omitempty"`
+	Scope                   string          `json:"scope,omitempty"`
+	JWKS                    json.RawMessage `json:"jwks,omitempty"`
+	DPoPBoundAccessTokens   bool            `json:"dpop_bound_access_tokens"`
+}
+
+// errInvalidMetadata is the RFC 7591 §3.2.2 error of the admin API.
+func errInvalidMetadata(format string, args ...any) *Error {
+	e := ErrInvalidRequest(format, args...)
+	e.Code = "invalid_client_metadata"
+	return e
+}
+
+// CreateClient registers a client. Omitted fields take the RFC 7591
+// defaults (client_secret_basic, grant_types [authorization_code]); a
+// client_id and, for secret-based methods, a client_secret are generated
+// when absent. The secret is stored only as a hash.
+func (s *Service) CreateClient(ctx context.Context, m ClientMetadata) (ClientMetadata, error) {
+	if err := s.completeClient(&m); err != nil {
+		return ClientMetadata{}, err
+	}
+	sum := sha256.Sum256([]byte(m.ClientSecret))
+	c := storage.Client{
+		ID: m.ClientID, AuthMethod: m.TokenEndpointAuthMethod, GrantTypes: m.GrantTypes,
+		RedirectURIs: m.RedirectURIs, Scope: m.Scope, JWKS: m.JWKS, DPoPBound: m.DPoPBoundAccessTokens,
+		CreatedAt: s.cfg.Now().UTC(),
+	}
+	if m.ClientSecret != "" {
+		c.SecretHash = sum[:]
+	}
+	if err := s.store.CreateClient(ctx, c); errors.Is(err, storage.ErrAlreadyExists) {
+		return ClientMetadata{}, errInvalidMetadata("the client_id is already registered")
+	} else if err != nil {
+		return ClientMetadata{}, ErrServer(err)
+	}
+	out := clientMetadata(c)
+	out.ClientSecret = m.ClientSecret
+	return out, nil
+}
+
+func (s *Service) completeClient(m *ClientMetadata) error {
+	setIfZero(&m.TokenEndpointAuthMethod, AuthClientSecretBasic)
+	if len(m.GrantTypes) == 0 {
+		m.GrantTypes = []string{GrantAuthorizationCode}
+	}
+	if m.ClientID == "" {
+		m.ClientID = randomToken()
+	}
+	switch {
+	case !validClientID(m.ClientID):
+		return errInvalidMetadata("client_id must be 1 to 255 visible ASCII characters")
+	case !slices.Contains(supportedAuthMethods, m.TokenEndpointAuthMethod):
+		return errInvalidMetadata("token_endpoint_auth_method must be one of %s", strings.Join(supportedAuthMethods, ", "))
+	case m.TokenEndpointAuthMethod == AuthNone && m.ClientSecret != "":
+		return errInvalidMetadata("a client with token_endpoint_auth_method none has no secret")
+	case m.TokenEndpointAuthMethod != AuthNone && m.ClientSecret == "":
+		m.ClientSecret = randomToken()
+	case m.TokenEndpointAuthMethod != AuthNone && len(m.ClientSecret) < 32:
+		return errInvalidMetadata("client_secret must have at least 32 characters")
+	}
+	for _, g := range m.GrantTypes {
+		if !slices.Contains(knownGrantTypes, g) {
+			return errInvalidMetadata("grant_types has an unknown grant type")
+		}
+	}
+	for _, u := range m.RedirectURIs {
+		if p, err := url.Parse(u); err != nil || !p.IsAbs() || p.Fragment != "" {
+			return errInvalidMetadata("redirect_uris must be absolute URIs without fragment")
+		}
+	}
+	if len(m.JWKS) > 0 {
+		if _, err := jwk.Parse(m.JWKS); err != nil {
+			return errInvalidMetadata("jwks is not a valid JWK set")
+		}
+	}
+	return nil
+}
+
+func validClientID(id string) bool {
+	if len(id) == 0 || len(id) > 255 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func clientMetadata(c storage.Client) ClientMetadata {
+	var never int64
+	m := ClientMetadata{
+		ClientID: c.ID, ClientIDIssuedAt: c.CreatedAt.Unix(), TokenEndpointAuthMethod: c.AuthMethod,
+		GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs, Scope: c.Scope, JWKS: c.JWKS,
+		DPoPBoundAccessTokens: c.DPoPBound,
+	}
+	if len(c.SecretHash) > 0 {
+		m.ClientSecretExpiresAt = &never
+	}
+	return m
+}
+
+// GetClient returns a registered client (without its secret).
+func (s *Service) GetClient(ctx context.Context, id string) (ClientMetadata, error) {
+	c, err := s.store.GetClient(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return ClientMetadata{}, ErrNotFound("the client doesn't exist")
+	} else if err != nil {
+		return ClientMetadata{}, ErrServer(err)
+	}
+	return clientMetadata(c), nil
+}
+
+// DeleteClient removes a registered client.
+func (s *Service) DeleteClient(ctx context.Context, id string) error {
+	err := s.store.DeleteClient(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return ErrNotFound("the client doesn't exist")
+	} else if err != nil {
+		return ErrServer(err)
+	}
+	return nil
+}

@@ -1,0 +1,89 @@
+package issuer
+
+import (
+	"encoding/json"
+	"slices"
+
+	"issuer/storage"
+)
+
+// TypeOpenIDCredential is the authorization_details type of OpenID4VCI
+// (1.0 §5.1.1).
+const TypeOpenIDCredential = "openid_credential"
+
+// AuthorizationDetail is one openid_credential entry of authorization_details
+// (RFC 9396, OpenID4VCI 1.0 §5.1.1 and §6.2).
+type AuthorizationDetail struct {
+	Type                      string   `json:"type"`
+	CredentialConfigurationID string   `json:"credential_configuration_id"`
+	CredentialIdentifiers     []string `json:"credential_identifiers,omitempty"`
+}
+
+// requestedDetail is an entry of a request's authorization_details; fields
+// we do not understand are ignored (OpenID4VCI 1.0 §5.1.1).
+type requestedDetail struct {
+	Type                      *string  `json:"type"`
+	CredentialConfigurationID *string  `json:"credential_configuration_id"`
+	Locations                 []string `json:"locations"`
+}
+
+// grantedDetails returns what the token covers: every configuration of the
+// offer, or the subset that the request's authorization_details names
+// (OpenID4VCI 1.0 §6.1.1, RFC 9396 §6.1). Asking for anything outside the
+// offer is refused, never silently dropped.
+func (s *Service) grantedDetails(o storage.Offer, raw string) ([]AuthorizationDetail, error) {
+	all := make([]AuthorizationDetail, len(o.ConfigurationIDs))
+	for i, id := range o.ConfigurationIDs {
+		all[i] = AuthorizationDetail{Type: TypeOpenIDCredential, CredentialConfigurationID: id, CredentialIdentifiers: []string{o.CredentialIdentifiers[i]}}
+	}
+	if raw == "" {
+		return all, nil
+	}
+	var entries []json.RawMessage
+	if err := json.Unmarshal([]byte(raw), &entries); err != nil {
+		if json.Valid([]byte(raw)) {
+			return nil, ErrInvalidAuthorizationDetails("authorization_details must be a JSON array")
+		}
+		return nil, ErrInvalidRequest("authorization_details is not valid JSON")
+	}
+	if len(entries) == 0 {
+		return nil, ErrInvalidAuthorizationDetails("authorization_details must not be empty")
+	}
+	var out []AuthorizationDetail
+	for _, e := range entries {
+		id, err := s.requestedConfiguration(e)
+		if err != nil {
+			return nil, err
+		}
+		i := slices.Index(o.ConfigurationIDs, id)
+		if i < 0 {
+			return nil, ErrInvalidAuthorizationDetails("authorization_details asks for a credential configuration that the offer does not cover")
+		}
+		if !slices.ContainsFunc(out, func(d AuthorizationDetail) bool { return d.CredentialConfigurationID == id }) {
+			out = append(out, all[i])
+		}
+	}
+	return out, nil
+}
+
+// requestedConfiguration validates one entry and returns its configuration ID.
+func (s *Service) requestedConfiguration(raw json.RawMessage) (string, error) {
+	var d requestedDetail
+	if err := json.Unmarshal(raw, &d); err != nil || raw[0] != '{' {
+		return "", ErrInvalidAuthorizationDetails("each authorization_details entry must be an object with a string type")
+	}
+	switch {
+	case d.Type == nil:
+		return "", ErrInvalidAuthorizationDetails("an authorization_details entry has no type")
+	case *d.Type != TypeOpenIDCredential:
+		return "", ErrInvalidAuthorizationDetails("the authorization_details type is not supported")
+	case d.CredentialConfigurationID == nil:
+		return "", ErrInvalidAuthorizationDetails("an openid_credential entry has no credential_configuration_id")
+	case d.Locations != nil && !slices.Contains(d.Locations, s.cfg.URL):
+		return "", ErrInvalidAuthorizationDetails("locations does not name this credential issuer")
+	}
+	if _, ok := s.cfg.CredentialConfigurations[*d.CredentialConfigurationID]; !ok {
+		return "", ErrInvalidAuthorizationDetails("credential_configuration_id is not in credential_configurations_supported")
+	}
+	return *d.CredentialConfigurationID, nil
+}

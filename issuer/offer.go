@@ -1,0 +1,228 @@
+package issuer
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math/big"
+	"net/url"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"issuer/storage"
+)
+
+// OfferRequest is the admin API's request for a credential offer.
+type OfferRequest struct {
+	CredentialConfigurationIDs []string        `json:"credential_configuration_ids"`
+	Subject                    string          `json:"subject"`
+	Claims                     json.RawMessage `json:"claims,omitempty"`
+	TxCode                     *TxCodeRequest  `json:"tx_code,omitempty"`
+	ExpiresIn                  int64           `json:"expires_in,omitempty"`
+	ByReference                bool            `json:"by_reference,omitempty"`
+}
+
+// TxCodeRequest asks for a transaction code; every field is optional.
+type TxCodeRequest struct {
+	Length      int    `json:"length,omitempty"`
+	InputMode   string `json:"input_mode,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// CredentialOffer is the OpenID4VCI 1.0 §4.1.1 credential offer object.
+type CredentialOffer struct {
+	CredentialIssuer           string                        `json:"credential_issuer"`
+	CredentialConfigurationIDs []string                      `json:"credential_configuration_ids"`
+	Grants                     map[string]PreAuthorizedGrant `json:"grants"`
+}
+
+// PreAuthorizedGrant is the pre-authorized code entry of an offer's grants.
+type PreAuthorizedGrant struct {
+	PreAuthorizedCode string         `json:"pre-authorized_code"`
+	TxCode            *TxCodeRequest `json:"tx_code,omitempty"`
+}
+
+// OfferResponse is what the admin API returns for a new offer. TxCode, the
+// transaction code value, is returned only here, for the issuer to send out
+// of band.
+type OfferResponse struct {
+	OfferID            string          `json:"offer_id"`
+	CredentialOffer    CredentialOffer `json:"credential_offer"`
+	CredentialOfferURI string          `json:"credential_offer_uri"`
+	OfferURL           string          `json:"offer_url,omitempty"`
+	TxCode             string          `json:"tx_code,omitempty"`
+	ExpiresAt          time.Time       `json:"expires_at"`
+}
+
+const (
+	defaultTxCodeLength = 6
+	maxTxCodeLength     = 16
+	minTxCodeLength     = 4
+	textTxCodeAlphabet  = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789" // no 0/O, 1/I
+	offerScheme         = "openid-credential-offer://"
+)
+
+// CreateOffer creates a credential offer with a fresh pre-authorized code
+// (256 random bits, stored only as a hash) and, when asked, a transaction
+// code (stored only as a hash).
+func (s *Service) CreateOffer(ctx context.Context, req OfferRequest) (OfferResponse, error) {
+	now := s.cfg.Now().UTC()
+	ttl, err := s.validateOffer(&req)
+	if err != nil {
+		return OfferResponse{}, err
+	}
+	code := randomToken()
+	codeHash := sha256.Sum256([]byte(code))
+	o := storage.Offer{
+		ID: newID(), CodeHash: codeHash[:], Subject: req.Subject, Claims: req.Claims,
+		ConfigurationIDs: req.CredentialConfigurationIDs, CreatedAt: now,
+		ExpiresAt: now.Add(ttl), KeepUntil: now.Add(ttl),
+	}
+	for range o.ConfigurationIDs {
+		o.CredentialIdentifiers = append(o.CredentialIdentifiers, uuid.NewString())
+	}
+	resp := OfferResponse{OfferID: o.ID, ExpiresAt: o.ExpiresAt}
+	grant := PreAuthorizedGrant{PreAuthorizedCode: code}
+	if req.TxCode != nil {
+		resp.TxCode = newTxCode(req.TxCode)
+		sum := sha256.Sum256([]byte(resp.TxCode))
+		o.TxCode = &storage.TxCode{Hash: sum[:], Length: req.TxCode.Length, InputMode: req.TxCode.InputMode, Description: req.TxCode.Description}
+		grant.TxCode = advertisedTxCode(req.TxCode)
+	}
+	resp.CredentialOffer = CredentialOffer{
+		CredentialIssuer: s.cfg.URL, CredentialConfigurationIDs: o.ConfigurationIDs,
+		Grants: map[string]PreAuthorizedGrant{GrantPreAuthorizedCode: grant},
+	}
+	offerJSON, err := json.Marshal(resp.CredentialOffer)
+	if err != nil {
+		return OfferResponse{}, ErrServer(err)
+	}
+	if req.ByReference {
+		o.OfferJSON = offerJSON
+		resp.OfferURL = s.cfg.URL + PathOffers + o.ID
+		resp.CredentialOfferURI = offerScheme + "?credential_offer_uri=" + url.QueryEscape(resp.OfferURL)
+	} else {
+		resp.CredentialOfferURI = offerScheme + "?credential_offer=" + url.QueryEscape(string(offerJSON))
+	}
+	if err := s.store.CreateOffer(ctx, o); err != nil {
+		return OfferResponse{}, ErrServer(err)
+	}
+	return resp, nil
+}
+
+// validateOffer checks an offer request and fills its defaults; it returns
+// the code's time to live.
+func (s *Service) validateOffer(req *OfferRequest) (time.Duration, error) {
+	ids := req.CredentialConfigurationIDs
+	if len(ids) == 0 {
+		return 0, ErrInvalidRequest("credential_configuration_ids must be a non-empty array")
+	}
+	for i, id := range ids {
+		if _, ok := s.cfg.CredentialConfigurations[id]; !ok {
+			return 0, ErrInvalidRequest("credential_configuration_ids has an ID that is not in credential_configurations_supported")
+		}
+		if slices.Contains(ids[:i], id) {
+			return 0, ErrInvalidRequest("credential_configuration_ids has a duplicate")
+		}
+	}
+	if req.Subject == "" || len(req.Subject) > 255 || !utf8.ValidString(req.Subject) {
+		return 0, ErrInvalidRequest("subject must be 1 to 255 bytes of UTF-8")
+	}
+	if len(req.Claims) > 0 && (req.Claims[0] != '{' || !json.Valid(req.Claims)) {
+		return 0, ErrInvalidRequest("claims must be a JSON object")
+	}
+	if err := completeTxCode(req.TxCode); err != nil {
+		return 0, err
+	}
+	ttl := time.Duration(req.ExpiresIn) * time.Second
+	switch {
+	case req.ExpiresIn < 0 || ttl > s.cfg.PreAuthorized.MaxCodeTTL:
+		return 0, ErrInvalidRequest("expires_in must be between 1 and %d seconds", int64(s.cfg.PreAuthorized.MaxCodeTTL.Seconds()))
+	case ttl == 0:
+		ttl = s.cfg.PreAuthorized.CodeTTL
+	}
+	return ttl, nil
+}
+
+func completeTxCode(t *TxCodeRequest) error {
+	if t == nil {
+		return nil
+	}
+	setIfZero(&t.Length, defaultTxCodeLength)
+	setIfZero(&t.InputMode, "numeric")
+	switch {
+	case t.Length < minTxCodeLength || t.Length > maxTxCodeLength:
+		return ErrInvalidRequest("tx_code.length must be between %d and %d", minTxCodeLength, maxTxCodeLength)
+	case t.InputMode != "numeric" && t.InputMode != "text":
+		return ErrInvalidRequest("tx_code.input_mode must be numeric or text")
+	case utf8.RuneCountInString(t.Description) > 300 || !utf8.ValidString(t.Description):
+		return ErrInvalidRequest("tx_code.description must be at most 300 characters")
+	}
+	return nil
+}
+
+// advertisedTxCode is the tx_code object of the offer: input_mode is left
+// out when numeric, its default (OpenID4VCI 1.0 §4.1.1).
+func advertisedTxCode(t *TxCodeRequest) *TxCodeRequest {
+	out := *t
+	if out.InputMode == "numeric" {
+		out.InputMode = ""
+	}
+	return &out
+}
+
+// newTxCode draws a transaction code of the requested shape uniformly from
+// crypto/rand.
+func newTxCode(t *TxCodeRequest) string {
+	alphabet := "0123456789"
+	if t.InputMode == "text" {
+		alphabet = textTxCodeAlphabet
+	}
+	b := make([]byte, t.Length)
+	for i := range b {
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		if err != nil {
+			panic("issuer: crypto/rand failed: " + err.Error())
+		}
+		b[i] = alphabet[n.Int64()]
+	}
+	return string(b)
+}
+
+// OfferByReference returns the credential offer JSON served at the offer
+// URI of an offer passed by reference, while its code is still redeemable.
+func (s *Service) OfferByReference(ctx context.Context, id string) (json.RawMessage, error) {
+	o, err := s.store.GetOffer(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrNotFound("no such credential offer")
+	} else if err != nil {
+		return nil, ErrServer(err)
+	}
+	if len(o.OfferJSON) == 0 || !o.RedeemedAt.IsZero() || o.Locked || s.cfg.Now().After(o.ExpiresAt) {
+		return nil, ErrNotFound("no such credential offer")
+	}
+	return o.OfferJSON, nil
+}
+
+// randomToken returns 256 random bits, base64url-encoded.
+func randomToken() string {
+	b, _ := randomBytes32()
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// newID returns a time-ordered UUID (version 7): records keyed by it are
+// written near each other in the B+tree, so a batch of writes dirties few
+// pages.
+func newID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
+}

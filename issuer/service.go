@@ -1,0 +1,147 @@
+package issuer
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"issuer/dpop"
+	"issuer/nonce"
+	"issuer/storage"
+)
+
+// Grant types.
+const (
+	GrantPreAuthorizedCode = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
+	GrantPassword          = "password"
+	GrantUMATicket         = "urn:ietf:params:oauth:grant-type:uma-ticket"
+)
+
+// Endpoint paths, relative to the base path of Config.URL.
+const (
+	PathToken       = "/token"
+	PathNonce       = "/nonce"
+	PathJWKS        = "/jwks"
+	PathOffers      = "/offers/"
+	WellKnownOAuth  = "/.well-known/oauth-authorization-server"
+	WellKnownVCI    = "/.well-known/openid-credential-issuer"
+	nonceSecretName = "nonce-hmac-v1"
+)
+
+// Service is the token service. Create it with [New]; it is safe for
+// concurrent use.
+type Service struct {
+	cfg      Config
+	store    storage.Store
+	log      *slog.Logger
+	verifier *dpop.Verifier
+	nonces   *nonce.Manager
+	signer   *signer
+	meta     metadata
+
+	tokenURL string
+}
+
+// New validates cfg, loads (or on first start creates) the signing key and
+// the nonce secret from store, and returns the service.
+func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	verifier, err := dpop.NewVerifier(dpop.Options{
+		Algs: cfg.DPoP.Algs, MaxAge: cfg.DPoP.MaxAge, FutureSkew: cfg.DPoP.FutureSkew,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dpop: %w", err)
+	}
+	secret, err := store.GetOrCreateSecret(ctx, nonceSecretName, randomBytes32)
+	if err != nil {
+		return nil, fmt.Errorf("loading the nonce secret: %w", err)
+	}
+	nonces, err := nonce.New(secret)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := loadSigner(ctx, store, cfg.Now())
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		cfg: cfg, store: store, log: log, verifier: verifier, nonces: nonces, signer: sig,
+		tokenURL: cfg.URL + PathToken,
+	}
+	if s.meta, err = buildMetadata(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Config returns the validated configuration.
+func (s *Service) Config() Config { return s.cfg }
+
+// BasePath is the path of the public URL ("" for a host-only URL): every
+// endpoint lives below it.
+func (s *Service) BasePath() string {
+	u, _ := url.Parse(s.cfg.URL) // validated in New
+	return u.Path
+}
+
+// DPoPNonce returns a fresh DPoP-Nonce for the token endpoint, or "" when
+// server nonces are off.
+func (s *Service) DPoPNonce() string {
+	if !s.cfg.DPoP.UseNonce {
+		return ""
+	}
+	return s.nonces.Issue(nonce.DPoP, s.cfg.Now(), s.cfg.DPoP.NonceTTL)
+}
+
+// Nonces exposes the nonce manager, so that a credential endpoint in the
+// same process can check c_nonce values with
+// Nonces().Check(nonce.CNonce, value, now).
+func (s *Service) Nonces() *nonce.Manager { return s.nonces }
+
+// CNonceResponse is the body of the nonce endpoint (OpenID4VCI 1.0 §7.2).
+type CNonceResponse struct {
+	CNonce string `json:"c_nonce"`
+}
+
+// CNonce issues a c_nonce (OpenID4VCI 1.0 §7).
+func (s *Service) CNonce(context.Context) CNonceResponse {
+	return CNonceResponse{CNonce: s.nonces.Issue(nonce.CNonce, s.cfg.Now(), s.cfg.Tokens.CNonceTTL)}
+}
+
+// RunSweeper deletes expired state every interval until ctx ends.
+func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := s.store.Sweep(ctx, s.cfg.Now())
+			switch {
+			case err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, storage.ErrClosed):
+				s.log.ErrorContext(ctx, "sweeping expired state", "err", err)
+			case n > 0:
+				s.log.DebugContext(ctx, "swept expired state", "records", n)
+			}
+		}
+	}
+}
+
+func randomBytes32() ([]byte, error) {
+	b := make([]byte, 32)
+	_, err := rand.Read(b)
+	return b, err
+}

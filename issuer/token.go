@@ -1,0 +1,267 @@
+package issuer
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"issuer/dpop"
+	"issuer/nonce"
+	"issuer/storage"
+)
+
+// TokenRequest is a token request as the web layer parsed it.
+type TokenRequest struct {
+	// Params are the form parameters; each appeared once, and empty values
+	// were dropped (RFC 6749 §3.2).
+	Params map[string]string
+	// DPoP holds the values of every DPoP header of the request.
+	DPoP []string
+	// Authorization is the raw Authorization header ("" if none).
+	Authorization string
+}
+
+// TokenResponse is the successful token response (RFC 6749 §5.1,
+// OpenID4VCI 1.0 §6.2).
+type TokenResponse struct {
+	AccessToken          string                `json:"access_token"`
+	TokenType            string                `json:"token_type"`
+	ExpiresIn            int64                 `json:"expires_in"`
+	CNonce               string                `json:"c_nonce,omitempty"`
+	CNonceExpiresIn      int64                 `json:"c_nonce_expires_in,omitempty"`
+	AuthorizationDetails []AuthorizationDetail `json:"authorization_details,omitempty"`
+}
+
+// accessClaims are the claims of a JWT access token (RFC 9068 §2.2).
+type accessClaims struct {
+	Iss                  string                `json:"iss"`
+	Sub                  string                `json:"sub"`
+	Aud                  string                `json:"aud"`
+	ClientID             string                `json:"client_id,omitempty"`
+	Iat                  int64                 `json:"iat"`
+	Exp                  int64                 `json:"exp"`
+	Jti                  string                `json:"jti"`
+	Cnf                  *confirmation         `json:"cnf,omitempty"`
+	AuthorizationDetails []AuthorizationDetail `json:"authorization_details,omitempty"`
+}
+
+type confirmation struct {
+	JKT string `json:"jkt"`
+}
+
+// Token handles a token request (RFC 6749 §3.2): it checks the grant type,
+// authenticates the client, verifies the DPoP proof and runs the grant.
+func (s *Service) Token(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+	now := s.cfg.Now()
+	grantType := req.Params["grant_type"]
+	switch grantType {
+	case "":
+		return nil, ErrInvalidRequest("the parameter grant_type is missing")
+	case GrantPreAuthorizedCode:
+	default:
+		return nil, ErrUnsupportedGrantType("the grant type is not supported")
+	}
+	client, err := s.authenticateClient(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if client == nil && !s.cfg.AnonymousAccess() {
+		return nil, ErrInvalidClient("", "client authentication is required for the pre-authorized code grant")
+	}
+	if client != nil && !slices.Contains(client.GrantTypes, grantType) {
+		return nil, ErrUnauthorizedClient("the client '%s' doesn't support the grant type '%s'", client.ID, grantType)
+	}
+	proof, err := s.checkDPoP(ctx, req, client, now)
+	if err != nil {
+		return nil, err
+	}
+	return s.preAuthorized(ctx, req, client, proof, now)
+}
+
+// checkDPoP verifies the request's proof (RFC 9449 §4.3, §5). It returns
+// nil when there is no proof and the policy allows that.
+func (s *Service) checkDPoP(ctx context.Context, req TokenRequest, client *storage.Client, now time.Time) (*dpop.Proof, error) {
+	switch {
+	case len(req.DPoP) > 1:
+		return nil, ErrInvalidDPoPProof("the request has more than one DPoP header")
+	case len(req.DPoP) == 0 && client != nil && client.DPoPBound:
+		return nil, ErrInvalidRequest("the client is registered with dpop_bound_access_tokens and sent no DPoP proof")
+	case len(req.DPoP) == 0 && s.cfg.DPoP.Policy == DPoPRequired:
+		return nil, ErrInvalidRequest("a DPoP proof is required")
+	case len(req.DPoP) == 0:
+		return nil, nil
+	}
+	in := dpop.Input{Proof: req.DPoP[0], Method: "POST", URL: s.tokenURL, Now: now}
+	if s.cfg.DPoP.UseNonce {
+		in.CheckNonce = func(n string) bool { return n != "" && s.nonces.Check(nonce.DPoP, n, now) == nil }
+	}
+	proof, err := s.verifier.Verify(ctx, in)
+	switch {
+	case errors.Is(err, dpop.ErrUseNonce):
+		return nil, ErrUseDPoPNonce("the DPoP proof must carry the nonce in the DPoP-Nonce header").
+			WithHeader("DPoP-Nonce", s.DPoPNonce())
+	case errors.Is(err, dpop.ErrInvalidProof):
+		return nil, ErrInvalidDPoPProof("%s", err.Error()).WithCause(err)
+	case err != nil:
+		return nil, ErrServer(err)
+	}
+	return proof, nil
+}
+
+// errReplay is the error for a proof whose jti was seen before.
+func errReplay() *Error { return ErrInvalidDPoPProof("the DPoP proof was used before (jti replay)") }
+
+// preAuthorized runs the pre-authorized code grant (OpenID4VCI 1.0 §6.1):
+// validate everything, then consume the code and record the token in one
+// transaction.
+func (s *Service) preAuthorized(ctx context.Context, req TokenRequest, client *storage.Client, proof *dpop.Proof, now time.Time) (*TokenResponse, error) {
+	code := req.Params["pre-authorized_code"]
+	if code == "" {
+		return nil, ErrInvalidRequest("the parameter pre-authorized_code is missing")
+	}
+	codeHash := sha256.Sum256([]byte(code))
+	offer, err := s.store.GetOfferByCode(ctx, codeHash[:])
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, s.grantFailure(ctx, proof, now, ErrInvalidGrant("the pre-authorized code is invalid"))
+	} else if err != nil {
+		return nil, ErrServer(err)
+	}
+	if err := s.checkOffer(ctx, offer, req, now); err != nil {
+		return nil, s.grantFailure(ctx, proof, now, err)
+	}
+	details, err := s.grantedDetails(offer, req.Params["authorization_details"])
+	if err != nil {
+		return nil, err
+	}
+	tok, rec, err := s.mintAccessToken(offer, client, proof, details, now)
+	if err != nil {
+		return nil, err
+	}
+	red := storage.Redemption{CodeHash: codeHash[:], Now: now, Tokens: []storage.Token{rec}}
+	if proof != nil {
+		red.ReplayKey, red.ReplayExpiry, red.JKT = proof.ReplayKey, proof.ReplayExpiry, proof.JKT
+	}
+	if err := s.store.Redeem(ctx, red); err != nil {
+		return nil, redeemError(err)
+	}
+	s.log.InfoContext(ctx, "pre-authorized code redeemed", "offer", offer.ID, "token_id", rec.ID, "bound", proof != nil)
+	return s.tokenResponse(tok, rec, details, now), nil
+}
+
+// checkOffer applies the rules of the code's state and transaction code.
+// A code that was redeemed before is let through: Redeem refuses it and
+// revokes what the first redemption issued (RFC 6749 §4.1.2).
+func (s *Service) checkOffer(ctx context.Context, o storage.Offer, req TokenRequest, now time.Time) error {
+	txCode, hasTx := req.Params["tx_code"]
+	switch {
+	case !o.RedeemedAt.IsZero():
+		return nil
+	case o.Locked:
+		return ErrInvalidGrant("the pre-authorized code was invalidated after too many wrong transaction codes")
+	case now.After(o.ExpiresAt):
+		return ErrInvalidGrant("the pre-authorized code has expired")
+	case o.TxCode == nil && hasTx:
+		return ErrInvalidRequest("the parameter tx_code is not expected: the offer has no transaction code")
+	case o.TxCode == nil:
+		return nil
+	case !hasTx:
+		return ErrInvalidRequest("the parameter tx_code is missing")
+	}
+	sum := sha256.Sum256([]byte(txCode))
+	if subtle.ConstantTimeCompare(sum[:], o.TxCode.Hash) == 1 {
+		return nil
+	}
+	after, err := s.store.RecordTxCodeFailure(ctx, o.CodeHash, s.cfg.PreAuthorized.TxCodeMaxAttempts)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return ErrServer(err)
+	}
+	if after.Locked {
+		return ErrInvalidGrant("the transaction code is invalid; the pre-authorized code is now invalidated")
+	}
+	return ErrInvalidGrant("the transaction code is invalid")
+}
+
+// grantFailure records the proof of a request refused for its grant, so
+// that the proof cannot be replayed either, and reports a replayed proof in
+// preference to the grant error (the proof is checked before the grant).
+func (s *Service) grantFailure(ctx context.Context, proof *dpop.Proof, now time.Time, grantErr error) error {
+	if proof == nil {
+		return grantErr
+	}
+	err := s.store.UseReplayKey(ctx, proof.ReplayKey, proof.ReplayExpiry, now)
+	switch {
+	case errors.Is(err, storage.ErrAlreadyExists):
+		return errReplay()
+	case err != nil:
+		return ErrServer(err)
+	}
+	return grantErr
+}
+
+func redeemError(err error) error {
+	switch {
+	case errors.Is(err, storage.ErrAlreadyExists):
+		return errReplay()
+	case errors.Is(err, storage.ErrConsumed):
+		return ErrInvalidGrant("the pre-authorized code was already used; the tokens issued for it are revoked")
+	case errors.Is(err, storage.ErrExpired):
+		return ErrInvalidGrant("the pre-authorized code has expired")
+	case errors.Is(err, storage.ErrLocked):
+		return ErrInvalidGrant("the pre-authorized code was invalidated after too many wrong transaction codes")
+	case errors.Is(err, storage.ErrNotFound):
+		return ErrInvalidGrant("the pre-authorized code is invalid")
+	}
+	return ErrServer(err)
+}
+
+// mintAccessToken signs a JWT access token (RFC 9068) and returns it with
+// its record. Without a proof the token is a Bearer token of at most five
+// minutes (OpenID4VCI 1.0 §13.10). An anonymous wallet's token has no
+// client_id claim: there is no client to name.
+func (s *Service) mintAccessToken(o storage.Offer, client *storage.Client, proof *dpop.Proof, details []AuthorizationDetail, now time.Time) (string, storage.Token, error) {
+	ttl := s.cfg.Tokens.AccessTokenTTL
+	if proof == nil {
+		ttl = min(ttl, maxBearerTTL)
+	}
+	claims := accessClaims{
+		Iss: s.cfg.URL, Sub: o.Subject, Aud: s.cfg.URL, Iat: now.Unix(), Exp: now.Add(ttl).Unix(),
+		Jti: newID(), AuthorizationDetails: details,
+	}
+	rec := storage.Token{
+		ID: claims.Jti, Kind: "access_token", Subject: o.Subject, GrantID: o.ID,
+		IssuedAt: time.Unix(claims.Iat, 0).UTC(), ExpiresAt: time.Unix(claims.Exp, 0).UTC(),
+	}
+	if client != nil {
+		claims.ClientID, rec.ClientID = client.ID, client.ID
+	}
+	if proof != nil {
+		claims.Cnf, rec.JKT = &confirmation{JKT: proof.JKT}, proof.JKT
+	}
+	tok, err := s.signer.sign("at+jwt", claims)
+	if err != nil {
+		return "", storage.Token{}, ErrServer(err)
+	}
+	if rec.AuthorizationDetails, err = json.Marshal(details); err != nil {
+		return "", storage.Token{}, ErrServer(err)
+	}
+	return tok, rec, nil
+}
+
+func (s *Service) tokenResponse(tok string, rec storage.Token, details []AuthorizationDetail, now time.Time) *TokenResponse {
+	resp := &TokenResponse{
+		AccessToken: tok, TokenType: "DPoP", AuthorizationDetails: details,
+		ExpiresIn: int64(rec.ExpiresAt.Sub(rec.IssuedAt).Seconds()),
+	}
+	if rec.JKT == "" {
+		resp.TokenType = "Bearer"
+	}
+	if *s.cfg.Tokens.CNonceInTokenResponse {
+		resp.CNonce = s.nonces.Issue(nonce.CNonce, now, s.cfg.Tokens.CNonceTTL)
+		resp.CNonceExpiresIn = int64(s.cfg.Tokens.CNonceTTL.Seconds())
+	}
+	return resp
+}
