@@ -38,15 +38,15 @@ type TokenResponse struct {
 
 // accessClaims are the claims of a JWT access token (RFC 9068 §2.2).
 type accessClaims struct {
-	Iss                  string                `json:"iss"`
-	Sub                  string                `json:"sub"`
-	Aud                  string                `json:"aud"`
-	ClientID             string                `json:"client_id,omitempty"`
-	Iat                  int64                 `json:"iat"`
-	Exp                  int64                 `json:"exp"`
-	Jti                  string                `json:"jti"`
-	Cnf                  *confirmation         `json:"cnf,omitempty"`
-	AuthorizationDetails []AuthorizationDetail `json:"authorization_details,omitempty"`
+	Iss                  string          `json:"iss"`
+	Sub                  string          `json:"sub"`
+	Aud                  string          `json:"aud"`
+	ClientID             string          `json:"client_id,omitempty"`
+	Iat                  int64           `json:"iat"`
+	Exp                  int64           `json:"exp"`
+	Jti                  string          `json:"jti"`
+	Cnf                  *confirmation   `json:"cnf,omitempty"`
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 }
 
 type confirmation struct {
@@ -227,12 +227,16 @@ func (s *Service) mintAccessToken(o storage.Offer, client *storage.Client, proof
 	if proof == nil {
 		ttl = min(ttl, maxBearerTTL)
 	}
+	detailsJSON, err := json.Marshal(details)
+	if err != nil {
+		return "", storage.Token{}, ErrServer(err)
+	}
 	claims := accessClaims{
 		Iss: s.cfg.URL, Sub: o.Subject, Aud: s.cfg.URL, Iat: now.Unix(), Exp: now.Add(ttl).Unix(),
-		Jti: newID(), AuthorizationDetails: details,
+		Jti: newID(), AuthorizationDetails: detailsJSON,
 	}
 	rec := storage.Token{
-		ID: claims.Jti, Kind: "access_token", Subject: o.Subject, GrantID: o.ID,
+		ID: claims.Jti, Kind: "access_token", Subject: o.Subject, GrantID: o.ID, AuthorizationDetails: detailsJSON,
 		IssuedAt: time.Unix(claims.Iat, 0).UTC(), ExpiresAt: time.Unix(claims.Exp, 0).UTC(),
 	}
 	if client != nil {
@@ -243,9 +247,6 @@ func (s *Service) mintAccessToken(o storage.Offer, client *storage.Client, proof
 	}
 	tok, err := s.signer.sign("at+jwt", claims)
 	if err != nil {
-		return "", storage.Token{}, ErrServer(err)
-	}
-	if rec.AuthorizationDetails, err = json.Marshal(details); err != nil {
 		return "", storage.Token{}, ErrServer(err)
 	}
 	return tok, rec, nil

@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -42,12 +40,9 @@ func readJSON(c echo.Context, v any, strict bool) error {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err != nil || mt != echo.MIMEApplicationJSON {
 		return issuer.ErrInvalidRequest("the request body must be application/json")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxAdminBytes))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return errTooLarge()
-	} else if err != nil {
-		return issuer.ErrInvalidRequest("the request body could not be read")
+	body, err := readBody(c, maxAdminBytes)
+	if err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if strict {

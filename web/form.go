@@ -28,9 +28,12 @@ var credentialParams = []string{
 // characters, and empty values count as absent.
 func readForm(c echo.Context) (map[string]string, error) {
 	r := c.Request()
-	for _, name := range credentialParams {
-		if r.URL.Query().Has(name) {
-			return nil, issuer.ErrInvalidRequest("credentials and grants must not be sent in the request URI")
+	if r.URL.RawQuery != "" {
+		query := r.URL.Query()
+		for _, name := range credentialParams {
+			if query.Has(name) {
+				return nil, issuer.ErrInvalidRequest("credentials and grants must not be sent in the request URI")
+			}
 		}
 	}
 	if len(r.TransferEncoding) > 0 {
@@ -47,14 +50,23 @@ func readForm(c echo.Context) (map[string]string, error) {
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
 		return nil, issuer.ErrInvalidRequest("the request body must be UTF-8")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxFormBytes))
+	body, err := readBody(c, maxFormBytes)
+	if err != nil {
+		return nil, err
+	}
+	return parseForm(string(body))
+}
+
+// readBody reads the request body, refusing one over limit bytes with 413.
+func readBody(c echo.Context, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, limit))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return nil, errTooLarge()
 	} else if err != nil {
 		return nil, issuer.ErrInvalidRequest("the request body could not be read")
 	}
-	return parseForm(string(body))
+	return body, nil
 }
 
 func parseForm(body string) (map[string]string, error) {
