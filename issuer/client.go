@@ -40,9 +40,16 @@ type credentials struct {
 	challenge  string // WWW-Authenticate for invalid_client
 }
 
-// readCredentials extracts the client credentials of a token request,
-// refusing a request that uses more than one method (RFC 6749 §2.3).
-func readCredentials(req TokenRequest) (credentials, error) {
+// ClientRequest is a request to an endpoint that authenticates clients
+// (revocation, introspection): its form parameters and Authorization header.
+type ClientRequest struct {
+	Params        map[string]string
+	Authorization string
+}
+
+// readCredentials extracts the client credentials of a request, refusing a
+// request that uses more than one method (RFC 6749 §2.3).
+func readCredentials(req ClientRequest) (credentials, error) {
 	p := req.Params
 	if p["client_assertion"] != "" || p["client_assertion_type"] != "" {
 		return credentials{}, ErrInvalidClient("", "the client authentication method is not supported")
@@ -60,7 +67,7 @@ func readCredentials(req TokenRequest) (credentials, error) {
 	}
 	scheme, rest, _ := strings.Cut(req.Authorization, " ")
 	if !strings.EqualFold(scheme, "Basic") {
-		return credentials{}, ErrInvalidRequest("the token endpoint accepts only the Basic scheme in the Authorization header")
+		return credentials{}, ErrInvalidRequest("only the Basic scheme is accepted in the Authorization header")
 	}
 	if p["client_secret"] != "" {
 		return credentials{}, ErrInvalidRequest("the client used more than one authentication method")
@@ -100,7 +107,7 @@ func parseBasic(token string) (id, secret string, err error) {
 
 // authenticateClient returns the authenticated client, or nil for an
 // anonymous request.
-func (s *Service) authenticateClient(ctx context.Context, req TokenRequest) (*storage.Client, error) {
+func (s *Service) authenticateClient(ctx context.Context, req ClientRequest) (*storage.Client, error) {
 	cred, err := readCredentials(req)
 	if err != nil || cred.method == "" {
 		return nil, err

@@ -29,6 +29,8 @@ const (
 	PathToken       = "/token"
 	PathNonce       = "/nonce"
 	PathJWKS        = "/jwks"
+	PathRevoke      = "/revoke"
+	PathIntrospect  = "/introspect"
 	PathOffers      = "/offers/"
 	WellKnownOAuth  = "/.well-known/oauth-authorization-server"
 	WellKnownVCI    = "/.well-known/openid-credential-issuer"

@@ -14,15 +14,12 @@ import (
 	"issuer/storage"
 )
 
-// TokenRequest is a token request as the web layer parsed it.
+// TokenRequest is a token request as the web layer parsed it: the form
+// parameters (each appeared once; empty values were dropped, RFC 6749 §3.2)
+// and the Authorization header, plus the values of every DPoP header.
 type TokenRequest struct {
-	// Params are the form parameters; each appeared once, and empty values
-	// were dropped (RFC 6749 §3.2).
-	Params map[string]string
-	// DPoP holds the values of every DPoP header of the request.
+	ClientRequest
 	DPoP []string
-	// Authorization is the raw Authorization header ("" if none).
-	Authorization string
 }
 
 // TokenResponse is the successful token response (RFC 6749 §5.1,
@@ -65,7 +62,7 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (*TokenResponse, 
 	default:
 		return nil, ErrUnsupportedGrantType("the grant type is not supported")
 	}
-	client, err := s.authenticateClient(ctx, req)
+	client, err := s.authenticateClient(ctx, req.ClientRequest)
 	if err != nil {
 		return nil, err
 	}

@@ -173,6 +173,9 @@ type Store interface {
 
 	// GetToken returns a token record; ErrNotFound if none.
 	GetToken(ctx context.Context, id string) (Token, error)
+	// RevokeTokens marks the tokens revoked, in one transaction. IDs with no
+	// record are skipped; revoking twice is not an error.
+	RevokeTokens(ctx context.Context, ids []string) error
 
 	// Sweep deletes what has expired at now: replay keys past their expiry,
 	// tokens past ExpiresAt, offers past KeepUntil. It returns how many

@@ -50,6 +50,8 @@ func New(svc *issuer.Service, opts Options) *echo.Echo {
 	e.GET(base+issuer.PathJWKS, h.document(svc.JWKS))
 	e.POST(base+issuer.PathToken, h.token)
 	e.POST(base+issuer.PathNonce, h.nonce)
+	e.POST(base+issuer.PathRevoke, h.revoke)
+	e.POST(base+issuer.PathIntrospect, h.introspect)
 	e.GET(base+issuer.PathOffers+":id", h.offer)
 	if opts.AdminToken != "" {
 		h.admin = sha256Sum(opts.AdminToken)

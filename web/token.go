@@ -12,23 +12,14 @@ import (
 // error, is uncacheable and, when server nonces are on, carries exactly one
 // fresh DPoP-Nonce (RFC 9449 §8).
 func (h *handlers) token(c echo.Context) error {
-	noStore(c)
 	if n := h.svc.DPoPNonce(); n != "" {
 		c.Response().Header().Set("DPoP-Nonce", n)
 	}
-	r := c.Request()
-	if len(r.Header.Values(echo.HeaderAuthorization)) > 1 {
-		return issuer.ErrInvalidRequest("the request has more than one Authorization header")
-	}
-	params, err := readForm(c)
+	req, err := clientRequest(c)
 	if err != nil {
 		return err
 	}
-	resp, err := h.svc.Token(r.Context(), issuer.TokenRequest{
-		Params:        params,
-		DPoP:          r.Header.Values("DPoP"),
-		Authorization: r.Header.Get(echo.HeaderAuthorization),
-	})
+	resp, err := h.svc.Token(c.Request().Context(), issuer.TokenRequest{ClientRequest: req, DPoP: c.Request().Header.Values("DPoP")})
 	if err != nil {
 		return err
 	}
@@ -50,4 +41,40 @@ func (h *handlers) offer(c echo.Context) error {
 		return err
 	}
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
+}
+
+// clientRequest reads the form of an endpoint that authenticates clients.
+func clientRequest(c echo.Context) (issuer.ClientRequest, error) {
+	noStore(c)
+	r := c.Request()
+	if len(r.Header.Values(echo.HeaderAuthorization)) > 1 {
+		return issuer.ClientRequest{}, issuer.ErrInvalidRequest("the request has more than one Authorization header")
+	}
+	params, err := readForm(c)
+	return issuer.ClientRequest{Params: params, Authorization: r.Header.Get(echo.HeaderAuthorization)}, err
+}
+
+// revoke is the RFC 7009 revocation endpoint: 200 with an empty body.
+func (h *handlers) revoke(c echo.Context) error {
+	req, err := clientRequest(c)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.Revoke(c.Request().Context(), req); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusOK)
+}
+
+// introspect is the RFC 7662 introspection endpoint.
+func (h *handlers) introspect(c echo.Context) error {
+	req, err := clientRequest(c)
+	if err != nil {
+		return err
+	}
+	out, err := h.svc.Introspect(c.Request().Context(), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
 }

@@ -24,6 +24,17 @@ func (s *Store) GetToken(ctx context.Context, id string) (storage.Token, error) 
 	return t, nil
 }
 
+// RevokeTokens marks the tokens revoked; unknown IDs are skipped.
+func (s *Store) RevokeTokens(ctx context.Context, ids []string) error {
+	err := s.update(ctx, func(tx *writeTx) error {
+		return revokeTokens(tx.Tx, ids)
+	})
+	if err != nil {
+		return fmt.Errorf("storage/bolt: revoke tokens: %w", err)
+	}
+	return nil
+}
+
 // encodeTokens checks the token IDs and encodes the records, outside the
 // transaction.
 func encodeTokens(tokens []storage.Token) ([][]byte, error) {

@@ -147,6 +147,16 @@ func normalizeTokens(tokens []storage.Token) ([]storage.Token, error) {
 	return out, nil
 }
 
+// RevokeTokens marks the tokens revoked; unknown IDs are skipped.
+func (s *Store) RevokeTokens(ctx context.Context, ids []string) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	s.revoke(ids)
+	return nil
+}
+
 // revoke marks the tokens revoked. Callers hold s.mu.
 func (s *Store) revoke(ids []string) {
 	for _, id := range ids {

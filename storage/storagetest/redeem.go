@@ -169,3 +169,23 @@ func testReplayKey(t *testing.T, s storage.Store) {
 	checkErr(t, "use again", s.UseReplayKey(ctx, key, after.Add(time.Minute), after), storage.ErrAlreadyExists)
 	checkErr(t, "other key", s.UseReplayKey(ctx, []byte("proof-2"), exp, t0), nil)
 }
+
+// testRevokeTokens revokes one of two tokens (and an unknown ID, and the
+// same token twice): only that token is revoked.
+func testRevokeTokens(t *testing.T, s storage.Store) {
+	o := newOffer(t0, time.Hour)
+	createOffer(t, s, o)
+	a, b := newToken(o.ID, t0, time.Hour), newToken(o.ID, t0, time.Hour)
+	redeemOK(t, s, redemption(o, t0, a, b))
+	for range 2 {
+		if err := s.RevokeTokens(t.Context(), []string{a.ID, "unknown"}); err != nil {
+			t.Fatalf("RevokeTokens: %v", err)
+		}
+	}
+	if got, err := s.GetToken(t.Context(), a.ID); err != nil || !got.Revoked {
+		t.Errorf("revoked token: %+v, %v; want Revoked", got, err)
+	}
+	if got, err := s.GetToken(t.Context(), b.ID); err != nil || got.Revoked {
+		t.Errorf("other token: %+v, %v; want not revoked", got, err)
+	}
+}

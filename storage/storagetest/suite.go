@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"RedeemExpiryBoundary", testRedeemExpiryBoundary},
 		{"RedeemConsumedAfterExpiry", testRedeemConsumedAfterExpiry},
 		{"RedeemKeepUntil", testRedeemKeepUntil},
+		{"RevokeTokens", testRevokeTokens},
 		{"ReplayKey", testReplayKey},
 		{"Sweep", testSweep},
 		{"SweepMany", testSweepMany},
