@@ -139,3 +139,9 @@ func AsError(err error) *Error {
 	}
 	return ErrServer(err)
 }
+
+// ErrInvalidScope: the requested scope is invalid, unknown or beyond what
+// the client may have.
+func ErrInvalidScope(format string, args ...any) *Error {
+	return newError(http.StatusBadRequest, CodeInvalidScope, format, args...)
+}

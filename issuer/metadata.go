@@ -2,6 +2,8 @@ package issuer
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 )
@@ -17,7 +19,7 @@ func buildMetadata(s *Service) (metadata, error) {
 		"issuer":                                c.URL,
 		"token_endpoint":                        c.URL + PathToken,
 		"jwks_uri":                              c.URL + PathJWKS,
-		"grant_types_supported":                 []string{GrantPreAuthorizedCode},
+		"grant_types_supported":                 slices.Sorted(maps.Keys(grants)),
 		"token_endpoint_auth_methods_supported": supportedAuthMethods,
 		"dpop_signing_alg_values_supported":     s.verifier.Algs(),
 		"pre-authorized_grant_anonymous_access_supported": c.AnonymousAccess(),

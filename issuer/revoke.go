@@ -12,6 +12,7 @@ import (
 // {"active":false} and nothing else.
 type Introspection struct {
 	Active               bool            `json:"active"`
+	Scope                string          `json:"scope,omitempty"`
 	ClientID             string          `json:"client_id,omitempty"`
 	TokenType            string          `json:"token_type,omitempty"`
 	Exp                  int64           `json:"exp,omitempty"`
@@ -93,7 +94,7 @@ func (s *Service) Introspect(ctx context.Context, req ClientRequest) (Introspect
 		return Introspection{}, err
 	}
 	out := Introspection{
-		Active: true, ClientID: claims.ClientID, TokenType: "Bearer", Exp: claims.Exp, Iat: claims.Iat,
+		Active: true, Scope: claims.Scope, ClientID: claims.ClientID, TokenType: "Bearer", Exp: claims.Exp, Iat: claims.Iat,
 		Sub: claims.Sub, Aud: claims.Aud, Iss: claims.Iss, Jti: claims.Jti, Cnf: claims.Cnf,
 		AuthorizationDetails: claims.AuthorizationDetails,
 	}

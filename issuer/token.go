@@ -28,6 +28,7 @@ type TokenResponse struct {
 	AccessToken          string                `json:"access_token"`
 	TokenType            string                `json:"token_type"`
 	ExpiresIn            int64                 `json:"expires_in"`
+	Scope                string                `json:"scope,omitempty"`
 	CNonce               string                `json:"c_nonce,omitempty"`
 	CNonceExpiresIn      int64                 `json:"c_nonce_expires_in,omitempty"`
 	AuthorizationDetails []AuthorizationDetail `json:"authorization_details,omitempty"`
@@ -39,6 +40,7 @@ type accessClaims struct {
 	Sub                  string          `json:"sub"`
 	Aud                  string          `json:"aud"`
 	ClientID             string          `json:"client_id,omitempty"`
+	Scope                string          `json:"scope,omitempty"`
 	Iat                  int64           `json:"iat"`
 	Exp                  int64           `json:"exp"`
 	Jti                  string          `json:"jti"`
@@ -50,33 +52,63 @@ type confirmation struct {
 	JKT string `json:"jkt"`
 }
 
+// grant is one grant type of the token endpoint.
+type grant struct {
+	// confidential grants are for clients that authenticate with a secret.
+	confidential bool
+	// anonymous reports whether a request without client identification
+	// may use the grant.
+	anonymous func(*Service) bool
+	run       func(s *Service, ctx context.Context, req TokenRequest, client *storage.Client, proof *dpop.Proof, now time.Time) (*TokenResponse, error)
+}
+
+// grants are the grant types the token endpoint serves.
+var grants = map[string]grant{
+	GrantPreAuthorizedCode: {anonymous: (*Service).anonymousPreAuth, run: (*Service).preAuthorized},
+	GrantClientCredentials: {confidential: true, run: (*Service).clientCredentials},
+}
+
+func (s *Service) anonymousPreAuth() bool { return s.cfg.AnonymousAccess() }
+
 // Token handles a token request (RFC 6749 §3.2): it checks the grant type,
 // authenticates the client, verifies the DPoP proof and runs the grant.
 func (s *Service) Token(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
 	now := s.cfg.Now()
 	grantType := req.Params["grant_type"]
-	switch grantType {
-	case "":
+	if grantType == "" {
 		return nil, ErrInvalidRequest("the parameter grant_type is missing")
-	case GrantPreAuthorizedCode:
-	default:
+	}
+	g, ok := grants[grantType]
+	if !ok {
 		return nil, ErrUnsupportedGrantType("the grant type is not supported")
 	}
 	client, err := s.authenticateClient(ctx, req.ClientRequest)
 	if err != nil {
 		return nil, err
 	}
-	if client == nil && !s.cfg.AnonymousAccess() {
-		return nil, ErrInvalidClient("", "client authentication is required for the pre-authorized code grant")
-	}
-	if client != nil && !slices.Contains(client.GrantTypes, grantType) {
-		return nil, ErrUnauthorizedClient("the client '%s' doesn't support the grant type '%s'", client.ID, grantType)
+	if err := g.allows(s, client, grantType); err != nil {
+		return nil, err
 	}
 	proof, err := s.checkDPoP(ctx, req, client, now)
 	if err != nil {
 		return nil, err
 	}
-	return s.preAuthorized(ctx, req, client, proof, now)
+	return g.run(s, ctx, req, client, proof, now)
+}
+
+// allows checks that client (nil when anonymous) may use the grant.
+func (g grant) allows(s *Service, client *storage.Client, grantType string) error {
+	switch {
+	case client == nil && (g.anonymous == nil || !g.anonymous(s)):
+		return ErrInvalidClient("", "client authentication is required for the grant type '%s'", grantType)
+	case client == nil:
+		return nil
+	case !slices.Contains(client.GrantTypes, grantType):
+		return ErrUnauthorizedClient("the client '%s' doesn't support the grant type '%s'", client.ID, grantType)
+	case g.confidential && client.AuthMethod == AuthNone:
+		return ErrUnauthorizedClient("the grant type '%s' is for confidential clients only", grantType)
+	}
+	return nil
 }
 
 // checkDPoP verifies the request's proof (RFC 9449 §4.3, §5). It returns
@@ -134,7 +166,11 @@ func (s *Service) preAuthorized(ctx context.Context, req TokenRequest, client *s
 	if err != nil {
 		return nil, err
 	}
-	tok, rec, err := s.mintAccessToken(offer, client, proof, details, now)
+	a := accessGrant{subject: offer.Subject, grantID: offer.ID, details: details}
+	if client != nil {
+		a.clientID = client.ID
+	}
+	tok, rec, err := s.mintAccessToken(a, proof, now)
 	if err != nil {
 		return nil, err
 	}
@@ -215,29 +251,36 @@ func redeemError(err error) error {
 	return ErrServer(err)
 }
 
+// accessGrant is what an access token grants.
+type accessGrant struct {
+	subject, clientID, scope, grantID string
+	details                           []AuthorizationDetail
+}
+
 // mintAccessToken signs a JWT access token (RFC 9068) and returns it with
 // its record. Without a proof the token is a Bearer token of at most five
 // minutes (OpenID4VCI 1.0 §13.10). An anonymous wallet's token has no
 // client_id claim: there is no client to name.
-func (s *Service) mintAccessToken(o storage.Offer, client *storage.Client, proof *dpop.Proof, details []AuthorizationDetail, now time.Time) (string, storage.Token, error) {
+func (s *Service) mintAccessToken(a accessGrant, proof *dpop.Proof, now time.Time) (string, storage.Token, error) {
 	ttl := s.cfg.Tokens.AccessTokenTTL
 	if proof == nil {
 		ttl = min(ttl, maxBearerTTL)
 	}
-	detailsJSON, err := json.Marshal(details)
-	if err != nil {
-		return "", storage.Token{}, ErrServer(err)
+	var detailsJSON json.RawMessage
+	if len(a.details) > 0 {
+		var err error
+		if detailsJSON, err = json.Marshal(a.details); err != nil {
+			return "", storage.Token{}, ErrServer(err)
+		}
 	}
 	claims := accessClaims{
-		Iss: s.cfg.URL, Sub: o.Subject, Aud: s.cfg.URL, Iat: now.Unix(), Exp: now.Add(ttl).Unix(),
-		Jti: newID(), AuthorizationDetails: detailsJSON,
+		Iss: s.cfg.URL, Sub: a.subject, Aud: s.cfg.URL, ClientID: a.clientID, Scope: a.scope,
+		Iat: now.Unix(), Exp: now.Add(ttl).Unix(), Jti: newID(), AuthorizationDetails: detailsJSON,
 	}
 	rec := storage.Token{
-		ID: claims.Jti, Kind: "access_token", Subject: o.Subject, GrantID: o.ID, AuthorizationDetails: detailsJSON,
+		ID: claims.Jti, Kind: "access_token", Subject: a.subject, ClientID: a.clientID, Scope: a.scope,
+		GrantID: a.grantID, AuthorizationDetails: detailsJSON,
 		IssuedAt: time.Unix(claims.Iat, 0).UTC(), ExpiresAt: time.Unix(claims.Exp, 0).UTC(),
-	}
-	if client != nil {
-		claims.ClientID, rec.ClientID = client.ID, client.ID
 	}
 	if proof != nil {
 		claims.Cnf, rec.JKT = &confirmation{JKT: proof.JKT}, proof.JKT
@@ -249,15 +292,17 @@ func (s *Service) mintAccessToken(o storage.Offer, client *storage.Client, proof
 	return tok, rec, nil
 }
 
+// tokenResponse is the response for an access token. Tokens for credential
+// issuance carry authorization_details and, unless switched off, a c_nonce.
 func (s *Service) tokenResponse(tok string, rec storage.Token, details []AuthorizationDetail, now time.Time) *TokenResponse {
 	resp := &TokenResponse{
-		AccessToken: tok, TokenType: "DPoP", AuthorizationDetails: details,
+		AccessToken: tok, TokenType: "DPoP", AuthorizationDetails: details, Scope: rec.Scope,
 		ExpiresIn: int64(rec.ExpiresAt.Sub(rec.IssuedAt).Seconds()),
 	}
 	if rec.JKT == "" {
 		resp.TokenType = "Bearer"
 	}
-	if *s.cfg.Tokens.CNonceInTokenResponse {
+	if len(details) > 0 && *s.cfg.Tokens.CNonceInTokenResponse {
 		resp.CNonce = s.nonces.Issue(nonce.CNonce, now, s.cfg.Tokens.CNonceTTL)
 		resp.CNonceExpiresIn = int64(s.cfg.Tokens.CNonceTTL.Seconds())
 	}

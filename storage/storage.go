@@ -123,6 +123,15 @@ type Redemption struct {
 	Tokens []Token
 }
 
+// Issuance asks the store to record tokens issued without a code (e.g. the
+// client_credentials grant), together with the proof's replay key.
+type Issuance struct {
+	Now          time.Time
+	ReplayKey    []byte // optional, as in Redemption
+	ReplayExpiry time.Time
+	Tokens       []Token
+}
+
 // Store is every operation the token service needs from its state. All
 // methods are safe for concurrent use. Each write is atomic and durable when
 // it returns nil: a crash afterwards never undoes it.
@@ -173,6 +182,11 @@ type Store interface {
 
 	// GetToken returns a token record; ErrNotFound if none.
 	GetToken(ctx context.Context, id string) (Token, error)
+	// IssueTokens stores the tokens in one transaction with the replay key:
+	// if r.ReplayKey is set and already recorded and unexpired,
+	// ErrAlreadyExists and nothing changes; otherwise the key is recorded
+	// until r.ReplayExpiry and the tokens are stored.
+	IssueTokens(ctx context.Context, r Issuance) error
 	// RevokeTokens marks the tokens revoked, in one transaction. IDs with no
 	// record are skipped; revoking twice is not an error.
 	RevokeTokens(ctx context.Context, ids []string) error

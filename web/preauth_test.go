@@ -364,9 +364,6 @@ func TestGrantTypeAndParameters(t *testing.T) {
 		{"authorization_code not implemented", func(c string) url.Values {
 			return url.Values{"grant_type": {"authorization_code"}, "code": {c}, "pre-authorized_code": {c}}
 		}, 400, "unsupported_grant_type"},
-		{"client_credentials not implemented", func(c string) url.Values {
-			return url.Values{"grant_type": {"client_credentials"}, "pre-authorized_code": {c}}
-		}, 400, "unsupported_grant_type"},
 		{"grant_type with different case value", func(c string) url.Values {
 			return url.Values{"grant_type": {strings.ToUpper(preAuth)}, "pre-authorized_code": {c}}
 		}, 400, "unsupported_grant_type"},

@@ -24,6 +24,43 @@ func (s *Store) GetToken(ctx context.Context, id string) (storage.Token, error) 
 	return t, nil
 }
 
+// IssueTokens stores tokens issued without a code, with the replay key, in
+// one transaction.
+func (s *Store) IssueTokens(ctx context.Context, r storage.Issuance) error {
+	if len(r.ReplayKey) > 0 {
+		if err := checkKey("replay key", r.ReplayKey); err != nil {
+			return err
+		}
+		if !r.ReplayExpiry.After(r.Now) {
+			return errors.New("storage/bolt: replay key without a future expiry")
+		}
+	}
+	data, err := encodeTokens(r.Tokens)
+	if err != nil {
+		return err
+	}
+	err = s.update(ctx, func(w *writeTx) error {
+		if len(r.ReplayKey) > 0 {
+			if w.replayLive(r.ReplayKey, r.Now) {
+				return storage.ErrAlreadyExists
+			}
+			if err := w.putReplay(r.ReplayKey, r.ReplayExpiry); err != nil {
+				return err
+			}
+		}
+		for i, t := range r.Tokens {
+			if err := putToken(w.Tx, t, data[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("storage/bolt: issue tokens: %w", err)
+	}
+	return nil
+}
+
 // RevokeTokens marks the tokens revoked; unknown IDs are skipped.
 func (s *Store) RevokeTokens(ctx context.Context, ids []string) error {
 	err := s.update(ctx, func(tx *writeTx) error {

@@ -147,6 +147,31 @@ func normalizeTokens(tokens []storage.Token) ([]storage.Token, error) {
 	return out, nil
 }
 
+// IssueTokens stores tokens issued without a code, with the replay key.
+func (s *Store) IssueTokens(ctx context.Context, r storage.Issuance) error {
+	if len(r.ReplayKey) > 0 && !r.ReplayExpiry.After(r.Now) {
+		return errors.New("storage/memory: replay key without a future expiry")
+	}
+	tokens, err := normalizeTokens(r.Tokens)
+	if err != nil {
+		return err
+	}
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if len(r.ReplayKey) > 0 {
+		if s.replayLive(r.ReplayKey, r.Now) {
+			return fmt.Errorf("storage/memory: issue tokens: %w", storage.ErrAlreadyExists)
+		}
+		s.replay[string(r.ReplayKey)] = r.ReplayExpiry
+	}
+	for _, t := range tokens {
+		s.tokens[t.ID] = t
+	}
+	return nil
+}
+
 // RevokeTokens marks the tokens revoked; unknown IDs are skipped.
 func (s *Store) RevokeTokens(ctx context.Context, ids []string) error {
 	if err := s.lock(ctx); err != nil {

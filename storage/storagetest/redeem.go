@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -187,5 +188,28 @@ func testRevokeTokens(t *testing.T, s storage.Store) {
 	}
 	if got, err := s.GetToken(t.Context(), b.ID); err != nil || got.Revoked {
 		t.Errorf("other token: %+v, %v; want not revoked", got, err)
+	}
+}
+
+// testIssueTokens stores a token with a replay key; a second issuance with
+// the same live key stores nothing, and after the key expires it works.
+func testIssueTokens(t *testing.T, s storage.Store) {
+	a, b := newToken("", t0, time.Hour), newToken("", t0, time.Hour)
+	r := storage.Issuance{Now: t0, ReplayKey: []byte("issue-key"), ReplayExpiry: t0.Add(time.Minute), Tokens: []storage.Token{a}}
+	if err := s.IssueTokens(t.Context(), r); err != nil {
+		t.Fatalf("IssueTokens: %v", err)
+	}
+	if got, err := s.GetToken(t.Context(), a.ID); err != nil || got.ID != a.ID {
+		t.Fatalf("GetToken after IssueTokens: %+v, %v", got, err)
+	}
+	r.Tokens = []storage.Token{b}
+	checkErr(t, "IssueTokens with a used replay key", s.IssueTokens(t.Context(), r), storage.ErrAlreadyExists)
+	if _, err := s.GetToken(t.Context(), b.ID); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("token of the refused issuance: %v; want ErrNotFound", err)
+	}
+	r.Now = t0.Add(2 * time.Minute)
+	r.ReplayExpiry = r.Now.Add(time.Minute)
+	if err := s.IssueTokens(t.Context(), r); err != nil {
+		t.Fatalf("IssueTokens after the key expired: %v", err)
 	}
 }

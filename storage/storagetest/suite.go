@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"RedeemConsumedAfterExpiry", testRedeemConsumedAfterExpiry},
 		{"RedeemKeepUntil", testRedeemKeepUntil},
 		{"RevokeTokens", testRevokeTokens},
+		{"IssueTokens", testIssueTokens},
 		{"ReplayKey", testReplayKey},
 		{"Sweep", testSweep},
 		{"SweepMany", testSweepMany},
