@@ -78,6 +78,16 @@ type TokenConfig struct {
 	AccessTokenTTL time.Duration `yaml:"access_token_ttl"`
 	// CNonceTTL is the life of a c_nonce.
 	CNonceTTL time.Duration `yaml:"c_nonce_ttl"`
+	// RefreshTokenTTL is the absolute life of a refresh token;
+	// RefreshTokenIdleTTL how long it may go unused (RFC 9700 §4.14.2).
+	RefreshTokenTTL     time.Duration `yaml:"refresh_token_ttl"`
+	RefreshTokenIdleTTL time.Duration `yaml:"refresh_token_idle_ttl"`
+	// RotateRefreshTokens issues a new refresh token on each refresh (off by
+	// default, as FAPI 2.0 prefers for sender-constrained tokens). A rotated
+	// token still works for RefreshGrace (a benign retry); reused later, it
+	// revokes its whole grant.
+	RotateRefreshTokens bool          `yaml:"rotate_refresh_tokens"`
+	RefreshGrace        time.Duration `yaml:"refresh_grace"`
 	// CNonceInTokenResponse adds c_nonce and c_nonce_expires_in to token
 	// responses (draft-13 wallets expect them; 1.0 wallets ignore them).
 	CNonceInTokenResponse *bool `yaml:"c_nonce_in_token_response"`
@@ -110,6 +120,9 @@ func Defaults() Config {
 		},
 		Tokens: TokenConfig{
 			AccessTokenTTL:        5 * time.Minute,
+			RefreshTokenTTL:       14 * 24 * time.Hour,
+			RefreshTokenIdleTTL:   7 * 24 * time.Hour,
+			RefreshGrace:          30 * time.Second,
 			CNonceTTL:             5 * time.Minute,
 			CNonceInTokenResponse: &yes,
 		},
@@ -160,6 +173,9 @@ func (c *Config) fillDefaults() {
 	setIfZero(&c.PreAuthorized.TxCodeMaxAttempts, d.PreAuthorized.TxCodeMaxAttempts)
 	setIfZero(&c.Tokens.AccessTokenTTL, d.Tokens.AccessTokenTTL)
 	setIfZero(&c.Tokens.CNonceTTL, d.Tokens.CNonceTTL)
+	setIfZero(&c.Tokens.RefreshTokenTTL, d.Tokens.RefreshTokenTTL)
+	setIfZero(&c.Tokens.RefreshTokenIdleTTL, d.Tokens.RefreshTokenIdleTTL)
+	setIfZero(&c.Tokens.RefreshGrace, d.Tokens.RefreshGrace)
 	setIfZero(&c.Tokens.CNonceInTokenResponse, d.Tokens.CNonceInTokenResponse)
 	if c.CredentialConfigurations == nil {
 		c.CredentialConfigurations = d.CredentialConfigurations

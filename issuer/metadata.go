@@ -24,6 +24,10 @@ func buildMetadata(s *Service) (metadata, error) {
 		"dpop_signing_alg_values_supported":     s.verifier.Algs(),
 		"pre-authorized_grant_anonymous_access_supported": c.AnonymousAccess(),
 		"authorization_details_types_supported":           []string{TypeOpenIDCredential},
+		"revocation_endpoint":                             c.URL + PathRevoke,
+		"revocation_endpoint_auth_methods_supported":      supportedAuthMethods,
+		"introspection_endpoint":                          c.URL + PathIntrospect,
+		"introspection_endpoint_auth_methods_supported":   []string{AuthClientSecretBasic, AuthClientSecretPost},
 	}
 	vci := map[string]any{
 		"credential_issuer":                   c.URL,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"issuer/storage"
 )
@@ -25,20 +26,29 @@ type Introspection struct {
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 }
 
-// findToken returns the claims and record of a token this server issued;
-// found is false for anything else (malformed, forged, unknown, swept).
-func (s *Service) findToken(ctx context.Context, tok string) (accessClaims, storage.Token, bool, error) {
-	claims, err := s.signer.verifyAccessToken(tok)
-	if err != nil {
-		return claims, storage.Token{}, false, nil
+// findToken returns the record of a token this server issued: an access
+// token (a JWT it signed) or a refresh token (found by its hash); found is
+// false for anything else (malformed, forged, unknown, swept).
+func (s *Service) findToken(ctx context.Context, tok string) (storage.Token, bool, error) {
+	id := refreshTokenID(tok)
+	if claims, err := s.signer.verifyAccessToken(tok); err == nil {
+		id = claims.Jti
 	}
-	rec, err := s.store.GetToken(ctx, claims.Jti)
+	rec, err := s.store.GetToken(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return claims, rec, false, nil
+		return rec, false, nil
 	} else if err != nil {
-		return claims, rec, false, ErrServer(err)
+		return rec, false, ErrServer(err)
 	}
-	return claims, rec, true, nil
+	return rec, true, nil
+}
+
+// active reports whether a token record is usable at now.
+func (s *Service) active(rec storage.Token, now time.Time) bool {
+	if rec.Kind == kindRefresh {
+		return storage.CheckRefresh(rec, storage.RefreshUse{Now: now, IdleTimeout: s.cfg.Tokens.RefreshTokenIdleTTL, Grace: s.cfg.Tokens.RefreshGrace}) == nil
+	}
+	return !rec.Revoked && now.Before(rec.ExpiresAt)
 }
 
 // Revoke is the RFC 7009 revocation endpoint. It answers success for any
@@ -56,7 +66,7 @@ func (s *Service) Revoke(ctx context.Context, req ClientRequest) error {
 	if err != nil {
 		return err
 	}
-	_, rec, found, err := s.findToken(ctx, tok)
+	rec, found, err := s.findToken(ctx, tok)
 	if err != nil || !found || rec.Revoked {
 		return err
 	}
@@ -67,10 +77,17 @@ func (s *Service) Revoke(ctx context.Context, req ClientRequest) error {
 		s.log.InfoContext(ctx, "revocation of another client's token ignored", "token_id", rec.ID)
 		return nil
 	}
-	if err := s.store.RevokeTokens(ctx, []string{rec.ID}); err != nil {
+	// Revoking a refresh token revokes its grant: the access tokens issued
+	// from it too (RFC 7009 §2.1).
+	if rec.Kind == kindRefresh && rec.GrantID != "" {
+		err = s.store.RevokeGrant(ctx, rec.GrantID)
+	} else {
+		err = s.store.RevokeTokens(ctx, []string{rec.ID})
+	}
+	if err != nil {
 		return ErrServer(err)
 	}
-	s.log.InfoContext(ctx, "token revoked", "token_id", rec.ID)
+	s.log.InfoContext(ctx, "token revoked", "token_id", rec.ID, "kind", rec.Kind)
 	return nil
 }
 
@@ -89,17 +106,20 @@ func (s *Service) Introspect(ctx context.Context, req ClientRequest) (Introspect
 	if client == nil || client.AuthMethod == AuthNone {
 		return Introspection{}, ErrInvalidClient(basicChallenge, "introspection requires a client that authenticates with a secret")
 	}
-	claims, rec, found, err := s.findToken(ctx, tok)
-	if err != nil || !found || rec.Revoked || s.cfg.Now().Unix() >= claims.Exp {
+	rec, found, err := s.findToken(ctx, tok)
+	if err != nil || !found || !s.active(rec, s.cfg.Now()) {
 		return Introspection{}, err
 	}
 	out := Introspection{
-		Active: true, Scope: claims.Scope, ClientID: claims.ClientID, TokenType: "Bearer", Exp: claims.Exp, Iat: claims.Iat,
-		Sub: claims.Sub, Aud: claims.Aud, Iss: claims.Iss, Jti: claims.Jti, Cnf: claims.Cnf,
-		AuthorizationDetails: claims.AuthorizationDetails,
+		Active: true, Scope: rec.Scope, ClientID: rec.ClientID, Exp: rec.ExpiresAt.Unix(), Iat: rec.IssuedAt.Unix(),
+		Sub: rec.Subject, Iss: s.cfg.URL, Jti: rec.ID, AuthorizationDetails: rec.AuthorizationDetails,
 	}
-	if claims.Cnf != nil {
-		out.TokenType = "DPoP"
+	if rec.Kind == kindRefresh {
+		return out, nil
+	}
+	out.Aud, out.TokenType = s.cfg.URL, "Bearer"
+	if rec.JKT != "" {
+		out.TokenType, out.Cnf = "DPoP", &confirmation{JKT: rec.JKT}
 	}
 	return out, nil
 }

@@ -29,6 +29,7 @@ type TokenResponse struct {
 	TokenType            string                `json:"token_type"`
 	ExpiresIn            int64                 `json:"expires_in"`
 	Scope                string                `json:"scope,omitempty"`
+	RefreshToken         string                `json:"refresh_token,omitempty"`
 	CNonce               string                `json:"c_nonce,omitempty"`
 	CNonceExpiresIn      int64                 `json:"c_nonce_expires_in,omitempty"`
 	AuthorizationDetails []AuthorizationDetail `json:"authorization_details,omitempty"`
@@ -66,6 +67,7 @@ type grant struct {
 var grants = map[string]grant{
 	GrantPreAuthorizedCode: {anonymous: (*Service).anonymousPreAuth, run: (*Service).preAuthorized},
 	GrantClientCredentials: {confidential: true, run: (*Service).clientCredentials},
+	GrantRefreshToken:      {run: (*Service).refreshToken},
 }
 
 func (s *Service) anonymousPreAuth() bool { return s.cfg.AnonymousAccess() }
@@ -175,6 +177,15 @@ func (s *Service) preAuthorized(ctx context.Context, req TokenRequest, client *s
 		return nil, err
 	}
 	red := storage.Redemption{CodeHash: codeHash[:], Now: now, Tokens: []storage.Token{rec}}
+	var refresh string
+	if issuesRefresh(client, proof) {
+		var rrec storage.Token
+		refresh, rrec, err = mintRefreshToken(a, client.AuthMethod == AuthNone, rec.JKT, now, now.Add(s.cfg.Tokens.RefreshTokenTTL))
+		if err != nil {
+			return nil, err
+		}
+		red.Tokens = append(red.Tokens, rrec)
+	}
 	if proof != nil {
 		red.ReplayKey, red.ReplayExpiry, red.JKT = proof.ReplayKey, proof.ReplayExpiry, proof.JKT
 	}
@@ -182,7 +193,9 @@ func (s *Service) preAuthorized(ctx context.Context, req TokenRequest, client *s
 		return nil, redeemError(err)
 	}
 	s.log.InfoContext(ctx, "pre-authorized code redeemed", "offer", offer.ID, "token_id", rec.ID, "bound", proof != nil)
-	return s.tokenResponse(tok, rec, details, now), nil
+	resp := s.tokenResponse(tok, rec, details, now)
+	resp.RefreshToken = refresh
+	return resp, nil
 }
 
 // checkOffer applies the rules of the code's state and transaction code.

@@ -28,6 +28,8 @@ var (
 	// ErrLocked: the pre-authorized code was invalidated after too many
 	// failed transaction-code attempts.
 	ErrLocked = errors.New("storage: code locked")
+	// ErrRevoked: the token was revoked.
+	ErrRevoked = errors.New("storage: token revoked")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("storage: closed")
 )
@@ -103,10 +105,31 @@ type Token struct {
 	JKT                  string          `json:"jkt,omitempty"` // DPoP key thumbprint, if bound
 	Scope                string          `json:"scope,omitempty"`
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
-	GrantID              string          `json:"grant_id,omitempty"` // e.g. the offer ID
+	GrantID              string          `json:"grant_id,omitempty"` // the grant the token belongs to, e.g. the offer ID
 	IssuedAt             time.Time       `json:"iat"`
 	ExpiresAt            time.Time       `json:"exp"`
 	Revoked              bool            `json:"revoked,omitempty"`
+	// LastUsedAt and RotatedAt are set by UseRefreshToken on refresh tokens.
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+	RotatedAt  time.Time `json:"rotated_at,omitzero"`
+}
+
+// RefreshUse asks the store to use a refresh token.
+type RefreshUse struct {
+	TokenID string
+	Now     time.Time
+	// IdleTimeout, when positive, refuses a token unused for longer.
+	IdleTimeout time.Duration
+	// Rotate marks the token rotated at its first rotating use; a rotated
+	// token may still be used for Grace, after which its use revokes its
+	// whole grant.
+	Rotate bool
+	Grace  time.Duration
+	// ReplayKey, when set, is recorded as in Redemption.
+	ReplayKey    []byte
+	ReplayExpiry time.Time
+	// Tokens are the tokens this use issues.
+	Tokens []Token
 }
 
 // Redemption asks the store to consume a pre-authorized code.
@@ -187,6 +210,18 @@ type Store interface {
 	// ErrAlreadyExists and nothing changes; otherwise the key is recorded
 	// until r.ReplayExpiry and the tokens are stored.
 	IssueTokens(ctx context.Context, r Issuance) error
+	// UseRefreshToken uses a refresh token in one transaction, in this
+	// order: a live replay key → ErrAlreadyExists; no refresh token with
+	// that ID → ErrNotFound; revoked → ErrRevoked; past ExpiresAt, or unused
+	// for longer than IdleTimeout (since LastUsedAt, or IssuedAt) →
+	// ErrExpired; in those cases nothing changes. Rotated more than Grace
+	// ago → every token of its grant is revoked, the replay key recorded,
+	// and the result is ErrConsumed. Otherwise the replay key is recorded,
+	// LastUsedAt set, RotatedAt set if Rotate and not yet set, and the
+	// tokens stored.
+	UseRefreshToken(ctx context.Context, u RefreshUse) error
+	// RevokeGrant marks every token whose GrantID is grantID revoked.
+	RevokeGrant(ctx context.Context, grantID string) error
 	// RevokeTokens marks the tokens revoked, in one transaction. IDs with no
 	// record are skipped; revoking twice is not an error.
 	RevokeTokens(ctx context.Context, ids []string) error

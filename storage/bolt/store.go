@@ -30,10 +30,11 @@ var (
 	bucketOffersExp  = []byte("offer_keep")   // KeepUntil||offer ID -> ""
 	bucketTokens     = []byte("tokens")       // token ID -> Token
 	bucketTokensExp  = []byte("token_exp")    // ExpiresAt||token ID -> ""
+	bucketGrants     = []byte("grant_tokens") // grant ID||0||token ID -> ""
 	bucketReplay     = []byte("replay")       // expiry||replay key -> ""
-	allBuckets       = [][]byte{bucketMeta, bucketSecrets, bucketKeys, bucketClients, bucketOffers, bucketOfferState, bucketCodes, bucketOffersExp, bucketTokens, bucketTokensExp, bucketReplay}
+	allBuckets       = [][]byte{bucketMeta, bucketSecrets, bucketKeys, bucketClients, bucketOffers, bucketOfferState, bucketCodes, bucketOffersExp, bucketTokens, bucketTokensExp, bucketGrants, bucketReplay}
 	schemaKey        = []byte("schema_version")
-	schemaVersion    = []byte{2}
+	schemaVersion    = []byte{3}
 	errSchemaVersion = errors.New("storage/bolt: unsupported schema version")
 )
 

@@ -71,8 +71,14 @@ func sweepChunkTx(tx *writeTx, now time.Time, limit int) (deleted, visited int, 
 // deleteToken deletes the token of an expired index entry.
 func deleteToken(tx *writeTx, entry []byte) (bool, error) {
 	b, id := tx.Bucket(bucketTokens), entry[timeKeyLen:]
-	if b.Get(id) == nil {
+	var t storage.Token
+	switch err := get(b, id, &t); {
+	case errors.Is(err, storage.ErrNotFound):
 		return false, nil
+	case err == nil && t.GrantID != "":
+		if err := tx.Bucket(bucketGrants).Delete(grantKey(t.GrantID, t.ID)); err != nil {
+			return false, err
+		}
 	}
 	return true, b.Delete(id)
 }

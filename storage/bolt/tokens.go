@@ -105,7 +105,110 @@ func putToken(tx *bbolt.Tx, t storage.Token, data []byte) error {
 	if err := b.Put(id, data); err != nil {
 		return err
 	}
+	if t.GrantID != "" {
+		if err := tx.Bucket(bucketGrants).Put(grantKey(t.GrantID, t.ID), empty); err != nil {
+			return err
+		}
+	}
 	return idx.Put(indexKey(t.ExpiresAt, id), empty)
+}
+
+// grantKey is the grant index key of a token.
+func grantKey(grantID, tokenID string) []byte {
+	return append(append([]byte(grantID), 0), tokenID...)
+}
+
+// grantTokens returns the IDs of the tokens of a grant.
+func grantTokens(tx *bbolt.Tx, grantID string) []string {
+	prefix := append([]byte(grantID), 0)
+	var ids []string
+	c := tx.Bucket(bucketGrants).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		ids = append(ids, string(k[len(prefix):]))
+	}
+	return ids
+}
+
+// RevokeGrant marks every token of the grant revoked.
+func (s *Store) RevokeGrant(ctx context.Context, grantID string) error {
+	if err := checkKey("grant ID", []byte(grantID)); err != nil {
+		return err
+	}
+	err := s.update(ctx, func(tx *writeTx) error {
+		return revokeTokens(tx.Tx, grantTokens(tx.Tx, grantID))
+	})
+	if err != nil {
+		return fmt.Errorf("storage/bolt: revoke grant: %w", err)
+	}
+	return nil
+}
+
+// UseRefreshToken uses a refresh token as documented on storage.Store.
+func (s *Store) UseRefreshToken(ctx context.Context, u storage.RefreshUse) error {
+	if u.Now.IsZero() {
+		return errNoNow
+	}
+	if len(u.ReplayKey) > 0 && !u.ReplayExpiry.After(u.Now) {
+		return errors.New("storage/bolt: replay key without a future expiry")
+	}
+	data, err := encodeTokens(u.Tokens)
+	if err != nil {
+		return err
+	}
+	err = s.update(ctx, func(w *writeTx) error {
+		return useRefresh(w, u, data)
+	})
+	if err != nil {
+		return fmt.Errorf("storage/bolt: use refresh token: %w", err)
+	}
+	return nil
+}
+
+// useRefresh is the transaction of UseRefreshToken. It decides before it
+// writes.
+func useRefresh(w *writeTx, u storage.RefreshUse, tokens [][]byte) error {
+	if len(u.ReplayKey) > 0 && w.replayLive(u.ReplayKey, u.Now) {
+		return storage.ErrAlreadyExists
+	}
+	var rt storage.Token
+	if err := get(w.Bucket(bucketTokens), []byte(u.TokenID), &rt); err != nil {
+		return err
+	}
+	if err := storage.CheckRefresh(rt, u); err != nil && !errors.Is(err, storage.ErrConsumed) {
+		return err
+	} else if err != nil {
+		if err := revokeTokens(w.Tx, grantTokens(w.Tx, rt.GrantID)); err != nil {
+			return err
+		}
+		return recordThen(w, u, storage.ErrConsumed)
+	}
+	rt.LastUsedAt = u.Now
+	if u.Rotate && rt.RotatedAt.IsZero() {
+		rt.RotatedAt = u.Now
+	}
+	data, err := encode(rt)
+	if err != nil {
+		return err
+	}
+	if err := putToken(w.Tx, rt, data); err != nil {
+		return err
+	}
+	for i, t := range u.Tokens {
+		if err := putToken(w.Tx, t, tokens[i]); err != nil {
+			return err
+		}
+	}
+	return recordThen(w, u, nil)
+}
+
+// recordThen records the use's replay key and returns result.
+func recordThen(w *writeTx, u storage.RefreshUse, result error) error {
+	if len(u.ReplayKey) > 0 {
+		if err := w.putReplay(u.ReplayKey, u.ReplayExpiry); err != nil {
+			return err
+		}
+	}
+	return result
 }
 
 // revokeTokens marks the tokens revoked; tokens already swept are skipped.

@@ -172,6 +172,73 @@ func (s *Store) IssueTokens(ctx context.Context, r storage.Issuance) error {
 	return nil
 }
 
+// RevokeGrant marks every token of the grant revoked.
+func (s *Store) RevokeGrant(ctx context.Context, grantID string) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	s.revokeGrant(grantID)
+	return nil
+}
+
+func (s *Store) revokeGrant(grantID string) {
+	for id, t := range s.tokens {
+		if t.GrantID == grantID {
+			t.Revoked = true
+			s.tokens[id] = t
+		}
+	}
+}
+
+// UseRefreshToken uses a refresh token as documented on storage.Store.
+func (s *Store) UseRefreshToken(ctx context.Context, u storage.RefreshUse) error {
+	if u.Now.IsZero() {
+		return errors.New("storage/memory: refresh without Now")
+	}
+	if len(u.ReplayKey) > 0 && !u.ReplayExpiry.After(u.Now) {
+		return errors.New("storage/memory: replay key without a future expiry")
+	}
+	tokens, err := normalizeTokens(u.Tokens)
+	if err != nil {
+		return err
+	}
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if len(u.ReplayKey) > 0 && s.replayLive(u.ReplayKey, u.Now) {
+		return fmt.Errorf("storage/memory: use refresh token: %w", storage.ErrAlreadyExists)
+	}
+	rt, ok := s.tokens[u.TokenID]
+	if !ok {
+		return fmt.Errorf("storage/memory: use refresh token: %w", storage.ErrNotFound)
+	}
+	err = storage.CheckRefresh(rt, u)
+	switch {
+	case errors.Is(err, storage.ErrConsumed):
+		s.revokeGrant(rt.GrantID)
+	case err != nil:
+		return fmt.Errorf("storage/memory: use refresh token: %w", err)
+	default:
+		rt.LastUsedAt = u.Now
+		if u.Rotate && rt.RotatedAt.IsZero() {
+			rt.RotatedAt = u.Now
+		}
+		s.tokens[rt.ID] = rt
+		for _, t := range tokens {
+			s.tokens[t.ID] = t
+		}
+	}
+	if len(u.ReplayKey) > 0 {
+		s.replay[string(u.ReplayKey)] = u.ReplayExpiry
+	}
+	if err != nil {
+		return fmt.Errorf("storage/memory: use refresh token: %w", err)
+	}
+	return nil
+}
+
 // RevokeTokens marks the tokens revoked; unknown IDs are skipped.
 func (s *Store) RevokeTokens(ctx context.Context, ids []string) error {
 	if err := s.lock(ctx); err != nil {

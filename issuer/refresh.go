@@ -1,0 +1,160 @@
+package issuer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"issuer/dpop"
+	"issuer/storage"
+)
+
+const kindRefresh = "refresh_token"
+
+// refreshTokenID is the record ID of a refresh token: a hash of it, so that
+// the database never holds a usable refresh token.
+func refreshTokenID(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return "rt-" + base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// issuesRefresh reports whether a grant gives client a refresh token: the
+// client registered the refresh_token grant, and a public client's token
+// can be bound to its DPoP key (RFC 9449 §5, RFC 9700 §4.14.2).
+func issuesRefresh(client *storage.Client, proof *dpop.Proof) bool {
+	return client != nil && slices.Contains(client.GrantTypes, GrantRefreshToken) &&
+		(client.AuthMethod != AuthNone || proof != nil)
+}
+
+// mintRefreshToken returns a new opaque refresh token and its record. A
+// public client's token is bound to jkt; a confidential client's token is
+// bound to the client only (RFC 9449 §5).
+func mintRefreshToken(a accessGrant, public bool, jkt string, now, expires time.Time) (string, storage.Token, error) {
+	tok := randomToken()
+	rec := storage.Token{
+		ID: refreshTokenID(tok), Kind: kindRefresh, ClientID: a.clientID, Subject: a.subject, Scope: a.scope,
+		GrantID: a.grantID, IssuedAt: now.UTC(), ExpiresAt: expires.UTC(),
+	}
+	if public {
+		rec.JKT = jkt
+	}
+	if len(a.details) > 0 {
+		var err error
+		if rec.AuthorizationDetails, err = json.Marshal(a.details); err != nil {
+			return "", rec, ErrServer(err)
+		}
+	}
+	return tok, rec, nil
+}
+
+// refreshToken runs the refresh_token grant (RFC 6749 §6): every check
+// first (binding to the client, to the DPoP key for public clients, scope,
+// resource), then one transaction that re-checks the token's state and
+// records the new tokens, so that a refused request never burns the token.
+func (s *Service) refreshToken(ctx context.Context, req TokenRequest, client *storage.Client, proof *dpop.Proof, now time.Time) (*TokenResponse, error) {
+	raw := req.Params["refresh_token"]
+	if raw == "" {
+		return nil, ErrInvalidRequest("the parameter refresh_token is missing")
+	}
+	rt, err := s.store.GetToken(ctx, refreshTokenID(raw))
+	switch {
+	case errors.Is(err, storage.ErrNotFound) || err == nil && rt.Kind != kindRefresh:
+		return nil, s.grantFailure(ctx, proof, now, ErrInvalidGrant("the refresh token is not valid"))
+	case err != nil:
+		return nil, ErrServer(err)
+	}
+	if err := s.checkRefreshBinding(rt, client, proof); err != nil {
+		return nil, s.grantFailure(ctx, proof, now, err)
+	}
+	a, err := s.refreshedGrant(rt, req.Params)
+	if err != nil {
+		return nil, err
+	}
+	tok, rec, err := s.mintAccessToken(a, proof, now)
+	if err != nil {
+		return nil, err
+	}
+	use := storage.RefreshUse{
+		TokenID: rt.ID, Now: now, IdleTimeout: s.cfg.Tokens.RefreshTokenIdleTTL,
+		Rotate: s.cfg.Tokens.RotateRefreshTokens, Grace: s.cfg.Tokens.RefreshGrace, Tokens: []storage.Token{rec},
+	}
+	var next string
+	if use.Rotate {
+		var nrec storage.Token
+		if next, nrec, err = mintRefreshToken(a, rt.JKT != "", rt.JKT, now, rt.ExpiresAt); err != nil {
+			return nil, err
+		}
+		use.Tokens = append(use.Tokens, nrec)
+	}
+	if proof != nil {
+		use.ReplayKey, use.ReplayExpiry = proof.ReplayKey, proof.ReplayExpiry
+	}
+	if err := s.store.UseRefreshToken(ctx, use); err != nil {
+		return nil, refreshError(err)
+	}
+	s.log.InfoContext(ctx, "token refreshed", "client", client.ID, "token_id", rec.ID, "rotated", use.Rotate)
+	resp := s.tokenResponse(tok, rec, a.details, now)
+	resp.RefreshToken = next
+	return resp, nil
+}
+
+// checkRefreshBinding checks that the refresh token belongs to the client
+// and, for a public client's token, to the key of the proof (RFC 9449 §5).
+func (s *Service) checkRefreshBinding(rt storage.Token, client *storage.Client, proof *dpop.Proof) error {
+	switch {
+	case rt.ClientID != client.ID:
+		return ErrInvalidGrant("the token has not been issued for the given client id '%s'", safeText(client.ID))
+	case rt.JKT != "" && proof == nil:
+		return ErrInvalidGrant("the refresh token is bound to a DPoP key: send a proof made with that key")
+	case rt.JKT != "" && proof.JKT != rt.JKT:
+		return ErrInvalidGrant("the DPoP proof is not made with the key the refresh token is bound to")
+	}
+	return nil
+}
+
+// refreshedGrant is what the new access token grants: the refresh token's
+// grant, narrowed by the request's scope (RFC 6749 §6; never widened).
+func (s *Service) refreshedGrant(rt storage.Token, params map[string]string) (accessGrant, error) {
+	if r := params["resource"]; r != "" && r != s.cfg.URL {
+		return accessGrant{}, newError(400, "invalid_target", "the resource is not covered by the refresh token")
+	}
+	scope, err := grantedScope(params["scope"], rt.Scope)
+	if err != nil {
+		return accessGrant{}, err
+	}
+	a := accessGrant{subject: rt.Subject, clientID: rt.ClientID, scope: scope, grantID: rt.GrantID}
+	if len(rt.AuthorizationDetails) > 0 {
+		if err := json.Unmarshal(rt.AuthorizationDetails, &a.details); err != nil {
+			return accessGrant{}, ErrServer(err)
+		}
+	}
+	return a, nil
+}
+
+func refreshError(err error) error {
+	switch {
+	case errors.Is(err, storage.ErrAlreadyExists):
+		return errReplay()
+	case errors.Is(err, storage.ErrExpired):
+		return ErrInvalidGrant("the refresh token has expired")
+	case errors.Is(err, storage.ErrConsumed):
+		return ErrInvalidGrant("the refresh token was replaced by rotation; every token of its grant is now revoked")
+	case errors.Is(err, storage.ErrRevoked), errors.Is(err, storage.ErrNotFound):
+		return ErrInvalidGrant("the refresh token is not valid")
+	}
+	return ErrServer(err)
+}
+
+// safeText returns s if it may stand in an error_description (RFC 6749
+// §5.2: %x20-21 / %x23-5B / %x5D-7E), or a neutral word.
+func safeText(s string) string {
+	if strings.ContainsAny(s, "\"\\") || !validScopeToken(strings.ReplaceAll(s, " ", "x")) {
+		return "(unprintable)"
+	}
+	return s
+}
