@@ -2,7 +2,6 @@ package issuer
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -20,21 +19,7 @@ func (s *Service) clientCredentials(ctx context.Context, req TokenRequest, clien
 	if err != nil {
 		return nil, err
 	}
-	tok, rec, err := s.mintAccessToken(accessGrant{subject: client.ID, clientID: client.ID, scope: scope}, proof, now)
-	if err != nil {
-		return nil, err
-	}
-	iss := storage.Issuance{Now: now, Tokens: []storage.Token{rec}}
-	if proof != nil {
-		iss.ReplayKey, iss.ReplayExpiry = proof.ReplayKey, proof.ReplayExpiry
-	}
-	if err := s.store.IssueTokens(ctx, iss); errors.Is(err, storage.ErrAlreadyExists) {
-		return nil, errReplay()
-	} else if err != nil {
-		return nil, ErrServer(err)
-	}
-	s.log.InfoContext(ctx, "client credentials granted", "client", client.ID, "token_id", rec.ID, "bound", proof != nil)
-	return s.tokenResponse(tok, rec, nil, now), nil
+	return s.issue(ctx, accessGrant{subject: client.ID, clientID: client.ID, scope: scope}, client, proof, now, false)
 }
 
 // grantedScope checks a requested scope against the registered one

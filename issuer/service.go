@@ -49,6 +49,11 @@ type Service struct {
 	meta     metadata
 
 	tokenURL string
+	// Failed password sign-ins, per user and per client; dummyHash is
+	// checked for unknown users so that they cost the same as wrong
+	// passwords.
+	userFailures, clientFailures *failureLimiter
+	dummyHash                    string
 }
 
 // New validates cfg, loads (or on first start creates) the signing key and
@@ -78,9 +83,16 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 	if err != nil {
 		return nil, err
 	}
+	dummy, err := hashPassword(randomToken())
+	if err != nil {
+		return nil, err
+	}
 	s := &Service{
 		cfg: cfg, store: store, log: log, verifier: verifier, nonces: nonces, signer: sig,
-		tokenURL: cfg.URL + PathToken,
+		tokenURL:       cfg.URL + PathToken,
+		userFailures:   newFailureLimiter(maxUserFailures, failureWindow),
+		clientFailures: newFailureLimiter(maxClientFailures, failureWindow),
+		dummyHash:      dummy,
 	}
 	if s.meta, err = buildMetadata(s); err != nil {
 		return nil, err

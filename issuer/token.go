@@ -68,6 +68,7 @@ var grants = map[string]grant{
 	GrantPreAuthorizedCode: {anonymous: (*Service).anonymousPreAuth, run: (*Service).preAuthorized},
 	GrantClientCredentials: {confidential: true, run: (*Service).clientCredentials},
 	GrantRefreshToken:      {run: (*Service).refreshToken},
+	GrantPassword:          {run: (*Service).password},
 }
 
 func (s *Service) anonymousPreAuth() bool { return s.cfg.AnonymousAccess() }

@@ -56,6 +56,16 @@ type Client struct {
 	CreatedAt    time.Time       `json:"created_at"`
 }
 
+// User is an end user who signs in with a password (the password grant and,
+// later, the login page). Username is the key; ID is the stable subject.
+type User struct {
+	ID           string          `json:"id"`
+	Username     string          `json:"username"`
+	PasswordHash string          `json:"password_hash"` // PHC string (argon2id); never the password
+	Claims       json.RawMessage `json:"claims,omitempty"`
+	CreatedAt    time.Time       `json:"created_at"`
+}
+
 // TxCode is the transaction code that protects a pre-authorized code. Only
 // its hash is stored.
 type TxCode struct {
@@ -174,6 +184,13 @@ type Store interface {
 	GetClient(ctx context.Context, id string) (Client, error)
 	// DeleteClient removes the client; ErrNotFound if there is none.
 	DeleteClient(ctx context.Context, id string) error
+
+	// CreateUser stores u; ErrAlreadyExists if u.Username is taken.
+	CreateUser(ctx context.Context, u User) error
+	// GetUser returns the user by username; ErrNotFound if there is none.
+	GetUser(ctx context.Context, username string) (User, error)
+	// DeleteUser removes the user; ErrNotFound if there is none.
+	DeleteUser(ctx context.Context, username string) error
 
 	// CreateOffer stores o; ErrAlreadyExists if o.ID or o.CodeHash is taken.
 	CreateOffer(ctx context.Context, o Offer) error

@@ -95,3 +95,31 @@ func (h *handlers) createOffer(c echo.Context) error {
 	}
 	return c.JSON(http.StatusCreated, out)
 }
+
+// createUser adds a user (username, password, claims).
+func (h *handlers) createUser(c echo.Context) error {
+	var req issuer.UserRequest
+	if err := readJSON(c, &req, true); err != nil {
+		return err
+	}
+	out, err := h.svc.CreateUser(c.Request().Context(), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
+func (h *handlers) getUser(c echo.Context) error {
+	out, err := h.svc.GetUser(c.Request().Context(), c.Param("username"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h *handlers) deleteUser(c echo.Context) error {
+	if err := h.svc.DeleteUser(c.Request().Context(), c.Param("username")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

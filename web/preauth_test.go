@@ -349,9 +349,6 @@ func TestGrantTypeAndParameters(t *testing.T) {
 		{"B06 urn:example:unknown", func(c string) url.Values {
 			return url.Values{"grant_type": {"urn:example:unknown"}, "pre-authorized_code": {c}}
 		}, 400, "unsupported_grant_type"},
-		{"B07 password", func(c string) url.Values {
-			return url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"secret"}, "pre-authorized_code": {c}}
-		}, 400, "unsupported_grant_type"},
 		{"B09 implicit", func(c string) url.Values {
 			return url.Values{"grant_type": {"implicit"}, "pre-authorized_code": {c}}
 		}, 400, "unsupported_grant_type"},

@@ -60,6 +60,9 @@ func New(svc *issuer.Service, opts Options) *echo.Echo {
 		g.GET("/clients/:id", h.getClient)
 		g.DELETE("/clients/:id", h.deleteClient)
 		g.POST("/offers", h.createOffer)
+		g.POST("/users", h.createUser)
+		g.GET("/users/:username", h.getUser)
+		g.DELETE("/users/:username", h.deleteUser)
 	}
 	return e
 }

@@ -110,6 +110,38 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	return nil
 }
 
+// CreateUser stores u; ErrAlreadyExists if the username is taken.
+func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
+	return s.insert(ctx, bucketUsers, "username", u.Username, u)
+}
+
+// GetUser returns the user by username; ErrNotFound if there is none.
+func (s *Store) GetUser(ctx context.Context, username string) (storage.User, error) {
+	var u storage.User
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		return get(tx.Bucket(bucketUsers), []byte(username), &u)
+	})
+	if err != nil {
+		return storage.User{}, fmt.Errorf("storage/bolt: user: %w", err)
+	}
+	return u, nil
+}
+
+// DeleteUser removes the user; ErrNotFound if there is none.
+func (s *Store) DeleteUser(ctx context.Context, username string) error {
+	err := s.update(ctx, func(tx *writeTx) error {
+		b := tx.Bucket(bucketUsers)
+		if b.Get([]byte(username)) == nil {
+			return storage.ErrNotFound
+		}
+		return b.Delete([]byte(username))
+	})
+	if err != nil {
+		return fmt.Errorf("storage/bolt: delete user: %w", err)
+	}
+	return nil
+}
+
 // insert stores v under id in bucket; ErrAlreadyExists if id is taken.
 func (s *Store) insert(ctx context.Context, bucket []byte, what, id string, v any) error {
 	if err := checkKey(what, []byte(id)); err != nil {

@@ -24,6 +24,7 @@ var (
 	bucketSecrets    = []byte("secrets")      // name -> secretRecord
 	bucketKeys       = []byte("signing_keys") // key ID -> SigningKey
 	bucketClients    = []byte("clients")      // client ID -> Client
+	bucketUsers      = []byte("users")        // username -> User
 	bucketOffers     = []byte("offers")       // offer ID -> Offer as created (content)
 	bucketOfferState = []byte("offer_state")  // offer ID -> offerState (what changes)
 	bucketCodes      = []byte("offer_codes")  // code hash -> offer ID
@@ -32,7 +33,7 @@ var (
 	bucketTokensExp  = []byte("token_exp")    // ExpiresAt||token ID -> ""
 	bucketGrants     = []byte("grant_tokens") // grant ID||0||token ID -> ""
 	bucketReplay     = []byte("replay")       // expiry||replay key -> ""
-	allBuckets       = [][]byte{bucketMeta, bucketSecrets, bucketKeys, bucketClients, bucketOffers, bucketOfferState, bucketCodes, bucketOffersExp, bucketTokens, bucketTokensExp, bucketGrants, bucketReplay}
+	allBuckets       = [][]byte{bucketMeta, bucketSecrets, bucketKeys, bucketClients, bucketUsers, bucketOffers, bucketOfferState, bucketCodes, bucketOffersExp, bucketTokens, bucketTokensExp, bucketGrants, bucketReplay}
 	schemaKey        = []byte("schema_version")
 	schemaVersion    = []byte{3}
 	errSchemaVersion = errors.New("storage/bolt: unsupported schema version")

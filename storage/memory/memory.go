@@ -33,6 +33,7 @@ type Store struct {
 	secrets map[string][]byte
 	keys    map[string]storage.SigningKey
 	clients map[string]storage.Client
+	users   map[string]storage.User
 	offers  map[string]storage.Offer
 	codes   map[string]string // code hash -> offer ID
 	tokens  map[string]storage.Token
@@ -45,6 +46,7 @@ func New() *Store {
 		secrets: map[string][]byte{},
 		keys:    map[string]storage.SigningKey{},
 		clients: map[string]storage.Client{},
+		users:   map[string]storage.User{},
 		offers:  map[string]storage.Offer{},
 		codes:   map[string]string{},
 		tokens:  map[string]storage.Token{},
@@ -155,6 +157,37 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 		return fmt.Errorf("storage/memory: client %q: %w", id, storage.ErrNotFound)
 	}
 	delete(s.clients, id)
+	return nil
+}
+
+// CreateUser stores u; ErrAlreadyExists if the username is taken.
+func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
+	return insert(s, ctx, s.users, "username", u.Username, u)
+}
+
+// GetUser returns the user by username; ErrNotFound if there is none.
+func (s *Store) GetUser(ctx context.Context, username string) (storage.User, error) {
+	if err := s.lock(ctx); err != nil {
+		return storage.User{}, err
+	}
+	defer s.mu.Unlock()
+	u, ok := s.users[username]
+	if !ok {
+		return storage.User{}, fmt.Errorf("storage/memory: user: %w", storage.ErrNotFound)
+	}
+	return copyOf(u), nil
+}
+
+// DeleteUser removes the user; ErrNotFound if there is none.
+func (s *Store) DeleteUser(ctx context.Context, username string) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if _, ok := s.users[username]; !ok {
+		return fmt.Errorf("storage/memory: user: %w", storage.ErrNotFound)
+	}
+	delete(s.users, username)
 	return nil
 }
 

@@ -116,3 +116,21 @@ func testRefreshConcurrent(t *testing.T, s storage.Store) {
 		}
 	}
 }
+
+func testUsers(t *testing.T, s storage.Store) {
+	u := storage.User{ID: "u-1", Username: "alice", PasswordHash: "$argon2id$x", Claims: []byte(`{"given_name":"Alice"}`), CreatedAt: t0}
+	if err := s.CreateUser(t.Context(), u); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	checkErr(t, "CreateUser twice", s.CreateUser(t.Context(), u), storage.ErrAlreadyExists)
+	got, err := s.GetUser(t.Context(), "alice")
+	if err != nil || got.ID != u.ID || got.PasswordHash != u.PasswordHash || string(got.Claims) != string(u.Claims) || !got.CreatedAt.Equal(t0) {
+		t.Fatalf("GetUser = %+v, %v; want %+v", got, err, u)
+	}
+	_, err = s.GetUser(t.Context(), "bob")
+	checkErr(t, "GetUser unknown", err, storage.ErrNotFound)
+	checkErr(t, "DeleteUser", s.DeleteUser(t.Context(), "alice"), nil)
+	checkErr(t, "DeleteUser twice", s.DeleteUser(t.Context(), "alice"), storage.ErrNotFound)
+	_, err = s.GetUser(t.Context(), "alice")
+	checkErr(t, "GetUser deleted", err, storage.ErrNotFound)
+}

@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"SecretConcurrent", testSecretConcurrent},
 		{"SigningKeys", testSigningKeys},
 		{"Clients", testClients},
+		{"Users", testUsers},
 		{"Offers", testOffers},
 		{"OfferConflicts", testOfferConflicts},
 		{"OfferDefaultKeepUntil", testOfferDefaultKeepUntil},

@@ -1,0 +1,118 @@
+package issuer
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+
+	"issuer/storage"
+)
+
+// argon2id parameters: the OWASP minimum (19 MiB, 2 passes, 1 lane).
+const (
+	argonMemory = 19 * 1024
+	argonTime   = 2
+	argonLanes  = 1
+	argonKeyLen = 32
+)
+
+// hashPassword returns the PHC string of an argon2id hash of password.
+func hashPassword(password string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonLanes, argonKeyLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonLanes,
+		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// checkPassword reports whether password matches the PHC string, comparing
+// in constant time.
+func checkPassword(phc, password string) bool {
+	parts := strings.Split(phc, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m > 1<<20 || t > 10 || p == 0 {
+		return false
+	}
+	b64 := base64.RawStdEncoding
+	salt, err1 := b64.DecodeString(parts[4])
+	want, err2 := b64.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(want) == 0 {
+		return false
+	}
+	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// UserRequest is the admin API's request to add a user.
+type UserRequest struct {
+	Username string          `json:"username"`
+	Password string          `json:"password"`
+	Claims   json.RawMessage `json:"claims,omitempty"`
+}
+
+// UserInfo is a user as the admin API shows it: never the password.
+type UserInfo struct {
+	ID       string          `json:"id"`
+	Username string          `json:"username"`
+	Claims   json.RawMessage `json:"claims,omitempty"`
+}
+
+// CreateUser adds a user whose password is stored as an argon2id hash.
+func (s *Service) CreateUser(ctx context.Context, req UserRequest) (UserInfo, error) {
+	switch {
+	case !validClientID(req.Username):
+		return UserInfo{}, ErrInvalidRequest("username must be 1 to 255 visible ASCII characters")
+	case utf8.RuneCountInString(req.Password) < 8 || len(req.Password) > 1024 || !utf8.ValidString(req.Password):
+		return UserInfo{}, ErrInvalidRequest("password must have 8 to 1024 bytes of UTF-8")
+	case len(req.Claims) > 0 && (req.Claims[0] != '{' || !json.Valid(req.Claims)):
+		return UserInfo{}, ErrInvalidRequest("claims must be a JSON object")
+	}
+	hash, err := hashPassword(req.Password)
+	if err != nil {
+		return UserInfo{}, ErrServer(err)
+	}
+	u := storage.User{ID: newID(), Username: req.Username, PasswordHash: hash, Claims: req.Claims, CreatedAt: s.cfg.Now().UTC()}
+	if err := s.store.CreateUser(ctx, u); errors.Is(err, storage.ErrAlreadyExists) {
+		return UserInfo{}, ErrInvalidRequest("the username is taken")
+	} else if err != nil {
+		return UserInfo{}, ErrServer(err)
+	}
+	return UserInfo{ID: u.ID, Username: u.Username, Claims: u.Claims}, nil
+}
+
+// GetUser returns a user as the admin API shows it.
+func (s *Service) GetUser(ctx context.Context, username string) (UserInfo, error) {
+	u, err := s.store.GetUser(ctx, username)
+	if errors.Is(err, storage.ErrNotFound) {
+		return UserInfo{}, ErrNotFound("the user doesn't exist")
+	} else if err != nil {
+		return UserInfo{}, ErrServer(err)
+	}
+	return UserInfo{ID: u.ID, Username: u.Username, Claims: u.Claims}, nil
+}
+
+// DeleteUser removes a user.
+func (s *Service) DeleteUser(ctx context.Context, username string) error {
+	err := s.store.DeleteUser(ctx, username)
+	if errors.Is(err, storage.ErrNotFound) {
+		return ErrNotFound("the user doesn't exist")
+	} else if err != nil {
+		return ErrServer(err)
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+package web_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"issuer/issuer"
+)
+
+// pwSetup registers a confidential client for the password grant (and
+// refresh tokens) and a user, and returns the client and the user's ID.
+func pwSetup(t *testing.T, ts *testServer) (registeredClient, string) {
+	t.Helper()
+	c := ts.registerClient(t, map[string]any{
+		"token_endpoint_auth_method": "client_secret_basic", "scope": "profile",
+		"grant_types": []string{issuer.GrantPassword, issuer.GrantRefreshToken},
+	})
+	res := ts.admin(t, http.MethodPost, "/admin/users", map[string]any{"username": "alice", "password": "correct horse", "claims": map[string]any{"given_name": "Alice"}})
+	body := readBody(t, res)
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /admin/users = %d %s; want 201", res.StatusCode, body)
+	}
+	var u struct{ ID, Username, Password string }
+	if err := json.Unmarshal(body, &u); err != nil || u.ID == "" || u.Password != "" {
+		t.Fatalf("user = %s; want an id and no password", body)
+	}
+	return c, u.ID
+}
+
+func (ts *testServer) signIn(t testing.TB, c registeredClient, w *wallet, username, password string) *http.Response {
+	t.Helper()
+	form := url.Values{"grant_type": {issuer.GrantPassword}, "username": {username}, "password": {password}}
+	proof := proofAt(t, w, http.MethodPost, ts.TokenURL(), ts.Clock.Now())
+	return ts.post(t, "/token", form, map[string][]string{"Authorization": {basicAuth(c.ID, c.Secret)}, "DPoP": {proof}})
+}
+
+// TestPasswordGrant covers RFC 6749 §4.3 through HTTP.
+func TestPasswordGrant(t *testing.T) {
+	ts := newTestServer(t)
+	c, userID := pwSetup(t, ts)
+	w := newWallet(t)
+
+	t.Run("success", func(t *testing.T) {
+		res := ts.signIn(t, c, w, "alice", "correct horse")
+		body := readBody(t, res)
+		var tb struct {
+			AccessToken  string `json:"access_token"`
+			TokenType    string `json:"token_type"`
+			RefreshToken string `json:"refresh_token"`
+			Scope        string `json:"scope"`
+		}
+		if err := json.Unmarshal(body, &tb); err != nil || res.StatusCode != 200 || tb.TokenType != "DPoP" || tb.RefreshToken == "" || tb.Scope != "profile" {
+			t.Fatalf("got %d %s; want 200, DPoP, a refresh token, scope profile", res.StatusCode, body)
+		}
+		_, claims := jwtParts(t, tb.AccessToken)
+		if claims["sub"] != userID || claims["client_id"] != c.ID {
+			t.Fatalf("claims = %v; want sub %s and client_id %s", claims, userID, c.ID)
+		}
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tb.RefreshToken}}
+		wantToken(t, ts.post(t, "/token", form, map[string][]string{"Authorization": {basicAuth(c.ID, c.Secret)}, "DPoP": {w.Proof(t, ts.TokenURL(), "")}}))
+	})
+	for _, tt := range []struct {
+		name, username, password, desc string
+	}{
+		{"wrong password", "alice", "wrong horse", "the username or password is invalid"},
+		{"unknown user", "mallory", "correct horse", "the username or password is invalid"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := wantError(t, ts.signIn(t, c, w, tt.username, tt.password), 400, "invalid_grant")
+			if e.Description != tt.desc {
+				t.Errorf("error_description = %q; want %q", e.Description, tt.desc)
+			}
+		})
+	}
+	t.Run("missing username", func(t *testing.T) {
+		form := url.Values{"grant_type": {issuer.GrantPassword}, "password": {"x"}}
+		e := wantError(t, ts.post(t, "/token", form, map[string][]string{"Authorization": {basicAuth(c.ID, c.Secret)}, "DPoP": {w.Proof(t, ts.TokenURL(), "")}}), 400, "invalid_request")
+		if e.Description != "the parameter username is missing" {
+			t.Errorf("error_description = %q", e.Description)
+		}
+	})
+	t.Run("client not registered for the grant", func(t *testing.T) {
+		other := ts.registerClient(t, map[string]any{"token_endpoint_auth_method": "client_secret_basic", "grant_types": []string{preAuth}})
+		e := wantError(t, ts.signIn(t, other, w, "alice", "correct horse"), 400, "unauthorized_client")
+		if want := "the client '" + other.ID + "' doesn't support the grant type 'password'"; e.Description != want {
+			t.Errorf("error_description = %q; want %q", e.Description, want)
+		}
+	})
+	t.Run("anonymous", func(t *testing.T) {
+		form := url.Values{"grant_type": {issuer.GrantPassword}, "username": {"alice"}, "password": {"correct horse"}}
+		wantError(t, ts.post(t, "/token", form, map[string][]string{"DPoP": {w.Proof(t, ts.TokenURL(), "")}}), 401, "invalid_client")
+	})
+	t.Run("scope beyond the client's", func(t *testing.T) {
+		form := url.Values{"grant_type": {issuer.GrantPassword}, "username": {"alice"}, "password": {"correct horse"}, "scope": {"admin"}}
+		wantError(t, ts.post(t, "/token", form, map[string][]string{"Authorization": {basicAuth(c.ID, c.Secret)}, "DPoP": {w.Proof(t, ts.TokenURL(), "")}}), 400, "invalid_scope")
+	})
+}
+
+// TestPasswordThrottling checks that failed sign-ins are limited per user
+// (5 per 15 minutes) and per client (20), so that the endpoint is no
+// password oracle: once blocked, even the right password is refused.
+func TestPasswordThrottling(t *testing.T) {
+	ts := newTestServer(t)
+	c, _ := pwSetup(t, ts)
+	w := newWallet(t)
+	for range 5 {
+		wantError(t, ts.signIn(t, c, w, "alice", "wrong horse"), 400, "invalid_grant")
+	}
+	res := ts.signIn(t, c, w, "alice", "correct horse")
+	if ra, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || ra <= 0 || ra > 901 {
+		t.Errorf("Retry-After = %q; want seconds until the window ends", res.Header.Get("Retry-After"))
+	}
+	if e := wantError(t, res, 400, "invalid_grant"); e.Description != "too many failed sign-ins; try again later" {
+		t.Errorf("error_description = %q", e.Description)
+	}
+	ts.Clock.Advance(15 * time.Minute)
+	wantToken(t, ts.signIn(t, c, w, "alice", "correct horse"))
+
+	// Per client: 20 failures over many usernames block the client.
+	for i := range 20 {
+		wantError(t, ts.signIn(t, c, w, "user"+strconv.Itoa(i), "x"), 400, "invalid_grant")
+	}
+	if e := wantError(t, ts.signIn(t, c, w, "alice", "correct horse"), 400, "invalid_grant"); e.Description != "too many failed sign-ins; try again later" {
+		t.Errorf("after 20 failures of the client: %q; want the client blocked", e.Description)
+	}
+}
+
+// TestUsersAdmin covers the users admin API.
+func TestUsersAdmin(t *testing.T) {
+	ts := newTestServer(t)
+	c, _ := pwSetup(t, ts)
+	w := newWallet(t)
+	for _, tt := range []struct {
+		name string
+		body map[string]any
+	}{
+		{"duplicate username", map[string]any{"username": "alice", "password": "another password"}},
+		{"short password", map[string]any{"username": "bob", "password": "short"}},
+		{"username with a space", map[string]any{"username": "b o b", "password": "long enough"}},
+		{"claims not an object", map[string]any{"username": "bob", "password": "long enough", "claims": []int{1}}},
+		{"unknown field", map[string]any{"username": "bob", "password": "long enough", "role": "admin"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			wantError(t, ts.admin(t, http.MethodPost, "/admin/users", tt.body), 400, "invalid_request")
+		})
+	}
+	res := ts.admin(t, http.MethodGet, "/admin/users/alice", nil)
+	if body := readBody(t, res); res.StatusCode != 200 || !json.Valid(body) || containsAny(string(body), "password", "argon2") {
+		t.Fatalf("GET user = %d %s; want 200 without the password or its hash", res.StatusCode, body)
+	}
+	if res := ts.admin(t, http.MethodDelete, "/admin/users/alice", nil); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE user = %d; want 204", res.StatusCode)
+	}
+	wantError(t, ts.admin(t, http.MethodGet, "/admin/users/alice", nil), 404, "not_found")
+	wantError(t, ts.signIn(t, c, w, "alice", "correct horse"), 400, "invalid_grant")
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
