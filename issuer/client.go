@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -122,7 +123,19 @@ func (s *Service) authenticateClient(ctx context.Context, req ClientRequest) (*s
 	if c.AuthMethod != cred.method {
 		return nil, ErrInvalidClient(cred.challenge, "the client cannot be authenticated with %s", cred.method)
 	}
-	if cred.method != AuthNone && !secretMatches(c.SecretHash, cred.secret) {
+	if cred.method == AuthNone {
+		return &c, nil
+	}
+	// Secrets are guessable only online: a client's failed authentications
+	// are limited (RFC 6749 §2.3.1), and once blocked even the right secret
+	// is refused until the window ends.
+	now := s.cfg.Now()
+	if blocked, until := s.secretFailures.blocked(c.ID, now); blocked {
+		return nil, ErrInvalidClient(cred.challenge, "too many failed authentications; try again later").
+			WithHeader("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
+	}
+	if !secretMatches(c.SecretHash, cred.secret) {
+		s.secretFailures.fail(c.ID, now)
 		return nil, ErrInvalidClient(cred.challenge, "the client secret is invalid")
 	}
 	return &c, nil

@@ -15,6 +15,7 @@ import (
 const (
 	maxUserFailures   = 5
 	maxClientFailures = 20
+	maxSecretFailures = 20 // failed client-secret authentications per client
 	failureWindow     = 15 * time.Minute
 )
 

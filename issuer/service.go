@@ -54,6 +54,8 @@ type Service struct {
 	// passwords.
 	userFailures, clientFailures *failureLimiter
 	dummyHash                    string
+	// secretFailures counts failed client-secret authentications per client.
+	secretFailures *failureLimiter
 }
 
 // New validates cfg, loads (or on first start creates) the signing key and
@@ -93,6 +95,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 		userFailures:   newFailureLimiter(maxUserFailures, failureWindow),
 		clientFailures: newFailureLimiter(maxClientFailures, failureWindow),
 		dummyHash:      dummy,
+		secretFailures: newFailureLimiter(maxSecretFailures, failureWindow),
 	}
 	if s.meta, err = buildMetadata(s); err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -174,4 +175,29 @@ func TestClientCredentials(t *testing.T) {
 			t.Fatalf("introspection after revocation = %v; want only active:false", m)
 		}
 	})
+}
+
+// TestClientSecretThrottling covers C04 / OA-13: after 20 wrong secrets in
+// 15 minutes a client is refused, even with the right secret, until the
+// window ends.
+func TestClientSecretThrottling(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.ccClient(t, "client_secret_basic", "read")
+	w := newWallet(t)
+	wrong := registeredClient{ID: c.ID, Secret: "not-the-secret"}
+	for range 20 {
+		e := wantError(t, ts.ccRequest(t, wrong, proofAt(t, w, http.MethodPost, ts.TokenURL(), ts.Clock.Now()), nil), 401, "invalid_client")
+		if e.Description != "the client secret is invalid" {
+			t.Fatalf("error_description = %q", e.Description)
+		}
+	}
+	res := ts.ccRequest(t, c, proofAt(t, w, http.MethodPost, ts.TokenURL(), ts.Clock.Now()), nil)
+	if res.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After on a blocked client")
+	}
+	if e := wantError(t, res, 401, "invalid_client"); e.Description != "too many failed authentications; try again later" {
+		t.Fatalf("right secret while blocked: %q; want the client blocked", e.Description)
+	}
+	ts.Clock.Advance(15 * time.Minute)
+	wantToken(t, ts.ccRequest(t, c, proofAt(t, w, http.MethodPost, ts.TokenURL(), ts.Clock.Now()), nil))
 }
