@@ -168,3 +168,32 @@ func containsAny(s string, subs ...string) bool {
 	}
 	return false
 }
+
+// TestNoUnboundRefreshTokenForPublicClients checks BCP-07: under the
+// optional DPoP policy, a public client that redeems without a proof gets
+// no refresh token, since there is no key to bind it to.
+func TestNoUnboundRefreshTokenForPublicClients(t *testing.T) {
+	ts := newTestServer(t, func(c *issuer.Config) { c.DPoP.Policy = issuer.DPoPOptional })
+	c := ts.registerClient(t, map[string]any{"token_endpoint_auth_method": "none", "grant_types": []string{preAuth, issuer.GrantRefreshToken}})
+	redeem := func(proof string) map[string]any {
+		o := ts.offer(t, nil)
+		form := url.Values{"grant_type": {preAuth}, "pre-authorized_code": {code(o)}, "client_id": {c.ID}}
+		h := map[string][]string{}
+		if proof != "" {
+			h["DPoP"] = []string{proof}
+		}
+		res := ts.post(t, "/token", form, h)
+		var m map[string]any
+		if err := json.Unmarshal(readBody(t, res), &m); err != nil || res.StatusCode != 200 {
+			t.Fatalf("redeem = %d %v", res.StatusCode, m)
+		}
+		return m
+	}
+	if m := redeem(""); m["refresh_token"] != nil || m["token_type"] != "Bearer" {
+		t.Fatalf("without a proof: %v; want a Bearer token and no refresh token", m)
+	}
+	w := newWallet(t)
+	if m := redeem(w.Proof(t, ts.TokenURL(), "")); m["refresh_token"] == nil {
+		t.Fatalf("with a proof: %v; want a refresh token bound to the key", m)
+	}
+}
