@@ -46,7 +46,7 @@ func (s *Service) password(ctx context.Context, req TokenRequest, client *storag
 	}
 	hash := user.PasswordHash
 	if hash == "" {
-		hash = s.dummyHash
+		hash = s.dummyHash() // computed on first use: argon2id takes 19 MiB
 	}
 	if !checkPassword(hash, password) || user.ID == "" {
 		s.userFailures.fail(userKey, now)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"sync"
 	"time"
 
 	"issuer/dpop"
@@ -53,7 +54,7 @@ type Service struct {
 	// checked for unknown users so that they cost the same as wrong
 	// passwords.
 	userFailures, clientFailures *failureLimiter
-	dummyHash                    string
+	dummyHash                    func() string
 	// secretFailures counts failed client-secret authentications per client.
 	secretFailures *failureLimiter
 }
@@ -85,16 +86,12 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 	if err != nil {
 		return nil, err
 	}
-	dummy, err := hashPassword(randomToken())
-	if err != nil {
-		return nil, err
-	}
 	s := &Service{
 		cfg: cfg, store: store, log: log, verifier: verifier, nonces: nonces, signer: sig,
 		tokenURL:       cfg.URL + PathToken,
 		userFailures:   newFailureLimiter(maxUserFailures, failureWindow),
 		clientFailures: newFailureLimiter(maxClientFailures, failureWindow),
-		dummyHash:      dummy,
+		dummyHash:      sync.OnceValue(func() string { h, _ := hashPassword(randomToken()); return h }),
 		secretFailures: newFailureLimiter(maxSecretFailures, failureWindow),
 	}
 	if s.meta, err = buildMetadata(s); err != nil {
