@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"strconv"
 	"time"
 
 	"issuer/storage"
@@ -51,6 +53,32 @@ func (s *Service) active(rec storage.Token, now time.Time) bool {
 	return !rec.Revoked && now.Before(rec.ExpiresAt)
 }
 
+// Token scanning (RFC 7009 §5, RFC 7662 §4): an authenticated client may
+// look up at most maxScans unknown tokens per scanWindow.
+const (
+	maxScans   = 100
+	scanWindow = time.Minute
+)
+
+// lookup finds tok for client, counting unknown tokens against the client
+// and refusing a client that has scanned too many.
+func (s *Service) lookup(ctx context.Context, client *storage.Client, tok string) (storage.Token, bool, error) {
+	now := s.cfg.Now()
+	if client != nil {
+		if blocked, until := s.scans.blocked(client.ID, now); blocked {
+			e := ErrInvalidRequest("too many unknown tokens; try again later").
+				WithHeader("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
+			e.Status = http.StatusTooManyRequests
+			return storage.Token{}, false, e
+		}
+	}
+	rec, found, err := s.findToken(ctx, tok)
+	if err == nil && !found && client != nil {
+		s.scans.fail(client.ID, now)
+	}
+	return rec, found, err
+}
+
 // Revoke is the RFC 7009 revocation endpoint. It answers success for any
 // token it cannot or need not revoke, so that it is no oracle (§2.2). A
 // client's token is revoked only by that client, authenticated; another
@@ -66,7 +94,7 @@ func (s *Service) Revoke(ctx context.Context, req ClientRequest) error {
 	if err != nil {
 		return err
 	}
-	rec, found, err := s.findToken(ctx, tok)
+	rec, found, err := s.lookup(ctx, client, tok)
 	if err != nil || !found || rec.Revoked {
 		return err
 	}
@@ -106,7 +134,7 @@ func (s *Service) Introspect(ctx context.Context, req ClientRequest) (Introspect
 	if client == nil || client.AuthMethod == AuthNone {
 		return Introspection{}, ErrInvalidClient(basicChallenge, "introspection requires a client that authenticates with a secret")
 	}
-	rec, found, err := s.findToken(ctx, tok)
+	rec, found, err := s.lookup(ctx, client, tok)
 	if err != nil || !found || !s.active(rec, s.cfg.Now()) {
 		return Introspection{}, err
 	}

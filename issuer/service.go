@@ -55,8 +55,9 @@ type Service struct {
 	// passwords.
 	userFailures, clientFailures *failureLimiter
 	dummyHash                    func() string
-	// secretFailures counts failed client-secret authentications per client.
-	secretFailures *failureLimiter
+	// secretFailures counts failed client-secret authentications per
+	// client; scans counts unknown tokens looked up per client.
+	secretFailures, scans *failureLimiter
 }
 
 // New validates cfg, loads (or on first start creates) the signing key and
@@ -93,6 +94,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 		clientFailures: newFailureLimiter(maxClientFailures, failureWindow),
 		dummyHash:      sync.OnceValue(func() string { h, _ := hashPassword(randomToken()); return h }),
 		secretFailures: newFailureLimiter(maxSecretFailures, failureWindow),
+		scans:          newFailureLimiter(maxScans, scanWindow),
 	}
 	if s.meta, err = buildMetadata(s); err != nil {
 		return nil, err

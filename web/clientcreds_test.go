@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -200,4 +201,35 @@ func TestClientSecretThrottling(t *testing.T) {
 	}
 	ts.Clock.Advance(15 * time.Minute)
 	wantToken(t, ts.ccRequest(t, c, proofAt(t, w, http.MethodPost, ts.TokenURL(), ts.Clock.Now()), nil))
+}
+
+// TestTokenScanningThrottled covers N11: a client that looks up 100 unknown
+// tokens in a minute at /introspect or /revoke gets 429 until the minute
+// ends, and other clients are not affected.
+func TestTokenScanningThrottled(t *testing.T) {
+	ts := newTestServer(t)
+	scanner, other := ts.ccClient(t, "client_secret_basic", ""), ts.ccClient(t, "client_secret_basic", "")
+	lookup := func(c registeredClient, path, token string) *http.Response {
+		return ts.post(t, path, url.Values{"token": {token}}, map[string][]string{"Authorization": {basicAuth(c.ID, c.Secret)}})
+	}
+	for i := range 100 {
+		path := []string{"/introspect", "/revoke"}[i%2]
+		if res := lookup(scanner, path, "random-"+strconv.Itoa(i)); res.StatusCode != http.StatusOK {
+			t.Fatalf("lookup %d at %s = %d; want 200", i, path, res.StatusCode)
+		}
+	}
+	for _, path := range []string{"/introspect", "/revoke"} {
+		res := lookup(scanner, path, "random-more")
+		if res.Header.Get("Retry-After") == "" {
+			t.Errorf("%s: no Retry-After", path)
+		}
+		wantError(t, res, http.StatusTooManyRequests, "invalid_request")
+	}
+	if res := lookup(other, "/introspect", "random"); res.StatusCode != http.StatusOK {
+		t.Fatalf("another client = %d; want 200", res.StatusCode)
+	}
+	ts.Clock.Advance(time.Minute)
+	if res := lookup(scanner, "/introspect", "random"); res.StatusCode != http.StatusOK {
+		t.Fatalf("after a minute = %d; want 200", res.StatusCode)
+	}
 }
