@@ -1,5 +1,25 @@
 package storage
 
+import (
+	"errors"
+	"time"
+)
+
+// CheckWrite validates the time and replay key of a write that records a
+// proof (Redeem, IssueTokens, UseRefreshToken), before any transaction: a
+// write needs a time (a zero RedeemedAt means "not redeemed"), and a replay
+// key without a future expiry would silently disable replay protection.
+// Both stores use it.
+func CheckWrite(now time.Time, replayKey []byte, replayExpiry time.Time) error {
+	switch {
+	case now.IsZero():
+		return errors.New("storage: write without a time")
+	case len(replayKey) > 0 && !replayExpiry.After(now):
+		return errors.New("storage: replay key without a future expiry")
+	}
+	return nil
+}
+
 // CheckRefresh applies the state rules of UseRefreshToken to rt, a token
 // read inside the store's transaction: ErrNotFound for a token that is not
 // a refresh token, ErrRevoked, ErrExpired, or ErrConsumed for a token

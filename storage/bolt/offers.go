@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -173,24 +172,12 @@ func stateByCode(tx *bbolt.Tx, codeHash []byte) ([]byte, offerState, error) {
 	return id, st, get(tx.Bucket(bucketOfferState), id, &st)
 }
 
-// errNoNow rejects a redemption without a time: a zero RedeemedAt means
-// "not redeemed".
-var errNoNow = errors.New("storage/bolt: redemption without Now")
-
 // Redeem consumes a pre-authorized code, exactly as documented on
 // storage.Store: replay key, then unknown, consumed, locked, expired.
 // r.Now must be set, and a replay key needs an expiry after it.
 func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
-	if r.Now.IsZero() {
-		return errNoNow
-	}
-	if len(r.ReplayKey) > 0 {
-		if err := checkKey("replay key", r.ReplayKey); err != nil {
-			return err
-		}
-		if !r.ReplayExpiry.After(r.Now) {
-			return errors.New("storage/bolt: replay key without a future expiry")
-		}
+	if err := storage.CheckWrite(r.Now, r.ReplayKey, r.ReplayExpiry); err != nil {
+		return fmt.Errorf("storage/bolt: redeem: %w", err)
 	}
 	tokens, err := encodeTokens(r.Tokens)
 	if err != nil {

@@ -27,13 +27,8 @@ func (s *Store) GetToken(ctx context.Context, id string) (storage.Token, error) 
 // IssueTokens stores tokens issued without a code, with the replay key, in
 // one transaction.
 func (s *Store) IssueTokens(ctx context.Context, r storage.Issuance) error {
-	if len(r.ReplayKey) > 0 {
-		if err := checkKey("replay key", r.ReplayKey); err != nil {
-			return err
-		}
-		if !r.ReplayExpiry.After(r.Now) {
-			return errors.New("storage/bolt: replay key without a future expiry")
-		}
+	if err := storage.CheckWrite(r.Now, r.ReplayKey, r.ReplayExpiry); err != nil {
+		return fmt.Errorf("storage/bolt: issue tokens: %w", err)
 	}
 	data, err := encodeTokens(r.Tokens)
 	if err != nil {
@@ -145,11 +140,8 @@ func (s *Store) RevokeGrant(ctx context.Context, grantID string) error {
 
 // UseRefreshToken uses a refresh token as documented on storage.Store.
 func (s *Store) UseRefreshToken(ctx context.Context, u storage.RefreshUse) error {
-	if u.Now.IsZero() {
-		return errNoNow
-	}
-	if len(u.ReplayKey) > 0 && !u.ReplayExpiry.After(u.Now) {
-		return errors.New("storage/bolt: replay key without a future expiry")
+	if err := storage.CheckWrite(u.Now, u.ReplayKey, u.ReplayExpiry); err != nil {
+		return fmt.Errorf("storage/bolt: use refresh token: %w", err)
 	}
 	data, err := encodeTokens(u.Tokens)
 	if err != nil {

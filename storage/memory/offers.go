@@ -95,11 +95,8 @@ func (s *Store) RecordTxCodeFailure(ctx context.Context, codeHash []byte, max in
 // storage.Store: replay key, then unknown, consumed, locked, expired.
 // r.Now must be set (a zero RedeemedAt means "not redeemed").
 func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
-	if r.Now.IsZero() {
-		return errors.New("storage/memory: redemption without Now")
-	}
-	if len(r.ReplayKey) > 0 && !r.ReplayExpiry.After(r.Now) {
-		return errors.New("storage/memory: replay key without a future expiry")
+	if err := storage.CheckWrite(r.Now, r.ReplayKey, r.ReplayExpiry); err != nil {
+		return fmt.Errorf("storage/memory: %w", err)
 	}
 	tokens, err := normalizeTokens(r.Tokens)
 	if err != nil {
@@ -149,8 +146,8 @@ func normalizeTokens(tokens []storage.Token) ([]storage.Token, error) {
 
 // IssueTokens stores tokens issued without a code, with the replay key.
 func (s *Store) IssueTokens(ctx context.Context, r storage.Issuance) error {
-	if len(r.ReplayKey) > 0 && !r.ReplayExpiry.After(r.Now) {
-		return errors.New("storage/memory: replay key without a future expiry")
+	if err := storage.CheckWrite(r.Now, r.ReplayKey, r.ReplayExpiry); err != nil {
+		return fmt.Errorf("storage/memory: %w", err)
 	}
 	tokens, err := normalizeTokens(r.Tokens)
 	if err != nil {
@@ -193,11 +190,8 @@ func (s *Store) revokeGrant(grantID string) {
 
 // UseRefreshToken uses a refresh token as documented on storage.Store.
 func (s *Store) UseRefreshToken(ctx context.Context, u storage.RefreshUse) error {
-	if u.Now.IsZero() {
-		return errors.New("storage/memory: refresh without Now")
-	}
-	if len(u.ReplayKey) > 0 && !u.ReplayExpiry.After(u.Now) {
-		return errors.New("storage/memory: replay key without a future expiry")
+	if err := storage.CheckWrite(u.Now, u.ReplayKey, u.ReplayExpiry); err != nil {
+		return fmt.Errorf("storage/memory: %w", err)
 	}
 	tokens, err := normalizeTokens(u.Tokens)
 	if err != nil {
