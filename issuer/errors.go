@@ -31,7 +31,10 @@ type Error struct {
 	Description string
 	Status      int
 	Header      http.Header
-	cause       error
+	// Extra holds further members of the error body (UMA's ticket,
+	// required_claims and interval).
+	Extra map[string]any
+	cause error
 }
 
 func (e *Error) Error() string {

@@ -28,6 +28,7 @@ func buildMetadata(s *Service) (metadata, error) {
 		"revocation_endpoint_auth_methods_supported":      supportedAuthMethods,
 		"introspection_endpoint":                          c.URL + PathIntrospect,
 		"introspection_endpoint_auth_methods_supported":   []string{AuthClientSecretBasic, AuthClientSecretPost},
+		"permission_endpoint":                             c.URL + PathUMAPermission,
 	}
 	vci := map[string]any{
 		"credential_issuer":                   c.URL,

@@ -14,18 +14,19 @@ import (
 // Introspection is the RFC 7662 §2.2 response. An inactive token gets
 // {"active":false} and nothing else.
 type Introspection struct {
-	Active               bool            `json:"active"`
-	Scope                string          `json:"scope,omitempty"`
-	ClientID             string          `json:"client_id,omitempty"`
-	TokenType            string          `json:"token_type,omitempty"`
-	Exp                  int64           `json:"exp,omitempty"`
-	Iat                  int64           `json:"iat,omitempty"`
-	Sub                  string          `json:"sub,omitempty"`
-	Aud                  string          `json:"aud,omitempty"`
-	Iss                  string          `json:"iss,omitempty"`
-	Jti                  string          `json:"jti,omitempty"`
-	Cnf                  *confirmation   `json:"cnf,omitempty"`
-	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	Active               bool                    `json:"active"`
+	Scope                string                  `json:"scope,omitempty"`
+	ClientID             string                  `json:"client_id,omitempty"`
+	TokenType            string                  `json:"token_type,omitempty"`
+	Exp                  int64                   `json:"exp,omitempty"`
+	Iat                  int64                   `json:"iat,omitempty"`
+	Sub                  string                  `json:"sub,omitempty"`
+	Aud                  string                  `json:"aud,omitempty"`
+	Iss                  string                  `json:"iss,omitempty"`
+	Jti                  string                  `json:"jti,omitempty"`
+	Cnf                  *confirmation           `json:"cnf,omitempty"`
+	AuthorizationDetails json.RawMessage         `json:"authorization_details,omitempty"`
+	Permissions          []storage.UMAPermission `json:"permissions,omitempty"`
 }
 
 // findToken returns the record of a token this server issued: an access
@@ -141,6 +142,7 @@ func (s *Service) Introspect(ctx context.Context, req ClientRequest) (Introspect
 	out := Introspection{
 		Active: true, Scope: rec.Scope, ClientID: rec.ClientID, Exp: rec.ExpiresAt.Unix(), Iat: rec.IssuedAt.Unix(),
 		Sub: rec.Subject, Iss: s.cfg.URL, Jti: rec.ID, AuthorizationDetails: rec.AuthorizationDetails,
+		Permissions: rec.Permissions,
 	}
 	if rec.Kind == kindRefresh {
 		return out, nil

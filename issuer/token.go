@@ -30,6 +30,7 @@ type TokenResponse struct {
 	ExpiresIn            int64                 `json:"expires_in"`
 	Scope                string                `json:"scope,omitempty"`
 	RefreshToken         string                `json:"refresh_token,omitempty"`
+	Upgraded             *bool                 `json:"upgraded,omitempty"`
 	CNonce               string                `json:"c_nonce,omitempty"`
 	CNonceExpiresIn      int64                 `json:"c_nonce_expires_in,omitempty"`
 	AuthorizationDetails []AuthorizationDetail `json:"authorization_details,omitempty"`
@@ -37,16 +38,17 @@ type TokenResponse struct {
 
 // accessClaims are the claims of a JWT access token (RFC 9068 §2.2).
 type accessClaims struct {
-	Iss                  string          `json:"iss"`
-	Sub                  string          `json:"sub"`
-	Aud                  string          `json:"aud"`
-	ClientID             string          `json:"client_id,omitempty"`
-	Scope                string          `json:"scope,omitempty"`
-	Iat                  int64           `json:"iat"`
-	Exp                  int64           `json:"exp"`
-	Jti                  string          `json:"jti"`
-	Cnf                  *confirmation   `json:"cnf,omitempty"`
-	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	Iss                  string                  `json:"iss"`
+	Sub                  string                  `json:"sub"`
+	Aud                  string                  `json:"aud"`
+	ClientID             string                  `json:"client_id,omitempty"`
+	Scope                string                  `json:"scope,omitempty"`
+	Iat                  int64                   `json:"iat"`
+	Exp                  int64                   `json:"exp"`
+	Jti                  string                  `json:"jti"`
+	Permissions          []storage.UMAPermission `json:"permissions,omitempty"`
+	Cnf                  *confirmation           `json:"cnf,omitempty"`
+	AuthorizationDetails json.RawMessage         `json:"authorization_details,omitempty"`
 }
 
 type confirmation struct {
@@ -69,6 +71,7 @@ var grants = map[string]grant{
 	GrantClientCredentials: {confidential: true, run: (*Service).clientCredentials},
 	GrantRefreshToken:      {run: (*Service).refreshToken},
 	GrantPassword:          {run: (*Service).password},
+	GrantUMATicket:         {run: (*Service).umaTicket},
 }
 
 func (s *Service) anonymousPreAuth() bool { return s.cfg.AnonymousAccess() }
@@ -269,6 +272,7 @@ func redeemError(err error) error {
 type accessGrant struct {
 	subject, clientID, scope, grantID string
 	details                           []AuthorizationDetail
+	permissions                       []storage.UMAPermission // UMA RPTs
 }
 
 // mintAccessToken signs a JWT access token (RFC 9068) and returns it with
@@ -290,10 +294,11 @@ func (s *Service) mintAccessToken(a accessGrant, proof *dpop.Proof, now time.Tim
 	claims := accessClaims{
 		Iss: s.cfg.URL, Sub: a.subject, Aud: s.cfg.URL, ClientID: a.clientID, Scope: a.scope,
 		Iat: now.Unix(), Exp: now.Add(ttl).Unix(), Jti: newID(), AuthorizationDetails: detailsJSON,
+		Permissions: a.permissions,
 	}
 	rec := storage.Token{
 		ID: claims.Jti, Kind: "access_token", Subject: a.subject, ClientID: a.clientID, Scope: a.scope,
-		GrantID: a.grantID, AuthorizationDetails: detailsJSON,
+		GrantID: a.grantID, AuthorizationDetails: detailsJSON, Permissions: a.permissions,
 		IssuedAt: time.Unix(claims.Iat, 0).UTC(), ExpiresAt: time.Unix(claims.Exp, 0).UTC(),
 	}
 	if proof != nil {

@@ -42,3 +42,15 @@ func CheckRefresh(rt Token, u RefreshUse) error {
 	}
 	return nil
 }
+
+// CheckTicket applies the state rules of UseUMATicket: ErrConsumed for a
+// used ticket, ErrExpired past its expiry. Both stores use it.
+func CheckTicket(t UMATicket, now time.Time) error {
+	switch {
+	case t.Used:
+		return ErrConsumed
+	case now.After(t.ExpiresAt):
+		return ErrExpired
+	}
+	return nil
+}

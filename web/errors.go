@@ -35,7 +35,15 @@ func (h *handlers) renderError(err error, c echo.Context) {
 		hdr[k] = v
 	}
 	noStore(c)
-	if err := c.JSON(e.Status, errorBody{Error: e.Code, Description: e.Description}); err != nil {
+	var body any = errorBody{Error: e.Code, Description: e.Description}
+	if len(e.Extra) > 0 {
+		m := map[string]any{"error": e.Code, "error_description": e.Description}
+		for k, v := range e.Extra {
+			m[k] = v
+		}
+		body = m
+	}
+	if err := c.JSON(e.Status, body); err != nil {
 		h.log.DebugContext(ctx, "writing the error response", "err", err)
 	}
 }

@@ -52,6 +52,7 @@ func New(svc *issuer.Service, opts Options) *echo.Echo {
 	e.POST(base+issuer.PathNonce, h.nonce)
 	e.POST(base+issuer.PathRevoke, h.revoke)
 	e.POST(base+issuer.PathIntrospect, h.introspect)
+	e.POST(base+issuer.PathUMAPermission, h.permission)
 	e.GET(base+issuer.PathOffers+":id", h.offer)
 	if opts.AdminToken != "" {
 		h.admin = sha256Sum(opts.AdminToken)
@@ -63,6 +64,11 @@ func New(svc *issuer.Service, opts Options) *echo.Echo {
 		g.POST("/users", h.createUser)
 		g.GET("/users/:username", h.getUser)
 		g.DELETE("/users/:username", h.deleteUser)
+		g.POST("/uma/resources", h.createUMAResource)
+		g.GET("/uma/resources/:id", h.getUMAResource)
+		g.POST("/uma/resources/:id/grants", h.addUMAGrant)
+		g.POST("/uma/resources/:id/requests/:request/approve", h.decideUMARequest(true))
+		g.POST("/uma/resources/:id/requests/:request/deny", h.decideUMARequest(false))
 	}
 	return e
 }

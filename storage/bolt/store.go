@@ -20,20 +20,23 @@ var _ storage.Store = (*Store)(nil)
 
 // Bucket names. Every bucket is created by Open.
 var (
-	bucketMeta       = []byte("meta")         // schemaKey -> schema version
-	bucketSecrets    = []byte("secrets")      // name -> secretRecord
-	bucketKeys       = []byte("signing_keys") // key ID -> SigningKey
-	bucketClients    = []byte("clients")      // client ID -> Client
-	bucketUsers      = []byte("users")        // username -> User
-	bucketOffers     = []byte("offers")       // offer ID -> Offer as created (content)
-	bucketOfferState = []byte("offer_state")  // offer ID -> offerState (what changes)
-	bucketCodes      = []byte("offer_codes")  // code hash -> offer ID
-	bucketOffersExp  = []byte("offer_keep")   // KeepUntil||offer ID -> ""
-	bucketTokens     = []byte("tokens")       // token ID -> Token
-	bucketTokensExp  = []byte("token_exp")    // ExpiresAt||token ID -> ""
-	bucketGrants     = []byte("grant_tokens") // grant ID||0||token ID -> ""
-	bucketReplay     = []byte("replay")       // expiry||replay key -> ""
-	allBuckets       = [][]byte{bucketMeta, bucketSecrets, bucketKeys, bucketClients, bucketUsers, bucketOffers, bucketOfferState, bucketCodes, bucketOffersExp, bucketTokens, bucketTokensExp, bucketGrants, bucketReplay}
+	bucketMeta       = []byte("meta")           // schemaKey -> schema version
+	bucketSecrets    = []byte("secrets")        // name -> secretRecord
+	bucketKeys       = []byte("signing_keys")   // key ID -> SigningKey
+	bucketClients    = []byte("clients")        // client ID -> Client
+	bucketUsers      = []byte("users")          // username -> User
+	bucketOffers     = []byte("offers")         // offer ID -> Offer as created (content)
+	bucketOfferState = []byte("offer_state")    // offer ID -> offerState (what changes)
+	bucketCodes      = []byte("offer_codes")    // code hash -> offer ID
+	bucketOffersExp  = []byte("offer_keep")     // KeepUntil||offer ID -> ""
+	bucketTokens     = []byte("tokens")         // token ID -> Token
+	bucketTokensExp  = []byte("token_exp")      // ExpiresAt||token ID -> ""
+	bucketGrants     = []byte("grant_tokens")   // grant ID||0||token ID -> ""
+	bucketUMARes     = []byte("uma_resources")  // resource ID -> UMAResource
+	bucketUMATickets = []byte("uma_tickets")    // ticket ID -> UMATicket
+	bucketUMAExp     = []byte("uma_ticket_exp") // ExpiresAt||ticket ID -> ""
+	bucketReplay     = []byte("replay")         // expiry||replay key -> ""
+	allBuckets       = [][]byte{bucketMeta, bucketSecrets, bucketKeys, bucketClients, bucketUsers, bucketOffers, bucketOfferState, bucketCodes, bucketOffersExp, bucketTokens, bucketTokensExp, bucketGrants, bucketUMARes, bucketUMATickets, bucketUMAExp, bucketReplay}
 	schemaKey        = []byte("schema_version")
 	schemaVersion    = []byte{3}
 	errSchemaVersion = errors.New("storage/bolt: unsupported schema version")

@@ -48,6 +48,7 @@ func sweepChunkTx(tx *writeTx, now time.Time, limit int) (deleted, visited int, 
 		{bucketReplay, deleteReplay},
 		{bucketTokensExp, deleteToken},
 		{bucketOffersExp, deleteOffer},
+		{bucketUMAExp, deleteTicket},
 	}
 	for _, k := range kinds {
 		idx := tx.Bucket(k.index)

@@ -34,6 +34,8 @@ type Store struct {
 	keys    map[string]storage.SigningKey
 	clients map[string]storage.Client
 	users   map[string]storage.User
+	umaRes  map[string]storage.UMAResource
+	tickets map[string]storage.UMATicket
 	offers  map[string]storage.Offer
 	codes   map[string]string // code hash -> offer ID
 	tokens  map[string]storage.Token
@@ -47,6 +49,8 @@ func New() *Store {
 		keys:    map[string]storage.SigningKey{},
 		clients: map[string]storage.Client{},
 		users:   map[string]storage.User{},
+		umaRes:  map[string]storage.UMAResource{},
+		tickets: map[string]storage.UMATicket{},
 		offers:  map[string]storage.Offer{},
 		codes:   map[string]string{},
 		tokens:  map[string]storage.Token{},

@@ -332,5 +332,11 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 			n++
 		}
 	}
+	for id, t := range s.tickets {
+		if t.ExpiresAt.Before(now) {
+			delete(s.tickets, id)
+			n++
+		}
+	}
 	return n, nil
 }

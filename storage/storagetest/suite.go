@@ -49,6 +49,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"RevokeTokens", testRevokeTokens},
 		{"IssueTokens", testIssueTokens},
 		{"RevokeGrant", testRevokeGrant},
+		{"UMAResources", testUMAResources},
+		{"UMATickets", testUMATickets},
 		{"UseRefreshToken", testUseRefreshToken},
 		{"RefreshRotation", testRefreshRotation},
 		{"RefreshConcurrent", testRefreshConcurrent},

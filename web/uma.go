@@ -1,0 +1,74 @@
+package web
+
+import (
+	"mime"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"issuer/issuer"
+)
+
+// permission is the UMA permission endpoint: a resource server posts JSON
+// permission requests with HTTP Basic and gets a ticket (201).
+func (h *handlers) permission(c echo.Context) error {
+	noStore(c)
+	r := c.Request()
+	if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err != nil || mt != echo.MIMEApplicationJSON {
+		return issuer.ErrInvalidRequest("the request body must be application/json")
+	}
+	body, err := readBody(c, maxFormBytes)
+	if err != nil {
+		return err
+	}
+	ticket, err := h.svc.CreatePermissionTicket(r.Context(), r.Header.Get(echo.HeaderAuthorization), body)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]string{"ticket": ticket})
+}
+
+func (h *handlers) createUMAResource(c echo.Context) error {
+	var req issuer.UMAResourceRequest
+	if err := readJSON(c, &req, true); err != nil {
+		return err
+	}
+	out, err := h.svc.CreateUMAResource(c.Request().Context(), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
+func (h *handlers) getUMAResource(c echo.Context) error {
+	out, err := h.svc.GetUMAResource(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h *handlers) addUMAGrant(c echo.Context) error {
+	var req issuer.UMAGrantRequest
+	if err := readJSON(c, &req, true); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if err := h.svc.AddUMAGrant(ctx, c.Param("id"), req); err != nil {
+		return err
+	}
+	out, err := h.svc.GetUMAResource(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
+func (h *handlers) decideUMARequest(approve bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := h.svc.DecideUMARequest(c.Request().Context(), c.Param("id"), c.Param("request"), approve); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}
