@@ -355,9 +355,6 @@ func TestGrantTypeAndParameters(t *testing.T) {
 		{"B09 token", func(c string) url.Values {
 			return url.Values{"grant_type": {"token"}, "pre-authorized_code": {c}}
 		}, 400, "unsupported_grant_type"},
-		{"B10 uma-ticket", func(c string) url.Values {
-			return url.Values{"grant_type": {issuer.GrantUMATicket}, "pre-authorized_code": {c}}
-		}, 400, "unsupported_grant_type"},
 		{"authorization_code not implemented", func(c string) url.Values {
 			return url.Values{"grant_type": {"authorization_code"}, "code": {c}, "pre-authorized_code": {c}}
 		}, 400, "unsupported_grant_type"},
