@@ -95,20 +95,11 @@ func (s *Store) RecordTxCodeFailure(ctx context.Context, codeHash []byte, max in
 // storage.Store: replay key, then unknown, consumed, locked, expired.
 // r.Now must be set (a zero RedeemedAt means "not redeemed").
 func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
-	if err := storage.CheckWrite(r.Now, r.ReplayKey, r.ReplayExpiry); err != nil {
-		return fmt.Errorf("storage/memory: %w", err)
-	}
-	tokens, err := normalizeTokens(r.Tokens)
+	tokens, err := s.beginProofWrite(ctx, "redeem", r.Now, r.ReplayKey, r.ReplayExpiry, r.Tokens)
 	if err != nil {
 		return err
 	}
-	if err := s.lock(ctx); err != nil {
-		return err
-	}
 	defer s.mu.Unlock()
-	if len(r.ReplayKey) > 0 && s.replayLive(r.ReplayKey, r.Now) {
-		return fmt.Errorf("storage/memory: redeem: %w", storage.ErrAlreadyExists)
-	}
 	o, err := s.offerByCode(r.CodeHash)
 	switch {
 	case err != nil:
@@ -146,21 +137,12 @@ func normalizeTokens(tokens []storage.Token) ([]storage.Token, error) {
 
 // IssueTokens stores tokens issued without a code, with the replay key.
 func (s *Store) IssueTokens(ctx context.Context, r storage.Issuance) error {
-	if err := storage.CheckWrite(r.Now, r.ReplayKey, r.ReplayExpiry); err != nil {
-		return fmt.Errorf("storage/memory: %w", err)
-	}
-	tokens, err := normalizeTokens(r.Tokens)
+	tokens, err := s.beginProofWrite(ctx, "issue tokens", r.Now, r.ReplayKey, r.ReplayExpiry, r.Tokens)
 	if err != nil {
-		return err
-	}
-	if err := s.lock(ctx); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
 	if len(r.ReplayKey) > 0 {
-		if s.replayLive(r.ReplayKey, r.Now) {
-			return fmt.Errorf("storage/memory: issue tokens: %w", storage.ErrAlreadyExists)
-		}
 		s.replay[string(r.ReplayKey)] = r.ReplayExpiry
 	}
 	for _, t := range tokens {
@@ -190,20 +172,11 @@ func (s *Store) revokeGrant(grantID string) {
 
 // UseRefreshToken uses a refresh token as documented on storage.Store.
 func (s *Store) UseRefreshToken(ctx context.Context, u storage.RefreshUse) error {
-	if err := storage.CheckWrite(u.Now, u.ReplayKey, u.ReplayExpiry); err != nil {
-		return fmt.Errorf("storage/memory: %w", err)
-	}
-	tokens, err := normalizeTokens(u.Tokens)
+	tokens, err := s.beginProofWrite(ctx, "use refresh token", u.Now, u.ReplayKey, u.ReplayExpiry, u.Tokens)
 	if err != nil {
 		return err
 	}
-	if err := s.lock(ctx); err != nil {
-		return err
-	}
 	defer s.mu.Unlock()
-	if len(u.ReplayKey) > 0 && s.replayLive(u.ReplayKey, u.Now) {
-		return fmt.Errorf("storage/memory: use refresh token: %w", storage.ErrAlreadyExists)
-	}
 	rt, ok := s.tokens[u.TokenID]
 	if !ok {
 		return fmt.Errorf("storage/memory: use refresh token: %w", storage.ErrNotFound)
@@ -339,4 +312,25 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// beginProofWrite starts a write that records a proof's replay key: it
+// checks the request, copies the tokens, takes the lock and refuses a live
+// replay key. On success the caller holds s.mu and must unlock it.
+func (s *Store) beginProofWrite(ctx context.Context, what string, now time.Time, key []byte, exp time.Time, tokens []storage.Token) ([]storage.Token, error) {
+	if err := storage.CheckWrite(now, key, exp); err != nil {
+		return nil, fmt.Errorf("storage/memory: %s: %w", what, err)
+	}
+	out, err := normalizeTokens(tokens)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	if len(key) > 0 && s.replayLive(key, now) {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("storage/memory: %s: %w", what, storage.ErrAlreadyExists)
+	}
+	return out, nil
 }

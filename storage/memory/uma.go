@@ -79,20 +79,11 @@ func (s *Store) DenyUMATicket(ctx context.Context, id string) error {
 
 // UseUMATicket uses a ticket once, as documented on storage.Store.
 func (s *Store) UseUMATicket(ctx context.Context, u storage.Issuance, ticketID string) error {
-	if err := storage.CheckWrite(u.Now, u.ReplayKey, u.ReplayExpiry); err != nil {
-		return fmt.Errorf("storage/memory: %w", err)
-	}
-	tokens, err := normalizeTokens(u.Tokens)
+	tokens, err := s.beginProofWrite(ctx, "use UMA ticket", u.Now, u.ReplayKey, u.ReplayExpiry, u.Tokens)
 	if err != nil {
 		return err
 	}
-	if err := s.lock(ctx); err != nil {
-		return err
-	}
 	defer s.mu.Unlock()
-	if len(u.ReplayKey) > 0 && s.replayLive(u.ReplayKey, u.Now) {
-		return fmt.Errorf("storage/memory: use UMA ticket: %w", storage.ErrAlreadyExists)
-	}
 	t, ok := s.tickets[ticketID]
 	if !ok {
 		return fmt.Errorf("storage/memory: use UMA ticket: %w", storage.ErrNotFound)
