@@ -24,7 +24,10 @@ const (
 	AuthClientSecretPost  = "client_secret_post"
 )
 
-var supportedAuthMethods = []string{AuthNone, AuthClientSecretBasic, AuthClientSecretPost}
+var supportedAuthMethods = []string{AuthNone, AuthClientSecretBasic, AuthClientSecretPost, AuthPrivateKeyJWT, AuthClientSecretJWT}
+
+// secretMethods are the methods a generated client_secret is for.
+var secretMethods = []string{AuthClientSecretBasic, AuthClientSecretPost, AuthClientSecretJWT}
 
 // knownGrantTypes may be registered for a client.
 var knownGrantTypes = []string{
@@ -37,6 +40,7 @@ const basicChallenge = `Basic realm="issuer"`
 // credentials is what a request presents to identify its client.
 type credentials struct {
 	id, secret string
+	assertion  string // a JWT client assertion (RFC 7523)
 	method     string // the method the request used; "" when anonymous
 	challenge  string // WWW-Authenticate for invalid_client
 }
@@ -53,7 +57,15 @@ type ClientRequest struct {
 func readCredentials(req ClientRequest) (credentials, error) {
 	p := req.Params
 	if p["client_assertion"] != "" || p["client_assertion_type"] != "" {
-		return credentials{}, ErrInvalidClient("", "the client authentication method is not supported")
+		switch {
+		case req.Authorization != "" || p["client_secret"] != "":
+			return credentials{}, ErrInvalidRequest("the client used more than one authentication method")
+		case p["client_assertion_type"] != assertionType:
+			return credentials{}, ErrInvalidClient("", "the client_assertion_type is not supported")
+		case p["client_assertion"] == "":
+			return credentials{}, ErrInvalidClient("", "the parameter client_assertion is missing")
+		}
+		return credentials{id: p["client_id"], assertion: p["client_assertion"], method: "jwt"}, nil
 	}
 	if req.Authorization == "" {
 		switch {
@@ -112,6 +124,9 @@ func (s *Service) authenticateClient(ctx context.Context, req ClientRequest) (*s
 	cred, err := readCredentials(req)
 	if err != nil || cred.method == "" {
 		return nil, err
+	}
+	if cred.assertion != "" {
+		return s.authenticateAssertion(ctx, cred)
 	}
 	c, err := s.store.GetClient(ctx, cred.id)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -185,6 +200,9 @@ func (s *Service) CreateClient(ctx context.Context, m ClientMetadata) (ClientMet
 	if m.ClientSecret != "" {
 		c.SecretHash = sum[:]
 	}
+	if m.TokenEndpointAuthMethod == AuthClientSecretJWT {
+		c.HMACSecret = m.ClientSecret // client_secret_jwt needs the secret itself to check MACs
+	}
 	if err := s.store.CreateClient(ctx, c); errors.Is(err, storage.ErrAlreadyExists) {
 		return ClientMetadata{}, errInvalidMetadata("the client_id is already registered")
 	} else if err != nil {
@@ -208,12 +226,17 @@ func (s *Service) completeClient(m *ClientMetadata) error {
 		return errInvalidMetadata("client_id must be 1 to 255 visible ASCII characters")
 	case !slices.Contains(supportedAuthMethods, m.TokenEndpointAuthMethod):
 		return errInvalidMetadata("token_endpoint_auth_method must be one of %s", strings.Join(supportedAuthMethods, ", "))
-	case m.TokenEndpointAuthMethod == AuthNone && m.ClientSecret != "":
-		return errInvalidMetadata("a client with token_endpoint_auth_method none has no secret")
-	case m.TokenEndpointAuthMethod != AuthNone && m.ClientSecret == "":
+	case !slices.Contains(secretMethods, m.TokenEndpointAuthMethod) && m.ClientSecret != "":
+		return errInvalidMetadata("a client with token_endpoint_auth_method %s has no secret", m.TokenEndpointAuthMethod)
+	case slices.Contains(secretMethods, m.TokenEndpointAuthMethod) && m.ClientSecret == "":
 		m.ClientSecret = randomToken()
-	case m.TokenEndpointAuthMethod != AuthNone && len(m.ClientSecret) < 32:
+	case slices.Contains(secretMethods, m.TokenEndpointAuthMethod) && len(m.ClientSecret) < 32:
 		return errInvalidMetadata("client_secret must have at least 32 characters")
+	}
+	if m.TokenEndpointAuthMethod == AuthPrivateKeyJWT {
+		if err := checkClientKeys(m.JWKS); err != nil {
+			return err
+		}
 	}
 	for _, g := range m.GrantTypes {
 		if !slices.Contains(knownGrantTypes, g) {

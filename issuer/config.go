@@ -29,6 +29,7 @@ type Config struct {
 
 	DPoP          DPoPConfig          `yaml:"dpop"`
 	PreAuthorized PreAuthorizedConfig `yaml:"pre_authorized"`
+	ClientAuth    ClientAuthConfig    `yaml:"client_auth"`
 	Tokens        TokenConfig         `yaml:"tokens"`
 
 	// CredentialConfigurations is credential_configurations_supported of the
@@ -70,6 +71,15 @@ type PreAuthorizedConfig struct {
 	// TxCodeMaxAttempts is the budget of wrong transaction codes after which
 	// the code is dead.
 	TxCodeMaxAttempts int `yaml:"tx_code_max_attempts"`
+}
+
+// ClientAuthConfig configures client authentication.
+type ClientAuthConfig struct {
+	// PermissiveAssertionAudience also accepts, in client assertions, the
+	// token endpoint URL as aud (RFC 7523, RFC 9126) and a one-element
+	// array. Off by default: FAPI 2.0 and the OpenID Connect errata accept
+	// only the issuer identifier, as a string (checklist §7 item 5).
+	PermissiveAssertionAudience bool `yaml:"permissive_assertion_audience"`
 }
 
 // TokenConfig configures the tokens the server issues.

@@ -45,8 +45,11 @@ type SigningKey struct {
 // Client is a registered OAuth client (RFC 7591 field names in the API; here
 // the stored form).
 type Client struct {
-	ID           string          `json:"id"`
-	SecretHash   []byte          `json:"secret_hash,omitempty"` // SHA-256 of the secret; never the secret
+	ID         string `json:"id"`
+	SecretHash []byte `json:"secret_hash,omitempty"` // SHA-256 of the secret; never the secret
+	// HMACSecret is the secret itself, kept only for client_secret_jwt,
+	// whose assertions are MACs the server must recompute.
+	HMACSecret   string          `json:"hmac_secret,omitempty"`
 	AuthMethod   string          `json:"token_endpoint_auth_method"`
 	GrantTypes   []string        `json:"grant_types,omitempty"`
 	RedirectURIs []string        `json:"redirect_uris,omitempty"`

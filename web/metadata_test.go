@@ -99,13 +99,16 @@ func TestAuthorizationServerMetadata(t *testing.T) {
 			}
 		})
 	}
-	t.Run("O01 no none or symmetric algorithms", func(t *testing.T) {
+	t.Run("O01 no none anywhere, no symmetric algorithm outside client authentication", func(t *testing.T) {
 		for k, v := range m {
 			if !strings.HasSuffix(k, "_alg_values_supported") {
 				continue
 			}
+			// HMAC algorithms belong only to client_secret_jwt, in the
+			// *_endpoint_auth_signing_alg_values_supported lists.
+			clientAuth := strings.HasSuffix(k, "_endpoint_auth_signing_alg_values_supported")
 			for _, alg := range stringList(v) {
-				if strings.EqualFold(alg, "none") || strings.HasPrefix(strings.ToUpper(alg), "HS") {
+				if strings.EqualFold(alg, "none") || !clientAuth && strings.HasPrefix(strings.ToUpper(alg), "HS") {
 					t.Errorf("%s contains %q", k, alg)
 				}
 			}
@@ -119,7 +122,7 @@ func TestAuthorizationServerMetadata(t *testing.T) {
 			}
 		}
 		for _, am := range stringList(m["token_endpoint_auth_methods_supported"]) {
-			if !slices.Contains([]string{"none", "client_secret_basic", "client_secret_post"}, am) {
+			if !slices.Contains([]string{"none", "client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"}, am) {
 				t.Errorf("token_endpoint_auth_methods_supported lists %q, which is not implemented", am)
 			}
 		}
