@@ -180,7 +180,7 @@ func TestAdminClients(t *testing.T) {
 		code string
 	}{
 		{"duplicate client_id", map[string]any{"client_id": "dup"}, "invalid_client_metadata"},
-		{"unknown auth method", map[string]any{"token_endpoint_auth_method": "private_key_jwt"}, "invalid_client_metadata"},
+		{"unknown auth method", map[string]any{"token_endpoint_auth_method": "tls_client_auth"}, "invalid_client_metadata"},
 		{"unknown auth method none-ish", map[string]any{"token_endpoint_auth_method": "None"}, "invalid_client_metadata"},
 		{"method none with a secret", map[string]any{"token_endpoint_auth_method": "none", "client_secret": strings.Repeat("s", 40)}, "invalid_client_metadata"},
 		{"short provided secret", map[string]any{"client_secret": strings.Repeat("s", 31)}, "invalid_client_metadata"},
