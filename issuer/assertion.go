@@ -78,7 +78,7 @@ func (s *Service) authenticateAssertion(ctx context.Context, cred credentials) (
 	} else if err != nil {
 		return nil, ErrServer(err)
 	}
-	if err := verifyAssertion(client, raw, msg.Signatures()[0].ProtectedHeaders()); err != nil {
+	if err := s.verifyAssertion(ctx, client, raw, msg.Signatures()[0].ProtectedHeaders()); err != nil {
 		return nil, err
 	}
 	if err := s.checkAssertionClaims(ctx, client, c); err != nil {
@@ -89,16 +89,16 @@ func (s *Service) authenticateAssertion(ctx context.Context, cred credentials) (
 
 // verifyAssertion checks the algorithm against the client's method and the
 // signature against the client's registered keys or secret.
-func verifyAssertion(client storage.Client, raw string, h jws.Headers) error {
+func (s *Service) verifyAssertion(ctx context.Context, client storage.Client, raw string, h jws.Headers) error {
 	alg := h.Algorithm().String()
 	switch client.AuthMethod {
 	case AuthPrivateKeyJWT:
 		if !slices.Contains(asymmetricAlgs, alg) {
 			return errAssertion("the client assertion's algorithm is not allowed for private_key_jwt")
 		}
-		set, err := jwk.Parse(client.JWKS)
+		set, err := s.clientKeys(ctx, client, h.KeyID())
 		if err != nil {
-			return errAssertion("the client has no usable keys")
+			return err
 		}
 		for i := 0; i < set.Len(); i++ {
 			k, _ := set.Key(i)

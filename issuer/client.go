@@ -173,6 +173,7 @@ type ClientMetadata struct {
 	RedirectURIs            []string        `json:"redirect_uris,omitempty"`
 	Scope                   string          `json:"scope,omitempty"`
 	JWKS                    json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI                 string          `json:"jwks_uri,omitempty"`
 	DPoPBoundAccessTokens   bool            `json:"dpop_bound_access_tokens"`
 }
 
@@ -194,7 +195,7 @@ func (s *Service) CreateClient(ctx context.Context, m ClientMetadata) (ClientMet
 	sum := sha256.Sum256([]byte(m.ClientSecret))
 	c := storage.Client{
 		ID: m.ClientID, AuthMethod: m.TokenEndpointAuthMethod, GrantTypes: m.GrantTypes,
-		RedirectURIs: m.RedirectURIs, Scope: m.Scope, JWKS: m.JWKS, DPoPBound: m.DPoPBoundAccessTokens,
+		RedirectURIs: m.RedirectURIs, Scope: m.Scope, JWKS: m.JWKS, JWKSURI: m.JWKSURI, DPoPBound: m.DPoPBoundAccessTokens,
 		CreatedAt: s.cfg.Now().UTC(),
 	}
 	if m.ClientSecret != "" {
@@ -233,7 +234,17 @@ func (s *Service) completeClient(m *ClientMetadata) error {
 	case slices.Contains(secretMethods, m.TokenEndpointAuthMethod) && len(m.ClientSecret) < 32:
 		return errInvalidMetadata("client_secret must have at least 32 characters")
 	}
-	if m.TokenEndpointAuthMethod == AuthPrivateKeyJWT {
+	switch {
+	case m.TokenEndpointAuthMethod != AuthPrivateKeyJWT && m.JWKSURI != "":
+		return errInvalidMetadata("jwks_uri is for private_key_jwt clients")
+	case m.TokenEndpointAuthMethod != AuthPrivateKeyJWT:
+	case len(m.JWKS) > 0 && m.JWKSURI != "":
+		return errInvalidMetadata("jwks and jwks_uri must not both be given (RFC 7591 §2)")
+	case m.JWKSURI != "":
+		if err := checkJWKSURI(m.JWKSURI); err != nil {
+			return err
+		}
+	default:
 		if err := checkClientKeys(m.JWKS); err != nil {
 			return err
 		}
@@ -272,7 +283,7 @@ func clientMetadata(c storage.Client) ClientMetadata {
 	var never int64
 	m := ClientMetadata{
 		ClientID: c.ID, ClientIDIssuedAt: c.CreatedAt.Unix(), TokenEndpointAuthMethod: c.AuthMethod,
-		GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs, Scope: c.Scope, JWKS: c.JWKS,
+		GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs, Scope: c.Scope, JWKS: c.JWKS, JWKSURI: c.JWKSURI,
 		DPoPBoundAccessTokens: c.DPoPBound,
 	}
 	if len(c.SecretHash) > 0 {

@@ -80,6 +80,8 @@ type ClientAuthConfig struct {
 	// array. Off by default: FAPI 2.0 and the OpenID Connect errata accept
 	// only the issuer identifier, as a string (checklist §7 item 5).
 	PermissiveAssertionAudience bool `yaml:"permissive_assertion_audience"`
+	// JWKSFetchTimeout bounds fetching a client's jwks_uri.
+	JWKSFetchTimeout time.Duration `yaml:"jwks_fetch_timeout"`
 }
 
 // TokenConfig configures the tokens the server issues.
@@ -178,6 +180,7 @@ func (c *Config) fillDefaults() {
 		c.DPoP.Algs = d.DPoP.Algs
 	}
 	setIfZero(&c.PreAuthorized.AnonymousAccess, d.PreAuthorized.AnonymousAccess)
+	setIfZero(&c.ClientAuth.JWKSFetchTimeout, jwksDefaultWait)
 	setIfZero(&c.PreAuthorized.CodeTTL, d.PreAuthorized.CodeTTL)
 	setIfZero(&c.PreAuthorized.MaxCodeTTL, d.PreAuthorized.MaxCodeTTL)
 	setIfZero(&c.PreAuthorized.TxCodeMaxAttempts, d.PreAuthorized.TxCodeMaxAttempts)

@@ -58,6 +58,8 @@ type Service struct {
 	// secretFailures counts failed client-secret authentications per
 	// client; scans counts unknown tokens looked up per client.
 	secretFailures, scans *failureLimiter
+	// fetcher fetches and caches the jwks_uri of private_key_jwt clients.
+	fetcher *keyFetcher
 }
 
 // New validates cfg, loads (or on first start creates) the signing key and
@@ -95,6 +97,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 		dummyHash:      sync.OnceValue(func() string { h, _ := hashPassword(randomToken()); return h }),
 		secretFailures: newFailureLimiter(maxSecretFailures, failureWindow),
 		scans:          newFailureLimiter(maxScans, scanWindow),
+		fetcher:        newKeyFetcher(cfg.ClientAuth.JWKSFetchTimeout, cfg.Now),
 	}
 	if s.meta, err = buildMetadata(s); err != nil {
 		return nil, err

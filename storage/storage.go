@@ -55,6 +55,7 @@ type Client struct {
 	RedirectURIs []string        `json:"redirect_uris,omitempty"`
 	Scope        string          `json:"scope,omitempty"`
 	JWKS         json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI      string          `json:"jwks_uri,omitempty"`
 	DPoPBound    bool            `json:"dpop_bound_access_tokens,omitempty"`
 	CreatedAt    time.Time       `json:"created_at"`
 }
