@@ -1,7 +1,6 @@
 package issuer
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -131,16 +130,6 @@ func ErrNotFound(format string, args ...any) *Error {
 // ErrServer: an internal failure; the cause is logged, never sent.
 func ErrServer(cause error) *Error {
 	return newError(http.StatusInternalServerError, CodeServerError, "internal server error").WithCause(cause)
-}
-
-// AsError maps any error to an *Error: an *Error anywhere in the chain is
-// returned as is; anything else becomes server_error with err as the cause.
-func AsError(err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
-		return e
-	}
-	return ErrServer(err)
 }
 
 // ErrInvalidScope: the requested scope is invalid, unknown or beyond what

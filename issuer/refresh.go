@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 
 	"issuer/dpop"
@@ -150,10 +149,11 @@ func refreshError(err error) error {
 	return ErrServer(err)
 }
 
-// safeText returns s if it may stand in an error_description (RFC 6749
-// §5.2: %x20-21 / %x23-5B / %x5D-7E), or a neutral word.
+// safeText returns a client ID (visible ASCII, checked at registration)
+// if it may stand in an error_description, which excludes '"' and '\'
+// (RFC 6749 §5.2), or a neutral word.
 func safeText(s string) string {
-	if strings.ContainsAny(s, "\"\\") || !validScopeToken(strings.ReplaceAll(s, " ", "x")) {
+	if !validScopeToken(s) {
 		return "(unprintable)"
 	}
 	return s
