@@ -31,6 +31,7 @@ type Config struct {
 	PreAuthorized PreAuthorizedConfig `yaml:"pre_authorized"`
 	ClientAuth    ClientAuthConfig    `yaml:"client_auth"`
 	Tokens        TokenConfig         `yaml:"tokens"`
+	Authorization AuthorizationConfig `yaml:"authorization"`
 
 	// CredentialConfigurations is credential_configurations_supported of the
 	// issuer metadata (OpenID4VCI 1.0 §12.2.4), keyed by configuration ID.
@@ -105,6 +106,21 @@ type TokenConfig struct {
 	CNonceInTokenResponse *bool `yaml:"c_nonce_in_token_response"`
 }
 
+// AuthorizationConfig configures the authorization code flow.
+type AuthorizationConfig struct {
+	// RequirePAR refuses authorization requests that were not pushed
+	// (RFC 9126 §5), as HAIP and FAPI 2.0 do. Default true.
+	RequirePAR *bool `yaml:"require_pushed_authorization_requests"`
+	// RequestURITTL is the life of a PAR request_uri (at most 10 minutes).
+	RequestURITTL time.Duration `yaml:"request_uri_ttl"`
+	// CodeTTL is the life of an authorization code (FAPI 2.0: at most 60 s).
+	CodeTTL time.Duration `yaml:"code_ttl"`
+	// LoginTTL is how long a user has to sign in and decide.
+	LoginTTL time.Duration `yaml:"login_ttl"`
+	// IDTokenTTL is the life of ID tokens.
+	IDTokenTTL time.Duration `yaml:"id_token_ttl"`
+}
+
 // Limits that the configuration may not exceed.
 const (
 	maxBearerTTL     = 5 * time.Minute // OpenID4VCI 1.0 §13.10
@@ -138,6 +154,13 @@ func Defaults() Config {
 			CNonceTTL:             5 * time.Minute,
 			CNonceInTokenResponse: &yes,
 		},
+		Authorization: AuthorizationConfig{
+			RequirePAR:    &yes,
+			RequestURITTL: 60 * time.Second,
+			CodeTTL:       60 * time.Second,
+			LoginTTL:      10 * time.Minute,
+			IDTokenTTL:    5 * time.Minute,
+		},
 		CredentialConfigurations: DefaultCredentialConfigurations(),
 	}
 }
@@ -162,6 +185,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PreAuthorized.TxCodeMaxAttempts < 1 {
 		errs = append(errs, errors.New("pre_authorized.tx_code_max_attempts: must be at least 1"))
+	}
+	if a := c.Authorization; a.RequestURITTL > 10*time.Minute || a.CodeTTL > 10*time.Minute {
+		errs = append(errs, errors.New("authorization: request_uri_ttl and code_ttl must be at most 10m (RFC 9126 §2.2, RFC 6749 §4.1.2)"))
 	}
 	if len(c.CredentialConfigurations) == 0 {
 		errs = append(errs, errors.New("credential_configurations_supported: at least one configuration is needed"))
@@ -190,6 +216,11 @@ func (c *Config) fillDefaults() {
 	setIfZero(&c.Tokens.RefreshTokenIdleTTL, d.Tokens.RefreshTokenIdleTTL)
 	setIfZero(&c.Tokens.RefreshGrace, d.Tokens.RefreshGrace)
 	setIfZero(&c.Tokens.CNonceInTokenResponse, d.Tokens.CNonceInTokenResponse)
+	setIfZero(&c.Authorization.RequirePAR, d.Authorization.RequirePAR)
+	setIfZero(&c.Authorization.RequestURITTL, d.Authorization.RequestURITTL)
+	setIfZero(&c.Authorization.CodeTTL, d.Authorization.CodeTTL)
+	setIfZero(&c.Authorization.LoginTTL, d.Authorization.LoginTTL)
+	setIfZero(&c.Authorization.IDTokenTTL, d.Authorization.IDTokenTTL)
 	if c.CredentialConfigurations == nil {
 		c.CredentialConfigurations = d.CredentialConfigurations
 	}

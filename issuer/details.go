@@ -3,8 +3,6 @@ package issuer
 import (
 	"encoding/json"
 	"slices"
-
-	"issuer/storage"
 )
 
 // TypeOpenIDCredential is the authorization_details type of OpenID4VCI
@@ -27,41 +25,30 @@ type requestedDetail struct {
 	Locations                 []string `json:"locations"`
 }
 
-// grantedDetails returns what the token covers: every configuration of the
-// offer, or the subset that the request's authorization_details names
+// grantedDetails returns what the token covers: every configuration the
+// grant authorised (configIDs, with the parallel credential identifiers),
+// or the subset that the token request's authorization_details names
 // (OpenID4VCI 1.0 §6.1.1, RFC 9396 §6.1). Asking for anything outside the
-// offer is refused, never silently dropped.
-func (s *Service) grantedDetails(o storage.Offer, raw string) ([]AuthorizationDetail, error) {
-	all := make([]AuthorizationDetail, len(o.ConfigurationIDs))
-	for i, id := range o.ConfigurationIDs {
-		all[i] = AuthorizationDetail{Type: TypeOpenIDCredential, CredentialConfigurationID: id, CredentialIdentifiers: []string{o.CredentialIdentifiers[i]}}
+// grant is refused, never silently dropped.
+func (s *Service) grantedDetails(configIDs, identifiers []string, raw string) ([]AuthorizationDetail, error) {
+	all := make([]AuthorizationDetail, len(configIDs))
+	for i, id := range configIDs {
+		all[i] = AuthorizationDetail{Type: TypeOpenIDCredential, CredentialConfigurationID: id, CredentialIdentifiers: []string{identifiers[i]}}
 	}
 	if raw == "" {
 		return all, nil
 	}
-	var entries []json.RawMessage
-	if err := json.Unmarshal([]byte(raw), &entries); err != nil {
-		if json.Valid([]byte(raw)) {
-			return nil, ErrInvalidAuthorizationDetails("authorization_details must be a JSON array")
-		}
-		return nil, ErrInvalidRequest("authorization_details is not valid JSON")
-	}
-	if len(entries) == 0 {
-		return nil, ErrInvalidAuthorizationDetails("authorization_details must not be empty")
+	ids, err := s.requestedConfigurations(raw)
+	if err != nil {
+		return nil, err
 	}
 	var out []AuthorizationDetail
-	for _, e := range entries {
-		id, err := s.requestedConfiguration(e)
-		if err != nil {
-			return nil, err
-		}
-		i := slices.Index(o.ConfigurationIDs, id)
+	for _, id := range ids {
+		i := slices.Index(configIDs, id)
 		if i < 0 {
-			return nil, ErrInvalidAuthorizationDetails("authorization_details asks for a credential configuration that the offer does not cover")
+			return nil, ErrInvalidAuthorizationDetails("authorization_details asks for a credential configuration that the grant does not cover")
 		}
-		if !slices.ContainsFunc(out, func(d AuthorizationDetail) bool { return d.CredentialConfigurationID == id }) {
-			out = append(out, all[i])
-		}
+		out = append(out, all[i])
 	}
 	return out, nil
 }

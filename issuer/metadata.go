@@ -10,7 +10,7 @@ import (
 
 // metadata holds the discovery documents, encoded once at start.
 type metadata struct {
-	oauth, vci, jwks []byte
+	oauth, oidc, vci, jwks []byte
 }
 
 func buildMetadata(s *Service) (metadata, error) {
@@ -30,7 +30,22 @@ func buildMetadata(s *Service) (metadata, error) {
 		"introspection_endpoint":                           c.URL + PathIntrospect,
 		"introspection_endpoint_auth_methods_supported":    slices.DeleteFunc(slices.Clone(supportedAuthMethods), func(m string) bool { return m == AuthNone }),
 		"permission_endpoint":                              c.URL + PathUMAPermission,
+		"authorization_endpoint":                           c.URL + PathAuthorize,
+		"pushed_authorization_request_endpoint":            c.URL + PathPAR,
+		"require_pushed_authorization_requests":            *c.Authorization.RequirePAR,
+		"response_types_supported":                         []string{"code"},
+		"response_modes_supported":                         []string{"query"},
+		"code_challenge_methods_supported":                 []string{"S256"},
+		"authorization_response_iss_parameter_supported":   true,
+		"scopes_supported":                                 scopesSupported(s.scopes),
 	}
+	oidc := maps.Clone(oauth)
+	oidc["userinfo_endpoint"] = c.URL + PathUserInfo
+	oidc["subject_types_supported"] = []string{"public"}
+	oidc["id_token_signing_alg_values_supported"] = []string{"ES256"}
+	oidc["claims_parameter_supported"] = false
+	oidc["request_parameter_supported"] = false
+	oidc["request_uri_parameter_supported"] = true
 	vci := map[string]any{
 		"credential_issuer":                   c.URL,
 		"credential_endpoint":                 c.CredentialEndpoint,
@@ -49,6 +64,9 @@ func buildMetadata(s *Service) (metadata, error) {
 	if m.oauth, err = json.Marshal(oauth); err != nil {
 		return m, err
 	}
+	if m.oidc, err = json.Marshal(oidc); err != nil {
+		return m, err
+	}
 	if m.vci, err = json.Marshal(vci); err != nil {
 		return m, err
 	}
@@ -58,6 +76,15 @@ func buildMetadata(s *Service) (metadata, error) {
 
 // AuthorizationServerMetadata is the RFC 8414 document.
 func (s *Service) AuthorizationServerMetadata() []byte { return s.meta.oauth }
+
+// OpenIDConfiguration is the OpenID Connect Discovery 1.0 document: the
+// RFC 8414 document plus the OpenID provider members.
+func (s *Service) OpenIDConfiguration() []byte { return s.meta.oidc }
+
+// scopesSupported lists openid, offline_access and the credential scopes.
+func scopesSupported(scopes map[string]string) []string {
+	return append([]string{ScopeOpenID, ScopeOfflineAccess}, slices.Sorted(maps.Keys(scopes))...)
+}
 
 // CredentialIssuerMetadata is the OpenID4VCI 1.0 §12.2 document.
 func (s *Service) CredentialIssuerMetadata() []byte { return s.meta.vci }

@@ -26,6 +26,9 @@ type OfferRequest struct {
 	TxCode                     *TxCodeRequest  `json:"tx_code,omitempty"`
 	ExpiresIn                  int64           `json:"expires_in,omitempty"`
 	ByReference                bool            `json:"by_reference,omitempty"`
+	// Grants are the grant types the offer carries: the pre-authorized code
+	// (the default) and/or authorization_code, with an issuer_state.
+	Grants []string `json:"grants,omitempty"`
 }
 
 // TxCodeRequest asks for a transaction code; every field is optional.
@@ -37,9 +40,22 @@ type TxCodeRequest struct {
 
 // CredentialOffer is the OpenID4VCI 1.0 §4.1.1 credential offer object.
 type CredentialOffer struct {
-	CredentialIssuer           string                        `json:"credential_issuer"`
-	CredentialConfigurationIDs []string                      `json:"credential_configuration_ids"`
-	Grants                     map[string]PreAuthorizedGrant `json:"grants"`
+	CredentialIssuer           string      `json:"credential_issuer"`
+	CredentialConfigurationIDs []string    `json:"credential_configuration_ids"`
+	Grants                     OfferGrants `json:"grants"`
+}
+
+// OfferGrants are the grants of an offer, keyed by grant type.
+type OfferGrants struct {
+	PreAuthorizedCode *PreAuthorizedGrant     `json:"urn:ietf:params:oauth:grant-type:pre-authorized_code,omitempty"`
+	AuthorizationCode *AuthorizationCodeGrant `json:"authorization_code,omitempty"`
+}
+
+// AuthorizationCodeGrant is the authorization_code entry of an offer's
+// grants: the issuer_state the wallet sends back in its authorization
+// request.
+type AuthorizationCodeGrant struct {
+	IssuerState string `json:"issuer_state"`
 }
 
 // PreAuthorizedGrant is the pre-authorized code entry of an offer's grants.
@@ -56,8 +72,10 @@ type OfferResponse struct {
 	CredentialOffer    CredentialOffer `json:"credential_offer"`
 	CredentialOfferURI string          `json:"credential_offer_uri"`
 	OfferURL           string          `json:"offer_url,omitempty"`
-	TxCode             string          `json:"tx_code,omitempty"`
-	ExpiresAt          time.Time       `json:"expires_at"`
+	// QRURL is the page that shows the offer as a QR code.
+	QRURL     string    `json:"qr_url"`
+	TxCode    string    `json:"tx_code,omitempty"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 const (
@@ -87,26 +105,33 @@ func (s *Service) CreateOffer(ctx context.Context, req OfferRequest) (OfferRespo
 	for range o.ConfigurationIDs {
 		o.CredentialIdentifiers = append(o.CredentialIdentifiers, uuid.NewString())
 	}
-	resp := OfferResponse{OfferID: o.ID, ExpiresAt: o.ExpiresAt}
-	grant := PreAuthorizedGrant{PreAuthorizedCode: code}
-	if req.TxCode != nil {
-		resp.TxCode = newTxCode(req.TxCode)
-		sum := sha256.Sum256([]byte(resp.TxCode))
-		o.TxCode = &storage.TxCode{Hash: sum[:], Length: req.TxCode.Length, InputMode: req.TxCode.InputMode, Description: req.TxCode.Description}
-		grant.TxCode = advertisedTxCode(req.TxCode)
+	resp := OfferResponse{OfferID: o.ID, ExpiresAt: o.ExpiresAt, QRURL: s.cfg.URL + PathOffers + o.ID + "/qr"}
+	resp.CredentialOffer = CredentialOffer{CredentialIssuer: s.cfg.URL, CredentialConfigurationIDs: o.ConfigurationIDs}
+	if slices.Contains(req.Grants, GrantPreAuthorizedCode) {
+		grant := &PreAuthorizedGrant{PreAuthorizedCode: code}
+		if req.TxCode != nil {
+			resp.TxCode = newTxCode(req.TxCode)
+			sum := sha256.Sum256([]byte(resp.TxCode))
+			o.TxCode = &storage.TxCode{Hash: sum[:], Length: req.TxCode.Length, InputMode: req.TxCode.InputMode, Description: req.TxCode.Description}
+			grant.TxCode = advertisedTxCode(req.TxCode)
+		}
+		resp.CredentialOffer.Grants.PreAuthorizedCode = grant
 	}
-	resp.CredentialOffer = CredentialOffer{
-		CredentialIssuer: s.cfg.URL, CredentialConfigurationIDs: o.ConfigurationIDs,
-		Grants: map[string]PreAuthorizedGrant{GrantPreAuthorizedCode: grant},
+	if slices.Contains(req.Grants, GrantAuthorizationCode) {
+		state := randomToken()
+		o.IssuerStateHash = issuerStateHash(state)
+		resp.CredentialOffer.Grants.AuthorizationCode = &AuthorizationCodeGrant{IssuerState: state}
 	}
 	offerJSON, err := json.Marshal(resp.CredentialOffer)
 	if err != nil {
 		return OfferResponse{}, ErrServer(err)
 	}
+	// The JSON is kept for the QR page (and served by reference when asked
+	// for); it holds the code, so the record is swept with the offer.
+	o.OfferJSON, o.ByReference = offerJSON, req.ByReference
 	if req.ByReference {
-		o.OfferJSON = offerJSON
 		resp.OfferURL = s.cfg.URL + PathOffers + o.ID
-		resp.CredentialOfferURI = offerScheme + "?credential_offer_uri=" + url.QueryEscape(resp.OfferURL)
+		resp.CredentialOfferURI = offerLink(resp.OfferURL)
 	} else {
 		resp.CredentialOfferURI = offerScheme + "?credential_offer=" + url.QueryEscape(string(offerJSON))
 	}
@@ -136,6 +161,17 @@ func (s *Service) validateOffer(req *OfferRequest) (time.Duration, error) {
 	}
 	if len(req.Claims) > 0 && (req.Claims[0] != '{' || !json.Valid(req.Claims)) {
 		return 0, ErrInvalidRequest("claims must be a JSON object")
+	}
+	if len(req.Grants) == 0 {
+		req.Grants = []string{GrantPreAuthorizedCode}
+	}
+	for i, g := range req.Grants {
+		if g != GrantPreAuthorizedCode && g != GrantAuthorizationCode || slices.Contains(req.Grants[:i], g) {
+			return 0, ErrInvalidRequest("grants must list %s and/or %s, once each", GrantPreAuthorizedCode, GrantAuthorizationCode)
+		}
+	}
+	if req.TxCode != nil && !slices.Contains(req.Grants, GrantPreAuthorizedCode) {
+		return 0, ErrInvalidRequest("tx_code protects the pre-authorized code grant, which the offer does not carry")
 	}
 	if err := completeTxCode(req.TxCode); err != nil {
 		return 0, err
@@ -198,16 +234,61 @@ func newTxCode(t *TxCodeRequest) string {
 // OfferByReference returns the credential offer JSON served at the offer
 // URI of an offer passed by reference, while its code is still redeemable.
 func (s *Service) OfferByReference(ctx context.Context, id string) (json.RawMessage, error) {
-	o, err := s.store.GetOffer(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, ErrNotFound("no such credential offer")
-	} else if err != nil {
-		return nil, ErrServer(err)
+	o, err := s.liveOffer(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	if len(o.OfferJSON) == 0 || !o.RedeemedAt.IsZero() || o.Locked || s.cfg.Now().After(o.ExpiresAt) {
+	if !o.ByReference {
 		return nil, ErrNotFound("no such credential offer")
 	}
 	return o.OfferJSON, nil
+}
+
+// liveOffer returns an offer that can still be used. A redeemed
+// pre-authorized code ends the offer; an offer with only the
+// authorization_code grant lives until it expires.
+func (s *Service) liveOffer(ctx context.Context, id string) (storage.Offer, error) {
+	o, err := s.store.GetOffer(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return o, ErrNotFound("no such credential offer")
+	} else if err != nil {
+		return o, ErrServer(err)
+	}
+	if len(o.OfferJSON) == 0 || !o.RedeemedAt.IsZero() || o.Locked || s.cfg.Now().After(o.ExpiresAt) {
+		return o, ErrNotFound("no such credential offer")
+	}
+	return o, nil
+}
+
+// offerLink is the openid-credential-offer:// link to an offer passed by
+// reference.
+func offerLink(offerURL string) string {
+	return offerScheme + "?credential_offer_uri=" + url.QueryEscape(offerURL)
+}
+
+// OfferPage is what the QR page of an offer shows.
+type OfferPage struct {
+	// Link is the openid-credential-offer:// link, as the admin API
+	// returned it: by reference, or by value.
+	Link string
+	// Credentials are the display names of the offered credentials.
+	Credentials []string
+}
+
+// OfferQR returns the QR page of an offer, while the offer can be used.
+func (s *Service) OfferQR(ctx context.Context, id string) (OfferPage, error) {
+	o, err := s.liveOffer(ctx, id)
+	if err != nil {
+		return OfferPage{}, err
+	}
+	p := OfferPage{Link: offerScheme + "?credential_offer=" + url.QueryEscape(string(o.OfferJSON))}
+	if o.ByReference {
+		p.Link = offerLink(s.cfg.URL + PathOffers + id)
+	}
+	for _, c := range o.ConfigurationIDs {
+		p.Credentials = append(p.Credentials, credentialName(s.cfg.CredentialConfigurations, c))
+	}
+	return p, nil
 }
 
 // randomToken returns 256 random bits, base64url-encoded.

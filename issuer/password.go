@@ -30,19 +30,34 @@ func (s *Service) password(ctx context.Context, req TokenRequest, client *storag
 	case password == "":
 		return nil, ErrInvalidRequest("the parameter password is missing")
 	}
-	userKey, clientKey := "user:"+username, "client:"+client.ID
+	user, err := s.checkUser(ctx, username, password, "client:"+client.ID, now)
+	if err != nil {
+		return nil, s.grantFailure(ctx, proof, now, err)
+	}
+	scope, err := grantedScope(req.Params["scope"], client.Scope)
+	if err != nil {
+		return nil, err
+	}
+	return s.issue(ctx, accessGrant{subject: user.ID, clientID: client.ID, scope: scope, grantID: newID()}, client, proof, now, true)
+}
+
+// checkUser checks a username and password, with the failure limits per
+// user and per clientKey; an unknown user costs the same hash work as a
+// wrong password, and both give the same answer.
+func (s *Service) checkUser(ctx context.Context, username, password, clientKey string, now time.Time) (storage.User, error) {
+	userKey := "user:" + username
 	for _, l := range []struct {
 		lim *failureLimiter
 		key string
 	}{{s.userFailures, userKey}, {s.clientFailures, clientKey}} {
 		if blocked, until := l.lim.blocked(l.key, now); blocked {
-			return nil, ErrInvalidGrant("too many failed sign-ins; try again later").
+			return storage.User{}, ErrInvalidGrant("too many failed sign-ins; try again later").
 				WithHeader("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
 		}
 	}
 	user, err := s.store.GetUser(ctx, username)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return nil, ErrServer(err)
+		return storage.User{}, ErrServer(err)
 	}
 	hash := user.PasswordHash
 	if hash == "" {
@@ -51,14 +66,10 @@ func (s *Service) password(ctx context.Context, req TokenRequest, client *storag
 	if !checkPassword(hash, password) || user.ID == "" {
 		s.userFailures.fail(userKey, now)
 		s.clientFailures.fail(clientKey, now)
-		return nil, s.grantFailure(ctx, proof, now, ErrInvalidGrant("the username or password is invalid"))
+		return storage.User{}, ErrInvalidGrant("the username or password is invalid")
 	}
 	s.userFailures.reset(userKey)
-	scope, err := grantedScope(req.Params["scope"], client.Scope)
-	if err != nil {
-		return nil, err
-	}
-	return s.issue(ctx, accessGrant{subject: user.ID, clientID: client.ID, scope: scope, grantID: newID()}, client, proof, now, true)
+	return user, nil
 }
 
 // issue mints an access token (and, if withRefresh and the client may have

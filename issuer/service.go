@@ -33,6 +33,12 @@ const (
 	PathRevoke      = "/revoke"
 	PathIntrospect  = "/introspect"
 	PathOffers      = "/offers/"
+	PathPAR         = "/par"
+	PathAuthorize   = "/authorize"
+	PathLogin       = "/authorize/login"
+	PathConsent     = "/authorize/consent"
+	PathUserInfo    = "/userinfo"
+	WellKnownOIDC   = "/.well-known/openid-configuration"
 	WellKnownOAuth  = "/.well-known/oauth-authorization-server"
 	WellKnownVCI    = "/.well-known/openid-credential-issuer"
 	nonceSecretName = "nonce-hmac-v1"
@@ -60,6 +66,10 @@ type Service struct {
 	secretFailures, scans *failureLimiter
 	// fetcher fetches and caches the jwks_uri of private_key_jwt clients.
 	fetcher *keyFetcher
+	// scopes maps credential scopes to configuration IDs.
+	scopes map[string]string
+	// pushes counts pushed authorization requests per client.
+	pushes *failureLimiter
 }
 
 // New validates cfg, loads (or on first start creates) the signing key and
@@ -98,6 +108,8 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 		secretFailures: newFailureLimiter(maxSecretFailures, failureWindow),
 		scans:          newFailureLimiter(maxScans, scanWindow),
 		fetcher:        newKeyFetcher(cfg.ClientAuth.JWKSFetchTimeout, cfg.Now),
+		scopes:         credentialScopes(cfg.CredentialConfigurations),
+		pushes:         newFailureLimiter(maxPushes, pushWindow),
 	}
 	if s.meta, err = buildMetadata(s); err != nil {
 		return nil, err

@@ -30,6 +30,7 @@ type TokenResponse struct {
 	ExpiresIn            int64                 `json:"expires_in"`
 	Scope                string                `json:"scope,omitempty"`
 	RefreshToken         string                `json:"refresh_token,omitempty"`
+	IDToken              string                `json:"id_token,omitempty"`
 	Upgraded             *bool                 `json:"upgraded,omitempty"`
 	CNonce               string                `json:"c_nonce,omitempty"`
 	CNonceExpiresIn      int64                 `json:"c_nonce_expires_in,omitempty"`
@@ -68,6 +69,7 @@ type grant struct {
 // grants are the grant types the token endpoint serves.
 var grants = map[string]grant{
 	GrantPreAuthorizedCode: {anonymous: (*Service).anonymousPreAuth, run: (*Service).preAuthorized},
+	GrantAuthorizationCode: {run: (*Service).authorizationCode},
 	GrantClientCredentials: {confidential: true, run: (*Service).clientCredentials},
 	GrantRefreshToken:      {run: (*Service).refreshToken},
 	GrantPassword:          {run: (*Service).password},
@@ -130,7 +132,14 @@ func (s *Service) checkDPoP(ctx context.Context, req TokenRequest, client *stora
 	case len(req.DPoP) == 0:
 		return nil, nil
 	}
-	in := dpop.Input{Proof: req.DPoP[0], Method: "POST", URL: s.tokenURL, Now: now}
+	return s.verifyProof(ctx, req.DPoP[0], "POST", s.tokenURL, now, "")
+}
+
+// verifyProof verifies a DPoP proof for method and url (and, when
+// accessToken is set, its ath), with the server nonce when nonces are on.
+// Replay is the caller's to record.
+func (s *Service) verifyProof(ctx context.Context, raw, method, url string, now time.Time, accessToken string) (*dpop.Proof, error) {
+	in := dpop.Input{Proof: raw, Method: method, URL: url, Now: now, AccessToken: accessToken}
 	if s.cfg.DPoP.UseNonce {
 		in.CheckNonce = func(n string) bool { return n != "" && s.nonces.Check(nonce.DPoP, n, now) == nil }
 	}
@@ -168,7 +177,7 @@ func (s *Service) preAuthorized(ctx context.Context, req TokenRequest, client *s
 	if err := s.checkOffer(ctx, offer, req, now); err != nil {
 		return nil, s.grantFailure(ctx, proof, now, err)
 	}
-	details, err := s.grantedDetails(offer, req.Params["authorization_details"])
+	details, err := s.grantedDetails(offer.ConfigurationIDs, offer.CredentialIdentifiers, req.Params["authorization_details"])
 	if err != nil {
 		return nil, err
 	}

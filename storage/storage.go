@@ -90,12 +90,16 @@ type Offer struct {
 	ConfigurationIDs      []string        `json:"credential_configuration_ids"`
 	CredentialIdentifiers []string        `json:"credential_identifiers"` // parallel to ConfigurationIDs
 	TxCode                *TxCode         `json:"tx_code,omitempty"`
-	// OfferJSON is the credential offer served at the offer URI; set only for
-	// offers passed by reference (it contains the code, so it is not kept
-	// for offers passed by value).
-	OfferJSON json.RawMessage `json:"offer_json,omitempty"`
-	CreatedAt time.Time       `json:"created_at"`
-	ExpiresAt time.Time       `json:"expires_at"`
+	// IssuerStateHash is the SHA-256 of the offer's issuer_state, set when
+	// the offer carries the authorization_code grant.
+	IssuerStateHash []byte `json:"issuer_state_hash,omitempty"`
+	// OfferJSON is the credential offer, shown on its QR page and, for an
+	// offer passed ByReference, served at the offer URI. It contains the
+	// code: the record is swept with the offer.
+	OfferJSON   json.RawMessage `json:"offer_json,omitempty"`
+	ByReference bool            `json:"by_reference,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
+	ExpiresAt   time.Time       `json:"expires_at"`
 	// KeepUntil is when the record may be swept: ExpiresAt at creation,
 	// pushed out by Redeem to the last expiry of the tokens it issued, so
 	// that a replayed code can still revoke them.
@@ -210,6 +214,47 @@ type UMATicket struct {
 	Used           bool            `json:"used,omitempty"`
 }
 
+// AuthSession is the server side of an authorization request in progress:
+// a pushed request (Kind "par", ID a hash of its request_uri) or a browser
+// sign-in (Kind "interaction", ID a hash of the browser's cookie).
+type AuthSession struct {
+	ID       string          `json:"id"`
+	Kind     string          `json:"kind"`
+	ClientID string          `json:"client_id"`
+	Request  json.RawMessage `json:"request"` // the validated authorization request
+	CSRFHash []byte          `json:"csrf_hash,omitempty"`
+	Subject  string          `json:"sub,omitempty"` // the signed-in user's ID
+	AuthTime time.Time       `json:"auth_time,omitzero"`
+	// Used is set once the session has served its purpose (a request_uri
+	// taken to the login page, a sign-in that ended in a decision).
+	Used      bool      `json:"used,omitempty"`
+	ExpiresAt time.Time `json:"exp"`
+}
+
+// AuthCode is an authorization code (RFC 6749 §4.1.2) and what it grants.
+// ID is a hash of the code; the code itself is never stored.
+type AuthCode struct {
+	ID                   string          `json:"id"`
+	ClientID             string          `json:"client_id"`
+	RedirectURI          string          `json:"redirect_uri"`
+	Scope                string          `json:"scope,omitempty"`
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	CodeChallenge        string          `json:"code_challenge"`
+	DPoPJKT              string          `json:"dpop_jkt,omitempty"`
+	Nonce                string          `json:"nonce,omitempty"`
+	Subject              string          `json:"sub"`
+	AuthTime             time.Time       `json:"auth_time"`
+	OfferID              string          `json:"offer_id,omitempty"`
+	CreatedAt            time.Time       `json:"created_at"`
+	ExpiresAt            time.Time       `json:"exp"`
+	// KeepUntil is when the record may be swept, pushed out by RedeemCode
+	// as for offers.
+	KeepUntil    time.Time `json:"keep_until"`
+	RedeemedAt   time.Time `json:"redeemed_at,omitzero"`
+	RedeemedBy   string    `json:"redeemed_by,omitempty"`
+	IssuedTokens []string  `json:"issued_tokens,omitempty"`
+}
+
 // Issuance asks the store to record tokens issued without a code (e.g. the
 // client_credentials grant), together with the proof's replay key.
 type Issuance struct {
@@ -246,12 +291,37 @@ type Store interface {
 	// DeleteUser removes the user; ErrNotFound if there is none.
 	DeleteUser(ctx context.Context, username string) error
 
+	// GetUserByID returns the user by ID; ErrNotFound if there is none.
+	GetUserByID(ctx context.Context, id string) (User, error)
+
+	// CreateAuthSession stores a; ErrAlreadyExists if a.ID is taken. Sweep
+	// deletes it after ExpiresAt.
+	CreateAuthSession(ctx context.Context, a AuthSession) error
+	// UpdateAuthSession applies update to the session in one transaction
+	// and returns the result: ErrNotFound if there is none or it has
+	// expired at now; update's error leaves it unchanged.
+	UpdateAuthSession(ctx context.Context, id string, now time.Time, update func(*AuthSession) error) (AuthSession, error)
+
+	// CreateAuthCode stores c; ErrAlreadyExists if c.ID is taken. A zero
+	// KeepUntil is set to ExpiresAt.
+	CreateAuthCode(ctx context.Context, c AuthCode) error
+	// GetAuthCode returns the code by ID; ErrNotFound if there is none.
+	GetAuthCode(ctx context.Context, id string) (AuthCode, error)
+	// RedeemAuthCode consumes the code whose ID is string(r.CodeHash), in
+	// one transaction and with the semantics of Redeem (replay key, unknown,
+	// consumed with revocation of its IssuedTokens, expired).
+	RedeemAuthCode(ctx context.Context, r Redemption) error
+
 	// CreateOffer stores o; ErrAlreadyExists if o.ID or o.CodeHash is taken.
 	CreateOffer(ctx context.Context, o Offer) error
 	// GetOffer returns the offer by ID; ErrNotFound if there is none.
 	GetOffer(ctx context.Context, id string) (Offer, error)
 	// GetOfferByCode returns the offer by code hash; ErrNotFound if none.
 	GetOfferByCode(ctx context.Context, codeHash []byte) (Offer, error)
+	// GetOfferByIssuerState returns the offer whose IssuerStateHash is
+	// stateHash; ErrNotFound if none. (CreateOffer refuses a taken one with
+	// ErrAlreadyExists.)
+	GetOfferByIssuerState(ctx context.Context, stateHash []byte) (Offer, error)
 	// RecordTxCodeFailure counts one failed transaction-code attempt against
 	// the code and locks it once Failures reaches max. It returns the
 	// updated offer; ErrNotFound if there is none.
@@ -317,7 +387,8 @@ type Store interface {
 	RevokeTokens(ctx context.Context, ids []string) error
 
 	// Sweep deletes what has expired at now: replay keys past their expiry,
-	// tokens past ExpiresAt, offers past KeepUntil. It returns how many
+	// tokens past ExpiresAt, offers and authorization codes past KeepUntil,
+	// authorization sessions past ExpiresAt. It returns how many
 	// records it deleted.
 	Sweep(ctx context.Context, now time.Time) (int, error)
 

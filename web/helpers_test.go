@@ -142,7 +142,7 @@ func (ts *testServer) offer(t testing.TB, req map[string]any) issuer.OfferRespon
 
 // code returns the pre-authorized code of an offer.
 func code(o issuer.OfferResponse) string {
-	return o.CredentialOffer.Grants[preAuth].PreAuthorizedCode
+	return o.CredentialOffer.Grants.PreAuthorizedCode.PreAuthorizedCode
 }
 
 // admin sends an admin API request with the admin token.

@@ -355,8 +355,8 @@ func TestGrantTypeAndParameters(t *testing.T) {
 		{"B09 token", func(c string) url.Values {
 			return url.Values{"grant_type": {"token"}, "pre-authorized_code": {c}}
 		}, 400, "unsupported_grant_type"},
-		{"authorization_code not implemented", func(c string) url.Values {
-			return url.Values{"grant_type": {"authorization_code"}, "code": {c}, "pre-authorized_code": {c}}
+		{"an unknown extension grant", func(c string) url.Values {
+			return url.Values{"grant_type": {"urn:example:nope"}, "code": {c}, "pre-authorized_code": {c}}
 		}, 400, "unsupported_grant_type"},
 		{"grant_type with different case value", func(c string) url.Values {
 			return url.Values{"grant_type": {strings.ToUpper(preAuth)}, "pre-authorized_code": {c}}
@@ -749,7 +749,7 @@ func TestRejectedRequestsChangeNothing(t *testing.T) {
 		code   string
 	}
 	cases := []bad{
-		{"unsupported grant_type", url.Values{"grant_type": {"authorization_code"}, "pre-authorized_code": {c}}, nil, 400, "unsupported_grant_type"},
+		{"unsupported grant_type", url.Values{"grant_type": {"urn:example:nope"}, "pre-authorized_code": {c}}, nil, 400, "unsupported_grant_type"},
 		{"grant_type missing", url.Values{"pre-authorized_code": {c}}, nil, 400, "invalid_request"},
 		{"code repeated", url.Values{"grant_type": {preAuth}, "pre-authorized_code": {c, c}}, nil, 400, "invalid_request"},
 		{"unexpected tx_code", url.Values{"grant_type": {preAuth}, "pre-authorized_code": {c}, "tx_code": {"123456"}}, nil, 400, "invalid_request"},

@@ -54,6 +54,17 @@ func New(svc *issuer.Service, opts Options) *echo.Echo {
 	e.POST(base+issuer.PathIntrospect, h.introspect)
 	e.POST(base+issuer.PathUMAPermission, h.permission)
 	e.GET(base+issuer.PathOffers+":id", h.offer)
+	e.GET(base+issuer.PathOffers+":id/qr", h.offerQR)
+	e.GET(base+issuer.WellKnownOIDC, h.document(svc.OpenIDConfiguration))
+	if base != "" {
+		e.GET(issuer.WellKnownOIDC+base, h.document(svc.OpenIDConfiguration)) // the RFC 8414 §5 form
+	}
+	e.POST(base+issuer.PathPAR, h.par)
+	e.GET(base+issuer.PathAuthorize, h.authorize)
+	e.POST(base+issuer.PathLogin, h.login)
+	e.POST(base+issuer.PathConsent, h.consent)
+	e.GET(base+issuer.PathUserInfo, h.userinfo)
+	e.POST(base+issuer.PathUserInfo, h.userinfo)
 	if opts.AdminToken != "" {
 		h.admin = sha256Sum(opts.AdminToken)
 		g := e.Group(base+"/admin", h.requireAdmin)

@@ -245,7 +245,7 @@ func TestUnknownPath(t *testing.T) {
 		{http.MethodGet, "/nope"},
 		{http.MethodPost, "/tokens"},
 		{http.MethodPost, "/token/extra"},
-		{http.MethodGet, "/.well-known/openid-configuration"},
+		{http.MethodGet, "/.well-known/openid-configuration/extra"},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			res := sendRaw(t, tc.method, ts.URL+tc.path, "", nil, nil)

@@ -42,7 +42,7 @@ func printDemo(ctx context.Context, svc *issuer.Service, adminToken string, w io
 	if err != nil {
 		return err
 	}
-	code := offer.CredentialOffer.Grants[issuer.GrantPreAuthorizedCode].PreAuthorizedCode
+	code := offer.CredentialOffer.Grants.PreAuthorizedCode.PreAuthorizedCode
 	base := cfg.URL
 	_, err = fmt.Fprintf(w, `
 issuer is running in demo mode (--dev)

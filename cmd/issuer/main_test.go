@@ -99,7 +99,7 @@ func (c *child) offer(t *testing.T) string {
 	if err := json.NewDecoder(res.Body).Decode(&o); err != nil || res.StatusCode != http.StatusCreated {
 		t.Fatalf("creating an offer: %d %v", res.StatusCode, err)
 	}
-	return o.CredentialOffer.Grants[issuer.GrantPreAuthorizedCode].PreAuthorizedCode
+	return o.CredentialOffer.Grants.PreAuthorizedCode.PreAuthorizedCode
 }
 
 // redeem returns the status and error code of a redemption (err is set

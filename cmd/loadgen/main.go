@@ -101,7 +101,7 @@ func createOffers(ctx context.Context, client *http.Client, c config) ([]string,
 		if err := json.NewDecoder(res.Body).Decode(&o); err != nil {
 			return err
 		}
-		codes[i] = o.CredentialOffer.Grants[issuer.GrantPreAuthorizedCode].PreAuthorizedCode
+		codes[i] = o.CredentialOffer.Grants.PreAuthorizedCode.PreAuthorizedCode
 		return nil
 	})
 	return codes, err

@@ -45,6 +45,15 @@ func (s *Store) CreateOffer(ctx context.Context, o storage.Offer) error {
 		if err := codes.Put(o.CodeHash, id); err != nil {
 			return err
 		}
+		if len(o.IssuerStateHash) > 0 {
+			states := tx.Bucket(bucketIssuerStates)
+			if states.Get(o.IssuerStateHash) != nil {
+				return storage.ErrAlreadyExists
+			}
+			if err := states.Put(o.IssuerStateHash, id); err != nil {
+				return err
+			}
+		}
 		return tx.Bucket(bucketOffersExp).Put(indexKey(o.KeepUntil, id), empty)
 	})
 	if err != nil {
@@ -75,6 +84,27 @@ func (s *Store) GetOfferByCode(ctx context.Context, codeHash []byte) (storage.Of
 	})
 	if err != nil {
 		return storage.Offer{}, fmt.Errorf("storage/bolt: offer by code: %w", err)
+	}
+	return o, nil
+}
+
+// GetOfferByIssuerState returns the offer by issuer_state hash; ErrNotFound
+// if none.
+func (s *Store) GetOfferByIssuerState(ctx context.Context, stateHash []byte) (storage.Offer, error) {
+	var o storage.Offer
+	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
+		if len(stateHash) == 0 {
+			return storage.ErrNotFound
+		}
+		id := tx.Bucket(bucketIssuerStates).Get(stateHash)
+		if id == nil {
+			return storage.ErrNotFound
+		}
+		o, err = readOffer(tx, id)
+		return err
+	})
+	if err != nil {
+		return storage.Offer{}, fmt.Errorf("storage/bolt: offer by issuer_state: %w", err)
 	}
 	return o, nil
 }

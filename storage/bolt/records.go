@@ -112,7 +112,30 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 
 // CreateUser stores u; ErrAlreadyExists if the username is taken.
 func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
-	return s.insert(ctx, bucketUsers, "username", u.Username, u)
+	if err := checkKey("username", []byte(u.Username)); err != nil {
+		return err
+	}
+	if err := checkKey("user ID", []byte(u.ID)); err != nil {
+		return err
+	}
+	data, err := encode(u)
+	if err != nil {
+		return err
+	}
+	err = s.update(ctx, func(tx *writeTx) error {
+		b, ids := tx.Bucket(bucketUsers), tx.Bucket(bucketUserIDs)
+		if b.Get([]byte(u.Username)) != nil || ids.Get([]byte(u.ID)) != nil {
+			return storage.ErrAlreadyExists
+		}
+		if err := b.Put([]byte(u.Username), data); err != nil {
+			return err
+		}
+		return ids.Put([]byte(u.ID), []byte(u.Username))
+	})
+	if err != nil {
+		return fmt.Errorf("storage/bolt: create user %q: %w", u.Username, err)
+	}
+	return nil
 }
 
 // GetUser returns the user by username; ErrNotFound if there is none.
@@ -131,8 +154,12 @@ func (s *Store) GetUser(ctx context.Context, username string) (storage.User, err
 func (s *Store) DeleteUser(ctx context.Context, username string) error {
 	err := s.update(ctx, func(tx *writeTx) error {
 		b := tx.Bucket(bucketUsers)
-		if b.Get([]byte(username)) == nil {
-			return storage.ErrNotFound
+		var u storage.User
+		if err := get(b, []byte(username), &u); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketUserIDs).Delete([]byte(u.ID)); err != nil {
+			return err
 		}
 		return b.Delete([]byte(username))
 	})

@@ -36,10 +36,18 @@ var (
 	bucketUMATickets = []byte("uma_tickets")    // ticket ID -> UMATicket
 	bucketUMAExp     = []byte("uma_ticket_exp") // ExpiresAt||ticket ID -> ""
 	bucketReplay     = []byte("replay")         // expiry||replay key -> ""
-	allBuckets       = [][]byte{bucketMeta, bucketSecrets, bucketKeys, bucketClients, bucketUsers, bucketOffers, bucketOfferState, bucketCodes, bucketOffersExp, bucketTokens, bucketTokensExp, bucketGrants, bucketUMARes, bucketUMATickets, bucketUMAExp, bucketReplay}
-	schemaKey        = []byte("schema_version")
-	schemaVersion    = []byte{3}
-	errSchemaVersion = errors.New("storage/bolt: unsupported schema version")
+	// Added after schema version 3 was fixed; Open creates them in older
+	// files too (and fills user_ids from users).
+	bucketUserIDs      = []byte("user_ids")            // user ID -> username
+	bucketSessions     = []byte("auth_sessions")       // session ID -> AuthSession
+	bucketSessionsExp  = []byte("auth_session_exp")    // ExpiresAt||session ID -> ""
+	bucketAuthCodes    = []byte("auth_codes")          // code ID -> AuthCode
+	bucketAuthCodesExp = []byte("auth_code_keep")      // KeepUntil||code ID -> ""
+	bucketIssuerStates = []byte("offer_issuer_states") // issuer_state hash -> offer ID
+	allBuckets         = [][]byte{bucketMeta, bucketSecrets, bucketKeys, bucketClients, bucketUsers, bucketOffers, bucketOfferState, bucketCodes, bucketOffersExp, bucketTokens, bucketTokensExp, bucketGrants, bucketUMARes, bucketUMATickets, bucketUMAExp, bucketReplay, bucketSessions, bucketSessionsExp, bucketAuthCodes, bucketAuthCodesExp, bucketIssuerStates}
+	schemaKey          = []byte("schema_version")
+	schemaVersion      = []byte{3}
+	errSchemaVersion   = errors.New("storage/bolt: unsupported schema version")
 )
 
 // recordVersion is the first byte of every JSON record value.
@@ -112,6 +120,14 @@ func Open(path string, opts Options) (*Store, error) {
 func initBuckets(tx *bbolt.Tx) error {
 	for _, name := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	if tx.Bucket(bucketUserIDs) == nil {
+		if _, err := tx.CreateBucket(bucketUserIDs); err != nil {
+			return err
+		}
+		if err := indexUsers(tx); err != nil {
 			return err
 		}
 	}

@@ -49,6 +49,8 @@ func sweepChunkTx(tx *writeTx, now time.Time, limit int) (deleted, visited int, 
 		{bucketTokensExp, deleteToken},
 		{bucketOffersExp, deleteOffer},
 		{bucketUMAExp, deleteTicket},
+		{bucketSessionsExp, deleteSession},
+		{bucketAuthCodesExp, deleteAuthCode},
 	}
 	for _, k := range kinds {
 		idx := tx.Bucket(k.index)
@@ -97,6 +99,12 @@ func deleteOffer(tx *writeTx, entry []byte) (bool, error) {
 	codes := tx.Bucket(bucketCodes)
 	if err == nil && bytes.Equal(codes.Get(o.CodeHash), id) {
 		if err := codes.Delete(o.CodeHash); err != nil {
+			return false, err
+		}
+	}
+	states := tx.Bucket(bucketIssuerStates)
+	if err == nil && len(o.IssuerStateHash) > 0 && bytes.Equal(states.Get(o.IssuerStateHash), id) {
+		if err := states.Delete(o.IssuerStateHash); err != nil {
 			return false, err
 		}
 	}

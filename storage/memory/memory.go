@@ -40,6 +40,9 @@ type Store struct {
 	codes   map[string]string // code hash -> offer ID
 	tokens  map[string]storage.Token
 	replay  map[string]time.Time // replay key -> expiry
+
+	sessions  map[string]storage.AuthSession
+	authCodes map[string]storage.AuthCode
 }
 
 // New returns an empty store.
@@ -55,6 +58,9 @@ func New() *Store {
 		codes:   map[string]string{},
 		tokens:  map[string]storage.Token{},
 		replay:  map[string]time.Time{},
+
+		sessions:  map[string]storage.AuthSession{},
+		authCodes: map[string]storage.AuthCode{},
 	}
 }
 
@@ -166,6 +172,19 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 
 // CreateUser stores u; ErrAlreadyExists if the username is taken.
 func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
+	if u.ID == "" {
+		return fmt.Errorf("storage/memory: empty user ID")
+	}
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	for _, other := range s.users {
+		if other.ID == u.ID {
+			s.mu.Unlock()
+			return fmt.Errorf("storage/memory: user ID %q: %w", u.ID, storage.ErrAlreadyExists)
+		}
+	}
+	s.mu.Unlock()
 	return insert(s, ctx, s.users, "username", u.Username, u)
 }
 

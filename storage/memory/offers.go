@@ -1,9 +1,12 @@
 package memory
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"issuer/storage"
@@ -28,7 +31,10 @@ func (s *Store) CreateOffer(ctx context.Context, o storage.Offer) error {
 	defer s.mu.Unlock()
 	_, idTaken := s.offers[o.ID]
 	_, codeTaken := s.codes[string(o.CodeHash)]
-	if idTaken || codeTaken {
+	stateTaken := len(o.IssuerStateHash) > 0 && slices.ContainsFunc(slices.Collect(maps.Values(s.offers)), func(other storage.Offer) bool {
+		return bytes.Equal(other.IssuerStateHash, o.IssuerStateHash)
+	})
+	if idTaken || codeTaken || stateTaken {
 		return fmt.Errorf("storage/memory: create offer %q: %w", o.ID, storage.ErrAlreadyExists)
 	}
 	s.offers[o.ID] = o
@@ -60,6 +66,20 @@ func (s *Store) GetOfferByCode(ctx context.Context, codeHash []byte) (storage.Of
 		return storage.Offer{}, err
 	}
 	return copyOf(o), nil
+}
+
+// GetOfferByIssuerState returns the offer by issuer_state hash.
+func (s *Store) GetOfferByIssuerState(ctx context.Context, stateHash []byte) (storage.Offer, error) {
+	if err := s.lock(ctx); err != nil {
+		return storage.Offer{}, err
+	}
+	defer s.mu.Unlock()
+	for _, o := range s.offers {
+		if len(stateHash) > 0 && bytes.Equal(o.IssuerStateHash, stateHash) {
+			return copyOf(o), nil
+		}
+	}
+	return storage.Offer{}, fmt.Errorf("storage/memory: offer by issuer_state: %w", storage.ErrNotFound)
 }
 
 // offerByCode returns the stored offer of codeHash. Callers hold s.mu.
@@ -311,7 +331,7 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 			n++
 		}
 	}
-	return n, nil
+	return n + s.sweepAuth(now), nil
 }
 
 // beginProofWrite starts a write that records a proof's replay key: it

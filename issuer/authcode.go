@@ -1,0 +1,170 @@
+package issuer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"issuer/dpop"
+	"issuer/pkce"
+	"issuer/storage"
+)
+
+// idClaims are the claims of an ID token (OpenID Connect Core §2).
+type idClaims struct {
+	Iss      string `json:"iss"`
+	Sub      string `json:"sub"`
+	Aud      string `json:"aud"`
+	Exp      int64  `json:"exp"`
+	Iat      int64  `json:"iat"`
+	AuthTime int64  `json:"auth_time"`
+	Nonce    string `json:"nonce,omitempty"`
+	AtHash   string `json:"at_hash"`
+	Azp      string `json:"azp"`
+}
+
+// authorizationCode runs the authorization code grant (RFC 6749 §4.1.3,
+// RFC 7636 §4.6, RFC 9449 §10): every check first, then the code is
+// consumed and the tokens recorded in one transaction. A code presented
+// again, with everything else right, revokes what it issued (RFC 6749
+// §4.1.2).
+func (s *Service) authorizationCode(ctx context.Context, req TokenRequest, client *storage.Client, proof *dpop.Proof, now time.Time) (*TokenResponse, error) {
+	p := req.Params
+	switch {
+	case p["code"] == "":
+		return nil, ErrInvalidRequest("the parameter code is missing")
+	case p["tx_code"] != "":
+		return nil, ErrInvalidRequest("the parameter tx_code is for the pre-authorized code grant")
+	}
+	c, err := s.store.GetAuthCode(ctx, codeID(p["code"]))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, s.grantFailure(ctx, proof, now, ErrInvalidGrant("the authorization code is invalid"))
+	} else if err != nil {
+		return nil, ErrServer(err)
+	}
+	if err := checkCode(c, client, p, proof, now); err != nil {
+		return nil, s.grantFailure(ctx, proof, now, err)
+	}
+	var ids, identifiers []string
+	var stored []AuthorizationDetail
+	if err := json.Unmarshal(c.AuthorizationDetails, &stored); err != nil {
+		return nil, ErrServer(err)
+	}
+	for _, d := range stored {
+		ids, identifiers = append(ids, d.CredentialConfigurationID), append(identifiers, d.CredentialIdentifiers[0])
+	}
+	details, err := s.grantedDetails(ids, identifiers, p["authorization_details"])
+	if err != nil {
+		return nil, err
+	}
+	a := accessGrant{subject: c.Subject, clientID: client.ID, scope: c.Scope, grantID: c.ID, details: details}
+	return s.redeemCode(ctx, c, a, client, proof, now)
+}
+
+// checkCode applies the rules of a stored code to the token request. A
+// code redeemed before is let through when everything else matches:
+// RedeemAuthCode refuses it and revokes its tokens.
+func checkCode(c storage.AuthCode, client *storage.Client, p map[string]string, proof *dpop.Proof, now time.Time) error {
+	switch {
+	case c.ClientID != client.ID:
+		return ErrInvalidGrant("the authorization code was not issued to this client")
+	case c.RedeemedAt.IsZero() && now.After(c.ExpiresAt):
+		return ErrInvalidGrant("the authorization code has expired")
+	case p["redirect_uri"] == "":
+		return ErrInvalidRequest("the parameter redirect_uri is missing")
+	case p["redirect_uri"] != c.RedirectURI:
+		return ErrInvalidGrant("the redirect_uri does not match the authorization request")
+	case p["code_verifier"] == "":
+		return ErrInvalidGrant("the parameter code_verifier is missing")
+	case pkce.Verify(c.CodeChallenge, p["code_verifier"]) != nil:
+		// One answer for a malformed and a wrong verifier: no oracle.
+		return ErrInvalidGrant("the code_verifier does not match the code_challenge")
+	case c.DPoPJKT != "" && proof == nil:
+		return ErrInvalidGrant("the authorization code is bound to a DPoP key and the request has no DPoP proof")
+	case c.DPoPJKT != "" && proof.JKT != c.DPoPJKT:
+		return ErrInvalidGrant("the DPoP proof's key is not the key the authorization code is bound to (dpop_jkt)")
+	}
+	return nil
+}
+
+// redeemCode mints the tokens of a code and consumes it.
+//
+// The response carries authorization_details with the credential
+// identifiers whenever credentials were granted, whether the request named
+// them by authorization_details, by scope or through an offer: OpenID4VCI
+// 1.0 §6.2 requires them in the first case and allows them in the others.
+func (s *Service) redeemCode(ctx context.Context, c storage.AuthCode, a accessGrant, client *storage.Client, proof *dpop.Proof, now time.Time) (*TokenResponse, error) {
+	tok, rec, err := s.mintAccessToken(a, proof, now)
+	if err != nil {
+		return nil, err
+	}
+	red := storage.Redemption{CodeHash: []byte(c.ID), Now: now, Tokens: []storage.Token{rec}}
+	var refresh string
+	if issuesRefresh(client, proof) {
+		var rrec storage.Token
+		refresh, rrec, err = mintRefreshToken(a, client.AuthMethod == AuthNone, rec.JKT, now, now.Add(s.cfg.Tokens.RefreshTokenTTL))
+		if err != nil {
+			return nil, err
+		}
+		red.Tokens = append(red.Tokens, rrec)
+	}
+	var idToken string
+	if hasScopeValue(c.Scope, ScopeOpenID) {
+		if idToken, err = s.mintIDToken(c, client.ID, tok, now); err != nil {
+			return nil, err
+		}
+	}
+	if proof != nil {
+		red.ReplayKey, red.ReplayExpiry, red.JKT = proof.ReplayKey, proof.ReplayExpiry, proof.JKT
+	}
+	if err := s.store.RedeemAuthCode(ctx, red); err != nil {
+		return nil, s.codeRedeemError(ctx, c, err)
+	}
+	s.log.InfoContext(ctx, "authorization code redeemed", "client_id", client.ID, "token_id", rec.ID, "bound", proof != nil)
+	resp := s.tokenResponse(tok, rec, a.details, now)
+	resp.RefreshToken, resp.IDToken = refresh, idToken
+	return resp, nil
+}
+
+// codeRedeemError maps RedeemAuthCode's errors; a reused code also revokes
+// every token of its grant, refreshed ones included.
+func (s *Service) codeRedeemError(ctx context.Context, c storage.AuthCode, err error) error {
+	switch {
+	case errors.Is(err, storage.ErrConsumed):
+		if err := s.store.RevokeGrant(ctx, c.ID); err != nil {
+			s.log.ErrorContext(ctx, "revoking the grant of a reused code", "err", err)
+		}
+		s.log.WarnContext(ctx, "authorization code reused; its tokens are revoked", "client_id", c.ClientID)
+		return ErrInvalidGrant("the authorization code was already used; the tokens issued for it are revoked")
+	case errors.Is(err, storage.ErrExpired):
+		return ErrInvalidGrant("the authorization code has expired")
+	case errors.Is(err, storage.ErrNotFound):
+		return ErrInvalidGrant("the authorization code is invalid")
+	}
+	return redeemError(err)
+}
+
+// mintIDToken signs the ID token of an OpenID request (OpenID Connect Core
+// §2, §3.1.3.6): at_hash is the left half of the SHA-256 of the access
+// token; auth_time is always given.
+func (s *Service) mintIDToken(c storage.AuthCode, clientID, accessToken string, now time.Time) (string, error) {
+	sum := sha256.Sum256([]byte(accessToken))
+	claims := idClaims{
+		Iss: s.cfg.URL, Sub: c.Subject, Aud: clientID, Azp: clientID, Iat: now.Unix(),
+		Exp: now.Add(s.cfg.Authorization.IDTokenTTL).Unix(), AuthTime: c.AuthTime.Unix(), Nonce: c.Nonce,
+		AtHash: base64.RawURLEncoding.EncodeToString(sum[:sha256.Size/2]),
+	}
+	tok, err := s.signer.sign("JWT", claims)
+	if err != nil {
+		return "", ErrServer(err)
+	}
+	return tok, nil
+}
+
+// hasScopeValue reports whether the space-separated scope contains v.
+func hasScopeValue(scope, v string) bool {
+	return authRequest{Scope: scope}.hasScope(v)
+}

@@ -1,0 +1,451 @@
+package issuer
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"issuer/dpop"
+	"issuer/storage"
+)
+
+// Pushed authorization requests allowed per client and window (RFC 9126 §2.3: 429).
+const (
+	maxPushes  = 300
+	pushWindow = time.Minute
+	// requestURIPrefix starts every request_uri (RFC 9126 §2.2).
+	requestURIPrefix = "urn:ietf:params:oauth:request_uri:"
+	kindPAR          = "par"
+	kindInteraction  = "interaction"
+)
+
+// PARRequest is a pushed authorization request: the form, the
+// Authorization header and the DPoP headers.
+type PARRequest struct {
+	ClientRequest
+	DPoP []string
+}
+
+// PARResponse is the RFC 9126 §2.2 response.
+type PARResponse struct {
+	RequestURI string `json:"request_uri"`
+	ExpiresIn  int64  `json:"expires_in"`
+}
+
+// PushAuthorizationRequest handles the PAR endpoint (RFC 9126): it
+// authenticates the client as the token endpoint does, verifies a DPoP
+// proof if one is sent (RFC 9449 §10.1), validates the request as an
+// authorization request and stores it under a fresh request_uri.
+func (s *Service) PushAuthorizationRequest(ctx context.Context, req PARRequest) (PARResponse, error) {
+	now := s.cfg.Now()
+	client, err := s.authenticateClient(ctx, req.ClientRequest)
+	switch {
+	case err != nil:
+		return PARResponse{}, err
+	case client == nil:
+		return PARResponse{}, ErrInvalidClient("", "client authentication is required")
+	case req.Params["client_id"] == "" && client.AuthMethod == AuthNone:
+		return PARResponse{}, ErrInvalidRequest("the parameter client_id is missing")
+	}
+	if blocked, until := s.pushes.blocked(client.ID, now); blocked {
+		e := ErrInvalidRequest("too many pushed authorization requests; try again later").
+			WithHeader("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
+		e.Status = http.StatusTooManyRequests
+		return PARResponse{}, e
+	}
+	s.pushes.fail(client.ID, now)
+	proof, err := s.parProof(ctx, req.DPoP, now)
+	if err != nil {
+		return PARResponse{}, err
+	}
+	jkt := ""
+	if proof != nil {
+		jkt = proof.JKT
+	}
+	r, err := s.validateAuthRequest(ctx, client, req.Params, jkt)
+	if err != nil {
+		return PARResponse{}, err
+	}
+	body, err := json.Marshal(r)
+	if err != nil {
+		return PARResponse{}, ErrServer(err)
+	}
+	uri := requestURIPrefix + randomToken()
+	ttl := s.cfg.Authorization.RequestURITTL
+	sess := storage.AuthSession{ID: sessionID(kindPAR, uri), Kind: kindPAR, ClientID: client.ID, Request: body, ExpiresAt: now.Add(ttl)}
+	if err := s.store.CreateAuthSession(ctx, sess); err != nil {
+		return PARResponse{}, ErrServer(err)
+	}
+	s.log.InfoContext(ctx, "authorization request pushed", "client_id", client.ID, "dpop_bound", r.DPoPJKT != "")
+	return PARResponse{RequestURI: uri, ExpiresIn: expiresIn(ttl)}, nil
+}
+
+// parProof verifies the DPoP proof of a PAR request, if any, with htu the
+// PAR URL, and records its jti.
+func (s *Service) parProof(ctx context.Context, proofs []string, now time.Time) (*dpop.Proof, error) {
+	switch len(proofs) {
+	case 0:
+		return nil, nil
+	case 1:
+	default:
+		return nil, ErrInvalidDPoPProof("the request has more than one DPoP header")
+	}
+	proof, err := s.verifyProof(ctx, proofs[0], http.MethodPost, s.cfg.URL+PathPAR, now, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.UseReplayKey(ctx, proof.ReplayKey, proof.ReplayExpiry, now); errors.Is(err, storage.ErrAlreadyExists) {
+		return nil, errReplay()
+	} else if err != nil {
+		return nil, ErrServer(err)
+	}
+	return proof, nil
+}
+
+// LoginPage is what the web layer renders at each step of a sign-in.
+type LoginPage struct {
+	// Step is "login" (username and password) or "consent".
+	Step        string
+	CSRF        string
+	ClientID    string
+	Credentials []string // display names of the requested credentials
+	OpenID      bool     // the client asks for the user's identity
+	Offline     bool     // and for access while the user is away
+	Username    string   // the signed-in user, at the consent step
+	Error       string   // a message for the user, at the login step
+}
+
+// AuthorizeResult is the outcome of a step of the authorization endpoint:
+// a redirect to the client, or a page. Cookie, when set, is the new value
+// of the browser's interaction cookie.
+type AuthorizeResult struct {
+	RedirectURL string
+	Page        *LoginPage
+	Cookie      string
+}
+
+// Authorize handles GET /authorize (RFC 6749 §4.1.1, RFC 9126 §4): it
+// takes the pushed request named by request_uri (once), or, when the
+// setting allows it, validates a plain request; then it starts a sign-in.
+// An error the client may see goes back to its redirect URI; an error
+// about the client or its redirect URI is returned, for an error page.
+func (s *Service) Authorize(ctx context.Context, p map[string]string) (AuthorizeResult, error) {
+	now := s.cfg.Now()
+	r, err := s.authorizationRequest(ctx, p, now)
+	if err != nil {
+		return AuthorizeResult{}, err
+	}
+	if r.Prompt == "none" {
+		return s.errorRedirect(r, &Error{Code: CodeLoginRequired, Description: "the user must sign in"}), nil
+	}
+	body, err := json.Marshal(r)
+	if err != nil {
+		return AuthorizeResult{}, ErrServer(err)
+	}
+	cookie, csrf := randomToken(), randomToken()
+	sum := sha256.Sum256([]byte(csrf))
+	sess := storage.AuthSession{
+		ID: sessionID(kindInteraction, cookie), Kind: kindInteraction, ClientID: r.ClientID, Request: body,
+		CSRFHash: sum[:], ExpiresAt: now.Add(s.cfg.Authorization.LoginTTL),
+	}
+	if err := s.store.CreateAuthSession(ctx, sess); err != nil {
+		return AuthorizeResult{}, ErrServer(err)
+	}
+	page := s.page(r, "login", csrf)
+	return AuthorizeResult{Page: &page, Cookie: cookie}, nil
+}
+
+// authorizationRequest returns the request to sign in for: the pushed one,
+// or a plain one when PAR is not required.
+func (s *Service) authorizationRequest(ctx context.Context, p map[string]string, now time.Time) (authRequest, error) {
+	clientID := p["client_id"]
+	if clientID == "" {
+		return authRequest{}, ErrInvalidRequest("the parameter client_id is missing")
+	}
+	if uri := p["request_uri"]; uri != "" {
+		return s.takePushed(ctx, clientID, uri, now)
+	}
+	client, err := s.store.GetClient(ctx, clientID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return authRequest{}, ErrInvalidRequest("the client doesn't exist")
+	} else if err != nil {
+		return authRequest{}, ErrServer(err)
+	}
+	if err := checkRequestShape(&client, p); err != nil && !redirectable(&client, p) {
+		return authRequest{}, err
+	}
+	base := authRequest{ClientID: client.ID, RedirectURI: p["redirect_uri"], State: p["state"]}
+	if *s.cfg.Authorization.RequirePAR {
+		return authRequest{}, s.redirectError(base, ErrInvalidRequest("authorization requests must be pushed to the PAR endpoint (RFC 9126)"))
+	}
+	r, err := s.validateAuthRequest(ctx, &client, p, "")
+	if err != nil {
+		return authRequest{}, s.redirectError(base, err)
+	}
+	return r, nil
+}
+
+// redirectable reports whether errors may go to the request's redirect URI:
+// the client is known and the URI is registered (RFC 6749 §4.1.2.1).
+func redirectable(client *storage.Client, p map[string]string) bool {
+	for _, u := range client.RedirectURIs {
+		if u == p["redirect_uri"] {
+			return true
+		}
+	}
+	return false
+}
+
+// takePushed marks a pushed request used and returns it. A request_uri is
+// single-use, expires, and belongs to the client that pushed it
+// (RFC 9126 §4, §7.3).
+func (s *Service) takePushed(ctx context.Context, clientID, uri string, now time.Time) (authRequest, error) {
+	bad := ErrInvalidRequest("the request_uri is not valid, has expired or was used already")
+	sess, err := s.store.UpdateAuthSession(ctx, sessionID(kindPAR, uri), now, func(a *storage.AuthSession) error {
+		if a.Kind != kindPAR || a.Used || subtle.ConstantTimeCompare([]byte(a.ClientID), []byte(clientID)) != 1 {
+			return bad
+		}
+		a.Used = true
+		return nil
+	})
+	switch {
+	case errors.Is(err, storage.ErrNotFound) || errors.Is(err, bad):
+		return authRequest{}, bad
+	case err != nil:
+		return authRequest{}, ErrServer(err)
+	}
+	r, err := decodeAuthRequest(sess)
+	if err != nil {
+		return r, ErrServer(err)
+	}
+	return r, nil
+}
+
+// redirectError wraps err for the client's redirect URI when it is an
+// OAuth error; a server error stays a page.
+func (s *Service) redirectError(r authRequest, err error) error {
+	var e *Error
+	if !errors.As(err, &e) || e.Status >= 500 {
+		return err
+	}
+	return &RedirectError{URL: s.errorRedirect(r, e).RedirectURL, Err: e}
+}
+
+// RedirectError is an authorization error that goes back to the client
+// (RFC 6749 §4.1.2.1): the browser is sent to URL.
+type RedirectError struct {
+	URL string
+	Err *Error
+}
+
+func (e *RedirectError) Error() string { return e.Err.Error() }
+func (e *RedirectError) Unwrap() error { return e.Err }
+
+// errorRedirect is the redirect that reports e to the client, with state
+// and iss (RFC 9207).
+func (s *Service) errorRedirect(r authRequest, e *Error) AuthorizeResult {
+	q := url.Values{"error": {e.Code}}
+	if e.Description != "" {
+		q.Set("error_description", e.Description)
+	}
+	return AuthorizeResult{RedirectURL: s.redirectTo(r, q)}
+}
+
+// redirectTo adds q, state and iss to the redirect URI, keeping its query.
+func (s *Service) redirectTo(r authRequest, q url.Values) string {
+	u, err := url.Parse(r.RedirectURI)
+	if err != nil { // registered URIs were parsed at registration
+		return r.RedirectURI
+	}
+	all := u.Query()
+	for k, v := range q {
+		all[k] = v
+	}
+	if r.State != "" {
+		all.Set("state", r.State)
+	}
+	all.Set("iss", s.cfg.URL)
+	u.RawQuery = all.Encode()
+	return u.String()
+}
+
+// page builds the login or consent page of a request.
+func (s *Service) page(r authRequest, step, csrf string) LoginPage {
+	p := LoginPage{Step: step, CSRF: csrf, ClientID: r.ClientID, OpenID: r.hasScope(ScopeOpenID), Offline: r.hasScope(ScopeOfflineAccess)}
+	for _, id := range r.Credentials {
+		p.Credentials = append(p.Credentials, credentialName(s.cfg.CredentialConfigurations, id))
+	}
+	return p
+}
+
+// LoginForm is the sign-in form posted by the login page.
+type LoginForm struct {
+	Cookie, CSRF, Username, Password string
+}
+
+// errSession is the answer for a sign-in whose cookie or CSRF token is
+// missing, wrong or expired.
+func errSession() *Error {
+	e := ErrInvalidRequest("the sign-in session is not valid or has expired; start again from the application")
+	e.Status = http.StatusForbidden
+	return e
+}
+
+// Login checks the user's password (with the password grant's limits and
+// equal cost for unknown users) and moves the sign-in to the consent step.
+// When the request came with an offer's issuer_state, only the offer's
+// subject may sign in.
+func (s *Service) Login(ctx context.Context, f LoginForm) (AuthorizeResult, error) {
+	now := s.cfg.Now()
+	sess, err := s.interaction(ctx, f.Cookie, f.CSRF, now, func(*storage.AuthSession) error { return nil })
+	if err != nil {
+		return AuthorizeResult{}, err
+	}
+	r, err := decodeAuthRequest(sess)
+	if err != nil {
+		return AuthorizeResult{}, ErrServer(err)
+	}
+	retry := func(msg string) (AuthorizeResult, error) {
+		p := s.page(r, "login", f.CSRF)
+		p.Error = msg
+		return AuthorizeResult{Page: &p}, nil
+	}
+	user, err := s.checkUser(ctx, f.Username, f.Password, "client:"+r.ClientID, now)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Status < 500 {
+			return retry(e.Description)
+		}
+		return AuthorizeResult{}, err
+	}
+	if r.OfferID != "" {
+		offer, err := s.store.GetOffer(ctx, r.OfferID)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return AuthorizeResult{}, ErrServer(err)
+		}
+		if offer.Subject != user.Username && offer.Subject != user.ID {
+			return retry("this credential offer is for another person")
+		}
+	}
+	if _, err := s.interaction(ctx, f.Cookie, f.CSRF, now, func(a *storage.AuthSession) error {
+		a.Subject, a.AuthTime = user.ID, now.UTC()
+		return nil
+	}); err != nil {
+		return AuthorizeResult{}, err
+	}
+	p := s.page(r, "consent", f.CSRF)
+	p.Username = user.Username
+	return AuthorizeResult{Page: &p}, nil
+}
+
+// interaction applies update to the live sign-in of the cookie after
+// checking the CSRF token in constant time.
+func (s *Service) interaction(ctx context.Context, cookie, csrf string, now time.Time, update func(*storage.AuthSession) error) (storage.AuthSession, error) {
+	if cookie == "" || csrf == "" {
+		return storage.AuthSession{}, errSession()
+	}
+	sum := sha256.Sum256([]byte(csrf))
+	sess, err := s.store.UpdateAuthSession(ctx, sessionID(kindInteraction, cookie), now, func(a *storage.AuthSession) error {
+		if a.Kind != kindInteraction || a.Used || subtle.ConstantTimeCompare(sum[:], a.CSRFHash) != 1 {
+			return errSession()
+		}
+		return update(a)
+	})
+	var e *Error
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return sess, errSession()
+	case errors.As(err, &e):
+		return sess, e
+	case err != nil:
+		return sess, ErrServer(err)
+	}
+	return sess, nil
+}
+
+// DecisionForm is the consent form: approve or deny.
+type DecisionForm struct {
+	Cookie, CSRF string
+	Approve      bool
+}
+
+// Decide ends a sign-in with the user's decision: a denial goes back as
+// access_denied, an approval as a fresh authorization code (RFC 6749
+// §4.1.2), each with state and iss (RFC 9207).
+func (s *Service) Decide(ctx context.Context, f DecisionForm) (AuthorizeResult, error) {
+	now := s.cfg.Now()
+	sess, err := s.interaction(ctx, f.Cookie, f.CSRF, now, func(a *storage.AuthSession) error {
+		if a.Subject == "" {
+			return errSession()
+		}
+		a.Used = true
+		return nil
+	})
+	if err != nil {
+		return AuthorizeResult{}, err
+	}
+	r, err := decodeAuthRequest(sess)
+	if err != nil {
+		return AuthorizeResult{}, ErrServer(err)
+	}
+	if !f.Approve {
+		s.log.InfoContext(ctx, "authorization denied", "client_id", r.ClientID)
+		return s.errorRedirect(r, &Error{Code: CodeAccessDenied, Description: "the user denied the request"}), nil
+	}
+	code, err := s.createCode(ctx, r, sess, now)
+	if err != nil {
+		return AuthorizeResult{}, err
+	}
+	s.log.InfoContext(ctx, "authorization code issued", "client_id", r.ClientID, "dpop_bound", r.DPoPJKT != "")
+	return AuthorizeResult{RedirectURL: s.redirectTo(r, url.Values{"code": {code}})}, nil
+}
+
+// createCode stores a new authorization code for the approved request.
+// Credential identifiers come from the offer of issuer_state, else they
+// are fresh.
+func (s *Service) createCode(ctx context.Context, r authRequest, sess storage.AuthSession, now time.Time) (string, error) {
+	ids := make([]string, len(r.Credentials))
+	var offer storage.Offer
+	if r.OfferID != "" {
+		var err error
+		if offer, err = s.store.GetOffer(ctx, r.OfferID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return "", ErrServer(err)
+		}
+	}
+	var details []AuthorizationDetail
+	for i, id := range r.Credentials {
+		ids[i] = uuid.NewString()
+		for j, oid := range offer.ConfigurationIDs {
+			if oid == id {
+				ids[i] = offer.CredentialIdentifiers[j]
+			}
+		}
+		details = append(details, AuthorizationDetail{Type: TypeOpenIDCredential, CredentialConfigurationID: id, CredentialIdentifiers: []string{ids[i]}})
+	}
+	detailsJSON, err := json.Marshal(details)
+	if err != nil {
+		return "", ErrServer(err)
+	}
+	code := randomToken()
+	c := storage.AuthCode{
+		ID: codeID(code), ClientID: r.ClientID, RedirectURI: r.RedirectURI, Scope: r.Scope,
+		AuthorizationDetails: detailsJSON, CodeChallenge: r.CodeChallenge,
+		DPoPJKT: r.DPoPJKT, Nonce: r.Nonce, Subject: sess.Subject, AuthTime: sess.AuthTime, OfferID: r.OfferID,
+		CreatedAt: now.UTC(), ExpiresAt: now.Add(s.cfg.Authorization.CodeTTL).UTC(),
+	}
+	if err := s.store.CreateAuthCode(ctx, c); err != nil {
+		return "", ErrServer(err)
+	}
+	return code, nil
+}
+
+// codeID is the record ID of an authorization code.
+func codeID(code string) string { return sessionID("code", code) }

@@ -1,0 +1,131 @@
+package issuer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"issuer/storage"
+)
+
+// UserInfoRequest is a request to the UserInfo endpoint: the method, the
+// Authorization headers and the DPoP headers.
+type UserInfoRequest struct {
+	Method        string
+	Authorization []string
+	DPoP          []string
+}
+
+// errToken is a resource-server error (RFC 6750 §3, RFC 9449 §7.1): 401
+// with a WWW-Authenticate challenge of the scheme the token needs.
+func (s *Service) errToken(scheme, code, format string, args ...any) *Error {
+	e := newError(http.StatusUnauthorized, code, format, args...)
+	challenge := scheme
+	if code != "" {
+		desc := strings.NewReplacer(`"`, "'", `\`, "/").Replace(e.Description)
+		challenge += fmt.Sprintf(` error="%s", error_description="%s"`, code, desc)
+	}
+	if scheme == "DPoP" {
+		challenge += sep(code) + `algs="` + strings.Join(s.verifier.Algs(), " ") + `"`
+	}
+	if code == "" {
+		e.Code = CodeInvalidRequest
+	}
+	return e.WithHeader("WWW-Authenticate", challenge)
+}
+
+func sep(code string) string {
+	if code == "" {
+		return " "
+	}
+	return ", "
+}
+
+// UserInfo answers the UserInfo endpoint (OpenID Connect Core §5.3) for an
+// access token of an OpenID grant: DPoP-bound tokens need a proof with ath
+// whose key matches cnf.jkt (RFC 9449 §7); Bearer is accepted only for
+// tokens that are not bound.
+func (s *Service) UserInfo(ctx context.Context, req UserInfoRequest) (map[string]any, error) {
+	now := s.cfg.Now()
+	if len(req.Authorization) == 0 {
+		return nil, s.errToken("DPoP", "", "the request has no access token")
+	}
+	if len(req.Authorization) > 1 {
+		return nil, ErrInvalidRequest("the request has more than one Authorization header")
+	}
+	scheme, tok, _ := strings.Cut(req.Authorization[0], " ")
+	tok = strings.TrimSpace(tok)
+	if !strings.EqualFold(scheme, "DPoP") && !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		return nil, s.errToken("DPoP", "invalid_token", "the Authorization header must be DPoP <token>")
+	}
+	claims, err := s.signer.verifyAccessToken(tok)
+	if err != nil {
+		return nil, s.errToken("DPoP", "invalid_token", "the access token is not valid")
+	}
+	rec, err := s.store.GetToken(ctx, claims.Jti)
+	switch {
+	case errors.Is(err, storage.ErrNotFound) || err == nil && (rec.Revoked || now.After(rec.ExpiresAt)):
+		return nil, s.errToken("DPoP", "invalid_token", "the access token has expired or was revoked")
+	case err != nil:
+		return nil, ErrServer(err)
+	}
+	if err := s.checkTokenBinding(ctx, req, scheme, tok, rec); err != nil {
+		return nil, err
+	}
+	if !hasScopeValue(rec.Scope, ScopeOpenID) {
+		e := newError(http.StatusForbidden, "insufficient_scope", "the access token has no openid scope")
+		return nil, e.WithHeader("WWW-Authenticate", `DPoP error="insufficient_scope", scope="openid"`)
+	}
+	user, err := s.store.GetUserByID(ctx, rec.Subject)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, s.errToken("DPoP", "invalid_token", "the user of the access token no longer exists")
+	} else if err != nil {
+		return nil, ErrServer(err)
+	}
+	out := map[string]any{}
+	if len(user.Claims) > 0 {
+		if err := json.Unmarshal(user.Claims, &out); err != nil {
+			return nil, ErrServer(err)
+		}
+	}
+	out["sub"] = user.ID
+	return out, nil
+}
+
+// checkTokenBinding checks the proof of possession of a bound token.
+func (s *Service) checkTokenBinding(ctx context.Context, req UserInfoRequest, scheme, tok string, rec storage.Token) error {
+	now := s.cfg.Now()
+	switch {
+	case rec.JKT == "" && strings.EqualFold(scheme, "Bearer"):
+		return nil
+	case rec.JKT == "":
+		return s.errToken("Bearer", "invalid_token", "the access token is not DPoP-bound: use the Bearer scheme")
+	case strings.EqualFold(scheme, "Bearer"):
+		return s.errToken("DPoP", "invalid_token", "the access token is DPoP-bound: use the DPoP scheme with a proof")
+	case len(req.DPoP) == 0:
+		return s.errToken("DPoP", "invalid_token", "the request has no DPoP proof")
+	case len(req.DPoP) > 1:
+		return s.errToken("DPoP", CodeInvalidDPoPProof, "the request has more than one DPoP header")
+	}
+	proof, err := s.verifyProof(ctx, req.DPoP[0], req.Method, s.cfg.URL+PathUserInfo, now, tok)
+	var e *Error
+	switch {
+	case errors.As(err, &e) && e.Code == CodeUseDPoPNonce:
+		return s.errToken("DPoP", CodeUseDPoPNonce, "%s", e.Description).WithHeader("DPoP-Nonce", s.DPoPNonce())
+	case errors.As(err, &e) && e.Code == CodeInvalidDPoPProof:
+		return s.errToken("DPoP", CodeInvalidDPoPProof, "%s", e.Description)
+	case err != nil:
+		return err
+	case proof.JKT != rec.JKT:
+		return s.errToken("DPoP", "invalid_token", "the DPoP proof's key is not the key the access token is bound to")
+	}
+	if err := s.store.UseReplayKey(ctx, proof.ReplayKey, proof.ReplayExpiry, now); errors.Is(err, storage.ErrAlreadyExists) {
+		return s.errToken("DPoP", CodeInvalidDPoPProof, "the DPoP proof was used before (jti replay)")
+	} else if err != nil {
+		return ErrServer(err)
+	}
+	return nil
+}

@@ -1,0 +1,204 @@
+package bolt
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"issuer/storage"
+)
+
+// GetUserByID returns the user by ID through the user_ids index.
+func (s *Store) GetUserByID(ctx context.Context, id string) (storage.User, error) {
+	var u storage.User
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		name := tx.Bucket(bucketUserIDs).Get([]byte(id))
+		if name == nil {
+			return storage.ErrNotFound
+		}
+		return get(tx.Bucket(bucketUsers), name, &u)
+	})
+	if err != nil {
+		return storage.User{}, fmt.Errorf("storage/bolt: user by ID: %w", err)
+	}
+	return u, nil
+}
+
+// indexUsers fills the user_ids index of a database written before it
+// existed.
+func indexUsers(tx *bbolt.Tx) error {
+	ids := tx.Bucket(bucketUserIDs)
+	return tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
+		var u storage.User
+		if err := decode(v, &u); err != nil {
+			return err
+		}
+		return ids.Put([]byte(u.ID), clone(k))
+	})
+}
+
+// CreateAuthSession stores a and its expiry index entry.
+func (s *Store) CreateAuthSession(ctx context.Context, a storage.AuthSession) error {
+	if err := checkKey("auth session ID", []byte(a.ID)); err != nil {
+		return err
+	}
+	data, err := encode(a)
+	if err != nil {
+		return err
+	}
+	err = s.update(ctx, func(tx *writeTx) error {
+		b, id := tx.Bucket(bucketSessions), []byte(a.ID)
+		if b.Get(id) != nil {
+			return storage.ErrAlreadyExists
+		}
+		if err := b.Put(id, data); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketSessionsExp).Put(indexKey(a.ExpiresAt, id), empty)
+	})
+	if err != nil {
+		return fmt.Errorf("storage/bolt: create auth session: %w", err)
+	}
+	return nil
+}
+
+// UpdateAuthSession applies update to a live session in one transaction.
+func (s *Store) UpdateAuthSession(ctx context.Context, id string, now time.Time, update func(*storage.AuthSession) error) (storage.AuthSession, error) {
+	var out storage.AuthSession
+	err := s.update(ctx, func(tx *writeTx) error {
+		b := tx.Bucket(bucketSessions)
+		var a storage.AuthSession
+		if err := get(b, []byte(id), &a); err != nil {
+			return err
+		}
+		if now.After(a.ExpiresAt) {
+			return storage.ErrNotFound
+		}
+		old := a.ExpiresAt
+		if err := update(&a); err != nil {
+			return err
+		}
+		if err := put(b, []byte(id), a); err != nil {
+			return err
+		}
+		out = a
+		return moveIndex(tx.Bucket(bucketSessionsExp), []byte(id), old, a.ExpiresAt)
+	})
+	if err != nil {
+		return storage.AuthSession{}, fmt.Errorf("storage/bolt: update auth session: %w", err)
+	}
+	return out, nil
+}
+
+// deleteSession deletes the auth session of an expired index entry.
+func deleteSession(tx *writeTx, entry []byte) (bool, error) {
+	b, id := tx.Bucket(bucketSessions), entry[timeKeyLen:]
+	if b.Get(id) == nil {
+		return false, nil
+	}
+	return true, b.Delete(id)
+}
+
+// CreateAuthCode stores c and its keep index entry.
+func (s *Store) CreateAuthCode(ctx context.Context, c storage.AuthCode) error {
+	if err := checkKey("authorization code ID", []byte(c.ID)); err != nil {
+		return err
+	}
+	if c.KeepUntil.IsZero() {
+		c.KeepUntil = c.ExpiresAt
+	}
+	data, err := encode(c)
+	if err != nil {
+		return err
+	}
+	err = s.update(ctx, func(tx *writeTx) error {
+		b, id := tx.Bucket(bucketAuthCodes), []byte(c.ID)
+		if b.Get(id) != nil {
+			return storage.ErrAlreadyExists
+		}
+		if err := b.Put(id, data); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketAuthCodesExp).Put(indexKey(c.KeepUntil, id), empty)
+	})
+	if err != nil {
+		return fmt.Errorf("storage/bolt: create authorization code: %w", err)
+	}
+	return nil
+}
+
+// GetAuthCode returns the code by ID; ErrNotFound if there is none.
+func (s *Store) GetAuthCode(ctx context.Context, id string) (storage.AuthCode, error) {
+	var c storage.AuthCode
+	err := s.view(ctx, func(tx *bbolt.Tx) error { return get(tx.Bucket(bucketAuthCodes), []byte(id), &c) })
+	if err != nil {
+		return storage.AuthCode{}, fmt.Errorf("storage/bolt: authorization code: %w", err)
+	}
+	return c, nil
+}
+
+// RedeemAuthCode consumes an authorization code, as documented on
+// storage.Store.
+func (s *Store) RedeemAuthCode(ctx context.Context, r storage.Redemption) error {
+	if err := storage.CheckWrite(r.Now, r.ReplayKey, r.ReplayExpiry); err != nil {
+		return fmt.Errorf("storage/bolt: redeem authorization code: %w", err)
+	}
+	tokens, err := encodeTokens(r.Tokens)
+	if err != nil {
+		return err
+	}
+	err = s.update(ctx, func(w *writeTx) error {
+		if len(r.ReplayKey) > 0 && w.replayLive(r.ReplayKey, r.Now) {
+			return storage.ErrAlreadyExists
+		}
+		b, id := w.Bucket(bucketAuthCodes), r.CodeHash
+		var c storage.AuthCode
+		if err := get(b, id, &c); err != nil {
+			return err
+		}
+		if c.RedeemedAt.IsZero() && r.Now.After(c.ExpiresAt) {
+			return storage.ErrExpired
+		}
+		if len(r.ReplayKey) > 0 {
+			if err := w.putReplay(r.ReplayKey, r.ReplayExpiry); err != nil {
+				return err
+			}
+		}
+		if !c.RedeemedAt.IsZero() {
+			if err := revokeTokens(w.Tx, c.IssuedTokens); err != nil {
+				return err
+			}
+			return storage.ErrConsumed
+		}
+		keep := c.KeepUntil
+		c.RedeemedAt, c.RedeemedBy = r.Now, r.JKT
+		for i, t := range r.Tokens {
+			if err := putToken(w.Tx, t, tokens[i]); err != nil {
+				return err
+			}
+			c.IssuedTokens = append(c.IssuedTokens, t.ID)
+			if t.ExpiresAt.After(c.KeepUntil) {
+				c.KeepUntil = t.ExpiresAt
+			}
+		}
+		if err := put(b, id, c); err != nil {
+			return err
+		}
+		return moveIndex(w.Bucket(bucketAuthCodesExp), id, keep, c.KeepUntil)
+	})
+	if err != nil {
+		return fmt.Errorf("storage/bolt: redeem authorization code: %w", err)
+	}
+	return nil
+}
+
+// deleteAuthCode deletes the authorization code of an expired index entry.
+func deleteAuthCode(tx *writeTx, entry []byte) (bool, error) {
+	b, id := tx.Bucket(bucketAuthCodes), entry[timeKeyLen:]
+	if b.Get(id) == nil {
+		return false, nil
+	}
+	return true, b.Delete(id)
+}

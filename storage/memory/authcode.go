@@ -1,0 +1,120 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"issuer/storage"
+)
+
+// GetUserByID returns the user by ID; ErrNotFound if there is none.
+func (s *Store) GetUserByID(ctx context.Context, id string) (storage.User, error) {
+	if err := s.lock(ctx); err != nil {
+		return storage.User{}, err
+	}
+	defer s.mu.Unlock()
+	for _, u := range s.users {
+		if u.ID == id {
+			return copyOf(u), nil
+		}
+	}
+	return storage.User{}, fmt.Errorf("storage/memory: user by ID: %w", storage.ErrNotFound)
+}
+
+// CreateAuthSession stores a; ErrAlreadyExists if a.ID is taken.
+func (s *Store) CreateAuthSession(ctx context.Context, a storage.AuthSession) error {
+	return insert(s, ctx, s.sessions, "auth session ID", a.ID, a)
+}
+
+// UpdateAuthSession applies update to a copy of a live session and stores
+// it if update succeeds.
+func (s *Store) UpdateAuthSession(ctx context.Context, id string, now time.Time, update func(*storage.AuthSession) error) (storage.AuthSession, error) {
+	if err := s.lock(ctx); err != nil {
+		return storage.AuthSession{}, err
+	}
+	defer s.mu.Unlock()
+	a, ok := s.sessions[id]
+	if !ok || now.After(a.ExpiresAt) {
+		return storage.AuthSession{}, fmt.Errorf("storage/memory: auth session: %w", storage.ErrNotFound)
+	}
+	a = copyOf(a)
+	if err := update(&a); err != nil {
+		return storage.AuthSession{}, err
+	}
+	s.sessions[id] = copyOf(a)
+	return copyOf(a), nil
+}
+
+// CreateAuthCode stores c; ErrAlreadyExists if c.ID is taken.
+func (s *Store) CreateAuthCode(ctx context.Context, c storage.AuthCode) error {
+	if c.KeepUntil.IsZero() {
+		c.KeepUntil = c.ExpiresAt
+	}
+	return insert(s, ctx, s.authCodes, "authorization code ID", c.ID, c)
+}
+
+// GetAuthCode returns the code by ID; ErrNotFound if there is none.
+func (s *Store) GetAuthCode(ctx context.Context, id string) (storage.AuthCode, error) {
+	if err := s.lock(ctx); err != nil {
+		return storage.AuthCode{}, err
+	}
+	defer s.mu.Unlock()
+	c, ok := s.authCodes[id]
+	if !ok {
+		return storage.AuthCode{}, fmt.Errorf("storage/memory: authorization code: %w", storage.ErrNotFound)
+	}
+	return copyOf(c), nil
+}
+
+// RedeemAuthCode consumes an authorization code, as documented on
+// storage.Store.
+func (s *Store) RedeemAuthCode(ctx context.Context, r storage.Redemption) error {
+	tokens, err := s.beginProofWrite(ctx, "redeem authorization code", r.Now, r.ReplayKey, r.ReplayExpiry, r.Tokens)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	c, ok := s.authCodes[string(r.CodeHash)]
+	switch {
+	case !ok:
+		return fmt.Errorf("storage/memory: redeem authorization code: %w", storage.ErrNotFound)
+	case c.RedeemedAt.IsZero() && r.Now.After(c.ExpiresAt):
+		return fmt.Errorf("storage/memory: redeem authorization code: %w", storage.ErrExpired)
+	}
+	if len(r.ReplayKey) > 0 {
+		s.replay[string(r.ReplayKey)] = r.ReplayExpiry
+	}
+	if !c.RedeemedAt.IsZero() {
+		s.revoke(c.IssuedTokens)
+		return fmt.Errorf("storage/memory: redeem authorization code: %w", storage.ErrConsumed)
+	}
+	c.RedeemedAt, c.RedeemedBy = r.Now, r.JKT
+	for _, t := range tokens {
+		s.tokens[t.ID] = t
+		c.IssuedTokens = append(c.IssuedTokens, t.ID)
+		if t.ExpiresAt.After(c.KeepUntil) {
+			c.KeepUntil = t.ExpiresAt
+		}
+	}
+	s.authCodes[c.ID] = copyOf(c)
+	return nil
+}
+
+// sweepAuth deletes expired sessions and codes. Callers hold s.mu.
+func (s *Store) sweepAuth(now time.Time) int {
+	n := 0
+	for id, a := range s.sessions {
+		if a.ExpiresAt.Before(now) {
+			delete(s.sessions, id)
+			n++
+		}
+	}
+	for id, c := range s.authCodes {
+		if c.KeepUntil.Before(now) {
+			delete(s.authCodes, id)
+			n++
+		}
+	}
+	return n
+}
