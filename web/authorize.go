@@ -232,3 +232,13 @@ func qrSVG(text string) (template.HTML, error) {
 	b.WriteString(`"/></svg>`)
 	return template.HTML(b.String()), nil
 }
+
+// devCallback shows the parameters of an authorization response (dev mode).
+func (h *handlers) devCallback(c echo.Context) error {
+	pageHeaders(c)
+	q := c.QueryParams()
+	return h.render(c, http.StatusOK, "callback", map[string]any{
+		"Title": "Authorization response", "Code": q.Get("code"), "State": q.Get("state"), "Iss": q.Get("iss"),
+		"Error": q.Get("error"), "Description": q.Get("error_description"),
+	})
+}

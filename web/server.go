@@ -16,7 +16,13 @@ type Options struct {
 	AdminToken string
 	// Logger receives access logs and errors; discarded when nil.
 	Logger *slog.Logger
+	// Dev serves PathDevCallback, a redirect URI for demos that shows what
+	// the authorization endpoint sent back.
+	Dev bool
 }
+
+// PathDevCallback is the demo redirect URI served in dev mode.
+const PathDevCallback = "/dev/callback"
 
 // Body limits.
 const (
@@ -65,6 +71,9 @@ func New(svc *issuer.Service, opts Options) *echo.Echo {
 	e.POST(base+issuer.PathConsent, h.consent)
 	e.GET(base+issuer.PathUserInfo, h.userinfo)
 	e.POST(base+issuer.PathUserInfo, h.userinfo)
+	if opts.Dev {
+		e.GET(base+PathDevCallback, h.devCallback)
+	}
 	if opts.AdminToken != "" {
 		h.admin = sha256Sum(opts.AdminToken)
 		g := e.Group(base+"/admin", h.requireAdmin)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,9 +12,16 @@ import (
 	"sort"
 
 	"issuer/issuer"
+	"issuer/web"
 )
 
-const demoClientID = "demo-wallet"
+const (
+	demoClientID = "demo-wallet"
+	demoUser     = "alice"
+	// demoPassword is printed by --dev; the demo user exists only in
+	// databases that --dev has run on.
+	demoPassword = "alice-demo-password"
+)
 
 func newAdminToken() string {
 	b := make([]byte, 24)
@@ -24,25 +32,35 @@ func newAdminToken() string {
 // printDemo registers the demo client (once per database), creates a fresh
 // credential offer and prints ready-to-paste curl lines.
 func printDemo(ctx context.Context, svc *issuer.Service, adminToken string, w io.Writer) error {
+	cfg := svc.Config()
+	callback := cfg.URL + web.PathDevCallback
 	_, err := svc.CreateClient(ctx, issuer.ClientMetadata{
 		ClientID: demoClientID, TokenEndpointAuthMethod: issuer.AuthNone,
-		GrantTypes: []string{issuer.GrantPreAuthorizedCode}, DPoPBoundAccessTokens: true,
+		GrantTypes:            []string{issuer.GrantPreAuthorizedCode, issuer.GrantAuthorizationCode, issuer.GrantRefreshToken},
+		RedirectURIs:          []string{callback},
+		DPoPBoundAccessTokens: true,
 	})
-	var ie *issuer.Error
-	if err != nil && !(errors.As(err, &ie) && ie.Code == "invalid_client_metadata") {
+	if err := ignoreExisting(err); err != nil {
 		return err
 	}
-	cfg := svc.Config()
+	_, err = svc.CreateUser(ctx, issuer.UserRequest{Username: demoUser, Password: demoPassword, Claims: json.RawMessage(`{"given_name":"Alice","family_name":"Demo"}`)})
+	if err := ignoreExisting(err); err != nil {
+		return err
+	}
 	ids := make([]string, 0, len(cfg.CredentialConfigurations))
 	for id := range cfg.CredentialConfigurations {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	offer, err := svc.CreateOffer(ctx, issuer.OfferRequest{CredentialConfigurationIDs: ids[:1], Subject: "demo-subject"})
+	offer, err := svc.CreateOffer(ctx, issuer.OfferRequest{
+		CredentialConfigurationIDs: ids[:1], Subject: demoUser,
+		Grants: []string{issuer.GrantPreAuthorizedCode, issuer.GrantAuthorizationCode},
+	})
 	if err != nil {
 		return err
 	}
 	code := offer.CredentialOffer.Grants.PreAuthorizedCode.PreAuthorizedCode
+	state := offer.CredentialOffer.Grants.AuthorizationCode.IssuerState
 	base := cfg.URL
 	_, err = fmt.Fprintf(w, `
 issuer is running in demo mode (--dev)
@@ -51,6 +69,8 @@ issuer is running in demo mode (--dev)
   demo client:          %[2]s (public: token_endpoint_auth_method none, DPoP-bound tokens)
   credential offer:     %[3]s
   pre-authorized code:  %[4]s
+  QR page of the offer: %[8]s
+  demo user:            %[9]s / %[10]s
 
 Redeem the offer; "issuer proof" signs a DPoP proof with the wallet key in ./wallet-key.json:
 
@@ -64,6 +84,34 @@ Create another offer, with a transaction code:
   curl -s %[5]s/admin/offers -H "Authorization: Bearer %[1]s" -H "Content-Type: application/json" \
     -d '{"credential_configuration_ids":["%[7]s"],"subject":"alice","tx_code":{"length":6}}'
 
-`, adminToken, demoClientID, offer.CredentialOfferURI, code, base, url.QueryEscape(issuer.GrantPreAuthorizedCode), ids[0])
+The authorization code flow (PAR, PKCE, DPoP) for the same offer:
+
+  eval "$(go run ./cmd/issuer pkce)"
+  curl -s %[5]s/par \
+    -H "DPoP: $(go run ./cmd/issuer proof POST %[5]s/par)" \
+    -d client_id=%[2]s -d response_type=code -d redirect_uri=%[11]s \
+    -d code_challenge=$CODE_CHALLENGE -d code_challenge_method=S256 \
+    -d scope=openid -d issuer_state=%[12]s
+
+  Open %[5]s/authorize?client_id=%[2]s&request_uri=<request_uri from the answer>
+  in a browser, sign in as %[9]s / %[10]s and allow; the callback page shows the code. Then:
+
+  curl -s %[5]s/token \
+    -H "DPoP: $(go run ./cmd/issuer proof POST %[5]s/token)" \
+    -d grant_type=authorization_code -d client_id=%[2]s -d redirect_uri=%[11]s \
+    -d code_verifier=$CODE_VERIFIER -d code=<code>
+
+`, adminToken, demoClientID, offer.CredentialOfferURI, code, base, url.QueryEscape(issuer.GrantPreAuthorizedCode), ids[0],
+		offer.QRURL, demoUser, demoPassword, callback, state)
+	return err
+}
+
+// ignoreExisting treats "already registered" as success: the demo records
+// are created once per database.
+func ignoreExisting(err error) error {
+	var ie *issuer.Error
+	if err != nil && errors.As(err, &ie) && ie.Status < 500 {
+		return nil
+	}
 	return err
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"issuer/pkce"
 )
 
 // usageError is a command-line mistake (exit status 2).
@@ -14,6 +16,7 @@ func (e usageError) Error() string { return e.msg }
 
 const usage = `usage: issuer [serve] [flags]        run the token service (the default)
        issuer proof [flags] METHOD URL  print a DPoP proof signed with a wallet key file
+       issuer pkce                      print a PKCE verifier and its S256 challenge as shell variables
        issuer version
 
 Run "issuer serve -h" or "issuer proof -h" for the flags.`
@@ -30,6 +33,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args, getenv, stdout, stderr)
 	case "proof":
 		return proof(args, getenv, stdout, stderr)
+	case "pkce":
+		v := newAdminToken() + newAdminToken() // 64 random bytes, base64url: 86 characters
+		_, err := fmt.Fprintf(stdout, "CODE_VERIFIER=%s\nCODE_CHALLENGE=%s\n", v, pkce.Challenge(v))
+		return err
 	case "version":
 		_, err := fmt.Fprintln(stdout, "issuer", version)
 		return err

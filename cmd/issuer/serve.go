@@ -47,7 +47,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	srv := &http.Server{
-		Handler:           web.New(svc, web.Options{AdminToken: s.AdminToken, Logger: log}),
+		Handler:           web.New(svc, web.Options{AdminToken: s.AdminToken, Logger: log, Dev: s.Dev}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      15 * time.Second,
