@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
@@ -82,6 +83,16 @@ type ClientAuthConfig struct {
 	PermissiveAssertionAudience bool `yaml:"permissive_assertion_audience"`
 	// JWKSFetchTimeout bounds fetching a client's jwks_uri.
 	JWKSFetchTimeout time.Duration `yaml:"jwks_fetch_timeout"`
+	// ClientCAs are the roots a tls_client_auth client's certificate must
+	// chain to (RFC 8705 §2.1); nil refuses every tls_client_auth client.
+	ClientCAs *x509.CertPool `yaml:"-"`
+	// TLSCertificateHeader names the request header in which a
+	// TLS-terminating proxy passes the client certificate (URL-encoded PEM,
+	// as nginx's $ssl_client_escaped_cert, or base64 DER). When set, the
+	// HTTP layer takes certificates from this header only. Set it only if
+	// every request comes through a proxy that removes the header from what
+	// clients send: whoever can set it can present any certificate.
+	TLSCertificateHeader string `yaml:"tls_certificate_header"`
 }
 
 // TokenConfig configures the tokens the server issues.
@@ -162,6 +173,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PreAuthorized.TxCodeMaxAttempts < 1 {
 		errs = append(errs, errors.New("pre_authorized.tx_code_max_attempts: must be at least 1"))
+	}
+	if c.ClientAuth.TLSCertificateHeader != "" && !validHeaderName(c.ClientAuth.TLSCertificateHeader) {
+		errs = append(errs, errors.New("client_auth.tls_certificate_header: not a valid header name"))
 	}
 	if len(c.CredentialConfigurations) == 0 {
 		errs = append(errs, errors.New("credential_configurations_supported: at least one configuration is needed"))

@@ -30,6 +30,7 @@ func buildMetadata(s *Service) (metadata, error) {
 		"introspection_endpoint":                           c.URL + PathIntrospect,
 		"introspection_endpoint_auth_methods_supported":    slices.DeleteFunc(slices.Clone(supportedAuthMethods), func(m string) bool { return m == AuthNone }),
 		"permission_endpoint":                              c.URL + PathUMAPermission,
+		"tls_client_certificate_bound_access_tokens":       true,
 	}
 	vci := map[string]any{
 		"credential_issuer":                   c.URL,
