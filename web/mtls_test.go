@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -542,19 +543,31 @@ func TestMTLSRegistration(t *testing.T) {
 }
 
 // TestMTLSSelfSignedJWKSURI authenticates a self-signed client whose
-// certificate is published at its jwks_uri.
+// certificates are published at its jwks_uri: an unknown certificate is
+// refused, and after a rotation the new one is found by a refetch (at most
+// every 30 s, as for private_key_jwt).
 func TestMTLSSelfSignedJWKSURI(t *testing.T) {
 	ts := newMTLSServer(t, nil, optionalDPoP)
 	cert := selfSigned(t, &x509.Certificate{Subject: pkix.Name{CommonName: "published"}})
+	next := selfSigned(t, &x509.Certificate{Subject: pkix.Name{CommonName: "published"}})
+	var mu sync.Mutex
+	published := cert
 	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []any{certJWK(cert)}})
+		mu.Lock()
+		defer mu.Unlock()
+		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []any{certJWK(published)}})
 	}))
 	t.Cleanup(keys.Close)
 	ts.registerTLS(t, map[string]any{"client_id": "pub", "token_endpoint_auth_method": "self_signed_tls_client_auth",
 		"jwks_uri": keys.URL, "grant_types": []string{issuer.GrantClientCredentials}})
 	wantCertBound(t, ts.postCert(t, &cert, "/token", ccForm("pub"), nil), cert, "Bearer")
-	other := selfSigned(t, &x509.Certificate{Subject: pkix.Name{CommonName: "published"}})
-	wantInvalidClient(t, ts.postCert(t, &other, "/token", ccForm("pub"), nil), "the client certificate is not one the client registered")
+	wantInvalidClient(t, ts.postCert(t, &next, "/token", ccForm("pub"), nil), "the client certificate is not one the client registered")
+
+	mu.Lock()
+	published = next
+	mu.Unlock()
+	ts.Clock.Advance(31 * time.Second)
+	wantCertBound(t, ts.postCert(t, &next, "/token", ccForm("pub"), nil), next, "Bearer")
 }
 
 // TestMTLSNoClientCA: without a client CA pool no tls_client_auth client
