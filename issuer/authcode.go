@@ -97,7 +97,7 @@ func checkCode(c storage.AuthCode, client *storage.Client, p map[string]string, 
 // them by authorization_details, by scope or through an offer: OpenID4VCI
 // 1.0 §6.2 requires them in the first case and allows them in the others.
 func (s *Service) redeemCode(ctx context.Context, c storage.AuthCode, a accessGrant, client *storage.Client, proof *dpop.Proof, now time.Time) (*TokenResponse, error) {
-	tok, rec, err := s.mintAccessToken(a, proof, now)
+	tok, rec, err := s.mintAccessToken(ctx, a, proof, now)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -24,7 +25,7 @@ const (
 	AuthClientSecretPost  = "client_secret_post"
 )
 
-var supportedAuthMethods = []string{AuthNone, AuthClientSecretBasic, AuthClientSecretPost, AuthPrivateKeyJWT, AuthClientSecretJWT}
+var supportedAuthMethods = []string{AuthNone, AuthClientSecretBasic, AuthClientSecretPost, AuthPrivateKeyJWT, AuthClientSecretJWT, AuthTLSClientAuth, AuthSelfSignedTLSClientAuth}
 
 // secretMethods are the methods a generated client_secret is for.
 var secretMethods = []string{AuthClientSecretBasic, AuthClientSecretPost, AuthClientSecretJWT}
@@ -50,6 +51,10 @@ type credentials struct {
 type ClientRequest struct {
 	Params        map[string]string
 	Authorization string
+	// Certs is the client certificate chain of the TLS connection, the leaf
+	// first, as the TLS layer or a trusted proxy delivered it: not
+	// verified (the listener only requests certificates).
+	Certs []*x509.Certificate
 }
 
 // readCredentials extracts the client credentials of a request, refusing a
@@ -135,6 +140,9 @@ func (s *Service) authenticateClient(ctx context.Context, req ClientRequest) (*s
 	if err != nil {
 		return nil, ErrServer(err)
 	}
+	if isTLSMethod(c.AuthMethod) && cred.method == AuthNone {
+		return s.authenticateTLS(ctx, c, req.Certs)
+	}
 	if c.AuthMethod != cred.method {
 		return nil, ErrInvalidClient(cred.challenge, "the client cannot be authenticated with %s", cred.method)
 	}
@@ -175,6 +183,7 @@ type ClientMetadata struct {
 	JWKS                    json.RawMessage `json:"jwks,omitempty"`
 	JWKSURI                 string          `json:"jwks_uri,omitempty"`
 	DPoPBoundAccessTokens   bool            `json:"dpop_bound_access_tokens"`
+	storage.ClientTLS
 }
 
 // errInvalidMetadata is the RFC 7591 §3.2.2 error of the admin API.
@@ -196,7 +205,7 @@ func (s *Service) CreateClient(ctx context.Context, m ClientMetadata) (ClientMet
 	c := storage.Client{
 		ID: m.ClientID, AuthMethod: m.TokenEndpointAuthMethod, GrantTypes: m.GrantTypes,
 		RedirectURIs: m.RedirectURIs, Scope: m.Scope, JWKS: m.JWKS, JWKSURI: m.JWKSURI, DPoPBound: m.DPoPBoundAccessTokens,
-		CreatedAt: s.cfg.Now().UTC(),
+		CreatedAt: s.cfg.Now().UTC(), ClientTLS: m.ClientTLS,
 	}
 	if m.ClientSecret != "" {
 		c.SecretHash = sum[:]
@@ -234,9 +243,13 @@ func (s *Service) completeClient(m *ClientMetadata) error {
 	case slices.Contains(secretMethods, m.TokenEndpointAuthMethod) && len(m.ClientSecret) < 32:
 		return errInvalidMetadata("client_secret must have at least 32 characters")
 	}
+	if err := checkTLSMetadata(m); err != nil {
+		return err
+	}
 	switch {
+	case m.TokenEndpointAuthMethod == AuthSelfSignedTLSClientAuth: // checked by checkTLSMetadata
 	case m.TokenEndpointAuthMethod != AuthPrivateKeyJWT && m.JWKSURI != "":
-		return errInvalidMetadata("jwks_uri is for private_key_jwt clients")
+		return errInvalidMetadata("jwks_uri is for private_key_jwt and self_signed_tls_client_auth clients")
 	case m.TokenEndpointAuthMethod != AuthPrivateKeyJWT:
 	case len(m.JWKS) > 0 && m.JWKSURI != "":
 		return errInvalidMetadata("jwks and jwks_uri must not both be given (RFC 7591 §2)")
@@ -284,7 +297,7 @@ func clientMetadata(c storage.Client) ClientMetadata {
 	m := ClientMetadata{
 		ClientID: c.ID, ClientIDIssuedAt: c.CreatedAt.Unix(), TokenEndpointAuthMethod: c.AuthMethod,
 		GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs, Scope: c.Scope, JWKS: c.JWKS, JWKSURI: c.JWKSURI,
-		DPoPBoundAccessTokens: c.DPoPBound,
+		DPoPBoundAccessTokens: c.DPoPBound, ClientTLS: c.ClientTLS,
 	}
 	if len(c.SecretHash) > 0 {
 		m.ClientSecretExpiresAt = &never

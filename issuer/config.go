@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
@@ -83,6 +84,16 @@ type ClientAuthConfig struct {
 	PermissiveAssertionAudience bool `yaml:"permissive_assertion_audience"`
 	// JWKSFetchTimeout bounds fetching a client's jwks_uri.
 	JWKSFetchTimeout time.Duration `yaml:"jwks_fetch_timeout"`
+	// ClientCAs are the roots a tls_client_auth client's certificate must
+	// chain to (RFC 8705 §2.1); nil refuses every tls_client_auth client.
+	ClientCAs *x509.CertPool `yaml:"-"`
+	// TLSCertificateHeader names the request header in which a
+	// TLS-terminating proxy passes the client certificate (URL-encoded PEM,
+	// as nginx's $ssl_client_escaped_cert, or base64 DER). When set, the
+	// HTTP layer takes certificates from this header only. Set it only if
+	// every request comes through a proxy that removes the header from what
+	// clients send: whoever can set it can present any certificate.
+	TLSCertificateHeader string `yaml:"tls_certificate_header"`
 }
 
 // TokenConfig configures the tokens the server issues.
@@ -188,6 +199,9 @@ func (c *Config) Validate() error {
 	}
 	if a := c.Authorization; a.RequestURITTL > 10*time.Minute || a.CodeTTL > 10*time.Minute {
 		errs = append(errs, errors.New("authorization: request_uri_ttl and code_ttl must be at most 10m (RFC 9126 §2.2, RFC 6749 §4.1.2)"))
+	}
+	if c.ClientAuth.TLSCertificateHeader != "" && !validHeaderName(c.ClientAuth.TLSCertificateHeader) {
+		errs = append(errs, errors.New("client_auth.tls_certificate_header: not a valid header name"))
 	}
 	if len(c.CredentialConfigurations) == 0 {
 		errs = append(errs, errors.New("credential_configurations_supported: at least one configuration is needed"))

@@ -38,6 +38,7 @@ func buildMetadata(s *Service) (metadata, error) {
 		"code_challenge_methods_supported":                 []string{"S256"},
 		"authorization_response_iss_parameter_supported":   true,
 		"scopes_supported":                                 scopesSupported(s.scopes),
+		"tls_client_certificate_bound_access_tokens":       true,
 	}
 	oidc := maps.Clone(oauth)
 	oidc["userinfo_endpoint"] = c.URL + PathUserInfo

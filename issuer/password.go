@@ -76,7 +76,7 @@ func (s *Service) checkUser(ctx context.Context, username, password, clientKey s
 // one, a refresh token) for a grant that consumes no code, and records them
 // with the proof's replay key.
 func (s *Service) issue(ctx context.Context, a accessGrant, client *storage.Client, proof *dpop.Proof, now time.Time, withRefresh bool) (*TokenResponse, error) {
-	tok, rec, err := s.mintAccessToken(a, proof, now)
+	tok, rec, err := s.mintAccessToken(ctx, a, proof, now)
 	if err != nil {
 		return nil, err
 	}

@@ -74,7 +74,7 @@ func (s *Service) refreshToken(ctx context.Context, req TokenRequest, client *st
 	if err != nil {
 		return nil, err
 	}
-	tok, rec, err := s.mintAccessToken(a, proof, now)
+	tok, rec, err := s.mintAccessToken(ctx, a, proof, now)
 	if err != nil {
 		return nil, err
 	}

@@ -123,6 +123,7 @@ func (s *Service) Revoke(ctx context.Context, req ClientRequest) error {
 // Introspect is the RFC 7662 introspection endpoint, for resource servers
 // that authenticate as confidential clients. DPoP-bound tokens are reported
 // with token_type DPoP and cnf.jkt (RFC 9449 §6.2); no proof is needed here.
+// Certificate-bound tokens carry cnf.x5t#S256 (RFC 8705 §3.2).
 func (s *Service) Introspect(ctx context.Context, req ClientRequest) (Introspection, error) {
 	tok := req.Params["token"]
 	if tok == "" {
@@ -147,9 +148,9 @@ func (s *Service) Introspect(ctx context.Context, req ClientRequest) (Introspect
 	if rec.Kind == kindRefresh {
 		return out, nil
 	}
-	out.Aud, out.TokenType = s.cfg.URL, "Bearer"
+	out.Aud, out.TokenType, out.Cnf = s.cfg.URL, "Bearer", tokenConfirmation(rec)
 	if rec.JKT != "" {
-		out.TokenType, out.Cnf = "DPoP", &confirmation{JKT: rec.JKT}
+		out.TokenType = "DPoP"
 	}
 	return out, nil
 }

@@ -53,7 +53,8 @@ type accessClaims struct {
 }
 
 type confirmation struct {
-	JKT string `json:"jkt"`
+	JKT string `json:"jkt,omitempty"`
+	X5T string `json:"x5t#S256,omitempty"` // RFC 8705 §3.1
 }
 
 // grant is one grant type of the token endpoint.
@@ -95,6 +96,9 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (*TokenResponse, 
 		return nil, err
 	}
 	if err := g.allows(s, client, grantType); err != nil {
+		return nil, err
+	}
+	if ctx, err = bindCertificate(ctx, req.ClientRequest, client); err != nil {
 		return nil, err
 	}
 	proof, err := s.checkDPoP(ctx, req, client, now)
@@ -185,7 +189,7 @@ func (s *Service) preAuthorized(ctx context.Context, req TokenRequest, client *s
 	if client != nil {
 		a.clientID = client.ID
 	}
-	tok, rec, err := s.mintAccessToken(a, proof, now)
+	tok, rec, err := s.mintAccessToken(ctx, a, proof, now)
 	if err != nil {
 		return nil, err
 	}
@@ -285,12 +289,14 @@ type accessGrant struct {
 }
 
 // mintAccessToken signs a JWT access token (RFC 9068) and returns it with
-// its record. Without a proof the token is a Bearer token of at most five
-// minutes (OpenID4VCI 1.0 §13.10). An anonymous wallet's token has no
+// its record, bound to the proof's key and to the certificate in ctx
+// (bindCertificate). Without either the token is a Bearer token of at most
+// five minutes (OpenID4VCI 1.0 §13.10). An anonymous wallet's token has no
 // client_id claim: there is no client to name.
-func (s *Service) mintAccessToken(a accessGrant, proof *dpop.Proof, now time.Time) (string, storage.Token, error) {
+func (s *Service) mintAccessToken(ctx context.Context, a accessGrant, proof *dpop.Proof, now time.Time) (string, storage.Token, error) {
 	ttl := s.cfg.Tokens.AccessTokenTTL
-	if proof == nil {
+	x5t := boundCertificate(ctx)
+	if proof == nil && x5t == "" {
 		ttl = min(ttl, maxBearerTTL)
 	}
 	var detailsJSON json.RawMessage
@@ -311,8 +317,10 @@ func (s *Service) mintAccessToken(a accessGrant, proof *dpop.Proof, now time.Tim
 		IssuedAt: time.Unix(claims.Iat, 0).UTC(), ExpiresAt: time.Unix(claims.Exp, 0).UTC(),
 	}
 	if proof != nil {
-		claims.Cnf, rec.JKT = &confirmation{JKT: proof.JKT}, proof.JKT
+		rec.JKT = proof.JKT
 	}
+	rec.X5T = x5t
+	claims.Cnf = tokenConfirmation(rec)
 	tok, err := s.signer.sign("at+jwt", claims)
 	if err != nil {
 		return "", storage.Token{}, ErrServer(err)

@@ -290,7 +290,7 @@ func (s *Service) umaTicket(ctx context.Context, req TokenRequest, client *stora
 	if party != "" {
 		a.subject = party
 	}
-	tok, rec, err := s.mintAccessToken(a, proof, now)
+	tok, rec, err := s.mintAccessToken(ctx, a, proof, now)
 	if err != nil {
 		return nil, err
 	}

@@ -58,6 +58,21 @@ type Client struct {
 	JWKSURI      string          `json:"jwks_uri,omitempty"`
 	DPoPBound    bool            `json:"dpop_bound_access_tokens,omitempty"`
 	CreatedAt    time.Time       `json:"created_at"`
+	ClientTLS
+}
+
+// ClientTLS is a client's mutual-TLS registration (RFC 8705 §2.1.2, §3.4),
+// in the RFC's metadata names: for tls_client_auth, exactly one of the
+// five values the certificate must match.
+type ClientTLS struct {
+	SubjectDN string `json:"tls_client_auth_subject_dn,omitempty"`
+	SANDNS    string `json:"tls_client_auth_san_dns,omitempty"`
+	SANURI    string `json:"tls_client_auth_san_uri,omitempty"`
+	SANIP     string `json:"tls_client_auth_san_ip,omitempty"`
+	SANEmail  string `json:"tls_client_auth_san_email,omitempty"`
+	// CertificateBoundAccessTokens binds the client's access tokens to the
+	// certificate of its TLS connection.
+	CertificateBoundAccessTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
 }
 
 // User is an end user who signs in with a password (the password grant and,
@@ -132,6 +147,9 @@ type Token struct {
 	// LastUsedAt and RotatedAt are set by UseRefreshToken on refresh tokens.
 	LastUsedAt time.Time `json:"last_used_at,omitzero"`
 	RotatedAt  time.Time `json:"rotated_at,omitzero"`
+	// X5T is the SHA-256 thumbprint of the client certificate the token is
+	// bound to, if any (RFC 8705 §3).
+	X5T string `json:"x5t_s256,omitempty"`
 }
 
 // RefreshUse asks the store to use a refresh token.

@@ -30,7 +30,7 @@ func (h *handlers) par(c echo.Context) error {
 	if n := h.svc.DPoPNonce(); n != "" {
 		c.Response().Header().Set("DPoP-Nonce", n)
 	}
-	req, err := clientRequest(c)
+	req, err := h.clientRequest(c)
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,9 @@ type handlers struct {
 	svc   *issuer.Service
 	log   *slog.Logger
 	admin []byte // SHA-256 of the admin token
+	// certHeader is the trusted client-certificate header; "" takes the
+	// certificates of the TLS connection.
+	certHeader string
 }
 
 // New returns the HTTP handler of the service.
@@ -43,7 +46,7 @@ func New(svc *issuer.Service, opts Options) *echo.Echo {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &handlers{svc: svc, log: log}
+	h := &handlers{svc: svc, log: log, certHeader: svc.Config().ClientAuth.TLSCertificateHeader}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = h.renderError

@@ -15,7 +15,7 @@ func (h *handlers) token(c echo.Context) error {
 	if n := h.svc.DPoPNonce(); n != "" {
 		c.Response().Header().Set("DPoP-Nonce", n)
 	}
-	req, err := clientRequest(c)
+	req, err := h.clientRequest(c)
 	if err != nil {
 		return err
 	}
@@ -43,20 +43,21 @@ func (h *handlers) offer(c echo.Context) error {
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
 }
 
-// clientRequest reads the form of an endpoint that authenticates clients.
-func clientRequest(c echo.Context) (issuer.ClientRequest, error) {
+// clientRequest reads the form of an endpoint that authenticates clients,
+// with the client certificates of the request.
+func (h *handlers) clientRequest(c echo.Context) (issuer.ClientRequest, error) {
 	noStore(c)
 	r := c.Request()
 	if len(r.Header.Values(echo.HeaderAuthorization)) > 1 {
 		return issuer.ClientRequest{}, issuer.ErrInvalidRequest("the request has more than one Authorization header")
 	}
 	params, err := readForm(c)
-	return issuer.ClientRequest{Params: params, Authorization: r.Header.Get(echo.HeaderAuthorization)}, err
+	return issuer.ClientRequest{Params: params, Authorization: r.Header.Get(echo.HeaderAuthorization), Certs: h.clientCertificates(c)}, err
 }
 
 // revoke is the RFC 7009 revocation endpoint: 200 with an empty body.
 func (h *handlers) revoke(c echo.Context) error {
-	req, err := clientRequest(c)
+	req, err := h.clientRequest(c)
 	if err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func (h *handlers) revoke(c echo.Context) error {
 
 // introspect is the RFC 7662 introspection endpoint.
 func (h *handlers) introspect(c echo.Context) error {
-	req, err := clientRequest(c)
+	req, err := h.clientRequest(c)
 	if err != nil {
 		return err
 	}

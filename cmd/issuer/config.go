@@ -26,6 +26,9 @@ type settings struct {
 	LogLevel      string `yaml:"log_level"`
 	Dev           bool   `yaml:"dev"`
 	DebugAddr     string `yaml:"debug_addr"`
+	TLSCert       string `yaml:"tls_cert"`
+	TLSKey        string `yaml:"tls_key"`
+	ClientCA      string `yaml:"client_ca"`
 	issuer.Config `yaml:",inline"`
 }
 
@@ -53,6 +56,9 @@ func loadSettings(args []string, getenv func(string) string, stderr io.Writer) (
 		{name: "log-format", env: "ISSUER_LOG_FORMAT", help: "text or json", value: &s.LogFormat},
 		{name: "log-level", env: "ISSUER_LOG_LEVEL", help: "debug, info, warn or error", value: &s.LogLevel},
 		{name: "debug-addr", env: "ISSUER_DEBUG_ADDR", help: "listen address of the pprof debug server (off when empty; never expose it)", value: &s.DebugAddr},
+		{name: "tls-cert", env: "ISSUER_TLS_CERT", help: "PEM certificate chain of the server: serve HTTPS, requesting client certificates (with --tls-key)", value: &s.TLSCert},
+		{name: "tls-key", env: "ISSUER_TLS_KEY", help: "PEM private key of --tls-cert", value: &s.TLSKey},
+		{name: "client-ca", env: "ISSUER_CLIENT_CA", help: "PEM file of the CAs that issue tls_client_auth client certificates", value: &s.ClientCA},
 	}
 	fs := flag.NewFlagSet("issuer serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -140,6 +146,12 @@ func (s *settings) validate() error {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(s.LogLevel)); err != nil {
 		errs = append(errs, fmt.Errorf("log_level: %w", err))
+	}
+	if (s.TLSCert == "") != (s.TLSKey == "") {
+		errs = append(errs, errors.New("tls_cert, tls_key: give both or neither"))
+	}
+	if s.TLSCert != "" && !strings.HasPrefix(strings.ToLower(s.URL), "https://") {
+		errs = append(errs, errors.New("url: must be an https URL when the server serves TLS (tls_cert)"))
 	}
 	if err := s.Config.Validate(); err != nil {
 		errs = append(errs, err)

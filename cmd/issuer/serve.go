@@ -30,6 +30,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log := s.logger(stderr)
 	tuneGC(getenv)
+	tlsConfig, err := s.loadTLS()
+	if err != nil {
+		return err
+	}
 	store, err := bolt.Open(s.DB, bolt.Options{Timeout: time.Second, Logger: log})
 	if err != nil {
 		return err
@@ -54,9 +58,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		IdleTimeout:       90 * time.Second,
 		MaxHeaderBytes:    64 << 10, // wallet attestations with x5c chains are large
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsConfig,
 	}
 	log.Info("issuer listening", "addr", ln.Addr().String(), "url", svc.Config().URL, "db", s.DB,
-		"admin_api", s.AdminToken != "", "dpop_policy", s.DPoP.Policy, "use_dpop_nonce", s.DPoP.UseNonce)
+		"admin_api", s.AdminToken != "", "dpop_policy", s.DPoP.Policy, "use_dpop_nonce", s.DPoP.UseNonce,
+		"tls", tlsConfig != nil, "client_ca", s.ClientCA != "")
 	if s.Dev {
 		if err := printDemo(ctx, svc, s.AdminToken, stdout); err != nil {
 			return err
@@ -69,7 +75,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer stopSweep()
 	go svc.RunSweeper(sweepCtx, sweepInterval)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- listen(srv, ln) }()
 	select {
 	case err := <-errc:
 		return err

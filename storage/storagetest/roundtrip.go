@@ -26,6 +26,7 @@ func testRoundTrip(t *testing.T, s storage.Store) {
 		GrantTypes:   []string{"authorization_code", "urn:ietf:params:oauth:grant-type:pre-authorized_code"},
 		RedirectURIs: []string{"https://wallet.example/cb"}, Scope: "openid degree",
 		JWKS: json.RawMessage(`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"abc"}]}`), DPoPBound: true, CreatedAt: t0,
+		ClientTLS: storage.ClientTLS{SubjectDN: "CN=c1,O=Example", CertificateBoundAccessTokens: true},
 	}
 	checkErr(t, "CreateClient", s.CreateClient(ctx, client), nil)
 	gotClient, err := s.GetClient(ctx, client.ID)
@@ -58,6 +59,7 @@ func fullOffer() storage.Offer {
 func fullToken(grantID string) storage.Token {
 	tok := newToken(grantID, t0.In(zone), time.Hour)
 	tok.ClientID, tok.JKT, tok.Scope = "c1", "thumb", "openid"
+	tok.X5T = "cert-thumb"
 	tok.AuthorizationDetails = json.RawMessage(`[{"type":"openid_credential","credential_configuration_id":"UniversityDegree"}]`)
 	tok.Revoked = true
 	return tok
