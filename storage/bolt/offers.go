@@ -33,7 +33,9 @@ func (s *Store) CreateOffer(ctx context.Context, o storage.Offer) error {
 	id := []byte(o.ID)
 	err = s.update(ctx, func(tx *writeTx) error {
 		offers, codes := tx.Bucket(bucketOffers), tx.Bucket(bucketCodes)
-		if offers.Get(id) != nil || codes.Get(o.CodeHash) != nil {
+		// Decide before writing: a business result does not roll back.
+		if offers.Get(id) != nil || codes.Get(o.CodeHash) != nil ||
+			len(o.IssuerStateHash) > 0 && tx.Bucket(bucketIssuerStates).Get(o.IssuerStateHash) != nil {
 			return storage.ErrAlreadyExists
 		}
 		if err := offers.Put(id, data); err != nil {
@@ -46,11 +48,7 @@ func (s *Store) CreateOffer(ctx context.Context, o storage.Offer) error {
 			return err
 		}
 		if len(o.IssuerStateHash) > 0 {
-			states := tx.Bucket(bucketIssuerStates)
-			if states.Get(o.IssuerStateHash) != nil {
-				return storage.ErrAlreadyExists
-			}
-			if err := states.Put(o.IssuerStateHash, id); err != nil {
+			if err := tx.Bucket(bucketIssuerStates).Put(o.IssuerStateHash, id); err != nil {
 				return err
 			}
 		}
