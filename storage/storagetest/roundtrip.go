@@ -58,6 +58,7 @@ func fullOffer() storage.Offer {
 func fullToken(grantID string) storage.Token {
 	tok := newToken(grantID, t0.In(zone), time.Hour)
 	tok.ClientID, tok.JKT, tok.Scope = "c1", "thumb", "openid"
+	tok.AttestationJKT = "instance-thumb"
 	tok.AuthorizationDetails = json.RawMessage(`[{"type":"openid_credential","credential_configuration_id":"UniversityDegree"}]`)
 	tok.Revoked = true
 	return tok
