@@ -31,6 +31,8 @@ type Config struct {
 	PreAuthorized PreAuthorizedConfig `yaml:"pre_authorized"`
 	ClientAuth    ClientAuthConfig    `yaml:"client_auth"`
 	Tokens        TokenConfig         `yaml:"tokens"`
+	// ClientAttestation configures attest_jwt_client_auth (attestation.go).
+	ClientAttestation ClientAttestationConfig `yaml:"client_attestation"`
 
 	// CredentialConfigurations is credential_configurations_supported of the
 	// issuer metadata (OpenID4VCI 1.0 §12.2.4), keyed by configuration ID.
@@ -166,6 +168,7 @@ func (c *Config) Validate() error {
 	if len(c.CredentialConfigurations) == 0 {
 		errs = append(errs, errors.New("credential_configurations_supported: at least one configuration is needed"))
 	}
+	errs = append(errs, c.ClientAttestation.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -190,6 +193,7 @@ func (c *Config) fillDefaults() {
 	setIfZero(&c.Tokens.RefreshTokenIdleTTL, d.Tokens.RefreshTokenIdleTTL)
 	setIfZero(&c.Tokens.RefreshGrace, d.Tokens.RefreshGrace)
 	setIfZero(&c.Tokens.CNonceInTokenResponse, d.Tokens.CNonceInTokenResponse)
+	c.ClientAttestation.fillDefaults()
 	if c.CredentialConfigurations == nil {
 		c.CredentialConfigurations = d.CredentialConfigurations
 	}

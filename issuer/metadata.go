@@ -28,9 +28,10 @@ func buildMetadata(s *Service) (metadata, error) {
 		"revocation_endpoint":                              c.URL + PathRevoke,
 		"revocation_endpoint_auth_methods_supported":       supportedAuthMethods,
 		"introspection_endpoint":                           c.URL + PathIntrospect,
-		"introspection_endpoint_auth_methods_supported":    slices.DeleteFunc(slices.Clone(supportedAuthMethods), func(m string) bool { return m == AuthNone }),
+		"introspection_endpoint_auth_methods_supported":    slices.DeleteFunc(slices.Clone(supportedAuthMethods), func(m string) bool { return m == AuthNone || m == AuthAttestJWT }),
 		"permission_endpoint":                              c.URL + PathUMAPermission,
 	}
+	s.addAttestationMetadata(oauth)
 	vci := map[string]any{
 		"credential_issuer":                   c.URL,
 		"credential_endpoint":                 c.CredentialEndpoint,

@@ -60,6 +60,8 @@ type Service struct {
 	secretFailures, scans *failureLimiter
 	// fetcher fetches and caches the jwks_uri of private_key_jwt clients.
 	fetcher *keyFetcher
+	// providers are the trusted wallet providers (walletproviders.go).
+	providers walletProviders
 }
 
 // New validates cfg, loads (or on first start creates) the signing key and
@@ -100,6 +102,9 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 		fetcher:        newKeyFetcher(cfg.ClientAuth.JWKSFetchTimeout, cfg.Now),
 	}
 	if s.meta, err = buildMetadata(s); err != nil {
+		return nil, err
+	}
+	if err := s.reloadWalletProviders(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
