@@ -53,6 +53,7 @@ func New(svc *issuer.Service, opts Options) *echo.Echo {
 	e.POST(base+issuer.PathRevoke, h.revoke)
 	e.POST(base+issuer.PathIntrospect, h.introspect)
 	e.POST(base+issuer.PathUMAPermission, h.permission)
+	e.POST(base+issuer.PathChallenge, h.challenge)
 	e.GET(base+issuer.PathOffers+":id", h.offer)
 	if opts.AdminToken != "" {
 		h.admin = sha256Sum(opts.AdminToken)
@@ -64,6 +65,9 @@ func New(svc *issuer.Service, opts Options) *echo.Echo {
 		g.POST("/users", h.createUser)
 		g.GET("/users/:username", h.getUser)
 		g.DELETE("/users/:username", h.deleteUser)
+		g.POST("/wallet-providers", h.createWalletProvider)
+		g.GET("/wallet-providers", h.listWalletProviders)
+		g.DELETE("/wallet-providers/:id", h.deleteWalletProvider)
 		g.POST("/uma/resources", h.createUMAResource)
 		g.GET("/uma/resources/:id", h.getUMAResource)
 		g.POST("/uma/resources/:id/grants", h.addUMAGrant)
