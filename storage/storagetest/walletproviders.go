@@ -15,26 +15,33 @@ func testWalletProviders(t *testing.T, s storage.Store) {
 		t.Fatalf("WalletProviders on an empty store = %v, %v; want none", got, err)
 	}
 	checkErr(t, "DeleteWalletProvider on an empty store", s.DeleteWalletProvider(ctx, "nope"), storage.ErrNotFound)
-	later := storage.WalletProvider{ID: "wp-a", Name: "later", Issuer: "https://wallet.example",
-		JWKS: json.RawMessage(`{"keys": [{"kty":"EC","crv":"P-256","x":"abc","y":"def"}]}`), CreatedAt: t0.Add(time.Minute)}
-	earlier := storage.WalletProvider{ID: "wp-b", Name: "earlier", X5CRoots: []string{"MIIB", "MIIC"}, CreatedAt: t0.In(zone)}
-	for _, p := range []storage.WalletProvider{later, earlier} {
-		checkErr(t, "CreateWalletProvider "+p.ID, s.CreateWalletProvider(ctx, p), nil)
+	// Creation order disagrees with ID order both ways, and wp-b and wp-d
+	// tie on CreatedAt (then ID decides).
+	want := []storage.WalletProvider{
+		{ID: "wp-b", Name: "first", X5CRoots: []string{"MIIB", "MIIC"}, CreatedAt: t0.In(zone)},
+		{ID: "wp-d", Name: "first too", X5CRoots: []string{"MIID"}, CreatedAt: t0},
+		{ID: "wp-c", Name: "second", Issuer: "https://other.example", X5CRoots: []string{"MIIE"}, CreatedAt: t0.Add(time.Second)},
+		{ID: "wp-a", Name: "last", Issuer: "https://wallet.example",
+			JWKS: json.RawMessage(`{"keys": [{"kty":"EC","crv":"P-256","x":"abc","y":"def"}]}`), CreatedAt: t0.Add(time.Minute)},
+	}
+	for _, i := range []int{3, 1, 0, 2} {
+		checkErr(t, "CreateWalletProvider "+want[i].ID, s.CreateWalletProvider(ctx, want[i]), nil)
 	}
 	checkErr(t, "CreateWalletProvider with a taken ID", s.CreateWalletProvider(ctx, storage.WalletProvider{ID: "wp-a", Name: "other"}), storage.ErrAlreadyExists)
 	got, err = s.WalletProviders(ctx)
-	if err != nil || len(got) != 2 {
-		t.Fatalf("WalletProviders = %v, %v; want 2", got, err)
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("WalletProviders = %v, %v; want %d", got, err, len(want))
 	}
-	checkEqual(t, "oldest provider", earlier, got[0])
-	checkEqual(t, "newest provider", later, got[1])
+	for i := range want {
+		checkEqual(t, "provider "+want[i].ID, want[i], got[i])
+	}
 
 	checkErr(t, "DeleteWalletProvider", s.DeleteWalletProvider(ctx, "wp-a"), nil)
 	checkErr(t, "DeleteWalletProvider twice", s.DeleteWalletProvider(ctx, "wp-a"), storage.ErrNotFound)
 	checkErr(t, "DeleteWalletProvider unknown", s.DeleteWalletProvider(ctx, "nope"), storage.ErrNotFound)
 	got, err = s.WalletProviders(ctx)
-	if err != nil || len(got) != 1 || got[0].ID != "wp-b" {
-		t.Fatalf("WalletProviders after delete = %v, %v; want only wp-b", got, err)
+	if err != nil || len(got) != 3 || got[2].ID != "wp-c" {
+		t.Fatalf("WalletProviders after delete = %v, %v; want wp-b, wp-d, wp-c", got, err)
 	}
 }
 
