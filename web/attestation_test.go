@@ -106,10 +106,9 @@ func atX5C(certs ...*x509.Certificate) []string {
 // [leaf, intermediate] and iss atIssuer) and one by its JWKS (kid jw-1,
 // iss atJWKSIssuer).
 type atFixture struct {
-	ts                 *testServer
-	Root, Inter, Leaf  *atCA
-	JWKSKey            *ecdsa.PrivateKey
-	jwksProviderConfig issuer.WalletProvider
+	ts                *testServer
+	Root, Inter, Leaf *atCA
+	JWKSKey           *ecdsa.PrivateKey
 }
 
 func atSetup(t testing.TB, opts ...func(*issuer.Config)) *atFixture {
@@ -118,12 +117,10 @@ func atSetup(t testing.TB, opts ...func(*issuer.Config)) *atFixture {
 	f.Root = atIssue(t, nil, "Test Wallet Provider Root", true, nil)
 	f.Inter = atIssue(t, f.Root, "Test Wallet Provider CA", true, nil)
 	f.Leaf = atIssue(t, f.Inter, "Test Wallet Provider Attestations", false, nil)
-	f.jwksProviderConfig = issuer.WalletProvider{Name: "jwks provider", Issuer: atJWKSIssuer,
-		JWKS: map[string]any{"keys": []any{asJWK(f.JWKSKey, "jw-1")}}}
 	trust := func(c *issuer.Config) {
 		c.ClientAttestation.Providers = []issuer.WalletProvider{
 			{Name: "x5c provider", Issuer: atIssuer, X5CRoots: []string{atPEM(f.Root.Cert)}},
-			f.jwksProviderConfig,
+			{Name: "jwks provider", Issuer: atJWKSIssuer, JWKS: map[string]any{"keys": []any{asJWK(f.JWKSKey, "jw-1")}}},
 		}
 	}
 	f.ts = newTestServer(t, append([]func(*issuer.Config){trust}, opts...)...)
@@ -266,8 +263,8 @@ func atHS256(t testing.TB, key []byte, header, claims map[string]any) string {
 	return input + "." + asB64(m.Sum(nil))
 }
 
-// atParts returns the header and claims of a valid attestation (or PoP)
-// maker, to be altered and signed by a case.
+// atDecode returns the header and claims of a JWT, to be altered and
+// signed again by a case.
 func atDecode(t testing.TB, jwt string) (header, claims map[string]any) {
 	t.Helper()
 	return jwtParts(t, jwt)
