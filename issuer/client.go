@@ -25,7 +25,7 @@ const (
 	AuthClientSecretPost  = "client_secret_post"
 )
 
-var supportedAuthMethods = []string{AuthNone, AuthClientSecretBasic, AuthClientSecretPost, AuthPrivateKeyJWT, AuthClientSecretJWT, AuthTLSClientAuth, AuthSelfSignedTLSClientAuth}
+var supportedAuthMethods = []string{AuthNone, AuthClientSecretBasic, AuthClientSecretPost, AuthPrivateKeyJWT, AuthClientSecretJWT, AuthTLSClientAuth, AuthSelfSignedTLSClientAuth, AuthAttestJWT}
 
 // secretMethods are the methods a generated client_secret is for.
 var secretMethods = []string{AuthClientSecretBasic, AuthClientSecretPost, AuthClientSecretJWT}
@@ -44,6 +44,8 @@ type credentials struct {
 	assertion  string // a JWT client assertion (RFC 7523)
 	method     string // the method the request used; "" when anonymous
 	challenge  string // WWW-Authenticate for invalid_client
+	// attest is a wallet attestation and its PoP (attestation.go).
+	attest attestationHeaders
 }
 
 // ClientRequest is a request to an endpoint that authenticates clients
@@ -55,11 +57,17 @@ type ClientRequest struct {
 	// first, as the TLS layer or a trusted proxy delivered it: not
 	// verified (the listener only requests certificates).
 	Certs []*x509.Certificate
+	// ClientAttestation and ClientAttestationPoP are the values of every
+	// OAuth-Client-Attestation and OAuth-Client-Attestation-PoP header.
+	ClientAttestation, ClientAttestationPoP []string
 }
 
 // readCredentials extracts the client credentials of a request, refusing a
 // request that uses more than one method (RFC 6749 §2.3).
 func readCredentials(req ClientRequest) (credentials, error) {
+	if len(req.ClientAttestation) > 0 || len(req.ClientAttestationPoP) > 0 {
+		return attestationCredentials(req)
+	}
 	p := req.Params
 	if p["client_assertion"] != "" || p["client_assertion_type"] != "" {
 		switch {
@@ -132,6 +140,9 @@ func (s *Service) authenticateClient(ctx context.Context, req ClientRequest) (*s
 	}
 	if cred.assertion != "" {
 		return s.authenticateAssertion(ctx, cred)
+	}
+	if cred.method == AuthAttestJWT {
+		return s.authenticateAttestation(ctx, cred)
 	}
 	c, err := s.store.GetClient(ctx, cred.id)
 	if errors.Is(err, storage.ErrNotFound) {

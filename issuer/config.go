@@ -33,6 +33,8 @@ type Config struct {
 	ClientAuth    ClientAuthConfig    `yaml:"client_auth"`
 	Tokens        TokenConfig         `yaml:"tokens"`
 	Authorization AuthorizationConfig `yaml:"authorization"`
+	// ClientAttestation configures attest_jwt_client_auth (attestation.go).
+	ClientAttestation ClientAttestationConfig `yaml:"client_attestation"`
 
 	// CredentialConfigurations is credential_configurations_supported of the
 	// issuer metadata (OpenID4VCI 1.0 §12.2.4), keyed by configuration ID.
@@ -206,6 +208,7 @@ func (c *Config) Validate() error {
 	if len(c.CredentialConfigurations) == 0 {
 		errs = append(errs, errors.New("credential_configurations_supported: at least one configuration is needed"))
 	}
+	errs = append(errs, c.ClientAttestation.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -235,6 +238,7 @@ func (c *Config) fillDefaults() {
 	setIfZero(&c.Authorization.CodeTTL, d.Authorization.CodeTTL)
 	setIfZero(&c.Authorization.LoginTTL, d.Authorization.LoginTTL)
 	setIfZero(&c.Authorization.IDTokenTTL, d.Authorization.IDTokenTTL)
+	c.ClientAttestation.fillDefaults()
 	if c.CredentialConfigurations == nil {
 		c.CredentialConfigurations = d.CredentialConfigurations
 	}

@@ -28,7 +28,7 @@ func buildMetadata(s *Service) (metadata, error) {
 		"revocation_endpoint":                              c.URL + PathRevoke,
 		"revocation_endpoint_auth_methods_supported":       supportedAuthMethods,
 		"introspection_endpoint":                           c.URL + PathIntrospect,
-		"introspection_endpoint_auth_methods_supported":    slices.DeleteFunc(slices.Clone(supportedAuthMethods), func(m string) bool { return m == AuthNone }),
+		"introspection_endpoint_auth_methods_supported":    slices.DeleteFunc(slices.Clone(supportedAuthMethods), func(m string) bool { return m == AuthNone || m == AuthAttestJWT }),
 		"permission_endpoint":                              c.URL + PathUMAPermission,
 		"authorization_endpoint":                           c.URL + PathAuthorize,
 		"pushed_authorization_request_endpoint":            c.URL + PathPAR,
@@ -40,6 +40,7 @@ func buildMetadata(s *Service) (metadata, error) {
 		"scopes_supported":                                 scopesSupported(s.scopes),
 		"tls_client_certificate_bound_access_tokens":       true,
 	}
+	s.addAttestationMetadata(oauth)
 	oidc := maps.Clone(oauth)
 	oidc["userinfo_endpoint"] = c.URL + PathUserInfo
 	oidc["subject_types_supported"] = []string{"public"}

@@ -87,6 +87,7 @@ func (s *Service) issue(ctx context.Context, a accessGrant, client *storage.Clie
 		if refresh, rrec, err = mintRefreshToken(a, client.AuthMethod == AuthNone, rec.JKT, now, now.Add(s.cfg.Tokens.RefreshTokenTTL)); err != nil {
 			return nil, err
 		}
+		rrec.AttestationJKT = client.AttestationJKT
 		iss.Tokens = append(iss.Tokens, rrec)
 	}
 	if proof != nil {

@@ -88,6 +88,7 @@ func (s *Service) refreshToken(ctx context.Context, req TokenRequest, client *st
 		if next, nrec, err = mintRefreshToken(a, rt.JKT != "", rt.JKT, now, rt.ExpiresAt); err != nil {
 			return nil, err
 		}
+		nrec.AttestationJKT = rt.AttestationJKT
 		use.Tokens = append(use.Tokens, nrec)
 	}
 	if proof != nil {
@@ -103,7 +104,9 @@ func (s *Service) refreshToken(ctx context.Context, req TokenRequest, client *st
 }
 
 // checkRefreshBinding checks that the refresh token belongs to the client
-// and, for a public client's token, to the key of the proof (RFC 9449 §5).
+// and, for a public client's token, to the key of the proof (RFC 9449 §5);
+// an attested client's token, to the instance key of the attestation it
+// authenticated with (attestation-based client auth -07 §10.3).
 func (s *Service) checkRefreshBinding(rt storage.Token, client *storage.Client, proof *dpop.Proof) error {
 	switch {
 	case rt.ClientID != client.ID:
@@ -112,6 +115,8 @@ func (s *Service) checkRefreshBinding(rt storage.Token, client *storage.Client, 
 		return ErrInvalidGrant("the refresh token is bound to a DPoP key: send a proof made with that key")
 	case rt.JKT != "" && proof.JKT != rt.JKT:
 		return ErrInvalidGrant("the DPoP proof is not made with the key the refresh token is bound to")
+	case rt.AttestationJKT != "" && client.AttestationJKT != rt.AttestationJKT:
+		return ErrInvalidGrant("the refresh token is bound to the key of another client instance (the attestation's cnf)")
 	}
 	return nil
 }

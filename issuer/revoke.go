@@ -66,7 +66,7 @@ const (
 func (s *Service) lookup(ctx context.Context, client *storage.Client, tok string) (storage.Token, bool, error) {
 	now := s.cfg.Now()
 	if client != nil {
-		if blocked, until := s.scans.blocked(client.ID, now); blocked {
+		if blocked, until := s.scans.blocked(limiterKey(client), now); blocked {
 			e := ErrInvalidRequest("too many unknown tokens; try again later").
 				WithHeader("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
 			e.Status = http.StatusTooManyRequests
@@ -75,7 +75,7 @@ func (s *Service) lookup(ctx context.Context, client *storage.Client, tok string
 	}
 	rec, found, err := s.findToken(ctx, tok)
 	if err == nil && !found && client != nil {
-		s.scans.fail(client.ID, now)
+		s.scans.fail(limiterKey(client), now)
 	}
 	return rec, found, err
 }
@@ -102,7 +102,8 @@ func (s *Service) Revoke(ctx context.Context, req ClientRequest) error {
 	switch {
 	case rec.ClientID != "" && client == nil:
 		return ErrInvalidClient(basicChallenge, "client authentication is required to revoke this token")
-	case rec.ClientID != "" && client.ID != rec.ClientID, rec.ClientID == "" && client != nil:
+	case rec.ClientID != "" && client.ID != rec.ClientID, rec.ClientID == "" && client != nil,
+		rec.AttestationJKT != "" && client.AttestationJKT != rec.AttestationJKT: // another instance of the wallet
 		s.log.InfoContext(ctx, "revocation of another client's token ignored", "token_id", rec.ID)
 		return nil
 	}
@@ -135,6 +136,9 @@ func (s *Service) Introspect(ctx context.Context, req ClientRequest) (Introspect
 	}
 	if client == nil || client.AuthMethod == AuthNone {
 		return Introspection{}, ErrInvalidClient(basicChallenge, "introspection requires a client that authenticates with a secret")
+	}
+	if client.AuthMethod == AuthAttestJWT { // every instance of a wallet shares its client_id
+		return Introspection{}, ErrInvalidClient("", "introspection is for resource servers; a wallet attestation does not authenticate one")
 	}
 	rec, found, err := s.lookup(ctx, client, tok)
 	if err != nil || !found || !s.active(rec, s.cfg.Now()) {

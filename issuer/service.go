@@ -70,6 +70,8 @@ type Service struct {
 	scopes map[string]string
 	// pushes counts pushed authorization requests per client.
 	pushes *failureLimiter
+	// providers are the trusted wallet providers (walletproviders.go).
+	providers walletProviders
 }
 
 // New validates cfg, loads (or on first start creates) the signing key and
@@ -112,6 +114,9 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 		pushes:         newFailureLimiter(maxPushes, pushWindow),
 	}
 	if s.meta, err = buildMetadata(s); err != nil {
+		return nil, err
+	}
+	if err := s.reloadWalletProviders(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil

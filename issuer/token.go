@@ -201,6 +201,7 @@ func (s *Service) preAuthorized(ctx context.Context, req TokenRequest, client *s
 		if err != nil {
 			return nil, err
 		}
+		rrec.AttestationJKT = client.AttestationJKT // an attested client's token is bound to its instance key
 		red.Tokens = append(red.Tokens, rrec)
 	}
 	if proof != nil {

@@ -5,7 +5,7 @@
 // keeps (in the database), so they cannot be forged, expire on their own,
 // and can be checked by any process holding the secret, such as a credential
 // endpoint. Each purpose is its own namespace: a c_nonce is never accepted
-// as a DPoP nonce, and the other way round.
+// as a DPoP nonce or an attestation challenge, and the other way round.
 package nonce
 
 import (
@@ -26,6 +26,10 @@ const (
 	DPoP Purpose = 1
 	// CNonce nonces are the c_nonce values for credential key proofs.
 	CNonce Purpose = 2
+	// AttestationChallenge nonces are the challenges of attestation-based
+	// client authentication (the challenge claim of a client attestation
+	// PoP).
+	AttestationChallenge Purpose = 3
 )
 
 var (

@@ -58,6 +58,23 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestPurposesSeparate checks that a nonce of each purpose is accepted for
+// that purpose only: an attestation challenge is never a DPoP nonce or a
+// c_nonce, and the other way round.
+func TestPurposesSeparate(t *testing.T) {
+	m := newManager(t, 1)
+	purposes := []Purpose{DPoP, CNonce, AttestationChallenge}
+	for _, issued := range purposes {
+		v := m.Issue(issued, t0, time.Minute)
+		for _, checked := range purposes {
+			err := m.Check(checked, v, t0)
+			if want := issued == checked; (err == nil) != want {
+				t.Errorf("Check(%d, nonce of purpose %d) = %v; want accepted %v", checked, issued, err, want)
+			}
+		}
+	}
+}
+
 // TestUnpredictable issues 10 000 nonces and checks that none repeats, that
 // each uses only NQCHAR characters (RFC 9449 §8.1), and that the random part
 // differs between consecutive values.

@@ -58,6 +58,11 @@ type Client struct {
 	JWKSURI      string          `json:"jwks_uri,omitempty"`
 	DPoPBound    bool            `json:"dpop_bound_access_tokens,omitempty"`
 	CreatedAt    time.Time       `json:"created_at"`
+	// AttestationJKT is set by client authentication, never stored: the
+	// JWK thumbprint of the client instance key (the cnf of the wallet
+	// attestation) of the request that authenticated the client with
+	// attest_jwt_client_auth.
+	AttestationJKT string `json:"-"`
 	ClientTLS
 }
 
@@ -150,6 +155,26 @@ type Token struct {
 	// X5T is the SHA-256 thumbprint of the client certificate the token is
 	// bound to, if any (RFC 8705 §3).
 	X5T string `json:"x5t_s256,omitempty"`
+	// AttestationJKT is the JWK thumbprint of the client instance key (the
+	// attestation's cnf) a refresh token issued to an attested client is
+	// bound to.
+	AttestationJKT string `json:"attestation_jkt,omitempty"`
+}
+
+// WalletProvider is a wallet provider trusted at run time (added through
+// the admin API): the attestations it signs authenticate wallets with
+// attest_jwt_client_auth. It has either JWKS (its signing keys) or
+// X5CRoots (trust anchors, base64 DER, that the x5c of its attestations
+// chains to).
+type WalletProvider struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Issuer, when set, is the iss every attestation of this provider
+	// must carry.
+	Issuer    string          `json:"issuer,omitempty"`
+	JWKS      json.RawMessage `json:"jwks,omitempty"`
+	X5CRoots  []string        `json:"x5c_roots,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
 }
 
 // RefreshUse asks the store to use a refresh token.
@@ -301,6 +326,15 @@ type Store interface {
 	GetClient(ctx context.Context, id string) (Client, error)
 	// DeleteClient removes the client; ErrNotFound if there is none.
 	DeleteClient(ctx context.Context, id string) error
+
+	// CreateWalletProvider stores p; ErrAlreadyExists if p.ID is taken.
+	CreateWalletProvider(ctx context.Context, p WalletProvider) error
+	// WalletProviders returns every wallet provider, oldest CreatedAt
+	// first (ties by ID).
+	WalletProviders(ctx context.Context) ([]WalletProvider, error)
+	// DeleteWalletProvider removes the provider; ErrNotFound if there is
+	// none.
+	DeleteWalletProvider(ctx context.Context, id string) error
 
 	// CreateUser stores u; ErrAlreadyExists if u.Username is taken.
 	CreateUser(ctx context.Context, u User) error

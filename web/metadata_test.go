@@ -122,7 +122,7 @@ func TestAuthorizationServerMetadata(t *testing.T) {
 			}
 		}
 		for _, am := range stringList(m["token_endpoint_auth_methods_supported"]) {
-			if !slices.Contains([]string{"none", "client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt", "tls_client_auth", "self_signed_tls_client_auth"}, am) {
+			if !slices.Contains([]string{"none", "client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt", "tls_client_auth", "self_signed_tls_client_auth", "attest_jwt_client_auth"}, am) {
 				t.Errorf("token_endpoint_auth_methods_supported lists %q, which is not implemented", am)
 			}
 		}

@@ -10,10 +10,14 @@ import (
 
 // token is the token endpoint (RFC 6749 §3.2). Every response, success or
 // error, is uncacheable and, when server nonces are on, carries exactly one
-// fresh DPoP-Nonce (RFC 9449 §8).
+// fresh DPoP-Nonce (RFC 9449 §8); when attestation challenges are
+// required, exactly one fresh OAuth-Client-Attestation-Challenge.
 func (h *handlers) token(c echo.Context) error {
 	if n := h.svc.DPoPNonce(); n != "" {
 		c.Response().Header().Set("DPoP-Nonce", n)
+	}
+	if ch := h.svc.AttestationChallengeHeader(); ch != "" {
+		c.Response().Header().Set(issuer.HeaderAttestationChallenge, ch)
 	}
 	req, err := h.clientRequest(c)
 	if err != nil {
@@ -52,7 +56,11 @@ func (h *handlers) clientRequest(c echo.Context) (issuer.ClientRequest, error) {
 		return issuer.ClientRequest{}, issuer.ErrInvalidRequest("the request has more than one Authorization header")
 	}
 	params, err := readForm(c)
-	return issuer.ClientRequest{Params: params, Authorization: r.Header.Get(echo.HeaderAuthorization), Certs: h.clientCertificates(c)}, err
+	return issuer.ClientRequest{
+		Params: params, Authorization: r.Header.Get(echo.HeaderAuthorization), Certs: h.clientCertificates(c),
+		ClientAttestation:    r.Header.Values(issuer.HeaderClientAttestation),
+		ClientAttestationPoP: r.Header.Values(issuer.HeaderClientAttestationPoP),
+	}, err
 }
 
 // revoke is the RFC 7009 revocation endpoint: 200 with an empty body.

@@ -34,6 +34,7 @@ type Store struct {
 	keys    map[string]storage.SigningKey
 	clients map[string]storage.Client
 	users   map[string]storage.User
+	wallets map[string]storage.WalletProvider
 	umaRes  map[string]storage.UMAResource
 	tickets map[string]storage.UMATicket
 	offers  map[string]storage.Offer
@@ -52,6 +53,7 @@ func New() *Store {
 		keys:    map[string]storage.SigningKey{},
 		clients: map[string]storage.Client{},
 		users:   map[string]storage.User{},
+		wallets: map[string]storage.WalletProvider{},
 		umaRes:  map[string]storage.UMAResource{},
 		tickets: map[string]storage.UMATicket{},
 		offers:  map[string]storage.Offer{},

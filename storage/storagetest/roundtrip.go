@@ -60,6 +60,7 @@ func fullToken(grantID string) storage.Token {
 	tok := newToken(grantID, t0.In(zone), time.Hour)
 	tok.ClientID, tok.JKT, tok.Scope = "c1", "thumb", "openid"
 	tok.X5T = "cert-thumb"
+	tok.AttestationJKT = "instance-thumb"
 	tok.AuthorizationDetails = json.RawMessage(`[{"type":"openid_credential","credential_configuration_id":"UniversityDegree"}]`)
 	tok.Revoked = true
 	return tok

@@ -33,6 +33,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"SigningKeys", testSigningKeys},
 		{"Clients", testClients},
 		{"Users", testUsers},
+		{"WalletProviders", testWalletProviders},
+		{"AttestationKeyNotStored", testAttestationKeyNotStored},
 		{"Offers", testOffers},
 		{"OfferConflicts", testOfferConflicts},
 		{"OfferDefaultKeepUntil", testOfferDefaultKeepUntil},
@@ -267,6 +269,11 @@ func closedCalls(s storage.Store) []struct {
 		{"CreateClient", func(ctx context.Context) error { return s.CreateClient(ctx, storage.Client{ID: "c"}) }},
 		{"GetClient", func(ctx context.Context) error { _, err := s.GetClient(ctx, "c"); return err }},
 		{"DeleteClient", func(ctx context.Context) error { return s.DeleteClient(ctx, "c") }},
+		{"CreateWalletProvider", func(ctx context.Context) error {
+			return s.CreateWalletProvider(ctx, storage.WalletProvider{ID: "wp"})
+		}},
+		{"WalletProviders", func(ctx context.Context) error { _, err := s.WalletProviders(ctx); return err }},
+		{"DeleteWalletProvider", func(ctx context.Context) error { return s.DeleteWalletProvider(ctx, "wp") }},
 		{"CreateOffer", func(ctx context.Context) error { return s.CreateOffer(ctx, o) }},
 		{"GetOffer", func(ctx context.Context) error { _, err := s.GetOffer(ctx, o.ID); return err }},
 		{"GetOfferByCode", func(ctx context.Context) error { _, err := s.GetOfferByCode(ctx, o.CodeHash); return err }},
