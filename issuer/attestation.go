@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -169,6 +170,10 @@ type attestationClaims struct {
 	Cnf *struct {
 		JWK json.RawMessage `json:"jwk"`
 	} `json:"cnf"`
+	// RedirectURIs is client metadata the provider vouches for (-07 §5.1
+	// allows further claims): the redirect URIs an unregistered wallet may
+	// use in the authorization code flow.
+	RedirectURIs []string `json:"redirect_uris"`
 }
 
 // popClaims are the claims of a client attestation PoP (-07 §5.2). Aud
@@ -526,7 +531,7 @@ func (s *Service) attestedClient(ctx context.Context, a attestation) (*storage.C
 	c, err := s.store.GetClient(ctx, a.claims.Sub)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		c = storage.Client{ID: a.claims.Sub, AuthMethod: AuthAttestJWT, GrantTypes: attestedGrantTypes}
+		c = storage.Client{ID: a.claims.Sub, AuthMethod: AuthAttestJWT, GrantTypes: attestedGrantTypes, RedirectURIs: validRedirectURIs(a.claims.RedirectURIs)}
 	case err != nil:
 		return nil, ErrServer(err)
 	case c.AuthMethod != AuthAttestJWT:
@@ -586,4 +591,16 @@ func (s *Service) addAttestationMetadata(m map[string]any) {
 	if c.RequireChallenge {
 		m["challenge_endpoint"] = s.cfg.URL + PathChallenge
 	}
+}
+
+// validRedirectURIs keeps the absolute URIs without fragment (RFC 6749
+// §3.1.2) of an attestation's redirect_uris.
+func validRedirectURIs(uris []string) []string {
+	var out []string
+	for _, u := range uris {
+		if p, err := url.Parse(u); err == nil && p.IsAbs() && p.Fragment == "" {
+			out = append(out, u)
+		}
+	}
+	return out
 }

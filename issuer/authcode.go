@@ -86,6 +86,8 @@ func checkCode(c storage.AuthCode, client *storage.Client, p map[string]string, 
 		return ErrInvalidGrant("the authorization code is bound to a DPoP key and the request has no DPoP proof")
 	case c.DPoPJKT != "" && proof.JKT != c.DPoPJKT:
 		return ErrInvalidGrant("the DPoP proof's key is not the key the authorization code is bound to (dpop_jkt)")
+	case c.AttestationJKT != client.AttestationJKT:
+		return ErrInvalidGrant("the client attestation is for another wallet instance than the authorization request's")
 	}
 	return nil
 }
@@ -109,6 +111,7 @@ func (s *Service) redeemCode(ctx context.Context, c storage.AuthCode, a accessGr
 		if err != nil {
 			return nil, err
 		}
+		rrec.AttestationJKT = client.AttestationJKT
 		red.Tokens = append(red.Tokens, rrec)
 	}
 	var idToken string

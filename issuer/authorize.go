@@ -438,7 +438,7 @@ func (s *Service) createCode(ctx context.Context, r authRequest, sess storage.Au
 	c := storage.AuthCode{
 		ID: codeID(code), ClientID: r.ClientID, RedirectURI: r.RedirectURI, Scope: r.Scope,
 		AuthorizationDetails: detailsJSON, CodeChallenge: r.CodeChallenge,
-		DPoPJKT: r.DPoPJKT, Nonce: r.Nonce, Subject: sess.Subject, AuthTime: sess.AuthTime, OfferID: r.OfferID,
+		DPoPJKT: r.DPoPJKT, AttestationJKT: r.AttestationJKT, Nonce: r.Nonce, Subject: sess.Subject, AuthTime: sess.AuthTime, OfferID: r.OfferID,
 		CreatedAt: now.UTC(), ExpiresAt: now.Add(s.cfg.Authorization.CodeTTL).UTC(),
 	}
 	if err := s.store.CreateAuthCode(ctx, c); err != nil {

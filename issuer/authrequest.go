@@ -42,6 +42,8 @@ type authRequest struct {
 	Scope         string `json:"scope,omitempty"`
 	CodeChallenge string `json:"code_challenge"`
 	DPoPJKT       string `json:"dpop_jkt,omitempty"`
+	// AttestationJKT is the instance key of an attested client.
+	AttestationJKT string `json:"attestation_jkt,omitempty"`
 	// Credentials are the credential configuration IDs requested, through
 	// authorization_details or scope, or else those of the offer named by
 	// issuer_state.
@@ -60,7 +62,7 @@ func (r authRequest) hasScope(v string) bool { return slices.Contains(strings.Fi
 // OpenID4VCI 1.0 §5.1). jkt is the thumbprint of a DPoP proof sent with a
 // pushed request ("" if none).
 func (s *Service) validateAuthRequest(ctx context.Context, client *storage.Client, p map[string]string, jkt string) (authRequest, error) {
-	r := authRequest{ClientID: client.ID, State: p["state"], Nonce: p["nonce"], Prompt: p["prompt"], DPoPJKT: p["dpop_jkt"]}
+	r := authRequest{ClientID: client.ID, State: p["state"], Nonce: p["nonce"], Prompt: p["prompt"], DPoPJKT: p["dpop_jkt"], AttestationJKT: client.AttestationJKT}
 	if err := checkRequestShape(client, p); err != nil {
 		return r, err
 	}

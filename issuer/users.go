@@ -74,6 +74,9 @@ type UserInfo struct {
 
 // CreateUser adds a user whose password is stored as an argon2id hash.
 func (s *Service) CreateUser(ctx context.Context, req UserRequest) (UserInfo, error) {
+	if string(req.Claims) == "null" {
+		req.Claims = nil // "claims": null is no claims
+	}
 	switch {
 	case !validClientID(req.Username):
 		return UserInfo{}, ErrInvalidRequest("username must be 1 to 255 visible ASCII characters")

@@ -284,12 +284,15 @@ type AuthCode struct {
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 	CodeChallenge        string          `json:"code_challenge"`
 	DPoPJKT              string          `json:"dpop_jkt,omitempty"`
-	Nonce                string          `json:"nonce,omitempty"`
-	Subject              string          `json:"sub"`
-	AuthTime             time.Time       `json:"auth_time"`
-	OfferID              string          `json:"offer_id,omitempty"`
-	CreatedAt            time.Time       `json:"created_at"`
-	ExpiresAt            time.Time       `json:"exp"`
+	// AttestationJKT binds the code to the wallet instance that pushed the
+	// request with attest_jwt_client_auth (its attestation's cnf key).
+	AttestationJKT string    `json:"attestation_jkt,omitempty"`
+	Nonce          string    `json:"nonce,omitempty"`
+	Subject        string    `json:"sub"`
+	AuthTime       time.Time `json:"auth_time"`
+	OfferID        string    `json:"offer_id,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	ExpiresAt      time.Time `json:"exp"`
 	// KeepUntil is when the record may be swept, pushed out by RedeemCode
 	// as for offers.
 	KeepUntil    time.Time `json:"keep_until"`

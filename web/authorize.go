@@ -30,6 +30,9 @@ func (h *handlers) par(c echo.Context) error {
 	if n := h.svc.DPoPNonce(); n != "" {
 		c.Response().Header().Set("DPoP-Nonce", n)
 	}
+	if ch := h.svc.AttestationChallengeHeader(); ch != "" {
+		c.Response().Header().Set(issuer.HeaderAttestationChallenge, ch)
+	}
 	req, err := h.clientRequest(c)
 	if err != nil {
 		return err
