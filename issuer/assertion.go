@@ -165,7 +165,9 @@ func (s *Service) audienceOK(raw json.RawMessage) bool {
 		}
 		aud = list[0]
 	}
-	return aud == s.cfg.URL || s.cfg.ClientAuth.PermissiveAssertionAudience && aud == s.tokenURL
+	// RFC 9126 §2 has the PAR endpoint accept its own URL and the token
+	// endpoint's; the permissive setting accepts both at every endpoint.
+	return aud == s.cfg.URL || s.cfg.ClientAuth.PermissiveAssertionAudience && (aud == s.tokenURL || aud == s.cfg.URL+PathPAR)
 }
 
 // checkClientKeys validates the JWK set of a private_key_jwt client: at
