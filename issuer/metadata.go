@@ -15,30 +15,35 @@ type metadata struct {
 
 func buildMetadata(s *Service) (metadata, error) {
 	c := s.cfg
+	assertionAlgs := append(slices.Clone(asymmetricAlgs), hmacAlgs...)
 	oauth := map[string]any{
 		"issuer":                                c.URL,
 		"token_endpoint":                        c.URL + PathToken,
 		"jwks_uri":                              c.URL + PathJWKS,
 		"grant_types_supported":                 slices.Sorted(maps.Keys(grants)),
 		"token_endpoint_auth_methods_supported": supportedAuthMethods,
-		"token_endpoint_auth_signing_alg_values_supported": append(slices.Clone(asymmetricAlgs), hmacAlgs...),
-		"dpop_signing_alg_values_supported":                s.verifier.Algs(),
-		"pre-authorized_grant_anonymous_access_supported":  c.AnonymousAccess(),
-		"authorization_details_types_supported":            []string{TypeOpenIDCredential},
-		"revocation_endpoint":                              c.URL + PathRevoke,
-		"revocation_endpoint_auth_methods_supported":       supportedAuthMethods,
-		"introspection_endpoint":                           c.URL + PathIntrospect,
-		"introspection_endpoint_auth_methods_supported":    slices.DeleteFunc(slices.Clone(supportedAuthMethods), func(m string) bool { return m == AuthNone || m == AuthAttestJWT }),
-		"permission_endpoint":                              c.URL + PathUMAPermission,
-		"authorization_endpoint":                           c.URL + PathAuthorize,
-		"pushed_authorization_request_endpoint":            c.URL + PathPAR,
-		"require_pushed_authorization_requests":            *c.Authorization.RequirePAR,
-		"response_types_supported":                         []string{"code"},
-		"response_modes_supported":                         []string{"query"},
-		"code_challenge_methods_supported":                 []string{"S256"},
-		"authorization_response_iss_parameter_supported":   true,
-		"scopes_supported":                                 scopesSupported(s.scopes),
-		"tls_client_certificate_bound_access_tokens":       true,
+		"token_endpoint_auth_signing_alg_values_supported": assertionAlgs,
+		// The same client authentication serves revocation and introspection
+		// (RFC 8414 §2).
+		"revocation_endpoint_auth_signing_alg_values_supported":    assertionAlgs,
+		"introspection_endpoint_auth_signing_alg_values_supported": assertionAlgs,
+		"dpop_signing_alg_values_supported":                        s.verifier.Algs(),
+		"pre-authorized_grant_anonymous_access_supported":          c.AnonymousAccess(),
+		"authorization_details_types_supported":                    []string{TypeOpenIDCredential},
+		"revocation_endpoint":                                      c.URL + PathRevoke,
+		"revocation_endpoint_auth_methods_supported":               supportedAuthMethods,
+		"introspection_endpoint":                                   c.URL + PathIntrospect,
+		"introspection_endpoint_auth_methods_supported":            slices.DeleteFunc(slices.Clone(supportedAuthMethods), func(m string) bool { return m == AuthNone || m == AuthAttestJWT }),
+		"permission_endpoint":                                      c.URL + PathUMAPermission,
+		"authorization_endpoint":                                   c.URL + PathAuthorize,
+		"pushed_authorization_request_endpoint":                    c.URL + PathPAR,
+		"require_pushed_authorization_requests":                    *c.Authorization.RequirePAR,
+		"response_types_supported":                                 []string{"code"},
+		"response_modes_supported":                                 []string{"query"},
+		"code_challenge_methods_supported":                         []string{"S256"},
+		"authorization_response_iss_parameter_supported":           true,
+		"scopes_supported":                                         scopesSupported(s.scopes),
+		"tls_client_certificate_bound_access_tokens":               true,
 	}
 	s.addAttestationMetadata(oauth)
 	oidc := maps.Clone(oauth)

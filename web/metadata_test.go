@@ -359,3 +359,19 @@ func readError(t testing.TB, res *http.Response) oauthError {
 	_ = json.Unmarshal(readBody(t, res), &e)
 	return e
 }
+
+// TestEndpointAuthSigningAlgs: revocation and introspection take the same
+// client assertions as the token endpoint, and say so (RFC 8414 §2).
+func TestEndpointAuthSigningAlgs(t *testing.T) {
+	ts := newTestServer(t)
+	m, _ := getJSON(t, ts.URL+"/.well-known/oauth-authorization-server")
+	want := stringList(m["token_endpoint_auth_signing_alg_values_supported"])
+	if !slices.Contains(want, "ES256") || !slices.Contains(want, "HS256") || slices.Contains(want, "none") {
+		t.Fatalf("token_endpoint_auth_signing_alg_values_supported = %v", want)
+	}
+	for _, k := range []string{"revocation_endpoint_auth_signing_alg_values_supported", "introspection_endpoint_auth_signing_alg_values_supported"} {
+		if got := stringList(m[k]); !slices.Equal(got, want) {
+			t.Errorf("%s = %v; want %v", k, got, want)
+		}
+	}
+}
