@@ -64,6 +64,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"ContextCanceled", testContextCanceled},
 		{"Closed", testClosed},
 	})
+	run(t, newStore, authCodeTests)
 }
 
 // run runs each test in a parallel subtest on a fresh store.
