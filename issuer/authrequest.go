@@ -227,7 +227,8 @@ func (s *Service) offerByIssuerState(ctx context.Context, state string) (storage
 		return o, bad
 	case err != nil:
 		return o, ErrServer(err)
-	case o.Locked || s.cfg.Now().After(o.ExpiresAt):
+	case o.Locked || !o.RedeemedAt.IsZero() || s.cfg.Now().After(o.ExpiresAt):
+		// An offer is for one issuance, through either of its grants.
 		return o, bad
 	}
 	return o, nil

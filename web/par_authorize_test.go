@@ -1443,11 +1443,17 @@ func TestIssuerStateFlow(t *testing.T) {
 	if len(first) != 2 || first[pidConfig] == "" || first[mdlConfig] == "" {
 		t.Fatalf("credential identifiers %v; want the offer's PID and mDL", first)
 	}
-	if second := run(t, url.Values{"scope": {""}, "issuer_state": {state}}); !maps.Equal(second, first) {
-		t.Errorf("second request with the same issuer_state: identifiers %v; want %v", second, first)
+	// An offer is for one issuance: once a code of its issuer_state is
+	// redeemed, the issuer_state is refused.
+	wantError(t, ts.afPush(t, afParams(s.ClientID, newPKCE(t), url.Values{"scope": {""}, "issuer_state": {state}}), nil), http.StatusBadRequest, "invalid_request")
+	o2 := paAuthCodeOffer(t, ts, afUser, []string{paAuthCode}, pidConfig, mdlConfig)
+	narrowed := run(t, url.Values{"scope": {pidConfig}, "issuer_state": {paIssuerState(t, o2)}})
+	stored2, err := ts.Store.GetOffer(t.Context(), o2.OfferID)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if narrowed := run(t, url.Values{"scope": {pidConfig}, "issuer_state": {state}}); len(narrowed) != 1 || narrowed[pidConfig] != first[pidConfig] {
-		t.Errorf("issuer_state with scope PID: identifiers %v; want only the offer's PID %s", narrowed, first[pidConfig])
+	if len(narrowed) != 1 || narrowed[pidConfig] != stored2.CredentialIdentifiers[slices.Index(stored2.ConfigurationIDs, pidConfig)] {
+		t.Errorf("issuer_state with scope PID: identifiers %v; want only the offer's PID", narrowed)
 	}
 	if fresh := run(t, url.Values{"scope": {pidConfig + " " + mdlConfig}}); fresh[pidConfig] == first[pidConfig] || fresh[mdlConfig] == first[mdlConfig] {
 		t.Errorf("a request without issuer_state got the offer's identifiers %v", fresh)
