@@ -371,7 +371,8 @@ type Store interface {
 	CreateOffer(ctx context.Context, o Offer) error
 	// GetOffer returns the offer by ID; ErrNotFound if there is none.
 	GetOffer(ctx context.Context, id string) (Offer, error)
-	// GetOfferByCode returns the offer by code hash; ErrNotFound if none.
+	// GetOfferByCode returns the offer by code hash, without its OfferJSON
+	// (redemptions do not need it); ErrNotFound if none.
 	GetOfferByCode(ctx context.Context, codeHash []byte) (Offer, error)
 	// GetOfferByIssuerState returns the offer whose IssuerStateHash is
 	// stateHash; ErrNotFound if none. (CreateOffer refuses a taken one with
@@ -379,7 +380,7 @@ type Store interface {
 	GetOfferByIssuerState(ctx context.Context, stateHash []byte) (Offer, error)
 	// RecordTxCodeFailure counts one failed transaction-code attempt against
 	// the code and locks it once Failures reaches max. It returns the
-	// updated offer; ErrNotFound if there is none.
+	// updated offer, without OfferJSON; ErrNotFound if there is none.
 	RecordTxCodeFailure(ctx context.Context, codeHash []byte, max int) (Offer, error)
 	// Redeem consumes a pre-authorized code in one transaction, in this
 	// order: if r.ReplayKey is set and already recorded and unexpired,

@@ -22,6 +22,10 @@ func (s *Store) CreateOffer(ctx context.Context, o storage.Offer) error {
 	if o.KeepUntil.IsZero() {
 		o.KeepUntil = o.ExpiresAt
 	}
+	// The offer JSON lives in its own bucket: redemptions read the offer's
+	// content, and should not page in the JSON.
+	offerJSON := o.OfferJSON
+	o.OfferJSON = nil
 	data, err := encode(o)
 	if err != nil {
 		return err
@@ -52,6 +56,11 @@ func (s *Store) CreateOffer(ctx context.Context, o storage.Offer) error {
 				return err
 			}
 		}
+		if len(offerJSON) > 0 {
+			if err := tx.Bucket(bucketOfferJSON).Put(id, offerJSON); err != nil {
+				return err
+			}
+		}
 		return tx.Bucket(bucketOffersExp).Put(indexKey(o.KeepUntil, id), empty)
 	})
 	if err != nil {
@@ -64,8 +73,13 @@ func (s *Store) CreateOffer(ctx context.Context, o storage.Offer) error {
 func (s *Store) GetOffer(ctx context.Context, id string) (storage.Offer, error) {
 	var o storage.Offer
 	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
-		o, err = readOffer(tx, []byte(id))
-		return err
+		if o, err = readOffer(tx, []byte(id)); err != nil {
+			return err
+		}
+		if j := tx.Bucket(bucketOfferJSON).Get([]byte(id)); j != nil {
+			o.OfferJSON = clone(j)
+		}
+		return nil
 	})
 	if err != nil {
 		return storage.Offer{}, fmt.Errorf("storage/bolt: offer %q: %w", id, err)

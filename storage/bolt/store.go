@@ -44,7 +44,8 @@ var (
 	bucketAuthCodes    = []byte("auth_codes")          // code ID -> AuthCode
 	bucketAuthCodesExp = []byte("auth_code_keep")      // KeepUntil||code ID -> ""
 	bucketIssuerStates = []byte("offer_issuer_states") // issuer_state hash -> offer ID
-	allBuckets         = [][]byte{bucketMeta, bucketSecrets, bucketKeys, bucketClients, bucketUsers, bucketOffers, bucketOfferState, bucketCodes, bucketOffersExp, bucketTokens, bucketTokensExp, bucketGrants, bucketUMARes, bucketUMATickets, bucketUMAExp, bucketReplay, bucketSessions, bucketSessionsExp, bucketAuthCodes, bucketAuthCodesExp, bucketIssuerStates}
+	bucketOfferJSON    = []byte("offer_json")          // offer ID -> OfferJSON (off the redemption path)
+	allBuckets         = [][]byte{bucketMeta, bucketSecrets, bucketKeys, bucketClients, bucketUsers, bucketOffers, bucketOfferState, bucketCodes, bucketOffersExp, bucketTokens, bucketTokensExp, bucketGrants, bucketUMARes, bucketUMATickets, bucketUMAExp, bucketReplay, bucketSessions, bucketSessionsExp, bucketAuthCodes, bucketAuthCodesExp, bucketIssuerStates, bucketOfferJSON}
 	schemaKey          = []byte("schema_version")
 	schemaVersion      = []byte{3}
 	errSchemaVersion   = errors.New("storage/bolt: unsupported schema version")

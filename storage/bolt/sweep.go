@@ -108,6 +108,9 @@ func deleteOffer(tx *writeTx, entry []byte) (bool, error) {
 			return false, err
 		}
 	}
+	if err := tx.Bucket(bucketOfferJSON).Delete(id); err != nil {
+		return false, err
+	}
 	if err := tx.Bucket(bucketOfferState).Delete(id); err != nil {
 		return false, err
 	}

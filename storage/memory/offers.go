@@ -65,7 +65,9 @@ func (s *Store) GetOfferByCode(ctx context.Context, codeHash []byte) (storage.Of
 	if err != nil {
 		return storage.Offer{}, err
 	}
-	return copyOf(o), nil
+	o = copyOf(o)
+	o.OfferJSON = nil // as the bbolt store, which keeps it off the redemption path
+	return o, nil
 }
 
 // GetOfferByIssuerState returns the offer by issuer_state hash.
@@ -108,7 +110,9 @@ func (s *Store) RecordTxCodeFailure(ctx context.Context, codeHash []byte, max in
 		o.Locked = true
 	}
 	s.offers[o.ID] = o
-	return copyOf(o), nil
+	o = copyOf(o)
+	o.OfferJSON = nil
+	return o, nil
 }
 
 // Redeem consumes a pre-authorized code, exactly as documented on

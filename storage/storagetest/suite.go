@@ -7,6 +7,7 @@ package storagetest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"sync"
@@ -173,11 +174,14 @@ func testClients(t *testing.T, s storage.Store) {
 
 func testOffers(t *testing.T, s storage.Store) {
 	o := newOffer(t0, 5*time.Minute)
+	o.OfferJSON = json.RawMessage(`{"credential_issuer":"https://issuer.example","grants":{}}`)
 	createOffer(t, s, o)
 	checkEqual(t, "GetOffer", o, getOffer(t, s, o.ID))
 	byCode, err := s.GetOfferByCode(t.Context(), o.CodeHash)
 	checkErr(t, "GetOfferByCode", err, nil)
-	checkEqual(t, "GetOfferByCode", o, byCode)
+	noJSON := o
+	noJSON.OfferJSON = nil
+	checkEqual(t, "GetOfferByCode (without OfferJSON)", noJSON, byCode)
 	checkGone(t, "GetOffer(unknown)", func(ctx context.Context) error { _, err := s.GetOffer(ctx, "nope"); return err })
 	checkGone(t, "GetOfferByCode(unknown)", func(ctx context.Context) error { _, err := s.GetOfferByCode(ctx, hashOf("nope")); return err })
 }
