@@ -107,16 +107,11 @@ func (s *Service) redeemCode(ctx context.Context, c storage.AuthCode, a accessGr
 		return nil, err
 	}
 	red := storage.Redemption{CodeHash: []byte(c.ID), Now: now, Tokens: []storage.Token{rec}}
-	var refresh string
-	if issuesRefresh(client, proof) {
-		var rrec storage.Token
-		refresh, rrec, err = mintRefreshToken(a, client.AuthMethod == AuthNone, rec.JKT, now, now.Add(s.cfg.Tokens.RefreshTokenTTL))
-		if err != nil {
-			return nil, err
-		}
-		rrec.AttestationJKT = client.AttestationJKT
-		red.Tokens = append(red.Tokens, rrec)
+	refresh, rtoks, err := s.grantRefreshToken(a, client, proof, rec, now)
+	if err != nil {
+		return nil, err
 	}
+	red.Tokens = append(red.Tokens, rtoks...)
 	var idToken string
 	if hasScopeValue(c.Scope, ScopeOpenID) {
 		if idToken, err = s.mintIDToken(c, client.ID, tok, now); err != nil {

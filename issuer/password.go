@@ -82,13 +82,12 @@ func (s *Service) issue(ctx context.Context, a accessGrant, client *storage.Clie
 	}
 	iss := storage.Issuance{Now: now, Tokens: []storage.Token{rec}}
 	var refresh string
-	if withRefresh && issuesRefresh(client, proof) {
-		var rrec storage.Token
-		if refresh, rrec, err = mintRefreshToken(a, client.AuthMethod == AuthNone, rec.JKT, now, now.Add(s.cfg.Tokens.RefreshTokenTTL)); err != nil {
+	if withRefresh {
+		var rtoks []storage.Token
+		if refresh, rtoks, err = s.grantRefreshToken(a, client, proof, rec, now); err != nil {
 			return nil, err
 		}
-		rrec.AttestationJKT = client.AttestationJKT
-		iss.Tokens = append(iss.Tokens, rrec)
+		iss.Tokens = append(iss.Tokens, rtoks...)
 	}
 	if proof != nil {
 		iss.ReplayKey, iss.ReplayExpiry = proof.ReplayKey, proof.ReplayExpiry

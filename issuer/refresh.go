@@ -30,6 +30,22 @@ func issuesRefresh(client *storage.Client, proof *dpop.Proof) bool {
 		(client.AuthMethod != AuthNone || proof != nil)
 }
 
+// grantRefreshToken mints the refresh token a grant gives client, if any
+// (issuesRefresh), for the access token rec: bound to the DPoP key for a
+// public client, and to the instance key for an attested one. It returns
+// "" and no record when the client gets none.
+func (s *Service) grantRefreshToken(a accessGrant, client *storage.Client, proof *dpop.Proof, rec storage.Token, now time.Time) (string, []storage.Token, error) {
+	if !issuesRefresh(client, proof) {
+		return "", nil, nil
+	}
+	tok, rrec, err := mintRefreshToken(a, client.AuthMethod == AuthNone, rec.JKT, now, now.Add(s.cfg.Tokens.RefreshTokenTTL))
+	if err != nil {
+		return "", nil, err
+	}
+	rrec.AttestationJKT = client.AttestationJKT
+	return tok, []storage.Token{rrec}, nil
+}
+
 // mintRefreshToken returns a new opaque refresh token and its record. A
 // public client's token is bound to jkt; a confidential client's token is
 // bound to the client only (RFC 9449 §5).

@@ -194,16 +194,11 @@ func (s *Service) preAuthorized(ctx context.Context, req TokenRequest, client *s
 		return nil, err
 	}
 	red := storage.Redemption{CodeHash: codeHash[:], Now: now, Tokens: []storage.Token{rec}}
-	var refresh string
-	if issuesRefresh(client, proof) {
-		var rrec storage.Token
-		refresh, rrec, err = mintRefreshToken(a, client.AuthMethod == AuthNone, rec.JKT, now, now.Add(s.cfg.Tokens.RefreshTokenTTL))
-		if err != nil {
-			return nil, err
-		}
-		rrec.AttestationJKT = client.AttestationJKT // an attested client's token is bound to its instance key
-		red.Tokens = append(red.Tokens, rrec)
+	refresh, rtoks, err := s.grantRefreshToken(a, client, proof, rec, now)
+	if err != nil {
+		return nil, err
 	}
+	red.Tokens = append(red.Tokens, rtoks...)
 	if proof != nil {
 		red.ReplayKey, red.ReplayExpiry, red.JKT = proof.ReplayKey, proof.ReplayExpiry, proof.JKT
 	}

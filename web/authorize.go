@@ -27,12 +27,7 @@ const cookieName = "issuer_signin"
 // par is the pushed authorization request endpoint (RFC 9126 §2): 201 with
 // the request_uri.
 func (h *handlers) par(c echo.Context) error {
-	if n := h.svc.DPoPNonce(); n != "" {
-		c.Response().Header().Set("DPoP-Nonce", n)
-	}
-	if ch := h.svc.AttestationChallengeHeader(); ch != "" {
-		c.Response().Header().Set(issuer.HeaderAttestationChallenge, ch)
-	}
+	h.challengeHeaders(c)
 	req, err := h.clientRequest(c)
 	if err != nil {
 		return err

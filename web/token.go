@@ -13,12 +13,7 @@ import (
 // fresh DPoP-Nonce (RFC 9449 §8); when attestation challenges are
 // required, exactly one fresh OAuth-Client-Attestation-Challenge.
 func (h *handlers) token(c echo.Context) error {
-	if n := h.svc.DPoPNonce(); n != "" {
-		c.Response().Header().Set("DPoP-Nonce", n)
-	}
-	if ch := h.svc.AttestationChallengeHeader(); ch != "" {
-		c.Response().Header().Set(issuer.HeaderAttestationChallenge, ch)
-	}
+	h.challengeHeaders(c)
 	req, err := h.clientRequest(c)
 	if err != nil {
 		return err
@@ -28,6 +23,18 @@ func (h *handlers) token(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, resp)
+}
+
+// challengeHeaders sets, when the server asks for them, a fresh DPoP-Nonce
+// (RFC 9449 §8) and a fresh attestation challenge on every response of an
+// endpoint that takes DPoP proofs and authenticates clients (token, PAR).
+func (h *handlers) challengeHeaders(c echo.Context) {
+	if n := h.svc.DPoPNonce(); n != "" {
+		c.Response().Header().Set("DPoP-Nonce", n)
+	}
+	if ch := h.svc.AttestationChallengeHeader(); ch != "" {
+		c.Response().Header().Set(issuer.HeaderAttestationChallenge, ch)
+	}
 }
 
 // nonce is the OpenID4VCI 1.0 §7 nonce endpoint.

@@ -41,27 +41,7 @@ func indexUsers(tx *bbolt.Tx) error {
 
 // CreateAuthSession stores a and its expiry index entry.
 func (s *Store) CreateAuthSession(ctx context.Context, a storage.AuthSession) error {
-	if err := checkKey("auth session ID", []byte(a.ID)); err != nil {
-		return err
-	}
-	data, err := encode(a)
-	if err != nil {
-		return err
-	}
-	err = s.update(ctx, func(tx *writeTx) error {
-		b, id := tx.Bucket(bucketSessions), []byte(a.ID)
-		if b.Get(id) != nil {
-			return storage.ErrAlreadyExists
-		}
-		if err := b.Put(id, data); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketSessionsExp).Put(indexKey(a.ExpiresAt, id), empty)
-	})
-	if err != nil {
-		return fmt.Errorf("storage/bolt: create auth session: %w", err)
-	}
-	return nil
+	return s.insertExpiring(ctx, "auth session", bucketSessions, bucketSessionsExp, a.ID, a.ExpiresAt, a)
 }
 
 // UpdateAuthSession applies update to a live session in one transaction.
@@ -103,28 +83,34 @@ func deleteSession(tx *writeTx, entry []byte) (bool, error) {
 
 // CreateAuthCode stores c and its keep index entry.
 func (s *Store) CreateAuthCode(ctx context.Context, c storage.AuthCode) error {
-	if err := checkKey("authorization code ID", []byte(c.ID)); err != nil {
-		return err
-	}
 	if c.KeepUntil.IsZero() {
 		c.KeepUntil = c.ExpiresAt
 	}
-	data, err := encode(c)
+	return s.insertExpiring(ctx, "authorization code", bucketAuthCodes, bucketAuthCodesExp, c.ID, c.KeepUntil, c)
+}
+
+// insertExpiring stores v under id in bucket, with the entry exp||id in the
+// expiry index the sweeper reads; ErrAlreadyExists if id is taken.
+func (s *Store) insertExpiring(ctx context.Context, what string, bucket, index []byte, id string, exp time.Time, v any) error {
+	if err := checkKey(what+" ID", []byte(id)); err != nil {
+		return err
+	}
+	data, err := encode(v)
 	if err != nil {
 		return err
 	}
 	err = s.update(ctx, func(tx *writeTx) error {
-		b, id := tx.Bucket(bucketAuthCodes), []byte(c.ID)
-		if b.Get(id) != nil {
+		b, key := tx.Bucket(bucket), []byte(id)
+		if b.Get(key) != nil {
 			return storage.ErrAlreadyExists
 		}
-		if err := b.Put(id, data); err != nil {
+		if err := b.Put(key, data); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketAuthCodesExp).Put(indexKey(c.KeepUntil, id), empty)
+		return tx.Bucket(index).Put(indexKey(exp, key), empty)
 	})
 	if err != nil {
-		return fmt.Errorf("storage/bolt: create authorization code: %w", err)
+		return fmt.Errorf("storage/bolt: create %s: %w", what, err)
 	}
 	return nil
 }

@@ -45,27 +45,7 @@ func (s *Store) UpdateUMAResource(ctx context.Context, id string, update func(*s
 
 // CreateUMATicket stores t and its expiry index entry.
 func (s *Store) CreateUMATicket(ctx context.Context, t storage.UMATicket) error {
-	if err := checkKey("ticket ID", []byte(t.ID)); err != nil {
-		return err
-	}
-	data, err := encode(t)
-	if err != nil {
-		return err
-	}
-	err = s.update(ctx, func(tx *writeTx) error {
-		b, id := tx.Bucket(bucketUMATickets), []byte(t.ID)
-		if b.Get(id) != nil {
-			return storage.ErrAlreadyExists
-		}
-		if err := b.Put(id, data); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketUMAExp).Put(indexKey(t.ExpiresAt, id), empty)
-	})
-	if err != nil {
-		return fmt.Errorf("storage/bolt: create UMA ticket: %w", err)
-	}
-	return nil
+	return s.insertExpiring(ctx, "UMA ticket", bucketUMATickets, bucketUMAExp, t.ID, t.ExpiresAt, t)
 }
 
 // GetUMATicket returns the ticket; ErrNotFound if there is none.
