@@ -64,6 +64,9 @@ func (s *Service) authorizationCode(ctx context.Context, req TokenRequest, clien
 		return nil, err
 	}
 	a := accessGrant{subject: c.Subject, clientID: client.ID, scope: c.Scope, grantID: c.ID, details: details}
+	if hasScopeValue(c.Scope, ScopeOpenID) {
+		a.authTime = c.AuthTime // kept on the refresh token, for the ID tokens of refreshes
+	}
 	return s.redeemCode(ctx, c, a, client, proof, now)
 }
 
@@ -114,7 +117,7 @@ func (s *Service) redeemCode(ctx context.Context, c storage.AuthCode, a accessGr
 	red.Tokens = append(red.Tokens, rtoks...)
 	var idToken string
 	if hasScopeValue(c.Scope, ScopeOpenID) {
-		if idToken, err = s.mintIDToken(c, client.ID, tok, now); err != nil {
+		if idToken, err = s.mintIDToken(c.Subject, client.ID, c.Nonce, c.AuthTime, tok, now); err != nil {
 			return nil, err
 		}
 	}
@@ -186,14 +189,14 @@ func (s *Service) codeRedeemError(ctx context.Context, c storage.AuthCode, err e
 	return redeemError(err)
 }
 
-// mintIDToken signs the ID token of an OpenID request (OpenID Connect Core
-// §2, §3.1.3.6): at_hash is the left half of the SHA-256 of the access
-// token; auth_time is always given.
-func (s *Service) mintIDToken(c storage.AuthCode, clientID, accessToken string, now time.Time) (string, error) {
+// mintIDToken signs an ID token (OpenID Connect Core §2, §3.1.3.6) for
+// subject and clientID: at_hash is the left half of the SHA-256 of the
+// access token; auth_time is always given; nonce only when not empty.
+func (s *Service) mintIDToken(subject, clientID, nonce string, authTime time.Time, accessToken string, now time.Time) (string, error) {
 	sum := sha256.Sum256([]byte(accessToken))
 	claims := idClaims{
-		Iss: s.cfg.URL, Sub: c.Subject, Aud: clientID, Azp: clientID, Iat: now.Unix(),
-		Exp: now.Add(s.cfg.Authorization.IDTokenTTL).Unix(), AuthTime: c.AuthTime.Unix(), Nonce: c.Nonce,
+		Iss: s.cfg.URL, Sub: subject, Aud: clientID, Azp: clientID, Iat: now.Unix(),
+		Exp: now.Add(s.cfg.Authorization.IDTokenTTL).Unix(), AuthTime: authTime.Unix(), Nonce: nonce,
 		AtHash: base64.RawURLEncoding.EncodeToString(sum[:sha256.Size/2]),
 	}
 	tok, err := s.signer.sign("JWT", claims)

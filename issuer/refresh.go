@@ -53,7 +53,7 @@ func mintRefreshToken(a accessGrant, public bool, jkt string, now, expires time.
 	tok := randomToken()
 	rec := storage.Token{
 		ID: refreshTokenID(tok), Kind: kindRefresh, ClientID: a.clientID, Subject: a.subject, Scope: a.scope,
-		GrantID: a.grantID, IssuedAt: now.UTC(), ExpiresAt: expires.UTC(),
+		GrantID: a.grantID, IssuedAt: now.UTC(), ExpiresAt: expires.UTC(), AuthTime: a.authTime,
 	}
 	if public {
 		rec.JKT = jkt
@@ -116,6 +116,13 @@ func (s *Service) refreshToken(ctx context.Context, req TokenRequest, client *st
 	s.log.InfoContext(ctx, "token refreshed", "client", client.ID, "token_id", rec.ID, "rotated", use.Rotate)
 	resp := s.tokenResponse(tok, rec, a.details, now)
 	resp.RefreshToken = next
+	if !a.authTime.IsZero() && hasScopeValue(a.scope, ScopeOpenID) {
+		// OpenID Connect Core §12.2: same iss, sub and aud, the original
+		// auth_time, a new iat, no nonce.
+		if resp.IDToken, err = s.mintIDToken(a.subject, client.ID, "", a.authTime, tok, now); err != nil {
+			return nil, err
+		}
+	}
 	return resp, nil
 }
 
@@ -147,7 +154,7 @@ func (s *Service) refreshedGrant(rt storage.Token, params map[string]string) (ac
 	if err != nil {
 		return accessGrant{}, err
 	}
-	a := accessGrant{subject: rt.Subject, clientID: rt.ClientID, scope: scope, grantID: rt.GrantID}
+	a := accessGrant{subject: rt.Subject, clientID: rt.ClientID, scope: scope, grantID: rt.GrantID, authTime: rt.AuthTime}
 	if len(rt.AuthorizationDetails) > 0 {
 		if err := json.Unmarshal(rt.AuthorizationDetails, &a.details); err != nil {
 			return accessGrant{}, ErrServer(err)

@@ -282,6 +282,8 @@ type accessGrant struct {
 	subject, clientID, scope, grantID string
 	details                           []AuthorizationDetail
 	permissions                       []storage.UMAPermission // UMA RPTs
+	// authTime is the user's sign-in time in the authorization code flow.
+	authTime time.Time
 }
 
 // mintAccessToken signs a JWT access token (RFC 9068) and returns it with

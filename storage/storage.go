@@ -152,6 +152,9 @@ type Token struct {
 	// LastUsedAt and RotatedAt are set by UseRefreshToken on refresh tokens.
 	LastUsedAt time.Time `json:"last_used_at,omitzero"`
 	RotatedAt  time.Time `json:"rotated_at,omitzero"`
+	// AuthTime is when the user signed in, kept on refresh tokens of an
+	// OpenID grant for the ID tokens a refresh issues.
+	AuthTime time.Time `json:"auth_time,omitzero"`
 	// X5T is the SHA-256 thumbprint of the client certificate the token is
 	// bound to, if any (RFC 8705 §3).
 	X5T string `json:"x5t_s256,omitempty"`
