@@ -3,7 +3,7 @@
 // proof. Offers are created and proofs signed before the timed phase, so the
 // load generator spends almost no CPU while it measures. It reports
 // redemptions per second, latency percentiles and, given the server's PID,
-// the server's peak RSS.
+// the server's peak RSS and its anonymous and file-backed parts.
 //
 //	loadgen -url http://127.0.0.1:8080 -admin-token T -wallets 32 -n 30000 -server-pid PID
 package main
@@ -183,24 +183,30 @@ func report(c config, lat []time.Duration, failures int64, elapsed time.Duration
 	fmt.Printf("latency:     p50 %s  p90 %s  p99 %s  max %s\n", pct(0.50).Round(10*time.Microsecond),
 		pct(0.90).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), lat[len(lat)-1].Round(10*time.Microsecond))
 	if c.pid > 0 {
-		if rss, err := peakRSS(c.pid); err == nil {
-			fmt.Printf("server peak RSS: %s\n", rss)
+		if st, err := procStatus(c.pid); err == nil {
+			fmt.Printf("server peak RSS: %s (now: anonymous %s, file-backed %s, the bbolt mmap, which the kernel can reclaim)\n",
+				st["VmHWM"], st["RssAnon"], st["RssFile"])
 		}
 	}
 }
 
-// peakRSS reads VmHWM (peak resident set size) of a process on Linux.
-func peakRSS(pid int) (string, error) {
+// procStatus reads the fields of /proc/PID/status (Linux), e.g. VmHWM,
+// the peak resident set size.
+func procStatus(pid int) (map[string]string, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
+	out := map[string]string{}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			return strings.TrimSpace(v), nil
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			out[k] = strings.TrimSpace(v)
 		}
 	}
-	return "", errors.New("no VmHWM")
+	if out["VmHWM"] == "" {
+		return nil, errors.New("no VmHWM")
+	}
+	return out, nil
 }
 
 // serverCPU is the user+system CPU time the process has used (Linux).
