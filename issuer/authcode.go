@@ -48,9 +48,6 @@ func (s *Service) authorizationCode(ctx context.Context, req TokenRequest, clien
 	if err := checkCode(c, client, p, proof, now); err != nil {
 		return nil, s.grantFailure(ctx, proof, now, err)
 	}
-	if err := s.checkCodeOffer(ctx, c); err != nil {
-		return nil, s.grantFailure(ctx, proof, now, err)
-	}
 	var ids, identifiers []string
 	var stored []AuthorizationDetail
 	if err := json.Unmarshal(c.AuthorizationDetails, &stored); err != nil {
@@ -109,7 +106,9 @@ func (s *Service) redeemCode(ctx context.Context, c storage.AuthCode, a accessGr
 	if err != nil {
 		return nil, err
 	}
-	red := storage.Redemption{CodeHash: []byte(c.ID), Now: now, Tokens: []storage.Token{rec}}
+	// The code's offer (issuer_state) is checked and marked in the same
+	// transaction: an offer is for one issuance.
+	red := storage.Redemption{CodeHash: []byte(c.ID), Now: now, Tokens: []storage.Token{rec}, OfferID: c.OfferID}
 	refresh, rtoks, err := s.grantRefreshToken(a, client, proof, rec, now)
 	if err != nil {
 		return nil, err
@@ -127,48 +126,10 @@ func (s *Service) redeemCode(ctx context.Context, c storage.AuthCode, a accessGr
 	if err := s.store.RedeemAuthCode(ctx, red); err != nil {
 		return nil, s.codeRedeemError(ctx, c, err)
 	}
-	s.endOffer(ctx, c, now)
 	s.log.InfoContext(ctx, "authorization code redeemed", "client_id", client.ID, "token_id", rec.ID, "bound", proof != nil)
 	resp := s.tokenResponse(tok, rec, a.details, now)
 	resp.RefreshToken, resp.IDToken = refresh, idToken
 	return resp, nil
-}
-
-// checkCodeOffer refuses a code whose offer (issuer_state) was redeemed
-// since, through its pre-authorized code: an offer is for one issuance.
-func (s *Service) checkCodeOffer(ctx context.Context, c storage.AuthCode) error {
-	if c.OfferID == "" || !c.RedeemedAt.IsZero() {
-		return nil
-	}
-	o, err := s.store.GetOffer(ctx, c.OfferID)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return nil // swept: the code is younger than the offer's expiry, so it was not redeemed
-	case err != nil:
-		return ErrServer(err)
-	case !o.RedeemedAt.IsZero():
-		return ErrInvalidGrant("the credential offer of the authorization request was already redeemed")
-	}
-	return nil
-}
-
-// endOffer marks the offer of a redeemed code used, so that its
-// pre-authorized code and issuer_state stop working. It is a second
-// transaction: if a pre-authorized redemption of the same offer won the
-// race in between, Redeem revokes that redemption's tokens, as for any
-// second use of the offer.
-func (s *Service) endOffer(ctx context.Context, c storage.AuthCode, now time.Time) {
-	if c.OfferID == "" {
-		return
-	}
-	o, err := s.store.GetOffer(ctx, c.OfferID)
-	if err == nil {
-		err = s.store.Redeem(ctx, storage.Redemption{CodeHash: o.CodeHash, Now: now})
-	}
-	if err != nil && !errors.Is(err, storage.ErrConsumed) && !errors.Is(err, storage.ErrNotFound) &&
-		!errors.Is(err, storage.ErrExpired) && !errors.Is(err, storage.ErrLocked) {
-		s.log.ErrorContext(ctx, "ending the offer of a redeemed authorization code", "offer", c.OfferID, "err", err)
-	}
 }
 
 // codeRedeemError maps RedeemAuthCode's errors; a reused code also revokes
@@ -183,6 +144,8 @@ func (s *Service) codeRedeemError(ctx context.Context, c storage.AuthCode, err e
 		return ErrInvalidGrant("the authorization code was already used; the tokens issued for it are revoked")
 	case errors.Is(err, storage.ErrExpired):
 		return ErrInvalidGrant("the authorization code has expired")
+	case errors.Is(err, storage.ErrOfferUsed):
+		return ErrInvalidGrant("the credential offer of the authorization request was already used, or has expired")
 	case errors.Is(err, storage.ErrNotFound):
 		return ErrInvalidGrant("the authorization code is invalid")
 	}

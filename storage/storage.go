@@ -30,6 +30,9 @@ var (
 	ErrLocked = errors.New("storage: code locked")
 	// ErrRevoked: the token was revoked.
 	ErrRevoked = errors.New("storage: token revoked")
+	// ErrOfferUsed: the offer an authorization code came from was redeemed,
+	// is locked or has expired (RedeemAuthCode).
+	ErrOfferUsed = errors.New("storage: offer already used or expired")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("storage: closed")
 )
@@ -208,6 +211,10 @@ type Redemption struct {
 	ReplayExpiry time.Time
 	// JKT is the thumbprint of the key that redeems the code ("" if none).
 	JKT string
+	// OfferID, for RedeemAuthCode, is the offer the code came from (its
+	// issuer_state): it must still be usable, and is marked redeemed in
+	// the same transaction.
+	OfferID string
 	// Tokens are the records of the tokens issued for this redemption.
 	Tokens []Token
 }
@@ -367,7 +374,12 @@ type Store interface {
 	GetAuthCode(ctx context.Context, id string) (AuthCode, error)
 	// RedeemAuthCode consumes the code whose ID is string(r.CodeHash), in
 	// one transaction and with the semantics of Redeem (replay key, unknown,
-	// consumed with revocation of its IssuedTokens, expired).
+	// consumed with revocation of its IssuedTokens, expired). Then, when
+	// r.OfferID is set, the offer must exist, be neither redeemed nor
+	// locked, and not have expired at r.Now, else ErrOfferUsed and nothing
+	// changes; on success the offer is marked redeemed too (RedeemedAt,
+	// RedeemedBy; its IssuedTokens stay empty, so that a later use of its
+	// pre-authorized code revokes nothing of this grant).
 	RedeemAuthCode(ctx context.Context, r Redemption) error
 
 	// CreateOffer stores o; ErrAlreadyExists if o.ID or o.CodeHash is taken.

@@ -53,3 +53,39 @@ func (ts *testServer) get(t testing.TB, u string) *http.Response {
 	readBody(t, res)
 	return res
 }
+
+// Codes from several authorization requests with one issuer_state,
+// redeemed at once: the offer is checked and marked in the transaction
+// that consumes a code, so exactly one redemption succeeds.
+func TestOfferUsedOnceConcurrentCodes(t *testing.T) {
+	s := newAuthFlow(t)
+	o := s.offer(t, map[string]any{"subject": afUser, "grants": []string{"authorization_code"}})
+	state := o.CredentialOffer.Grants.AuthorizationCode.IssuerState
+	const n = 4
+	type pending struct {
+		code, verifier string
+		w              *wallet
+	}
+	codes := make([]pending, n)
+	for i := range codes {
+		pk := newPKCE(t)
+		codes[i] = pending{s.afCode(t, afParams(s.ClientID, pk, url.Values{"scope": {""}, "issuer_state": {state}}), nil), pk.Verifier, newWallet(t)}
+	}
+	statuses := make(chan int, n)
+	for _, p := range codes {
+		go func() {
+			res := s.afExchange(t, s.ClientID, p.code, p.verifier, p.w.Proof(t, s.TokenURL(), ""), nil)
+			readBody(t, res)
+			statuses <- res.StatusCode
+		}()
+	}
+	ok := 0
+	for range n {
+		if <-statuses == http.StatusOK {
+			ok++
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of %d codes of one offer were redeemed; want exactly 1", ok, n)
+	}
+}

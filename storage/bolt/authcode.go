@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -147,6 +148,20 @@ func (s *Store) RedeemAuthCode(ctx context.Context, r storage.Redemption) error 
 		if c.RedeemedAt.IsZero() && r.Now.After(c.ExpiresAt) {
 			return storage.ErrExpired
 		}
+		var offerID []byte
+		var offer offerState
+		if r.OfferID != "" && c.RedeemedAt.IsZero() {
+			offerID = []byte(r.OfferID)
+			err := get(w.Bucket(bucketOfferState), offerID, &offer)
+			switch {
+			case errors.Is(err, storage.ErrNotFound):
+				return storage.ErrOfferUsed
+			case err != nil:
+				return err
+			case !offer.RedeemedAt.IsZero() || offer.Locked || r.Now.After(offer.ExpiresAt):
+				return storage.ErrOfferUsed
+			}
+		}
 		if len(r.ReplayKey) > 0 {
 			if err := w.putReplay(r.ReplayKey, r.ReplayExpiry); err != nil {
 				return err
@@ -171,6 +186,12 @@ func (s *Store) RedeemAuthCode(ctx context.Context, r storage.Redemption) error 
 		}
 		if err := put(b, id, c); err != nil {
 			return err
+		}
+		if offerID != nil {
+			offer.RedeemedAt, offer.RedeemedBy = r.Now, r.JKT
+			if err := put(w.Bucket(bucketOfferState), offerID, offer); err != nil {
+				return err
+			}
 		}
 		return moveIndex(w.Bucket(bucketAuthCodesExp), id, keep, c.KeepUntil)
 	})

@@ -82,6 +82,11 @@ func (s *Store) RedeemAuthCode(ctx context.Context, r storage.Redemption) error 
 	case c.RedeemedAt.IsZero() && r.Now.After(c.ExpiresAt):
 		return fmt.Errorf("storage/memory: redeem authorization code: %w", storage.ErrExpired)
 	}
+	offer, hasOffer := s.offers[r.OfferID]
+	if r.OfferID != "" && c.RedeemedAt.IsZero() &&
+		(!hasOffer || !offer.RedeemedAt.IsZero() || offer.Locked || r.Now.After(offer.ExpiresAt)) {
+		return fmt.Errorf("storage/memory: redeem authorization code: %w", storage.ErrOfferUsed)
+	}
 	if len(r.ReplayKey) > 0 {
 		s.replay[string(r.ReplayKey)] = r.ReplayExpiry
 	}
@@ -98,6 +103,10 @@ func (s *Store) RedeemAuthCode(ctx context.Context, r storage.Redemption) error 
 		}
 	}
 	s.authCodes[c.ID] = copyOf(c)
+	if r.OfferID != "" {
+		offer.RedeemedAt, offer.RedeemedBy = r.Now, r.JKT
+		s.offers[offer.ID] = offer
+	}
 	return nil
 }
 

@@ -25,6 +25,7 @@ var authCodeTests = []test{
 	{"AuthSessionUpdateError", testAuthSessionUpdateError},
 	{"AuthSessionExpiry", testAuthSessionExpiry},
 	{"AuthCodes", testAuthCodes},
+	{"RedeemAuthCodeOffer", testRedeemAuthCodeOffer},
 	{"RedeemAuthCode", testRedeemAuthCode},
 	{"RedeemAuthCodeConsumed", testRedeemAuthCodeConsumed},
 	{"RedeemAuthCodeFailures", testRedeemAuthCodeFailures},
@@ -667,4 +668,44 @@ func testAuthClosed(t *testing.T, s storage.Store) {
 	for _, c := range calls {
 		checkErr(t, c.name+" after Close", c.call(), storage.ErrClosed)
 	}
+}
+
+// testRedeemAuthCodeOffer: a code of an offer (issuer_state) is redeemed
+// only while the offer is usable, and marks it redeemed in the same
+// transaction; otherwise ErrOfferUsed and nothing changes.
+func testRedeemAuthCodeOffer(t *testing.T, s storage.Store) {
+	o := newOffer(t0, time.Minute)
+	createOffer(t, s, o)
+	c := newAuthCode(t0, time.Minute)
+	c.OfferID = o.ID
+	createAuthCode(t, s, c)
+	r := codeRedemption(c, t0, codeTokens(c, t0, time.Hour)...)
+	r.OfferID = o.ID
+	checkErr(t, "RedeemAuthCode of a usable offer", s.RedeemAuthCode(t.Context(), r), nil)
+	if got := getOffer(t, s, o.ID); !got.RedeemedAt.Equal(t0) || len(got.IssuedTokens) != 0 {
+		t.Errorf("offer after the code's redemption: RedeemedAt %v, IssuedTokens %v; want %v and none", got.RedeemedAt, got.IssuedTokens, t0)
+	}
+
+	// A second code of the same offer: refused, and nothing changes.
+	c2 := newAuthCode(t0, time.Minute)
+	c2.OfferID = o.ID
+	createAuthCode(t, s, c2)
+	r2 := codeRedemption(c2, t0, codeTokens(c2, t0, time.Hour)...)
+	r2.OfferID = o.ID
+	checkErr(t, "RedeemAuthCode of a used offer", s.RedeemAuthCode(t.Context(), r2), storage.ErrOfferUsed)
+	if got := getAuthCode(t, s, c2.ID); !got.RedeemedAt.IsZero() {
+		t.Errorf("refused code was consumed: %+v", got)
+	}
+	checkGone(t, "token of the refused redemption", func(ctx context.Context) error { _, err := s.GetToken(ctx, r2.Tokens[0].ID); return err })
+
+	// An expired offer and an unknown one.
+	old := newOffer(t0, time.Second)
+	createOffer(t, s, old)
+	c3 := newAuthCode(t0, time.Minute)
+	createAuthCode(t, s, c3)
+	r3 := codeRedemption(c3, t0.Add(2*time.Second), codeTokens(c3, t0, time.Hour)...)
+	r3.OfferID = old.ID
+	checkErr(t, "RedeemAuthCode of an expired offer", s.RedeemAuthCode(t.Context(), r3), storage.ErrOfferUsed)
+	r3.OfferID = "no-such-offer"
+	checkErr(t, "RedeemAuthCode of an unknown offer", s.RedeemAuthCode(t.Context(), r3), storage.ErrOfferUsed)
 }
