@@ -28,10 +28,23 @@ const (
 )
 
 // PARRequest is a pushed authorization request: the form, the
-// Authorization header and the DPoP headers.
+// Authorization header and the DPoP headers, and the address of the peer
+// it came from.
 type PARRequest struct {
 	ClientRequest
-	DPoP []string
+	DPoP     []string
+	RemoteIP string
+}
+
+// pushQuotaKey is what the PAR quota counts: a confidential client, an
+// attested wallet instance, or a public client from one address. A public
+// client's ID is no secret, so a count per client would let anyone use up
+// its quota for every user.
+func pushQuotaKey(c *storage.Client, remoteIP string) string {
+	if c.AuthMethod == AuthNone {
+		return c.ID + "\x00" + remoteIP
+	}
+	return limiterKey(c)
 }
 
 // PARResponse is the RFC 9126 §2.2 response.
@@ -55,13 +68,14 @@ func (s *Service) PushAuthorizationRequest(ctx context.Context, req PARRequest) 
 	case req.Params["client_id"] == "" && client.AuthMethod == AuthNone:
 		return PARResponse{}, ErrInvalidRequest("the parameter client_id is missing")
 	}
-	if blocked, until := s.pushes.blocked(client.ID, now); blocked {
+	quota := pushQuotaKey(client, req.RemoteIP)
+	if blocked, until := s.pushes.blocked(quota, now); blocked {
 		e := ErrInvalidRequest("too many pushed authorization requests; try again later").
 			WithHeader("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
 		e.Status = http.StatusTooManyRequests
 		return PARResponse{}, e
 	}
-	s.pushes.fail(client.ID, now)
+	s.pushes.fail(quota, now)
 	proof, err := s.parProof(ctx, req.DPoP, now)
 	if err != nil {
 		return PARResponse{}, err
@@ -318,7 +332,10 @@ func (s *Service) Login(ctx context.Context, f LoginForm) (AuthorizeResult, erro
 		p.Error = msg
 		return AuthorizeResult{Page: &p}, nil
 	}
-	user, err := s.checkUser(ctx, f.Username, f.Password, "client:"+r.ClientID, now)
+	// Failures count per user (brute force on an account) and per sign-in
+	// session, never per client: the login page is public, and a per-client
+	// count would let anyone lock out every user of a wallet.
+	user, err := s.checkUser(ctx, f.Username, f.Password, "session:"+sessionID(kindInteraction, f.Cookie), now)
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) && e.Status < 500 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"net"
 	"net/http"
 	"strings"
 
@@ -32,11 +33,23 @@ func (h *handlers) par(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	resp, err := h.svc.PushAuthorizationRequest(c.Request().Context(), issuer.PARRequest{ClientRequest: req, DPoP: c.Request().Header.Values("DPoP")})
+	resp, err := h.svc.PushAuthorizationRequest(c.Request().Context(), issuer.PARRequest{
+		ClientRequest: req, DPoP: c.Request().Header.Values("DPoP"), RemoteIP: peerIP(c.Request()),
+	})
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, resp)
+}
+
+// peerIP is the address of the TCP peer. Forwarded headers are never
+// trusted: behind a proxy every request has the proxy's address.
+func peerIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // authorize is the authorization endpoint (RFC 6749 §3.1): it starts a

@@ -1,0 +1,58 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// Failed sign-ins on the login page are counted per user and per sign-in
+// session, never per client: twenty failures with made-up usernames do not
+// lock the client's other users out (security review M1).
+func TestLoginFailuresDoNotLockTheClient(t *testing.T) {
+	s := newAuthFlow(t)
+	uri := s.afPushOK(t, afParams(s.ClientID, newPKCE(t), nil), nil)
+	b := newBrowser(t)
+	res := b.get(t, s.URL+"/authorize?"+url.Values{"client_id": {s.ClientID}, "request_uri": {uri}}.Encode())
+	csrf := afCSRF(t, readBody(t, res))
+	for i := range 25 {
+		res := b.postForm(t, s.URL+"/authorize/login", url.Values{"csrf_token": {csrf}, "username": {fmt.Sprintf("nobody%d", i)}, "password": {"wrong password"}})
+		readBody(t, res)
+	}
+	// alice, in her own sign-in, is not locked out.
+	loc := s.afSignIn(t, newBrowser(t), url.Values{"client_id": {s.ClientID}, "request_uri": {s.afPushOK(t, afParams(s.ClientID, newPKCE(t), nil), nil)}}, afUser, afPassword, true)
+	if loc.Query().Get("code") == "" {
+		t.Fatalf("alice got no code after another session's failures: %s", loc)
+	}
+	// The attacking session itself is blocked, even for alice's password.
+	res = b.postForm(t, s.URL+"/authorize/login", url.Values{"csrf_token": {csrf}, "username": {afUser}, "password": {afPassword}})
+	if page := string(readBody(t, res)); !strings.Contains(page, "too many failed sign-ins") {
+		t.Errorf("the session with 25 failures still signs in: %s", page)
+	}
+}
+
+// The PAR quota of an attested wallet counts per instance: one instance
+// using it up does not block another (security review M2).
+func TestPARQuotaPerWalletInstance(t *testing.T) {
+	f := atSetup(t)
+	ts := f.ts
+	id := atWalletID()
+	withRedirect := func(_, c map[string]any) { c["redirect_uris"] = []string{afRedirect} }
+	instance := func() *atInstance {
+		in := f.instance(t, id)
+		in.Att = f.attest(t, id, in.Key, withRedirect)
+		return in
+	}
+	a, b := instance(), instance()
+	for range 300 {
+		res := ts.afPush(t, url.Values{"client_id": {id}}, a.headers(t))
+		readBody(t, res)
+	}
+	wantError(t, ts.afPush(t, afParams(id, newPKCE(t), nil), a.headers(t)), http.StatusTooManyRequests, "invalid_request")
+	res := ts.afPush(t, afParams(id, newPKCE(t), nil), b.headers(t))
+	if body := readBody(t, res); res.StatusCode != http.StatusCreated {
+		t.Fatalf("another instance's PAR = %d %s; want 201", res.StatusCode, body)
+	}
+}
