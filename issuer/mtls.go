@@ -6,6 +6,8 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/base64"
 	"errors"
 	"net"
@@ -95,15 +97,16 @@ func (s *Service) verifyPKICertificate(ctx context.Context, c storage.Client, ce
 
 // matchesSubject compares the leaf with the one registered value: the
 // subject DN as Go renders it (pkix.Name.String, the RFC 4514 string with
-// the most significant RDN last, e.g. "CN=client,O=Example,C=DE") by exact
-// string comparison; a dNSName case-insensitively and literally (no
+// the most significant RDN last, e.g. "CN=client,O=Example,C=DE", rendered
+// from the raw subject so that order and repeats count) by exact string
+// comparison; a dNSName case-insensitively and literally (no
 // wildcard expansion); a URI and an rfc822Name exactly; an IP address as
 // an address (so "::ffff:10.0.0.1" matches "10.0.0.1"). It returns the
 // name of the registered field.
 func matchesSubject(reg storage.ClientTLS, leaf *x509.Certificate) (string, bool) {
 	switch {
 	case reg.SubjectDN != "":
-		return "tls_client_auth_subject_dn", leaf.Subject.String() == reg.SubjectDN
+		return "tls_client_auth_subject_dn", subjectDN(leaf) == reg.SubjectDN
 	case reg.SANDNS != "":
 		return "tls_client_auth_san_dns", slices.ContainsFunc(leaf.DNSNames, func(n string) bool { return strings.EqualFold(n, reg.SANDNS) })
 	case reg.SANURI != "":
@@ -164,6 +167,18 @@ func firstCertificate(k jwk.Key) ([]byte, bool) {
 	}
 	der, err := base64.StdEncoding.DecodeString(string(b64))
 	return der, err == nil
+}
+
+// subjectDN renders the leaf's subject as an RFC 4514 string from its raw
+// RDN sequence, keeping the certificate's order and repeated attributes
+// (pkix.Name.String would reorder them and collapse repeats, so that
+// "O=Example, CN=mallory, CN=backend" could read "CN=backend,O=Example").
+func subjectDN(leaf *x509.Certificate) string {
+	var rdns pkix.RDNSequence
+	if rest, err := asn1.Unmarshal(leaf.RawSubject, &rdns); err != nil || len(rest) > 0 {
+		return ""
+	}
+	return rdns.String()
 }
 
 // certThumbprint is the x5t#S256 of a certificate: the base64url SHA-256

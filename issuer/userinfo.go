@@ -2,6 +2,8 @@ package issuer
 
 import (
 	"context"
+	"crypto/subtle"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +19,9 @@ type UserInfoRequest struct {
 	Method        string
 	Authorization []string
 	DPoP          []string
+	// Certs is the client certificate chain of the request (leaf first),
+	// for tokens bound to a certificate (RFC 8705 §3).
+	Certs []*x509.Certificate
 }
 
 // errToken is a resource-server error (RFC 6750 §3, RFC 9449 §7.1): 401
@@ -35,6 +40,14 @@ func (s *Service) errToken(scheme, code, format string, args ...any) *Error {
 		e.Code = CodeInvalidRequest
 	}
 	return e.WithHeader("WWW-Authenticate", challenge)
+}
+
+// tokenScheme is the scheme a token is used with.
+func tokenScheme(rec storage.Token) string {
+	if rec.JKT != "" {
+		return "DPoP"
+	}
+	return "Bearer"
 }
 
 func sep(code string) string {
@@ -98,6 +111,9 @@ func (s *Service) UserInfo(ctx context.Context, req UserInfoRequest) (map[string
 // checkTokenBinding checks the proof of possession of a bound token.
 func (s *Service) checkTokenBinding(ctx context.Context, req UserInfoRequest, scheme, tok string, rec storage.Token) error {
 	now := s.cfg.Now()
+	if rec.X5T != "" && (len(req.Certs) == 0 || subtle.ConstantTimeCompare([]byte(certThumbprint(req.Certs[0])), []byte(rec.X5T)) != 1) {
+		return s.errToken(tokenScheme(rec), "invalid_token", "the access token is bound to a client certificate that the request does not present")
+	}
 	switch {
 	case rec.JKT == "" && strings.EqualFold(scheme, "Bearer"):
 		return nil

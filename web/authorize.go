@@ -199,6 +199,7 @@ func (h *handlers) userinfo(c echo.Context) error {
 	r := c.Request()
 	out, err := h.svc.UserInfo(r.Context(), issuer.UserInfoRequest{
 		Method: r.Method, Authorization: r.Header.Values(echo.HeaderAuthorization), DPoP: r.Header.Values("DPoP"),
+		Certs: h.clientCertificates(c),
 	})
 	if err != nil {
 		return err

@@ -1,6 +1,10 @@
 package web_test
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -55,4 +59,42 @@ func TestPARQuotaPerWalletInstance(t *testing.T) {
 	if body := readBody(t, res); res.StatusCode != http.StatusCreated {
 		t.Fatalf("another instance's PAR = %d %s; want 201", res.StatusCode, body)
 	}
+}
+
+// /userinfo checks a token's certificate binding (RFC 8705 §3): a
+// certificate-bound Bearer token is refused without its certificate or
+// with another one (security review M3). The client_credentials token has
+// no openid scope, so passing the binding check ends at 403.
+func TestUserInfoCertificateBinding(t *testing.T) {
+	f := newMTLSFixture(t, optionalDPoP)
+	tb, _ := wantCertBound(t, f.ts.postCert(t, &f.dnCert, "/token", ccForm(dnClient), nil), f.dnCert, "Bearer")
+	get := func(cert *tls.Certificate) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, f.ts.URL+"/userinfo", nil)
+		req.Header.Set("Authorization", "Bearer "+tb.AccessToken)
+		res, err := f.ts.tlsClient(t, cert).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	wantError(t, get(nil), http.StatusUnauthorized, "invalid_token")
+	wantError(t, get(&f.dnsCert), http.StatusUnauthorized, "invalid_token")
+	wantError(t, get(&f.dnCert), http.StatusForbidden, "insufficient_scope")
+}
+
+// tls_client_auth compares the subject DN as the certificate has it: a
+// certificate with a second CN does not match the registered DN, although
+// Go's pkix.Name.String keeps only one CN (security review L2).
+func TestMTLSSubjectDNRepeatedAttribute(t *testing.T) {
+	f := newMTLSFixture(t, optionalDPoP)
+	cn := asn1.ObjectIdentifier{2, 5, 4, 3}
+	forged := f.ca.Issue(t, &x509.Certificate{Subject: pkix.Name{
+		Country: []string{"DE"}, Organization: []string{"Example Wallets"}, OrganizationalUnit: []string{"Issuance"},
+		ExtraNames: []pkix.AttributeTypeAndValue{{Type: cn, Value: "mallory"}, {Type: cn, Value: "backend-1"}},
+	}})
+	if got := mustParse(t, forged.Certificate[0]).Subject.String(); got != clientDN {
+		t.Fatalf("the crafted certificate's pkix.Name.String() = %q; the test needs %q", got, clientDN)
+	}
+	wantError(t, f.ts.postCert(t, &forged, "/token", ccForm(dnClient), nil), http.StatusUnauthorized, "invalid_client")
+	wantCertBound(t, f.ts.postCert(t, &f.dnCert, "/token", ccForm(dnClient), nil), f.dnCert, "Bearer")
 }
