@@ -223,15 +223,17 @@ func redirectable(client *storage.Client, p map[string]string) bool {
 // (RFC 9126 §4, §7.3).
 func (s *Service) takePushed(ctx context.Context, clientID, uri string, now time.Time) (authRequest, error) {
 	bad := ErrInvalidRequest("the request_uri is not valid, has expired or was used already")
+	// Refusals inside the update are storage sentinels, which end the
+	// store's transaction function without failing its batch.
 	sess, err := s.store.UpdateAuthSession(ctx, sessionID(kindPAR, uri), now, func(a *storage.AuthSession) error {
 		if a.Kind != kindPAR || a.Used || subtle.ConstantTimeCompare([]byte(a.ClientID), []byte(clientID)) != 1 {
-			return bad
+			return storage.ErrNotFound
 		}
 		a.Used = true
 		return nil
 	})
 	switch {
-	case errors.Is(err, storage.ErrNotFound) || errors.Is(err, bad):
+	case errors.Is(err, storage.ErrNotFound):
 		return authRequest{}, bad
 	case err != nil:
 		return authRequest{}, ErrServer(err)
@@ -364,24 +366,24 @@ func (s *Service) Login(ctx context.Context, f LoginForm) (AuthorizeResult, erro
 }
 
 // interaction applies update to the live sign-in of the cookie after
-// checking the CSRF token in constant time.
+// checking the CSRF token in constant time. update refuses with
+// storage.ErrNotFound.
 func (s *Service) interaction(ctx context.Context, cookie, csrf string, now time.Time, update func(*storage.AuthSession) error) (storage.AuthSession, error) {
 	if cookie == "" || csrf == "" {
 		return storage.AuthSession{}, errSession()
 	}
 	sum := sha256.Sum256([]byte(csrf))
+	// update refuses with storage.ErrNotFound, a sentinel that ends the
+	// store's transaction function without failing its batch.
 	sess, err := s.store.UpdateAuthSession(ctx, sessionID(kindInteraction, cookie), now, func(a *storage.AuthSession) error {
 		if a.Kind != kindInteraction || a.Used || subtle.ConstantTimeCompare(sum[:], a.CSRFHash) != 1 {
-			return errSession()
+			return storage.ErrNotFound
 		}
 		return update(a)
 	})
-	var e *Error
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return sess, errSession()
-	case errors.As(err, &e):
-		return sess, e
 	case err != nil:
 		return sess, ErrServer(err)
 	}
@@ -401,7 +403,7 @@ func (s *Service) Decide(ctx context.Context, f DecisionForm) (AuthorizeResult, 
 	now := s.cfg.Now()
 	sess, err := s.interaction(ctx, f.Cookie, f.CSRF, now, func(a *storage.AuthSession) error {
 		if a.Subject == "" {
-			return errSession()
+			return storage.ErrNotFound
 		}
 		a.Used = true
 		return nil
