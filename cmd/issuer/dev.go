@@ -18,9 +18,6 @@ import (
 const (
 	demoClientID = "demo-wallet"
 	demoUser     = "alice"
-	// demoPassword is printed by --dev; the demo user exists only in
-	// databases that --dev has run on.
-	demoPassword = "alice-demo-password"
 )
 
 func newAdminToken() string {
@@ -43,7 +40,13 @@ func printDemo(ctx context.Context, svc *issuer.Service, adminToken string, w io
 	if err := ignoreExisting(err); err != nil {
 		return err
 	}
-	_, err = svc.CreateUser(ctx, issuer.UserRequest{Username: demoUser, Password: demoPassword, Claims: json.RawMessage(`{"given_name":"Alice","family_name":"Demo"}`)})
+	// The demo user gets a random password, printed when it is created: a
+	// database that --dev once ran on holds no known password.
+	password := newAdminToken()[:16]
+	_, err = svc.CreateUser(ctx, issuer.UserRequest{Username: demoUser, Password: password, Claims: json.RawMessage(`{"given_name":"Alice","family_name":"Demo"}`)})
+	if err != nil {
+		password = "(the one printed when --dev first ran on this database)"
+	}
 	if err := ignoreExisting(err); err != nil {
 		return err
 	}
@@ -102,7 +105,7 @@ The authorization code flow (PAR, PKCE, DPoP) for the same offer:
     -d code_verifier=$CODE_VERIFIER -d code=<code>
 
 `, adminToken, demoClientID, offer.CredentialOfferURI, code, base, url.QueryEscape(issuer.GrantPreAuthorizedCode), ids[0],
-		offer.QRURL, demoUser, demoPassword, callback, state)
+		offer.QRURL, demoUser, password, callback, state)
 	return err
 }
 
