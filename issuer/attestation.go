@@ -308,7 +308,7 @@ func (s *Service) verifyAttestation(raw string, now time.Time) (attestation, err
 	case c.Cnf == nil || len(c.Cnf.JWK) == 0:
 		return a, errAttestation("the client attestation has no cnf.jwk")
 	}
-	if a.provider, err = s.attestationSigner(raw, h, c.Iss, now); err != nil {
+	if a.provider, err = s.attestationSigner(raw, h, c.Iss, c.Sub, now); err != nil {
 		return a, err
 	}
 	if err := checkAttestationTimes(*c, now); err != nil {
@@ -325,15 +325,15 @@ func (s *Service) verifyAttestation(raw string, now time.Time) (attestation, err
 // named by kid, or any), a provider with trust anchors by the leaf of x5c,
 // whose chain must lead to an anchor without containing it (HAIP §4.4.1).
 // A provider with an issuer is considered only for attestations with that
-// iss.
-func (s *Service) attestationSigner(raw string, h joseHeader, iss string, now time.Time) (string, error) {
+// iss, one with client_ids only for attestations of those clients (sub).
+func (s *Service) attestationSigner(raw string, h joseHeader, iss, sub string, now time.Time) (string, error) {
 	chain, err := parseX5C(h.X5C)
 	if err != nil {
 		return "", err
 	}
 	var candidates []trustedProvider
 	for _, p := range s.providers.list() {
-		if p.issuer != "" && p.issuer != iss {
+		if p.issuer != "" && p.issuer != iss || len(p.clientIDs) > 0 && !slices.Contains(p.clientIDs, sub) {
 			continue
 		}
 		for _, c := range chain {

@@ -47,9 +47,12 @@ type WalletProvider struct {
 	// Issuer, when set, is the iss every attestation of this provider must
 	// carry (simple string comparison). When empty, any iss is accepted
 	// from this provider's keys.
-	Issuer   string         `json:"issuer,omitempty" yaml:"issuer"`
-	JWKS     map[string]any `json:"jwks,omitempty" yaml:"jwks"`
-	X5CRoots []string       `json:"x5c_roots,omitempty" yaml:"x5c_roots"`
+	Issuer string `json:"issuer,omitempty" yaml:"issuer"`
+	// ClientIDs, when set, are the only client IDs (attestation sub) this
+	// provider may vouch for; when empty, any.
+	ClientIDs []string       `json:"client_ids,omitempty" yaml:"client_ids"`
+	JWKS      map[string]any `json:"jwks,omitempty" yaml:"jwks"`
+	X5CRoots  []string       `json:"x5c_roots,omitempty" yaml:"x5c_roots"`
 	// Source is "config" or "api"; set by the server.
 	Source    string `json:"source,omitempty" yaml:"-"`
 	CreatedAt int64  `json:"created_at,omitempty" yaml:"-"`
@@ -59,6 +62,7 @@ type WalletProvider struct {
 // or its trust anchors.
 type trustedProvider struct {
 	name, issuer string
+	clientIDs    []string
 	keys         []jwk.Key
 	roots        []*x509.Certificate
 	pool         *x509.CertPool
@@ -77,7 +81,12 @@ func (p WalletProvider) parse() (trustedProvider, WalletProvider, error) {
 	case len(p.JWKS) == 0 && len(p.X5CRoots) == 0:
 		return trustedProvider{}, p, errors.New("give the provider's jwks or its x5c_roots")
 	}
-	t := trustedProvider{name: p.Name, issuer: p.Issuer}
+	for _, id := range p.ClientIDs {
+		if !validClientID(id) {
+			return trustedProvider{}, p, errors.New("client_ids: each 1 to 255 visible ASCII characters")
+		}
+	}
+	t := trustedProvider{name: p.Name, issuer: p.Issuer, clientIDs: p.ClientIDs}
 	var err error
 	if len(p.JWKS) > 0 {
 		t.keys, err = parseProviderKeys(p.JWKS)
@@ -224,7 +233,7 @@ func (s *Service) reloadWalletProviders(ctx context.Context) error {
 
 // providerFromRecord is the API form of a stored provider.
 func providerFromRecord(r storage.WalletProvider) (WalletProvider, error) {
-	p := WalletProvider{ID: r.ID, Name: r.Name, Issuer: r.Issuer, X5CRoots: r.X5CRoots, Source: ProviderFromAPI, CreatedAt: r.CreatedAt.Unix()}
+	p := WalletProvider{ID: r.ID, Name: r.Name, Issuer: r.Issuer, ClientIDs: r.ClientIDs, X5CRoots: r.X5CRoots, Source: ProviderFromAPI, CreatedAt: r.CreatedAt.Unix()}
 	if len(r.JWKS) > 0 {
 		if err := json.Unmarshal(r.JWKS, &p.JWKS); err != nil {
 			return p, err
@@ -240,7 +249,7 @@ func (s *Service) CreateWalletProvider(ctx context.Context, p WalletProvider) (W
 	if err != nil {
 		return WalletProvider{}, ErrInvalidRequest("%s", err.Error())
 	}
-	rec := storage.WalletProvider{ID: newID(), Name: p.Name, Issuer: p.Issuer, X5CRoots: p.X5CRoots, CreatedAt: s.cfg.Now().UTC()}
+	rec := storage.WalletProvider{ID: newID(), Name: p.Name, Issuer: p.Issuer, ClientIDs: p.ClientIDs, X5CRoots: p.X5CRoots, CreatedAt: s.cfg.Now().UTC()}
 	if len(p.JWKS) > 0 {
 		if rec.JWKS, err = json.Marshal(p.JWKS); err != nil {
 			return WalletProvider{}, ErrServer(err)

@@ -178,6 +178,7 @@ type WalletProvider struct {
 	// Issuer, when set, is the iss every attestation of this provider
 	// must carry.
 	Issuer    string          `json:"issuer,omitempty"`
+	ClientIDs []string        `json:"client_ids,omitempty"` // the client IDs it may vouch for; any when empty
 	JWKS      json.RawMessage `json:"jwks,omitempty"`
 	X5CRoots  []string        `json:"x5c_roots,omitempty"`
 	CreatedAt time.Time       `json:"created_at"`

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -97,4 +98,35 @@ func TestMTLSSubjectDNRepeatedAttribute(t *testing.T) {
 	}
 	wantError(t, f.ts.postCert(t, &forged, "/token", ccForm(dnClient), nil), http.StatusUnauthorized, "invalid_client")
 	wantCertBound(t, f.ts.postCert(t, &f.dnCert, "/token", ccForm(dnClient), nil), f.dnCert, "Bearer")
+}
+
+// A wallet provider restricted to client_ids vouches for those wallets
+// only (security review L1).
+func TestAttestationProviderClientIDs(t *testing.T) {
+	f := atSetup(t)
+	ts := f.ts
+	key := asNewKey(t)
+	allowed := atWalletID()
+	p := atCreateProvider(t, ts, map[string]any{"name": "Scoped Wallets", "issuer": "https://scoped.example",
+		"client_ids": []string{allowed}, "jwks": map[string]any{"keys": []any{asJWK(key, "sc-1")}}})
+	if !slices.Equal(p.ClientIDs, []string{allowed}) {
+		t.Fatalf("created provider client_ids = %v; want [%s]", p.ClientIDs, allowed)
+	}
+	attest := func(id string) *atInstance {
+		in := f.instance(t, id)
+		c := f.attClaims(id, in.Key)
+		c["iss"] = "https://scoped.example"
+		in.Att = rawJWS(t, key, map[string]any{"typ": atTyp, "alg": "ES256", "kid": "sc-1"}, c, nil)
+		return in
+	}
+	in := attest(allowed)
+	atWantToken(t, in.redeem(t, in.headers(t), nil), allowed)
+	other := attest(atWalletID())
+	atWantError(t, other.redeem(t, other.headers(t), nil), http.StatusUnauthorized, "invalid_client",
+		"the client attestation is not signed by a trusted wallet provider")
+	res := ts.admin(t, http.MethodPost, "/admin/wallet-providers", map[string]any{"name": "Bad", "client_ids": []string{"has space"},
+		"jwks": map[string]any{"keys": []any{asJWK(key, "sc-2")}}})
+	if body := readBody(t, res); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("a provider with an invalid client_id = %d %s; want 400", res.StatusCode, body)
+	}
 }
