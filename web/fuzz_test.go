@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzTokenEndpoint sends arbitrary bodies, content types and DPoP headers
@@ -37,6 +38,46 @@ func FuzzTokenEndpoint(f *testing.F) {
 		}
 		if res.StatusCode != http.StatusOK && (res.Header.Get("Cache-Control") != "no-store" || !strings.HasPrefix(string(b), `{"error":`)) {
 			t.Fatalf("refusal %d %s is not an uncacheable OAuth error", res.StatusCode, b)
+		}
+	})
+}
+
+// FuzzAuthorizationFlow sends arbitrary PAR bodies and authorize queries
+// for a registered public client: never a server error, PAR refusals are
+// uncacheable JSON errors, and /authorize answers with a page or a
+// redirect to the registered URI only.
+func FuzzAuthorizationFlow(f *testing.F) {
+	s := newAuthFlow(f)
+	pk := newPKCE(f)
+	valid := afParams(s.ClientID, pk, nil).Encode()
+	f.Add(valid, "client_id=wallet&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Ax")
+	f.Add(valid+"&authorization_details=%5B%7B%22type%22%3A1%7D%5D&max_age=-1", "client_id=wallet&response_type=code&redirect_uri=https%3A%2F%2Fwallet.example%2Fcb")
+	f.Add(valid+"&issuer_state=%00&dpop_jkt=x&prompt=none", "client_id=%ZZ&&=")
+	f.Add("client_id=wallet&request=eyJ.eyJ.x", "client_id=wallet&request_uri=&state=%3Cscript%3E")
+	f.Fuzz(func(t *testing.T, parBody, query string) {
+		s.Clock.Advance(time.Second) // stay under the PAR quota of 300 a minute
+		res, err := http.Post(s.URL+"/par", "application/x-www-form-urlencoded", strings.NewReader(parBody))
+		if err != nil {
+			t.Skip()
+		}
+		b := readBody(t, res)
+		if res.StatusCode >= 500 {
+			t.Fatalf("PAR status %d %s for %q", res.StatusCode, b, parBody)
+		}
+		if res.StatusCode != http.StatusCreated && (res.Header.Get("Cache-Control") != "no-store" || !strings.HasPrefix(string(b), `{"error":`)) {
+			t.Fatalf("PAR refusal %d %s is not an uncacheable OAuth error", res.StatusCode, b)
+		}
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		res, err = client.Get(s.URL + "/authorize?" + query)
+		if err != nil {
+			t.Skip()
+		}
+		b = readBody(t, res)
+		switch {
+		case res.StatusCode >= 500:
+			t.Fatalf("authorize status %d %s for %q", res.StatusCode, b, query)
+		case res.StatusCode == http.StatusSeeOther && !strings.HasPrefix(res.Header.Get("Location"), afRedirect+"?"):
+			t.Fatalf("authorize redirected to %q for %q", res.Header.Get("Location"), query)
 		}
 	})
 }
