@@ -84,7 +84,7 @@ type ClientTLS struct {
 }
 
 // User is an end user who signs in with a password (the password grant and,
-// later, the login page). Username is the key; ID is the stable subject.
+// the login page). Username is the key; ID is the stable subject.
 type User struct {
 	ID           string          `json:"id"`
 	Username     string          `json:"username"`
