@@ -83,7 +83,7 @@ type ClientTLS struct {
 	CertificateBoundAccessTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
 }
 
-// User is an end user who signs in with a password (the password grant and,
+// User is an end user who signs in with a password (the password grant and
 // the login page). Username is the key; ID is the stable subject.
 type User struct {
 	ID           string          `json:"id"`
