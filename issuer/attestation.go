@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -598,7 +597,7 @@ func (s *Service) addAttestationMetadata(m map[string]any) {
 func validRedirectURIs(uris []string) []string {
 	var out []string
 	for _, u := range uris {
-		if p, err := url.Parse(u); err == nil && p.IsAbs() && p.Fragment == "" {
+		if validRedirectURI(u) {
 			out = append(out, u)
 		}
 	}

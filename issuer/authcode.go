@@ -168,8 +168,3 @@ func (s *Service) mintIDToken(subject, clientID, nonce string, authTime time.Tim
 	}
 	return tok, nil
 }
-
-// hasScopeValue reports whether the space-separated scope contains v.
-func hasScopeValue(scope, v string) bool {
-	return authRequest{Scope: scope}.hasScope(v)
-}

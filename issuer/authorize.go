@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -193,7 +194,9 @@ func (s *Service) authorizationRequest(ctx context.Context, p map[string]string,
 	} else if err != nil {
 		return authRequest{}, ErrServer(err)
 	}
-	if err := checkRequestShape(&client, p); err != nil && !redirectable(&client, p) {
+	// Errors go to the redirect URI only when the client is known and the
+	// URI registered (RFC 6749 §4.1.2.1).
+	if err := checkRequestShape(&client, p); err != nil && !slices.Contains(client.RedirectURIs, p["redirect_uri"]) {
 		return authRequest{}, err
 	}
 	base := authRequest{ClientID: client.ID, RedirectURI: p["redirect_uri"], State: p["state"]}
@@ -205,17 +208,6 @@ func (s *Service) authorizationRequest(ctx context.Context, p map[string]string,
 		return authRequest{}, s.redirectError(base, err)
 	}
 	return r, nil
-}
-
-// redirectable reports whether errors may go to the request's redirect URI:
-// the client is known and the URI is registered (RFC 6749 §4.1.2.1).
-func redirectable(client *storage.Client, p map[string]string) bool {
-	for _, u := range client.RedirectURIs {
-		if u == p["redirect_uri"] {
-			return true
-		}
-	}
-	return false
 }
 
 // takePushed marks a pushed request used and returns it. A request_uri is

@@ -55,7 +55,10 @@ type authRequest struct {
 }
 
 // hasScope reports whether the granted scope contains v.
-func (r authRequest) hasScope(v string) bool { return slices.Contains(strings.Fields(r.Scope), v) }
+func (r authRequest) hasScope(v string) bool { return hasScopeValue(r.Scope, v) }
+
+// hasScopeValue reports whether the space-separated scope contains v.
+func hasScopeValue(scope, v string) bool { return slices.Contains(strings.Fields(scope), v) }
 
 // validateAuthRequest checks the parameters of an authorization request of
 // client (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 9126 §2.1, RFC 9449 §10,

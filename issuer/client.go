@@ -279,7 +279,7 @@ func (s *Service) completeClient(m *ClientMetadata) error {
 		}
 	}
 	for _, u := range m.RedirectURIs {
-		if p, err := url.Parse(u); err != nil || !p.IsAbs() || p.Fragment != "" {
+		if !validRedirectURI(u) {
 			return errInvalidMetadata("redirect_uris must be absolute URIs without fragment")
 		}
 	}
@@ -336,4 +336,11 @@ func (s *Service) DeleteClient(ctx context.Context, id string) error {
 		return ErrServer(err)
 	}
 	return nil
+}
+
+// validRedirectURI reports whether u is an absolute URI without fragment
+// (RFC 6749 §3.1.2).
+func validRedirectURI(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && p.IsAbs() && p.Fragment == ""
 }

@@ -133,7 +133,7 @@ func (s *Service) CreateOffer(ctx context.Context, req OfferRequest) (OfferRespo
 		resp.OfferURL = s.cfg.URL + PathOffers + o.ID
 		resp.CredentialOfferURI = offerLink(resp.OfferURL)
 	} else {
-		resp.CredentialOfferURI = offerScheme + "?credential_offer=" + url.QueryEscape(string(offerJSON))
+		resp.CredentialOfferURI = offerValueLink(offerJSON)
 	}
 	if err := s.store.CreateOffer(ctx, o); err != nil {
 		return OfferResponse{}, ErrServer(err)
@@ -260,6 +260,12 @@ func (s *Service) liveOffer(ctx context.Context, id string) (storage.Offer, erro
 	return o, nil
 }
 
+// offerValueLink is the openid-credential-offer:// link that carries the
+// offer itself.
+func offerValueLink(offerJSON []byte) string {
+	return offerScheme + "?credential_offer=" + url.QueryEscape(string(offerJSON))
+}
+
 // offerLink is the openid-credential-offer:// link to an offer passed by
 // reference.
 func offerLink(offerURL string) string {
@@ -281,7 +287,7 @@ func (s *Service) OfferQR(ctx context.Context, id string) (OfferPage, error) {
 	if err != nil {
 		return OfferPage{}, err
 	}
-	p := OfferPage{Link: offerScheme + "?credential_offer=" + url.QueryEscape(string(o.OfferJSON))}
+	p := OfferPage{Link: offerValueLink(o.OfferJSON)}
 	if o.ByReference {
 		p.Link = offerLink(s.cfg.URL + PathOffers + id)
 	}

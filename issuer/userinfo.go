@@ -28,18 +28,20 @@ type UserInfoRequest struct {
 // with a WWW-Authenticate challenge of the scheme the token needs.
 func (s *Service) errToken(scheme, code, format string, args ...any) *Error {
 	e := newError(http.StatusUnauthorized, code, format, args...)
-	challenge := scheme
+	var params []string
 	if code != "" {
 		desc := strings.NewReplacer(`"`, "'", `\`, "/").Replace(e.Description)
-		challenge += fmt.Sprintf(` error="%s", error_description="%s"`, code, desc)
+		params = append(params, fmt.Sprintf(`error="%s"`, code), fmt.Sprintf(`error_description="%s"`, desc))
+	} else {
+		e.Code = CodeInvalidRequest // no token at all: the challenge has no error (RFC 6750 §3.1)
 	}
 	if scheme == "DPoP" {
-		challenge += sep(code) + `algs="` + strings.Join(s.verifier.Algs(), " ") + `"`
+		params = append(params, `algs="`+strings.Join(s.verifier.Algs(), " ")+`"`)
 	}
-	if code == "" {
-		e.Code = CodeInvalidRequest
+	if len(params) == 0 {
+		return e.WithHeader("WWW-Authenticate", scheme)
 	}
-	return e.WithHeader("WWW-Authenticate", challenge)
+	return e.WithHeader("WWW-Authenticate", scheme+" "+strings.Join(params, ", "))
 }
 
 // tokenScheme is the scheme a token is used with.
@@ -48,13 +50,6 @@ func tokenScheme(rec storage.Token) string {
 		return "DPoP"
 	}
 	return "Bearer"
-}
-
-func sep(code string) string {
-	if code == "" {
-		return " "
-	}
-	return ", "
 }
 
 // UserInfo answers the UserInfo endpoint (OpenID Connect Core §5.3) for an

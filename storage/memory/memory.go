@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -174,20 +175,24 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 
 // CreateUser stores u; ErrAlreadyExists if the username is taken.
 func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
-	if u.ID == "" {
-		return fmt.Errorf("storage/memory: empty user ID")
+	if u.ID == "" || u.Username == "" {
+		return fmt.Errorf("storage/memory: user without ID or username")
+	}
+	u, err := normalize(u)
+	if err != nil {
+		return err
 	}
 	if err := s.lock(ctx); err != nil {
 		return err
 	}
-	for _, other := range s.users {
-		if other.ID == u.ID {
-			s.mu.Unlock()
-			return fmt.Errorf("storage/memory: user ID %q: %w", u.ID, storage.ErrAlreadyExists)
-		}
+	defer s.mu.Unlock()
+	_, nameTaken := s.users[u.Username]
+	idTaken := slices.ContainsFunc(slices.Collect(maps.Values(s.users)), func(o storage.User) bool { return o.ID == u.ID })
+	if nameTaken || idTaken {
+		return fmt.Errorf("storage/memory: user %q: %w", u.Username, storage.ErrAlreadyExists)
 	}
-	s.mu.Unlock()
-	return insert(s, ctx, s.users, "username", u.Username, u)
+	s.users[u.Username] = u
+	return nil
 }
 
 // GetUser returns the user by username; ErrNotFound if there is none.
