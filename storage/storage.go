@@ -33,6 +33,9 @@ var (
 	// ErrOfferUsed: the offer an authorization code came from was redeemed,
 	// is locked or has expired (RedeemAuthCode).
 	ErrOfferUsed = errors.New("storage: offer already used or expired")
+	// ErrRotated: UseRefreshToken was given another successor than the one
+	// the token was already rotated to; nothing changed.
+	ErrRotated = errors.New("storage: refresh token rotated to another successor")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("storage: closed")
 )
@@ -152,9 +155,12 @@ type Token struct {
 	Revoked              bool            `json:"revoked,omitempty"`
 	// Permissions are the UMA permissions of a requesting party token.
 	Permissions []UMAPermission `json:"permissions,omitempty"`
-	// LastUsedAt and RotatedAt are set by UseRefreshToken on refresh tokens.
-	LastUsedAt time.Time `json:"last_used_at,omitzero"`
-	RotatedAt  time.Time `json:"rotated_at,omitzero"`
+	// LastUsedAt, RotatedAt and SuccessorID are set by UseRefreshToken on
+	// refresh tokens: SuccessorID is the ID of the one refresh token this
+	// one was rotated to.
+	LastUsedAt  time.Time `json:"last_used_at,omitzero"`
+	RotatedAt   time.Time `json:"rotated_at,omitzero"`
+	SuccessorID string    `json:"successor_id,omitempty"`
 	// AuthTime is when the user signed in, kept on refresh tokens of an
 	// OpenID grant for the ID tokens a refresh issues.
 	AuthTime time.Time `json:"auth_time,omitzero"`
@@ -190,11 +196,14 @@ type RefreshUse struct {
 	Now     time.Time
 	// IdleTimeout, when positive, refuses a token unused for longer.
 	IdleTimeout time.Duration
-	// Rotate marks the token rotated at its first rotating use; a rotated
-	// token may still be used for Grace, after which its use revokes its
-	// whole grant.
-	Rotate bool
-	Grace  time.Duration
+	// Rotate marks the token rotated at its first rotating use, with
+	// Successor as its one successor; a rotated token may still be used
+	// for Grace (a retry), after which its use revokes its whole grant.
+	// A retry's Successor must be the recorded one (same ID): it is not
+	// stored again, so that a token never has two live successors.
+	Rotate    bool
+	Successor *Token
+	Grace     time.Duration
 	// ReplayKey, when set, is recorded as in Redemption.
 	ReplayKey    []byte
 	ReplayExpiry time.Time
@@ -429,9 +438,12 @@ type Store interface {
 	// for longer than IdleTimeout (since LastUsedAt, or IssuedAt) →
 	// ErrExpired; in those cases nothing changes. Rotated more than Grace
 	// ago → every token of its grant is revoked, the replay key recorded,
-	// and the result is ErrConsumed. Otherwise the replay key is recorded,
-	// LastUsedAt set, RotatedAt set if Rotate and not yet set, and the
-	// tokens stored.
+	// and the result is ErrConsumed. Rotate on a token rotated (within
+	// Grace) to another successor than u.Successor → ErrRotated, and
+	// nothing changes. Otherwise the replay key is recorded, LastUsedAt
+	// set, and the tokens stored; a first rotating use also sets RotatedAt
+	// and SuccessorID and stores u.Successor, a retry stores no successor
+	// (see CheckRefresh).
 	UseRefreshToken(ctx context.Context, u RefreshUse) error
 	// CreateUMAResource stores r; ErrAlreadyExists if r.ID is taken.
 	CreateUMAResource(ctx context.Context, r UMAResource) error

@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"UMATickets", testUMATickets},
 		{"UseRefreshToken", testUseRefreshToken},
 		{"RefreshRotation", testRefreshRotation},
+		{"RefreshRotationNeedsSuccessor", testRefreshRotationNeedsSuccessor},
 		{"RefreshConcurrent", testRefreshConcurrent},
 		{"ReplayKey", testReplayKey},
 		{"Sweep", testSweep},
