@@ -20,8 +20,9 @@ var (
 	ErrNotFound = errors.New("storage: not found")
 	// ErrAlreadyExists: a Create or a replay-key insert found the key taken.
 	ErrAlreadyExists = errors.New("storage: already exists")
-	// ErrConsumed: the pre-authorized code was redeemed before. The store has
-	// revoked the tokens issued by that earlier redemption.
+	// ErrConsumed: the pre-authorized code (or authorization code) was
+	// redeemed before. The store has revoked the tokens of the grant that
+	// earlier redemption started.
 	ErrConsumed = errors.New("storage: code already consumed")
 	// ErrExpired: the pre-authorized code is past its expiry.
 	ErrExpired = errors.New("storage: code expired")
@@ -384,7 +385,8 @@ type Store interface {
 	GetAuthCode(ctx context.Context, id string) (AuthCode, error)
 	// RedeemAuthCode consumes the code whose ID is string(r.CodeHash), in
 	// one transaction and with the semantics of Redeem (replay key, unknown,
-	// consumed with revocation of its IssuedTokens, expired). Then, when
+	// consumed with revocation of its IssuedTokens and of every token of
+	// its grant, whose GrantID is the code's ID; expired). Then, when
 	// r.OfferID is set, the offer must exist, be neither redeemed nor
 	// locked, and not have expired at r.Now, else ErrOfferUsed and nothing
 	// changes; on success the offer is marked redeemed too (RedeemedAt,
@@ -405,15 +407,18 @@ type Store interface {
 	GetOfferByIssuerState(ctx context.Context, stateHash []byte) (Offer, error)
 	// RecordTxCodeFailure counts one failed transaction-code attempt against
 	// the code and locks it once Failures reaches max. It returns the
-	// updated offer, without OfferJSON; ErrNotFound if there is none.
+	// updated offer, without OfferJSON; ErrNotFound if there is none. A
+	// redeemed code is not counted: its offer comes back unchanged.
 	RecordTxCodeFailure(ctx context.Context, codeHash []byte, max int) (Offer, error)
 	// Redeem consumes a pre-authorized code in one transaction, in this
 	// order: if r.ReplayKey is set and already recorded and unexpired,
 	// ErrAlreadyExists and nothing changes. If the code is unknown,
 	// ErrNotFound and nothing changes. If the code was redeemed before
 	// (whatever its expiry: KeepUntil keeps the record so that a late
-	// replay is still caught), every token in its IssuedTokens is marked
-	// revoked, the replay key is recorded, and the result is ErrConsumed.
+	// replay is still caught), every token in its IssuedTokens and every
+	// token of its grant (GrantID the offer's ID: those refreshed from
+	// them) is marked revoked, the replay key is recorded, and the result
+	// is ErrConsumed.
 	// If the code is locked, ErrLocked; if expired (r.Now after ExpiresAt),
 	// ErrExpired; in those cases nothing changes. Otherwise the replay key
 	// is recorded, the offer is marked redeemed (RedeemedAt, RedeemedBy,

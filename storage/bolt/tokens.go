@@ -211,6 +211,15 @@ func recordThen(w *writeTx, u storage.RefreshUse, result error) error {
 	return result
 }
 
+// revokeGrantOf revokes what a replayed code started: the tokens it
+// issued and every token of its grant grantID (those refreshed since).
+func revokeGrantOf(tx *bbolt.Tx, grantID string, issued []string) error {
+	if err := revokeTokens(tx, issued); err != nil {
+		return err
+	}
+	return revokeTokens(tx, grantTokens(tx, grantID))
+}
+
 // revokeTokens marks the tokens revoked; tokens already swept are skipped.
 func revokeTokens(tx *bbolt.Tx, ids []string) error {
 	b := tx.Bucket(bucketTokens)

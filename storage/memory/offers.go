@@ -105,6 +105,11 @@ func (s *Store) RecordTxCodeFailure(ctx context.Context, codeHash []byte, max in
 	if err != nil {
 		return storage.Offer{}, err
 	}
+	if !o.RedeemedAt.IsZero() {
+		o = copyOf(o)
+		o.OfferJSON = nil
+		return o, nil
+	}
 	o.Failures++
 	if o.Failures >= max {
 		o.Locked = true
@@ -138,6 +143,7 @@ func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
 	}
 	if !o.RedeemedAt.IsZero() {
 		s.revoke(o.IssuedTokens)
+		s.revokeGrant(o.ID)
 		return fmt.Errorf("storage/memory: redeem: %w", storage.ErrConsumed)
 	}
 	s.markRedeemed(o, r, tokens)
