@@ -132,14 +132,12 @@ func (s *Service) redeemCode(ctx context.Context, c storage.AuthCode, a accessGr
 	return resp, nil
 }
 
-// codeRedeemError maps RedeemAuthCode's errors; a reused code also revokes
-// every token of its grant, refreshed ones included.
+// codeRedeemError maps RedeemAuthCode's errors. For a reused code the store
+// has revoked every token of its grant, refreshed ones included, in the
+// redeeming transaction.
 func (s *Service) codeRedeemError(ctx context.Context, c storage.AuthCode, err error) error {
 	switch {
 	case errors.Is(err, storage.ErrConsumed):
-		if err := s.store.RevokeGrant(ctx, c.ID); err != nil {
-			s.log.ErrorContext(ctx, "revoking the grant of a reused code", "err", err)
-		}
 		s.log.WarnContext(ctx, "authorization code reused; its tokens are revoked", "client_id", c.ClientID)
 		return ErrInvalidGrant("the authorization code was already used; the tokens issued for it are revoked")
 	case errors.Is(err, storage.ErrExpired):

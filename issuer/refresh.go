@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -51,6 +52,26 @@ func (s *Service) grantRefreshToken(a accessGrant, client *storage.Client, proof
 // bound to the client only (RFC 9449 §5).
 func mintRefreshToken(a accessGrant, public bool, jkt string, now, expires time.Time) (string, storage.Token, error) {
 	tok := randomToken()
+	rec, err := refreshRecord(tok, a, public, jkt, now, expires)
+	return tok, rec, err
+}
+
+// successorOf returns the refresh token that the refresh token raw is
+// rotated to: an HMAC of raw under a server secret. Deriving it, rather
+// than drawing it at random, makes a rotating refresh idempotent: every
+// retry of raw inside the grace window, concurrent or not, gets back the
+// same successor, which the store keeps as raw's only successor (it stores
+// hashes only and could not give a stored one back).
+func (s *Service) successorOf(raw string) string {
+	mac := hmac.New(sha256.New, s.successorKey)
+	mac.Write([]byte("refresh-successor\x00"))
+	mac.Write([]byte(raw))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// refreshRecord returns the record of the refresh token tok: see
+// mintRefreshToken.
+func refreshRecord(tok string, a accessGrant, public bool, jkt string, now, expires time.Time) (storage.Token, error) {
 	rec := storage.Token{
 		ID: refreshTokenID(tok), Kind: kindRefresh, ClientID: a.clientID, Subject: a.subject, Scope: a.scope,
 		GrantID: a.grantID, IssuedAt: now.UTC(), ExpiresAt: expires.UTC(), AuthTime: a.authTime,
@@ -61,10 +82,10 @@ func mintRefreshToken(a accessGrant, public bool, jkt string, now, expires time.
 	if len(a.details) > 0 {
 		var err error
 		if rec.AuthorizationDetails, err = json.Marshal(a.details); err != nil {
-			return "", rec, ErrServer(err)
+			return rec, ErrServer(err)
 		}
 	}
-	return tok, rec, nil
+	return rec, nil
 }
 
 // refreshToken runs the refresh_token grant (RFC 6749 §6): every check
@@ -100,12 +121,17 @@ func (s *Service) refreshToken(ctx context.Context, req TokenRequest, client *st
 	}
 	var next string
 	if use.Rotate {
-		var nrec storage.Token
-		if next, nrec, err = mintRefreshToken(a, rt.JKT != "", rt.JKT, now, rt.ExpiresAt); err != nil {
+		// The successor keeps the grant's scope (OA-28), not the narrowed
+		// scope of this access token.
+		next = s.successorOf(raw)
+		kept := a
+		kept.scope = rt.Scope
+		nrec, err := refreshRecord(next, kept, rt.JKT != "", rt.JKT, now, rt.ExpiresAt)
+		if err != nil {
 			return nil, err
 		}
 		nrec.AttestationJKT = rt.AttestationJKT
-		use.Tokens = append(use.Tokens, nrec)
+		use.Successor = &nrec
 	}
 	if proof != nil {
 		use.ReplayKey, use.ReplayExpiry = proof.ReplayKey, proof.ReplayExpiry
@@ -171,6 +197,8 @@ func refreshError(err error) error {
 		return ErrInvalidGrant("the refresh token has expired")
 	case errors.Is(err, storage.ErrConsumed):
 		return ErrInvalidGrant("the refresh token was replaced by rotation; every token of its grant is now revoked")
+	case errors.Is(err, storage.ErrRotated):
+		return ErrInvalidGrant("the refresh token was replaced by rotation")
 	case errors.Is(err, storage.ErrRevoked), errors.Is(err, storage.ErrNotFound):
 		return ErrInvalidGrant("the refresh token is not valid")
 	}

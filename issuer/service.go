@@ -42,6 +42,9 @@ const (
 	WellKnownOAuth  = "/.well-known/oauth-authorization-server"
 	WellKnownVCI    = "/.well-known/openid-credential-issuer"
 	nonceSecretName = "nonce-hmac-v1"
+	// successorSecretName names the key rotated refresh tokens' successors
+	// are derived with (refresh.go).
+	successorSecretName = "refresh-successor-hmac-v1"
 )
 
 // Service is the token service. Create it with [New]; it is safe for
@@ -53,7 +56,9 @@ type Service struct {
 	verifier *dpop.Verifier
 	nonces   *nonce.Manager
 	signer   *signer
-	meta     metadata
+	// successorKey derives the successor of a rotated refresh token.
+	successorKey []byte
+	meta         metadata
 
 	tokenURL string
 	// Failed password sign-ins, per user and per client; dummyHash is
@@ -97,12 +102,16 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 	if err != nil {
 		return nil, err
 	}
+	successorKey, err := store.GetOrCreateSecret(ctx, successorSecretName, randomBytes32)
+	if err != nil {
+		return nil, fmt.Errorf("loading the refresh token secret: %w", err)
+	}
 	sig, err := loadSigner(ctx, store, cfg.Now())
 	if err != nil {
 		return nil, err
 	}
 	s := &Service{
-		cfg: cfg, store: store, log: log, verifier: verifier, nonces: nonces, signer: sig,
+		cfg: cfg, store: store, log: log, verifier: verifier, nonces: nonces, signer: sig, successorKey: successorKey,
 		tokenURL:       cfg.URL + PathToken,
 		userFailures:   newFailureLimiter(maxUserFailures, failureWindow),
 		clientFailures: newFailureLimiter(maxClientFailures, failureWindow),

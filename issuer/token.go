@@ -212,17 +212,31 @@ func (s *Service) preAuthorized(ctx context.Context, req TokenRequest, client *s
 }
 
 // checkOffer applies the rules of the code's state and transaction code.
-// A code that was redeemed before is let through: Redeem refuses it and
-// revokes what the first redemption issued (RFC 6749 §4.1.2).
+// A code that was redeemed before is let through only with a request that
+// could have redeemed it, its transaction code included: Redeem then
+// refuses it and revokes what the first redemption started (RFC 6749
+// §4.1.2). So whoever saw only the QR code of an offer with a transaction
+// code cannot cut off the wallet that redeemed it.
 func (s *Service) checkOffer(ctx context.Context, o storage.Offer, req TokenRequest, now time.Time) error {
-	txCode, hasTx := req.Params["tx_code"]
+	redeemed := !o.RedeemedAt.IsZero()
 	switch {
-	case !o.RedeemedAt.IsZero():
-		return nil
-	case o.Locked:
+	case !redeemed && o.Locked:
 		return ErrInvalidGrant("the pre-authorized code was invalidated after too many wrong transaction codes")
-	case now.After(o.ExpiresAt):
+	case !redeemed && now.After(o.ExpiresAt):
 		return ErrInvalidGrant("the pre-authorized code has expired")
+	}
+	return s.checkTxCode(ctx, o, req.Params)
+}
+
+// checkTxCode checks the request's transaction code against the offer's
+// (VCI-04..VCI-08). A wrong one counts against an unredeemed code; against
+// a redeemed one it changes nothing stored (the store does not count it
+// either, should the code be redeemed meanwhile) and gets the same answer
+// as a first wrong try on an unredeemed code, so that it tells a guesser
+// neither that the code was redeemed nor how many tries are left.
+func (s *Service) checkTxCode(ctx context.Context, o storage.Offer, params map[string]string) error {
+	txCode, hasTx := params["tx_code"]
+	switch {
 	case o.TxCode == nil && hasTx:
 		return ErrInvalidRequest("the parameter tx_code is not expected: the offer has no transaction code")
 	case o.TxCode == nil:
@@ -231,8 +245,11 @@ func (s *Service) checkOffer(ctx context.Context, o storage.Offer, req TokenRequ
 		return ErrInvalidRequest("the parameter tx_code is missing")
 	}
 	sum := sha256.Sum256([]byte(txCode))
-	if subtle.ConstantTimeCompare(sum[:], o.TxCode.Hash) == 1 {
+	switch {
+	case subtle.ConstantTimeCompare(sum[:], o.TxCode.Hash) == 1:
 		return nil
+	case !o.RedeemedAt.IsZero():
+		return errWrongTxCode()
 	}
 	after, err := s.store.RecordTxCodeFailure(ctx, o.CodeHash, s.cfg.PreAuthorized.TxCodeMaxAttempts)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
@@ -241,8 +258,12 @@ func (s *Service) checkOffer(ctx context.Context, o storage.Offer, req TokenRequ
 	if after.Locked {
 		return ErrInvalidGrant("the transaction code is invalid; the pre-authorized code is now invalidated")
 	}
-	return ErrInvalidGrant("the transaction code is invalid")
+	return errWrongTxCode()
 }
+
+// errWrongTxCode is the answer to a wrong transaction code that did not
+// lock the code.
+func errWrongTxCode() *Error { return ErrInvalidGrant("the transaction code is invalid") }
 
 // grantFailure records the proof of a request refused for its grant, so
 // that the proof cannot be replayed either, and reports a replayed proof in

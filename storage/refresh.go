@@ -43,6 +43,42 @@ func CheckRefresh(rt Token, u RefreshUse) error {
 	return nil
 }
 
+// CheckRefreshUse validates a RefreshUse before any transaction: the
+// checks of CheckWrite, and a rotating use needs its successor.
+func CheckRefreshUse(u RefreshUse) error {
+	if err := CheckWrite(u.Now, u.ReplayKey, u.ReplayExpiry); err != nil {
+		return err
+	}
+	if u.Rotate && (u.Successor == nil || u.Successor.ID == "" || u.Successor.ID == u.TokenID) {
+		return errors.New("storage: a rotating refresh needs a successor with its own ID")
+	}
+	return nil
+}
+
+// UseRefresh applies the rules of UseRefreshToken to rt, a token read
+// inside the store's transaction: the errors of CheckRefresh (on
+// ErrConsumed the caller revokes the grant), and ErrRotated for a rotating
+// use whose successor is not the one rt was already rotated to. On nil, rt
+// is updated (LastUsedAt; RotatedAt and SuccessorID at its first rotating
+// use) for the caller to store, and first reports whether u.Successor is
+// to be stored too: only the first rotating use stores a successor, so
+// that retries inside the grace window, however many and however
+// concurrent, never fork the family. Both stores use it.
+func UseRefresh(rt *Token, u RefreshUse) (first bool, err error) {
+	if err := CheckRefresh(*rt, u); err != nil {
+		return false, err
+	}
+	first = u.Rotate && rt.RotatedAt.IsZero()
+	switch {
+	case first:
+		rt.RotatedAt, rt.SuccessorID = u.Now, u.Successor.ID
+	case u.Rotate && rt.SuccessorID != u.Successor.ID:
+		return false, ErrRotated
+	}
+	rt.LastUsedAt = u.Now
+	return first, nil
+}
+
 // CheckTicket applies the state rules of UseUMATicket: ErrConsumed for a
 // used ticket, ErrExpired past its expiry. Both stores use it.
 func CheckTicket(t UMATicket, now time.Time) error {

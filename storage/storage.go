@@ -20,8 +20,9 @@ var (
 	ErrNotFound = errors.New("storage: not found")
 	// ErrAlreadyExists: a Create or a replay-key insert found the key taken.
 	ErrAlreadyExists = errors.New("storage: already exists")
-	// ErrConsumed: the pre-authorized code was redeemed before. The store has
-	// revoked the tokens issued by that earlier redemption.
+	// ErrConsumed: the pre-authorized code (or authorization code) was
+	// redeemed before. The store has revoked the tokens of the grant that
+	// earlier redemption started.
 	ErrConsumed = errors.New("storage: code already consumed")
 	// ErrExpired: the pre-authorized code is past its expiry.
 	ErrExpired = errors.New("storage: code expired")
@@ -33,6 +34,9 @@ var (
 	// ErrOfferUsed: the offer an authorization code came from was redeemed,
 	// is locked or has expired (RedeemAuthCode).
 	ErrOfferUsed = errors.New("storage: offer already used or expired")
+	// ErrRotated: UseRefreshToken was given another successor than the one
+	// the token was already rotated to; nothing changed.
+	ErrRotated = errors.New("storage: refresh token rotated to another successor")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("storage: closed")
 )
@@ -152,9 +156,12 @@ type Token struct {
 	Revoked              bool            `json:"revoked,omitempty"`
 	// Permissions are the UMA permissions of a requesting party token.
 	Permissions []UMAPermission `json:"permissions,omitempty"`
-	// LastUsedAt and RotatedAt are set by UseRefreshToken on refresh tokens.
-	LastUsedAt time.Time `json:"last_used_at,omitzero"`
-	RotatedAt  time.Time `json:"rotated_at,omitzero"`
+	// LastUsedAt, RotatedAt and SuccessorID are set by UseRefreshToken on
+	// refresh tokens: SuccessorID is the ID of the one refresh token this
+	// one was rotated to.
+	LastUsedAt  time.Time `json:"last_used_at,omitzero"`
+	RotatedAt   time.Time `json:"rotated_at,omitzero"`
+	SuccessorID string    `json:"successor_id,omitempty"`
 	// AuthTime is when the user signed in, kept on refresh tokens of an
 	// OpenID grant for the ID tokens a refresh issues.
 	AuthTime time.Time `json:"auth_time,omitzero"`
@@ -190,11 +197,14 @@ type RefreshUse struct {
 	Now     time.Time
 	// IdleTimeout, when positive, refuses a token unused for longer.
 	IdleTimeout time.Duration
-	// Rotate marks the token rotated at its first rotating use; a rotated
-	// token may still be used for Grace, after which its use revokes its
-	// whole grant.
-	Rotate bool
-	Grace  time.Duration
+	// Rotate marks the token rotated at its first rotating use, with
+	// Successor as its one successor; a rotated token may still be used
+	// for Grace (a retry), after which its use revokes its whole grant.
+	// A retry's Successor must be the recorded one (same ID): it is not
+	// stored again, so that a token never has two live successors.
+	Rotate    bool
+	Successor *Token
+	Grace     time.Duration
 	// ReplayKey, when set, is recorded as in Redemption.
 	ReplayKey    []byte
 	ReplayExpiry time.Time
@@ -375,7 +385,8 @@ type Store interface {
 	GetAuthCode(ctx context.Context, id string) (AuthCode, error)
 	// RedeemAuthCode consumes the code whose ID is string(r.CodeHash), in
 	// one transaction and with the semantics of Redeem (replay key, unknown,
-	// consumed with revocation of its IssuedTokens, expired). Then, when
+	// consumed with revocation of its IssuedTokens and of every token of
+	// its grant, whose GrantID is the code's ID; expired). Then, when
 	// r.OfferID is set, the offer must exist, be neither redeemed nor
 	// locked, and not have expired at r.Now, else ErrOfferUsed and nothing
 	// changes; on success the offer is marked redeemed too (RedeemedAt,
@@ -396,15 +407,18 @@ type Store interface {
 	GetOfferByIssuerState(ctx context.Context, stateHash []byte) (Offer, error)
 	// RecordTxCodeFailure counts one failed transaction-code attempt against
 	// the code and locks it once Failures reaches max. It returns the
-	// updated offer, without OfferJSON; ErrNotFound if there is none.
+	// updated offer, without OfferJSON; ErrNotFound if there is none. A
+	// redeemed code is not counted: its offer comes back unchanged.
 	RecordTxCodeFailure(ctx context.Context, codeHash []byte, max int) (Offer, error)
 	// Redeem consumes a pre-authorized code in one transaction, in this
 	// order: if r.ReplayKey is set and already recorded and unexpired,
 	// ErrAlreadyExists and nothing changes. If the code is unknown,
 	// ErrNotFound and nothing changes. If the code was redeemed before
 	// (whatever its expiry: KeepUntil keeps the record so that a late
-	// replay is still caught), every token in its IssuedTokens is marked
-	// revoked, the replay key is recorded, and the result is ErrConsumed.
+	// replay is still caught), every token in its IssuedTokens and every
+	// token of its grant (GrantID the offer's ID: those refreshed from
+	// them) is marked revoked, the replay key is recorded, and the result
+	// is ErrConsumed.
 	// If the code is locked, ErrLocked; if expired (r.Now after ExpiresAt),
 	// ErrExpired; in those cases nothing changes. Otherwise the replay key
 	// is recorded, the offer is marked redeemed (RedeemedAt, RedeemedBy,
@@ -429,9 +443,12 @@ type Store interface {
 	// for longer than IdleTimeout (since LastUsedAt, or IssuedAt) →
 	// ErrExpired; in those cases nothing changes. Rotated more than Grace
 	// ago → every token of its grant is revoked, the replay key recorded,
-	// and the result is ErrConsumed. Otherwise the replay key is recorded,
-	// LastUsedAt set, RotatedAt set if Rotate and not yet set, and the
-	// tokens stored.
+	// and the result is ErrConsumed. Rotate on a token rotated (within
+	// Grace) to another successor than u.Successor → ErrRotated, and
+	// nothing changes. Otherwise the replay key is recorded, LastUsedAt
+	// set, and the tokens stored; a first rotating use also sets RotatedAt
+	// and SuccessorID and stores u.Successor, a retry stores no successor
+	// (see CheckRefresh).
 	UseRefreshToken(ctx context.Context, u RefreshUse) error
 	// CreateUMAResource stores r; ErrAlreadyExists if r.ID is taken.
 	CreateUMAResource(ctx context.Context, r UMAResource) error

@@ -544,6 +544,83 @@ func TestPreAuthorizedCode(t *testing.T) {
 	})
 }
 
+// TestPreAuthReplay covers J04 and J13 for the tokens a redemption started:
+// a replayed code revokes the redemption's tokens and those refreshed from
+// them, in the redeeming transaction. For an offer with a transaction code
+// the replay must carry the right one: whoever saw only the QR code gets
+// the answers a live code gives and cannot cut the wallet off, however
+// often it tries, and nothing stored changes.
+func TestPreAuthReplay(t *testing.T) {
+	ts := newTestServer(t)
+	rs := ts.rfRegister(t, "pa-resource-server", issuer.AuthClientSecretBasic, issuer.GrantClientCredentials)
+	c := ts.rfRegister(t, "pa-wallet", issuer.AuthNone, preAuth, rfGrant)
+	// redeemAs redeems o's code as the wallet c with w's key.
+	redeemAs := func(t *testing.T, o issuer.OfferResponse, w *wallet, extra url.Values) *http.Response {
+		t.Helper()
+		form := preAuthForm(code(o))
+		for k, v := range extra {
+			form[k] = v
+		}
+		h := map[string][]string{"DPoP": {ts.freshProof(t, w)}}
+		rfIdentify(c, form, h)
+		return ts.post(t, "/token", form, h)
+	}
+	// issue redeems o (with its tx_code, if any) and refreshes once; it
+	// returns the wallet's key, its refresh token and its two access tokens.
+	issue := func(t *testing.T, o issuer.OfferResponse) (*wallet, string, map[string]string) {
+		t.Helper()
+		var extra url.Values
+		if o.TxCode != "" {
+			extra = url.Values{"tx_code": {o.TxCode}}
+		}
+		w := newWallet(t)
+		first := rfWantToken(t, redeemAs(t, o, w, extra))
+		refreshed := ts.rfRefreshOK(t, c, first.RefreshToken, w)
+		return w, first.RefreshToken, map[string]string{"the redemption's access token": first.AccessToken, "the refreshed access token": refreshed.AccessToken}
+	}
+
+	t.Run("J04 a replay revokes the refreshed tokens too", func(t *testing.T) {
+		o := ts.offer(t, nil)
+		_, _, ats := issue(t, o)
+		wantError(t, ts.redeemFresh(t, code(o), nil), http.StatusBadRequest, "invalid_grant")
+		ts.rfWantInactive(t, rs, ats)
+	})
+	t.Run("a replay without the right tx_code changes nothing", func(t *testing.T) {
+		o := ts.offer(t, map[string]any{"tx_code": map[string]any{}})
+		// A live code's answer to a wrong tx_code, to compare with.
+		live := ts.offer(t, map[string]any{"tx_code": map[string]any{}})
+		want := wantError(t, ts.redeemFresh(t, code(live), url.Values{"tx_code": {wrongTx(live.TxCode)}}), http.StatusBadRequest, "invalid_grant")
+		w, rt, ats := issue(t, o)
+		before, err := ts.Store.GetOffer(t.Context(), o.OfferID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantError(t, ts.redeemFresh(t, code(o), nil), http.StatusBadRequest, "invalid_request")
+		wantError(t, ts.redeemFresh(t, code(o), url.Values{"tx_code": {""}}), http.StatusBadRequest, "invalid_request")
+		// Twice the attempt budget: never counted, never locked, never an
+		// answer a live code would not give.
+		for i := range 2 * issuer.Defaults().PreAuthorized.TxCodeMaxAttempts {
+			e := wantError(t, ts.redeemFresh(t, code(o), url.Values{"tx_code": {wrongTx(o.TxCode)}}), http.StatusBadRequest, "invalid_grant")
+			if e.Description != want.Description {
+				t.Fatalf("wrong tx_code %d on the redeemed code: %q; want %q, the answer of a live code", i+1, e.Description, want.Description)
+			}
+		}
+		ts.rfWantActive(t, rs, ats)
+		after, err := ts.Store.GetOffer(t.Context(), o.OfferID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Failures != before.Failures || after.Locked != before.Locked || !slices.Equal(after.IssuedTokens, before.IssuedTokens) {
+			t.Errorf("offer after the refused replays: Failures %d Locked %v IssuedTokens %v; want %d %v %v", after.Failures, after.Locked, after.IssuedTokens, before.Failures, before.Locked, before.IssuedTokens)
+		}
+		// The wallet's refresh token works, and its key redeeming again
+		// with the right tx_code is a replay that revokes the grant.
+		ats["the access token refreshed after the replays"] = ts.rfRefreshOK(t, c, rt, w).AccessToken
+		wantError(t, redeemAs(t, o, w, url.Values{"tx_code": {o.TxCode}}), http.StatusBadRequest, "invalid_grant")
+		ts.rfWantInactive(t, rs, ats)
+	})
+}
+
 // TestTransactionCode covers J06–J13 and VCI-18, VCI-22.
 func TestTransactionCode(t *testing.T) {
 	ts := newTestServer(t)

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -764,8 +766,9 @@ func TestRefreshRotation(t *testing.T) {
 				if retry.AccessToken == second.AccessToken || retry.AccessToken == first.AccessToken {
 					t.Errorf("retry access_token is not new")
 				}
-				if retry.RefreshToken == "" || retry.RefreshToken == rt1 || retry.RefreshToken == rt2 {
-					t.Errorf("retry refresh_token = %q; want a new refresh token (neither RT1 nor RT2)", retry.RefreshToken)
+				// The retry gets the same successor: the family stays one line.
+				if retry.RefreshToken != rt2 {
+					t.Errorf("retry refresh_token = %q; want RT2 %q, the one successor of RT1", retry.RefreshToken, rt2)
 				}
 				if rt3 := ts.rfRefreshOK(t, c, rt2, w).RefreshToken; rt3 == "" || rt3 == rt2 {
 					t.Errorf("refresh_token from RT2 = %q; want a new refresh token", rt3)
@@ -785,75 +788,98 @@ func TestRefreshRotation(t *testing.T) {
 	}
 }
 
-// TestRefreshConcurrency: concurrent refreshes of one refresh token all
-// succeed, with rotation off (the token stays valid) and on (benign retries
-// within the grace window); none is a 500.
+// TestRefreshConcurrency: 32 concurrent refreshes of one refresh token all
+// succeed and none is a 500. With rotation off the token stays valid; with
+// it on they are retries inside the grace window, which all get the same
+// successor: the family stays one line (the successor works, and once the
+// window has passed, a use of the superseded token revokes the family,
+// successor included).
 func TestRefreshConcurrency(t *testing.T) {
-	const n = 16
+	const n = 32
 	for _, rotate := range []bool{false, true} {
 		for _, k := range rfKinds {
 			t.Run(fmt.Sprintf("rotation %t/%s", rotate, k.name), func(t *testing.T) {
 				ts := newTestServer(t, func(c *issuer.Config) { c.Tokens.RotateRefreshTokens = rotate })
+				rs := ts.rfRegister(t, "rf-resource-server", issuer.AuthClientSecretBasic, issuer.GrantClientCredentials)
 				c := ts.rfRegister(t, "rf-"+k.name, k.method, preAuth, rfGrant)
 				w := newWallet(t)
 				rt := ts.rfIssueRT(t, c, w).RefreshToken
-				results := make([]rfResult, n)
-				var wg sync.WaitGroup
-				start := make(chan struct{})
-				for i := range n {
-					wg.Go(func() {
-						<-start
-						results[i] = ts.rfRefreshNoFatal(c, rt, w)
-					})
+				bodies := rfRace(t, ts, c, rt, w, n)
+				if t.Failed() {
+					return
 				}
-				close(start)
-				wg.Wait()
-				ats := map[string]bool{}
-				var rts []string
-				for i, r := range results {
-					if r.err != nil {
-						t.Fatalf("request %d: %v", i, r.err)
-					}
-					if r.status != http.StatusOK {
-						t.Errorf("request %d: got %d %s; want 200", i, r.status, r.body)
-						continue
-					}
-					b, err := rfDecode(r.body)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if ats[b.AccessToken] {
-						t.Errorf("request %d: access token issued twice", i)
-					}
-					ats[b.AccessToken] = true
-					if got := rfJKT(t, b.AccessToken); got != w.JKT {
-						t.Errorf("request %d: cnf.jkt = %q; want %q", i, got, w.JKT)
-					}
+				ats := map[string]string{}
+				rts := map[string]bool{}
+				for i, b := range bodies {
+					ats[fmt.Sprintf("access token of request %d", i)] = b.AccessToken
 					switch {
 					case rotate && (b.RefreshToken == "" || b.RefreshToken == rt):
-						t.Errorf("request %d: refresh_token = %q; want a new refresh token", i, b.RefreshToken)
+						t.Errorf("request %d: refresh_token = %q; want the successor", i, b.RefreshToken)
 					case rotate:
-						rts = append(rts, b.RefreshToken)
+						rts[b.RefreshToken] = true
 					case b.has("refresh_token"):
 						t.Errorf("request %d: refresh_token = %q; want none with rotation off", i, b.RefreshToken)
 					}
 				}
-				if t.Failed() {
-					return
+				if len(ats) != n {
+					t.Errorf("%d distinct access tokens; want %d", len(ats), n)
 				}
 				if !rotate {
 					ts.rfRefreshOK(t, c, rt, w)
 					return
 				}
-				// Every refresh token issued by the benign retries works.
-				for i, next := range rts {
-					if b := ts.rfRefreshOK(t, c, next, w); b.RefreshToken == "" {
-						t.Errorf("refresh with the token of request %d: %s; want a new refresh_token", i, b.raw)
-					}
+				if len(rts) != 1 {
+					t.Fatalf("%d distinct refresh tokens among the %d responses; want 1, the one successor", len(rts), n)
 				}
+				next := slices.Collect(maps.Keys(rts))[0]
+				ts.rfWantActive(t, rs, ats)
+				ts.Clock.Advance(31 * time.Second)
+				if b := ts.rfRefreshOK(t, c, next, w); b.RefreshToken == "" || b.RefreshToken == next {
+					t.Errorf("refresh with the successor: %s; want a new refresh_token", b.raw)
+				}
+				ts.Clock.Advance(31 * time.Second)
+				wantError(t, ts.rfRefresh(t, c, rt, ts.freshProof(t, w), nil), http.StatusBadRequest, "invalid_grant")
+				wantError(t, ts.rfRefresh(t, c, next, ts.freshProof(t, w), nil), http.StatusBadRequest, "invalid_grant")
+				ts.rfWantInactive(t, rs, ats)
 			})
 		}
 	}
+}
+
+// rfRace refreshes rt as c with n concurrent requests, each with its own
+// proof of w, and returns the 200 bodies; any other answer fails t.
+func rfRace(t *testing.T, ts *testServer, c registeredClient, rt string, w *wallet, n int) []rfBody {
+	t.Helper()
+	results := make([]rfResult, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			results[i] = ts.rfRefreshNoFatal(c, rt, w)
+		})
+	}
+	close(start)
+	wg.Wait()
+	bodies := make([]rfBody, 0, n)
+	for i, r := range results {
+		if r.err != nil {
+			t.Fatalf("request %d: %v", i, r.err)
+		}
+		if r.status != http.StatusOK {
+			t.Errorf("request %d: got %d %s; want 200", i, r.status, r.body)
+			continue
+		}
+		b, err := rfDecode(r.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rfJKT(t, b.AccessToken); got != w.JKT {
+			t.Errorf("request %d: cnf.jkt = %q; want %q", i, got, w.JKT)
+		}
+		bodies = append(bodies, b)
+	}
+	return bodies
 }
 
 // TestRefreshOAuth2Library refreshes with golang.org/x/oauth2: the library
@@ -906,5 +932,31 @@ func TestRefreshOAuth2Library(t *testing.T) {
 				tok = next
 			}
 		})
+	}
+}
+
+// TestRefreshRotationKeepsScope covers OA-28: a refresh narrowed to part
+// of the grant's scope narrows that access token only; the successor
+// refresh token keeps the whole scope.
+func TestRefreshRotationKeepsScope(t *testing.T) {
+	ts := newTestServer(t, rfRotating)
+	c := ts.registerClient(t, map[string]any{
+		"token_endpoint_auth_method": issuer.AuthClientSecretBasic, "scope": "profile email",
+		"grant_types": []string{issuer.GrantPassword, rfGrant},
+	})
+	if res := ts.admin(t, http.MethodPost, "/admin/users", map[string]any{"username": "alice", "password": "correct horse"}); res.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /admin/users = %d %s; want 201", res.StatusCode, readBody(t, res))
+	}
+	w := newWallet(t)
+	first := rfWantToken(t, ts.signIn(t, c, w, "alice", "correct horse"))
+	if first.Scope != "profile email" || first.RefreshToken == "" {
+		t.Fatalf("sign-in = %s; want scope \"profile email\" and a refresh token", first.raw)
+	}
+	narrowed := rfWantToken(t, ts.rfRefresh(t, c, first.RefreshToken, ts.freshProof(t, w), url.Values{"scope": {"profile"}}))
+	if narrowed.Scope != "profile" || narrowed.RefreshToken == "" {
+		t.Fatalf("narrowed refresh = %s; want scope profile and the successor", narrowed.raw)
+	}
+	if b := ts.rfRefreshOK(t, c, narrowed.RefreshToken, w); b.Scope != "profile email" {
+		t.Errorf("refresh with the successor: scope %q; want the grant's \"profile email\"", b.Scope)
 	}
 }

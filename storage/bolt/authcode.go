@@ -168,7 +168,7 @@ func (s *Store) RedeemAuthCode(ctx context.Context, r storage.Redemption) error 
 			}
 		}
 		if !c.RedeemedAt.IsZero() {
-			if err := revokeTokens(w.Tx, c.IssuedTokens); err != nil {
+			if err := revokeGrantOf(w.Tx, c.ID, c.IssuedTokens); err != nil {
 				return err
 			}
 			return storage.ErrConsumed

@@ -193,7 +193,7 @@ func isResult(err error) bool {
 	case err == nil, errors.As(err, &ce):
 		return true
 	}
-	for _, s := range []error{storage.ErrNotFound, storage.ErrAlreadyExists, storage.ErrConsumed, storage.ErrExpired, storage.ErrLocked, storage.ErrRevoked, storage.ErrOfferUsed} {
+	for _, s := range []error{storage.ErrNotFound, storage.ErrAlreadyExists, storage.ErrConsumed, storage.ErrExpired, storage.ErrLocked, storage.ErrRevoked, storage.ErrOfferUsed, storage.ErrRotated} {
 		if errors.Is(err, s) {
 			return true
 		}

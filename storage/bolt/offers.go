@@ -131,6 +131,10 @@ func (s *Store) RecordTxCodeFailure(ctx context.Context, codeHash []byte, max in
 		if err != nil {
 			return err
 		}
+		if !st.RedeemedAt.IsZero() {
+			o, err = readOffer(tx.Tx, id)
+			return err
+		}
 		st.Failures++
 		if st.Failures >= max {
 			st.Locked = true
@@ -254,7 +258,7 @@ func redeem(w *writeTx, r storage.Redemption, tokens [][]byte) error {
 		}
 	}
 	if !st.RedeemedAt.IsZero() {
-		if err := revokeTokens(w.Tx, st.IssuedTokens); err != nil {
+		if err := revokeGrantOf(w.Tx, string(id), st.IssuedTokens); err != nil {
 			return err
 		}
 		return storage.ErrConsumed

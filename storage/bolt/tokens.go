@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -140,10 +141,14 @@ func (s *Store) RevokeGrant(ctx context.Context, grantID string) error {
 
 // UseRefreshToken uses a refresh token as documented on storage.Store.
 func (s *Store) UseRefreshToken(ctx context.Context, u storage.RefreshUse) error {
-	if err := storage.CheckWrite(u.Now, u.ReplayKey, u.ReplayExpiry); err != nil {
+	if err := storage.CheckRefreshUse(u); err != nil {
 		return fmt.Errorf("storage/bolt: use refresh token: %w", err)
 	}
-	data, err := encodeTokens(u.Tokens)
+	tokens := u.Tokens
+	if u.Rotate {
+		tokens = append(slices.Clip(tokens), *u.Successor)
+	}
+	data, err := encodeTokens(tokens)
 	if err != nil {
 		return err
 	}
@@ -156,9 +161,9 @@ func (s *Store) UseRefreshToken(ctx context.Context, u storage.RefreshUse) error
 	return nil
 }
 
-// useRefresh is the transaction of UseRefreshToken. It decides before it
-// writes.
-func useRefresh(w *writeTx, u storage.RefreshUse, tokens [][]byte) error {
+// useRefresh is the transaction of UseRefreshToken; encoded holds u.Tokens
+// and, when rotating, u.Successor last. It decides before it writes.
+func useRefresh(w *writeTx, u storage.RefreshUse, encoded [][]byte) error {
 	if len(u.ReplayKey) > 0 && w.replayLive(u.ReplayKey, u.Now) {
 		return storage.ErrAlreadyExists
 	}
@@ -166,17 +171,15 @@ func useRefresh(w *writeTx, u storage.RefreshUse, tokens [][]byte) error {
 	if err := get(w.Bucket(bucketTokens), []byte(u.TokenID), &rt); err != nil {
 		return err
 	}
-	if err := storage.CheckRefresh(rt, u); err != nil && !errors.Is(err, storage.ErrConsumed) {
-		return err
-	} else if err != nil {
+	first, err := storage.UseRefresh(&rt, u)
+	switch {
+	case errors.Is(err, storage.ErrConsumed):
 		if err := revokeTokens(w.Tx, grantTokens(w.Tx, rt.GrantID)); err != nil {
 			return err
 		}
 		return recordThen(w, u, storage.ErrConsumed)
-	}
-	rt.LastUsedAt = u.Now
-	if u.Rotate && rt.RotatedAt.IsZero() {
-		rt.RotatedAt = u.Now
+	case err != nil:
+		return err
 	}
 	data, err := encode(rt)
 	if err != nil {
@@ -186,7 +189,12 @@ func useRefresh(w *writeTx, u storage.RefreshUse, tokens [][]byte) error {
 		return err
 	}
 	for i, t := range u.Tokens {
-		if err := putToken(w.Tx, t, tokens[i]); err != nil {
+		if err := putToken(w.Tx, t, encoded[i]); err != nil {
+			return err
+		}
+	}
+	if first {
+		if err := putToken(w.Tx, *u.Successor, encoded[len(u.Tokens)]); err != nil {
 			return err
 		}
 	}
@@ -201,6 +209,15 @@ func recordThen(w *writeTx, u storage.RefreshUse, result error) error {
 		}
 	}
 	return result
+}
+
+// revokeGrantOf revokes what a replayed code started: the tokens it
+// issued and every token of its grant grantID (those refreshed since).
+func revokeGrantOf(tx *bbolt.Tx, grantID string, issued []string) error {
+	if err := revokeTokens(tx, issued); err != nil {
+		return err
+	}
+	return revokeTokens(tx, grantTokens(tx, grantID))
 }
 
 // revokeTokens marks the tokens revoked; tokens already swept are skipped.

@@ -92,6 +92,7 @@ func (s *Store) RedeemAuthCode(ctx context.Context, r storage.Redemption) error 
 	}
 	if !c.RedeemedAt.IsZero() {
 		s.revoke(c.IssuedTokens)
+		s.revokeGrant(c.ID)
 		return fmt.Errorf("storage/memory: redeem authorization code: %w", storage.ErrConsumed)
 	}
 	c.RedeemedAt, c.RedeemedBy = r.Now, r.JKT

@@ -105,6 +105,11 @@ func (s *Store) RecordTxCodeFailure(ctx context.Context, codeHash []byte, max in
 	if err != nil {
 		return storage.Offer{}, err
 	}
+	if !o.RedeemedAt.IsZero() {
+		o = copyOf(o)
+		o.OfferJSON = nil
+		return o, nil
+	}
 	o.Failures++
 	if o.Failures >= max {
 		o.Locked = true
@@ -138,6 +143,7 @@ func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
 	}
 	if !o.RedeemedAt.IsZero() {
 		s.revoke(o.IssuedTokens)
+		s.revokeGrant(o.ID)
 		return fmt.Errorf("storage/memory: redeem: %w", storage.ErrConsumed)
 	}
 	s.markRedeemed(o, r, tokens)
@@ -196,6 +202,16 @@ func (s *Store) revokeGrant(grantID string) {
 
 // UseRefreshToken uses a refresh token as documented on storage.Store.
 func (s *Store) UseRefreshToken(ctx context.Context, u storage.RefreshUse) error {
+	if err := storage.CheckRefreshUse(u); err != nil {
+		return fmt.Errorf("storage/memory: use refresh token: %w", err)
+	}
+	var next storage.Token
+	if u.Rotate {
+		var err error
+		if next, err = normalize(*u.Successor); err != nil {
+			return err
+		}
+	}
 	tokens, err := s.beginProofWrite(ctx, "use refresh token", u.Now, u.ReplayKey, u.ReplayExpiry, u.Tokens)
 	if err != nil {
 		return err
@@ -205,20 +221,19 @@ func (s *Store) UseRefreshToken(ctx context.Context, u storage.RefreshUse) error
 	if !ok {
 		return fmt.Errorf("storage/memory: use refresh token: %w", storage.ErrNotFound)
 	}
-	err = storage.CheckRefresh(rt, u)
+	first, err := storage.UseRefresh(&rt, u)
 	switch {
 	case errors.Is(err, storage.ErrConsumed):
 		s.revokeGrant(rt.GrantID)
 	case err != nil:
 		return fmt.Errorf("storage/memory: use refresh token: %w", err)
 	default:
-		rt.LastUsedAt = u.Now
-		if u.Rotate && rt.RotatedAt.IsZero() {
-			rt.RotatedAt = u.Now
-		}
 		s.tokens[rt.ID] = rt
 		for _, t := range tokens {
 			s.tokens[t.ID] = t
+		}
+		if first {
+			s.tokens[next.ID] = next
 		}
 	}
 	if len(u.ReplayKey) > 0 {

@@ -360,14 +360,20 @@ func testRedeemAuthCodeConsumed(t *testing.T, s storage.Store) {
 	otherTokens := codeTokens(other, t0, time.Hour)
 	checkErr(t, "other code's RedeemAuthCode", s.RedeemAuthCode(t.Context(), codeRedemption(other, t0, otherTokens...)), nil)
 	before := getAuthCode(t, s, c.ID)
+	// A token refreshed from the first redemption's: same grant, not in
+	// IssuedTokens. The reuse revokes it in the same transaction.
+	refreshed := newToken(c.ID, t0.Add(2*time.Second), time.Hour)
+	if err := s.IssueTokens(t.Context(), storage.Issuance{Now: t0, Tokens: []storage.Token{refreshed}}); err != nil {
+		t.Fatal(err)
+	}
 
 	now := t0.Add(5 * time.Second)
 	second := codeRedemption(c, now, newToken(c.ID, now, time.Hour))
 	checkErr(t, "second RedeemAuthCode", s.RedeemAuthCode(t.Context(), second), storage.ErrConsumed)
-	for _, tok := range first.Tokens {
+	for _, tok := range append(first.Tokens, refreshed) {
 		want := tok
 		want.Revoked = true
-		checkEqual(t, "first redemption's token after the reuse", want, getToken(t, s, tok.ID))
+		checkEqual(t, "token of the first redemption's grant after the reuse", want, getToken(t, s, tok.ID))
 	}
 	for _, tok := range otherTokens {
 		checkEqual(t, "other code's token", tok, getToken(t, s, tok.ID))

@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -19,6 +20,8 @@ func RunConcurrency(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"SameReplayKey", testConcurrentSameReplayKey},
 		{"DistinctRedeems", testConcurrentDistinctRedeems},
 		{"SweepWhileWriting", testConcurrentSweep},
+		{"RefreshRetries", testConcurrentRefreshRetries},
+		{"RefreshForks", testConcurrentRefreshForks},
 	})
 }
 
@@ -26,11 +29,14 @@ func RunConcurrency(t *testing.T, newStore func(t *testing.T) storage.Store) {
 const racers = 64
 
 // race runs fn(i) for i in [0, racers) in parallel and returns the errors.
-func race(fn func(i int) error) []error {
-	errs := make([]error, racers)
+func race(fn func(i int) error) []error { return raceN(racers, fn) }
+
+// raceN runs fn(i) for i in [0, n) in parallel and returns the errors.
+func raceN(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
-	for i := range racers {
+	for i := range n {
 		wg.Go(func() {
 			<-start
 			errs[i] = fn(i)
@@ -148,5 +154,69 @@ func testConcurrentSweep(t *testing.T, s storage.Store) {
 	for i := range racers {
 		key := fmt.Appendf(nil, "%d-0", i)
 		checkErr(t, "live key", s.UseReplayKey(t.Context(), key, t0, t0), storage.ErrAlreadyExists)
+	}
+}
+
+// refreshRacers is how many goroutines race on one refresh token.
+const refreshRacers = 32
+
+// testConcurrentRefreshRetries rotates one refresh token from 32
+// goroutines inside the grace window, each presenting the same successor
+// (the service derives it from the token): every use succeeds and stores
+// its access token, the successor is stored once and is the token's only
+// successor, and a use after the window revokes the family, successor
+// included.
+func testConcurrentRefreshRetries(t *testing.T, s storage.Store) {
+	rt := newRefresh(t, s, "retries")
+	next := newSuccessor(rt, t0.Add(time.Second))
+	ats := make([]storage.Token, refreshRacers)
+	errs := raceN(refreshRacers, func(i int) error {
+		ats[i] = newToken("retries", t0.Add(time.Second), time.Hour)
+		return s.UseRefreshToken(t.Context(), rotating(rt, t0.Add(time.Second+time.Duration(i)*time.Millisecond), next, ats[i]))
+	})
+	for _, err := range errs {
+		checkErr(t, "concurrent retry", err, nil)
+	}
+	if got := getToken(t, s, rt.ID); got.SuccessorID != next.ID || got.RotatedAt.IsZero() {
+		t.Errorf("rotated token: SuccessorID %q, RotatedAt %v; want %q, set", got.SuccessorID, got.RotatedAt, next.ID)
+	}
+	for _, at := range ats {
+		getToken(t, s, at.ID)
+	}
+	checkErr(t, "successor", s.UseRefreshToken(t.Context(), use(next, t0.Add(2*time.Second))), nil)
+	checkErr(t, "reuse after the window", s.UseRefreshToken(t.Context(), rotating(rt, t0.Add(time.Minute), next)), storage.ErrConsumed)
+	for _, id := range append([]string{rt.ID, next.ID}, ats[0].ID, ats[refreshRacers-1].ID) {
+		if tok := getToken(t, s, id); !tok.Revoked {
+			t.Errorf("token %s of the family after reuse: not revoked", id)
+		}
+	}
+}
+
+// testConcurrentRefreshForks rotates one refresh token from 32 goroutines,
+// each with a successor of its own (a caller that mints a fresh one per
+// request): exactly one wins, the others get ErrRotated and store nothing,
+// so that the family never forks.
+func testConcurrentRefreshForks(t *testing.T, s storage.Store) {
+	rt := newRefresh(t, s, "forks")
+	nexts, ats := make([]storage.Token, refreshRacers), make([]storage.Token, refreshRacers)
+	for i := range nexts {
+		nexts[i], ats[i] = newSuccessor(rt, t0.Add(time.Second)), newToken("forks", t0.Add(time.Second), time.Hour)
+	}
+	errs := raceN(refreshRacers, func(i int) error {
+		return s.UseRefreshToken(t.Context(), rotating(rt, t0.Add(time.Second+time.Duration(i)*time.Millisecond), nexts[i], ats[i]))
+	})
+	w := checkOneWinner(t, errs, storage.ErrRotated)
+	if got := getToken(t, s, rt.ID); got.SuccessorID != nexts[w].ID {
+		t.Errorf("SuccessorID %q; want the winner's %q", got.SuccessorID, nexts[w].ID)
+	}
+	for i := range nexts {
+		if i == w {
+			getToken(t, s, nexts[i].ID)
+			getToken(t, s, ats[i].ID)
+			continue
+		}
+		for _, id := range []string{nexts[i].ID, ats[i].ID} {
+			checkGone(t, fmt.Sprintf("token of loser %d", i), func(ctx context.Context) error { _, err := s.GetToken(ctx, id); return err })
+		}
 	}
 }

@@ -48,15 +48,22 @@ func testRedeemConsumed(t *testing.T, s storage.Store) {
 	first := redemption(o, t0, newToken(o.ID, t0, time.Hour), newToken(o.ID, t0, time.Hour))
 	redeemOK(t, s, first)
 	before := getOffer(t, s, o.ID)
+	// A token refreshed from the redemption's (same grant, not in
+	// IssuedTokens), and one of another grant.
+	refreshed, stranger := newToken(o.ID, t0.Add(30*time.Second), time.Hour), newToken("another-grant", t0, time.Hour)
+	if err := s.IssueTokens(t.Context(), storage.Issuance{Now: t0, Tokens: []storage.Token{refreshed, stranger}}); err != nil {
+		t.Fatal(err)
+	}
 
 	now := t0.Add(time.Minute)
 	second := redemption(o, now, newToken(o.ID, now, time.Hour))
 	checkErr(t, "second Redeem", s.Redeem(t.Context(), second), storage.ErrConsumed)
-	for _, tok := range first.Tokens {
+	for _, tok := range append(first.Tokens, refreshed) {
 		want := tok
 		want.Revoked = true
-		checkEqual(t, "first redemption's token", want, getToken(t, s, tok.ID))
+		checkEqual(t, "token of the first redemption's grant", want, getToken(t, s, tok.ID))
 	}
+	checkEqual(t, "token of another grant", stranger, getToken(t, s, stranger.ID))
 	checkGone(t, "second redemption's token", func(ctx context.Context) error {
 		_, err := s.GetToken(ctx, second.Tokens[0].ID)
 		return err

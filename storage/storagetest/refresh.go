@@ -1,7 +1,7 @@
 package storagetest
 
 import (
-	"sync"
+	"context"
 	"testing"
 	"time"
 
@@ -69,51 +69,88 @@ func testUseRefreshToken(t *testing.T, s storage.Store) {
 	checkErr(t, "revoked", s.UseRefreshToken(t.Context(), use(rt, t0.Add(2*time.Hour))), storage.ErrRevoked)
 }
 
+// rotating returns a rotating use of rt at now with a 30 s grace window
+// and next as the successor.
+func rotating(rt storage.Token, now time.Time, next storage.Token, tokens ...storage.Token) storage.RefreshUse {
+	u := use(rt, now, tokens...)
+	u.Rotate, u.Grace, u.Successor = true, 30*time.Second, &next
+	return u
+}
+
+// newSuccessor returns a refresh token of rt's grant to rotate rt to.
+func newSuccessor(rt storage.Token, iat time.Time) storage.Token {
+	next := newToken(rt.GrantID, iat, 24*time.Hour)
+	next.Kind = "refresh_token"
+	return next
+}
+
 func testRefreshRotation(t *testing.T, s storage.Store) {
 	rt := newRefresh(t, s, "fam")
 	at := newToken("fam", t0, time.Hour)
 	if err := s.IssueTokens(t.Context(), storage.Issuance{Now: t0, Tokens: []storage.Token{at}}); err != nil {
 		t.Fatal(err)
 	}
-	rotate := func(now time.Time) storage.RefreshUse {
-		u := use(rt, now)
-		u.Rotate, u.Grace = true, 30*time.Second
-		return u
+	next := newSuccessor(rt, t0.Add(time.Minute))
+	checkErr(t, "first rotating use", s.UseRefreshToken(t.Context(), rotating(rt, t0.Add(time.Minute), next)), nil)
+	if got := getToken(t, s, rt.ID); !got.RotatedAt.Equal(t0.Add(time.Minute)) || got.SuccessorID != next.ID {
+		t.Errorf("rotated token: RotatedAt %v, SuccessorID %q; want %v, %q", got.RotatedAt, got.SuccessorID, t0.Add(time.Minute), next.ID)
 	}
-	checkErr(t, "first rotating use", s.UseRefreshToken(t.Context(), rotate(t0.Add(time.Minute))), nil)
-	if got, _ := s.GetToken(t.Context(), rt.ID); !got.RotatedAt.Equal(t0.Add(time.Minute)) {
-		t.Errorf("RotatedAt = %v; want %v", got.RotatedAt, t0.Add(time.Minute))
+	// The successor is used once: a retry of its predecessor must not
+	// store it again over that state.
+	nextUse := use(next, t0.Add(time.Minute+10*time.Second))
+	checkErr(t, "use of the successor", s.UseRefreshToken(t.Context(), nextUse), nil)
+	retryAT := newToken("fam", t0.Add(time.Minute+30*time.Second), time.Hour)
+	again := newSuccessor(rt, t0.Add(time.Minute+30*time.Second))
+	again.ID = next.ID // what the service presents: the same successor
+	checkErr(t, "retry within the grace window", s.UseRefreshToken(t.Context(), rotating(rt, t0.Add(time.Minute+30*time.Second), again, retryAT)), nil)
+	if got := getToken(t, s, next.ID); !got.LastUsedAt.Equal(nextUse.Now) || !got.IssuedAt.Equal(next.IssuedAt) {
+		t.Errorf("successor after a retry of its predecessor: %+v; want the record of the first rotation, used at %v", got, nextUse.Now)
 	}
-	checkErr(t, "retry within the grace window", s.UseRefreshToken(t.Context(), rotate(t0.Add(time.Minute+30*time.Second))), nil)
-	checkErr(t, "reuse after the grace window", s.UseRefreshToken(t.Context(), rotate(t0.Add(time.Minute+31*time.Second))), storage.ErrConsumed)
-	for _, id := range []string{rt.ID, at.ID} {
+	if got := getToken(t, s, rt.ID); got.SuccessorID != next.ID || !got.RotatedAt.Equal(t0.Add(time.Minute)) {
+		t.Errorf("rotated token after a retry: RotatedAt %v, SuccessorID %q; want them unchanged", got.RotatedAt, got.SuccessorID)
+	}
+	getToken(t, s, retryAT.ID)
+	other := newSuccessor(rt, t0.Add(time.Minute+20*time.Second))
+	otherAT := newToken("fam", t0.Add(time.Minute+20*time.Second), time.Hour)
+	checkErr(t, "retry with another successor", s.UseRefreshToken(t.Context(), rotating(rt, t0.Add(time.Minute+20*time.Second), other, otherAT)), storage.ErrRotated)
+	for _, id := range []string{other.ID, otherAT.ID} {
+		checkGone(t, "token of a refused retry", func(ctx context.Context) error { _, err := s.GetToken(ctx, id); return err })
+	}
+	checkErr(t, "reuse after the grace window", s.UseRefreshToken(t.Context(), rotating(rt, t0.Add(time.Minute+31*time.Second), again)), storage.ErrConsumed)
+	for _, id := range []string{rt.ID, at.ID, next.ID, retryAT.ID} {
 		if got, err := s.GetToken(t.Context(), id); err != nil || !got.Revoked {
 			t.Errorf("token %s of the family after reuse: %+v, %v; want revoked", id, got, err)
 		}
 	}
 }
 
-// testRefreshConcurrent uses one rotating refresh token from 32 goroutines
-// inside the grace window: every use succeeds.
+// testRefreshRotationNeedsSuccessor: a rotating use without a successor is
+// refused before anything is written.
+func testRefreshRotationNeedsSuccessor(t *testing.T, s storage.Store) {
+	rt := newRefresh(t, s, "g")
+	u := use(rt, t0.Add(time.Minute))
+	u.Rotate, u.Grace = true, 30*time.Second
+	if err := s.UseRefreshToken(t.Context(), u); err == nil {
+		t.Fatal("rotating use without a successor: nil error; want a refusal")
+	}
+	self := rotating(rt, t0.Add(time.Minute), rt)
+	if err := s.UseRefreshToken(t.Context(), self); err == nil {
+		t.Fatal("rotating use with the token as its own successor: nil error; want a refusal")
+	}
+	if got := getToken(t, s, rt.ID); !got.RotatedAt.IsZero() || !got.LastUsedAt.IsZero() {
+		t.Errorf("token after refused uses: %+v; want it unused", got)
+	}
+}
+
+// testRefreshConcurrent uses one refresh token from 32 goroutines without
+// rotation: every use succeeds.
 func testRefreshConcurrent(t *testing.T, s storage.Store) {
 	rt := newRefresh(t, s, "conc")
-	var wg sync.WaitGroup
-	errs := make(chan error, 32)
-	for i := range 32 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			u := use(rt, t0.Add(time.Duration(i)*time.Millisecond), newToken("conc", t0, time.Hour))
-			u.Rotate, u.Grace = true, 30*time.Second
-			errs <- s.UseRefreshToken(t.Context(), u)
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Errorf("concurrent use: %v; want nil", err)
-		}
+	errs := raceN(32, func(i int) error {
+		return s.UseRefreshToken(t.Context(), use(rt, t0.Add(time.Duration(i)*time.Millisecond), newToken("conc", t0, time.Hour)))
+	})
+	for _, err := range errs {
+		checkErr(t, "concurrent use", err, nil)
 	}
 }
 

@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"OfferConflicts", testOfferConflicts},
 		{"OfferDefaultKeepUntil", testOfferDefaultKeepUntil},
 		{"TxCodeFailures", testTxCodeFailures},
+		{"TxCodeFailureAfterRedeem", testTxCodeFailureAfterRedeem},
 		{"RedeemSuccess", testRedeemSuccess},
 		{"RedeemWithoutReplayKey", testRedeemWithoutReplayKey},
 		{"RedeemConsumed", testRedeemConsumed},
@@ -56,6 +57,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"UMATickets", testUMATickets},
 		{"UseRefreshToken", testUseRefreshToken},
 		{"RefreshRotation", testRefreshRotation},
+		{"RefreshRotationNeedsSuccessor", testRefreshRotationNeedsSuccessor},
 		{"RefreshConcurrent", testRefreshConcurrent},
 		{"ReplayKey", testReplayKey},
 		{"Sweep", testSweep},
@@ -230,6 +232,27 @@ func testTxCodeFailures(t *testing.T, s storage.Store) {
 	checkErr(t, "Redeem locked", s.Redeem(t.Context(), redemption(o, t0)), storage.ErrLocked)
 	_, err := s.RecordTxCodeFailure(t.Context(), hashOf("unknown"), 3)
 	checkErr(t, "unknown code", err, storage.ErrNotFound)
+}
+
+// testTxCodeFailureAfterRedeem: a wrong transaction code sent with a
+// redeemed code changes nothing: it is not counted and never locks.
+func testTxCodeFailureAfterRedeem(t *testing.T, s storage.Store) {
+	o := newOffer(t0, time.Minute)
+	o.TxCode = &storage.TxCode{Hash: hashOf("1234"), Length: 4, InputMode: "numeric"}
+	createOffer(t, s, o)
+	if _, err := s.RecordTxCodeFailure(t.Context(), o.CodeHash, 3); err != nil {
+		t.Fatal(err)
+	}
+	redeemOK(t, s, redemption(o, t0, newToken(o.ID, t0, time.Hour)))
+	before := getOffer(t, s, o.ID)
+	for range 3 {
+		got, err := s.RecordTxCodeFailure(t.Context(), o.CodeHash, 3)
+		checkErr(t, "RecordTxCodeFailure on a redeemed code", err, nil)
+		if got.Failures != 1 || got.Locked {
+			t.Errorf("returned offer: Failures=%d Locked=%v; want 1 false, unchanged", got.Failures, got.Locked)
+		}
+	}
+	checkEqual(t, "offer after wrong transaction codes on the redeemed code", before, getOffer(t, s, o.ID))
 }
 
 func testContextCanceled(t *testing.T, s storage.Store) {
