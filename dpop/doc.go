@@ -22,6 +22,12 @@
 // are checked with the standard library only (ES256, ES384, PS256, RS256 and
 // EdDSA with Ed25519).
 //
+// [CheckPublicKey] is the server's one policy for public keys from outside
+// (a proof's jwk, JWK sets, attestation keys, key proofs): the proof's jwk
+// passes it, and so must every other key before it verifies a signature.
+// It refuses, among others, Ed25519 keys of small order, which
+// crypto/ed25519 accepts.
+//
 // [Sign] creates proofs; it is meant for tests, command-line tools and load
 // generators.
 package dpop

@@ -177,3 +177,74 @@ func FuzzParseObject(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPublicJWK fuzzes the proof's own JWK parser and the key policy: any
+// bytes give a key or an error, and an accepted key passes CheckPublicKey,
+// has the type its alg needs, is valid by an independent check, and its
+// JWK, written out again, parses to the same thumbprint.
+func FuzzPublicJWK(f *testing.F) {
+	k := keys(f)
+	for i, pub := range []crypto.PublicKey{k.p256.Public(), k.p384.Public(), k.rsa2048.Public(), k.rsa2048.Public(), k.ed.Public()} {
+		f.Add(mustJSON(f, jwkMap(f, pub)), uint8(i))
+	}
+	for _, x := range slices.Concat(smallOrderEd25519[:3], nonCanonicalSmallOrderEd25519[:2]) {
+		f.Add(`{"kty":"OKP","crv":"Ed25519","x":"`+base64.RawURLEncoding.EncodeToString(mustHex(f, x))+`"}`, uint8(4))
+	}
+	f.Add(`{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}`, uint8(0))
+	f.Add(`{"kty":"RSA","n":"AQAB","e":"AQAB","d":"AQ"}`, uint8(2))
+	f.Fuzz(func(t *testing.T, raw string, algIndex uint8) {
+		a := &algorithms[int(algIndex)%len(algorithms)]
+		if !json.Valid([]byte(raw)) { // the proof parser validates the header first
+			return
+		}
+		fields, err := parseJWKFields([]byte(raw))
+		if err != nil {
+			return
+		}
+		pub, jkt, err := publicKey(&fields, a)
+		if err != nil {
+			return
+		}
+		if err := CheckPublicKey(pub); err != nil {
+			t.Fatalf("accepted %s key %q that CheckPublicKey refuses: %v", a.name, raw, err)
+		}
+		checkKeyIndependently(t, a, pub)
+		again, err := appendPublicJWK(nil, pub)
+		if err != nil {
+			t.Fatalf("appendPublicJWK(accepted key) = %v", err)
+		}
+		f2, err := parseJWKFields(again)
+		if err != nil {
+			t.Fatalf("parseJWKFields(%q) = %v", again, err)
+		}
+		if _, jkt2, err := publicKey(&f2, a); err != nil || jkt2 != jkt {
+			t.Fatalf("round trip of %q: %q, %v; want thumbprint %q", raw, jkt2, err, jkt)
+		}
+	})
+}
+
+// checkKeyIndependently checks an accepted key without CheckPublicKey.
+func checkKeyIndependently(t *testing.T, a *algorithm, pub crypto.PublicKey) {
+	t.Helper()
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		if _, err := k.ECDH(); err != nil || a.kty != ktyEC || k.Curve != a.curve {
+			t.Fatalf("accepted EC key for %s that crypto/ecdh refuses: %v", a.name, err)
+		}
+	case *rsa.PublicKey:
+		if n := k.N.BitLen(); a.kty != ktyRSA || n < 2048 || n > 4096 || k.E < 3 || k.E%2 == 0 || k.N.Bit(0) == 0 {
+			t.Fatalf("accepted RSA key of %d bits, e = %d for %s", n, k.E, a.name)
+		}
+	case ed25519.PublicKey:
+		if a.kty != ktyOKP {
+			t.Fatalf("accepted Ed25519 key for %s", a.name)
+		}
+		for _, bad := range slices.Concat(smallOrderEd25519, nonCanonicalSmallOrderEd25519) {
+			if bytes.Equal(k, mustHex(t, bad)) {
+				t.Fatalf("accepted the small-order Ed25519 key %s", bad)
+			}
+		}
+	default:
+		t.Fatalf("accepted key of type %T", pub)
+	}
+}

@@ -16,12 +16,15 @@ var (
 	errURIPath     = errors.New("dpop: URI path is invalid")
 )
 
-// checkHTU performs RFC 9449 §4.3 check 9: htu (which §4.2 defines without
-// query and fragment) matches target, ignoring target's query and fragment,
-// after normalisation (§4.3 recommends RFC 3986 §6.2.2 and §6.2.3).
+// checkHTU performs RFC 9449 §4.3 check 9: htu matches target, "ignoring
+// any query and fragment parts" of both, after normalisation (§4.3
+// recommends RFC 3986 §6.2.2 and §6.2.3). §4.2 says htu is sent without
+// them, but §4.3 compares ignoring them, and certified clients send them
+// (checklist DPOP-12), so a query or fragment in htu is dropped, not
+// refused.
 func checkHTU(htu []byte, target string) error {
-	if bytes.IndexAny(htu, "?#") >= 0 {
-		return errHTUQuery
+	if i := bytes.IndexAny(htu, "?#"); i >= 0 {
+		htu = htu[:i]
 	}
 	if i := strings.IndexAny(target, "?#"); i >= 0 {
 		target = target[:i]

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
+	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -163,6 +166,26 @@ func stringValue(raw []byte) ([]byte, bool) {
 	}
 	s, err := unescape(raw)
 	return s, err == nil
+}
+
+// maxNumericDate bounds the NumericDate values numericDate accepts, far
+// beyond any real date and within time.Time's range.
+const maxNumericDate = 1 << 53
+
+// numericDate parses raw as a JSON number holding a NumericDate (RFC 7519
+// §2: seconds since the epoch, fractions allowed). Strings, booleans and
+// null are refused; values beyond ±maxNumericDate are clamped to it.
+func numericDate(raw []byte) (time.Time, bool) {
+	if len(raw) == 0 || raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
+		return time.Time{}, false
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) || math.IsNaN(f) {
+		return time.Time{}, false
+	}
+	f = max(min(f, maxNumericDate), -maxNumericDate)
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)), true
 }
 
 // intValue parses raw as a non-negative JSON integer: digits only, no sign,

@@ -10,7 +10,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"math/big"
-	"math/bits"
 )
 
 // b64 is the base64url alphabet without padding (RFC 7515 §2), strict about
@@ -95,6 +94,9 @@ func publicKey(f *jwkFields, a *algorithm) (crypto.PublicKey, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	if err := CheckPublicKey(pub); err != nil {
+		return nil, "", proofKeyError(err)
+	}
 	// The members were strictly decoded and length-checked above, so they are
 	// the canonical encodings RFC 7638 §3.2 hashes.
 	var buf [1024]byte
@@ -122,16 +124,13 @@ func ecKey(f *jwkFields, a *algorithm) (*ecdsa.PublicKey, error) {
 
 // rsaKey decodes an RSA JWK (RFC 7518 §6.3.1). n and e must use the minimum
 // number of octets (§6.3.1.1, §6.3.1.2), so that the thumbprint is unique;
-// the modulus must be 2048 to 4096 bits and e an odd value in [3, 2^31).
+// n is at most maxRSABits long and e at most 4 octets. CheckPublicKey then
+// applies the size and exponent policy.
 func rsaKey(f *jwkFields) (*rsa.PublicKey, error) {
 	var nb [maxRSABits / 8]byte
 	nl, ok := decodeInto(nb[:], f.n)
 	if !ok || nl == 0 || nb[0] == 0 {
 		return nil, errJWKMalformed
-	}
-	n := nb[:nl]
-	if bitLen := 8*nl - bits.LeadingZeros8(n[0]); bitLen < minRSABits || bitLen > maxRSABits {
-		return nil, errJWKRSASize
 	}
 	var eb [4]byte
 	el, ok := decodeInto(eb[:], f.e)
@@ -142,10 +141,21 @@ func rsaKey(f *jwkFields) (*rsa.PublicKey, error) {
 	for _, c := range eb[:el] {
 		e = e<<8 | int(c)
 	}
-	if e < 3 || e&1 == 0 || e >= 1<<31 {
-		return nil, errJWKRSAExponent
+	return &rsa.PublicKey{N: new(big.Int).SetBytes(nb[:nl]), E: e}, nil
+}
+
+// proofKeyError maps a CheckPublicKey error to the fixed proof error that
+// describes it.
+func proofKeyError(err error) error {
+	switch err {
+	case errKeyRSASize:
+		return errJWKRSASize
+	case errKeyRSAExponent:
+		return errJWKRSAExponent
+	case errKeyEdOrder:
+		return errJWKSmallOrder
 	}
-	return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: e}, nil
+	return errJWKPoint
 }
 
 // okpKey decodes an Ed25519 OKP JWK (RFC 8037 §2).

@@ -1,5 +1,7 @@
 package dpop
 
+import "time"
+
 // token is a proof split into its parts. All slices point into one buffer.
 type token struct {
 	signingInput []byte // ASCII(BASE64URL(header) || '.' || BASE64URL(payload))
@@ -19,7 +21,8 @@ type header struct {
 type claims struct {
 	jti, htm, htu, nonce, ath []byte
 	iat                       int64
-	hasIAT, hasATH            bool
+	exp                       time.Time
+	hasIAT, hasATH, hasEXP    bool
 }
 
 // b64url marks the bytes of the base64url alphabet (RFC 4648 §5).
@@ -142,6 +145,11 @@ func parsePayload(data []byte, c *claims) error {
 				return errIATType
 			}
 			c.hasIAT = true
+		case "exp":
+			if c.exp, ok = numericDate(m.value); !ok {
+				return errEXPType
+			}
+			c.hasEXP = true
 		}
 		if !ok {
 			return errPayloadTypes

@@ -171,11 +171,13 @@ type Proof struct {
 //     oct, a valid curve point or an RSA key of 2048 to 4096 bits [7];
 //  7. the signature verifies with that key [6];
 //  8. htm equals in.Method exactly [8];
-//  9. htu, an absolute http(s) URI without query or fragment, equals in.URL
-//     without its query and fragment after RFC 3986 normalisation [9];
+//  9. htu, an absolute http(s) URI, equals in.URL, both without their
+//     query and fragment, after RFC 3986 normalisation [9];
 //  10. when in.CheckNonce is set, it accepts the nonce claim; otherwise the
 //     error is ErrUseNonce [10];
-//  11. iat is an integer within [Now-MaxAge, Now+FutureSkew] [11];
+//  11. iat is an integer within [Now-MaxAge, Now+FutureSkew] [11]; when
+//     the proof carries exp (RFC 7519 §4.1.4), it is a JSON number and Now
+//     is before exp + FutureSkew, the leeway given to client clocks;
 //  12. when in.AccessToken is set, ath equals its base64url SHA-256 [12].
 //
 // Every failure except 10 wraps [ErrInvalidProof]. Members named kid, jku,
@@ -258,6 +260,9 @@ func (v *Verifier) checkClaims(c *claims, in Input) error {
 	}
 	if iat.After(now.Add(v.futureSkew)) {
 		return errIATFuture
+	}
+	if c.hasEXP && !now.Add(-v.futureSkew).Before(c.exp) {
+		return errEXPPast
 	}
 	if in.AccessToken != "" {
 		return checkATH(c, in.AccessToken)

@@ -333,6 +333,15 @@ func TestVerifyJWK(t *testing.T) {
 			h["jwk"].(map[string]any)["x"] = "AAAA"
 			return forgeMaps(t, k.ed, "EdDSA", h, basePayload())
 		}, opts: all, want: errJWKMalformed},
+		{name: "Ed25519 identity key, forged signature R = identity, S = 0", proof: func(t *testing.T) string {
+			return forgedEd25519Proof(t, smallOrderEd25519[2])
+		}, opts: all, want: errJWKSmallOrder},
+		{name: "Ed25519 point of order 8", proof: func(t *testing.T) string {
+			return forgedEd25519Proof(t, smallOrderEd25519[3])
+		}, opts: all, want: errJWKSmallOrder},
+		{name: "Ed25519 non-canonical identity", proof: func(t *testing.T) string {
+			return forgedEd25519Proof(t, nonCanonicalSmallOrderEd25519[4])
+		}, opts: all, want: errJWKPoint},
 		{name: "extra jwk members", proof: es256(func(_ *testing.T, h, _ map[string]any) {
 			j := h["jwk"].(map[string]any)
 			j["kid"], j["use"], j["alg"], j["key_ops"] = "k1", "sig", "ES256", []string{"verify"}
@@ -382,9 +391,16 @@ func TestVerifyHTMAndHTU(t *testing.T) {
 		{name: "htm post", proof: setClaim("htm", "post"), want: errHTM},
 		{name: "htm GET", proof: setClaim("htm", "GET"), want: errHTM},
 		{name: "request GET", proof: es256(nil), input: func(in *Input) { in.Method = "GET" }, want: errHTM},
-		{name: "htu with query", proof: setClaim("htu", testURL+"?a=b"), want: errHTUQuery},
-		{name: "htu with empty query", proof: setClaim("htu", testURL+"?"), want: errHTUQuery},
-		{name: "htu with fragment", proof: setClaim("htu", testURL+"#f"), want: errHTUQuery},
+		// RFC 9449 §4.3 (9) compares ignoring query and fragment (DPOP-12).
+		{name: "htu with query", proof: setClaim("htu", testURL+"?a=b")},
+		{name: "htu with empty query", proof: setClaim("htu", testURL+"?")},
+		{name: "htu with fragment", proof: setClaim("htu", testURL+"#f")},
+		{name: "htu with query and fragment, request with another query", proof: setClaim("htu", testURL+"?x=1#y"),
+			input: func(in *Input) { in.URL = testURL + "?z=2" }},
+		{name: "htu with query, normalised", proof: setClaim("htu", "HTTPS://AS.Example.com:443/token?a=b")},
+		{name: "htu of another endpoint with query", proof: setClaim("htu", "https://as.example.com/par?x=1"), want: errHTUMismatch},
+		{name: "htu with query before the path", proof: setClaim("htu", "https://as.example.com?/token"), want: errHTUMismatch},
+		{name: "htu only a query", proof: setClaim("htu", "?x=1"), want: errHTUSyntax},
 		{name: "htu http", proof: setClaim("htu", "http://as.example.com/token"), want: errHTUMismatch},
 		{name: "htu other path", proof: setClaim("htu", "https://as.example.com/authorize"), want: errHTUMismatch},
 		{name: "htu /Token", proof: setClaim("htu", "https://as.example.com/Token"), want: errHTUMismatch},
@@ -423,6 +439,33 @@ func TestVerifyIAT(t *testing.T) {
 		{name: "now+61s", proof: at(61 * time.Second), want: errIATFuture},
 		{name: "now+61s with larger skew", proof: at(61 * time.Second), opts: Options{FutureSkew: time.Minute}, want: errIATFuture},
 		{name: "now+60s with larger skew", proof: at(60 * time.Second), opts: Options{FutureSkew: time.Minute}},
+	})
+}
+
+func TestVerifyEXP(t *testing.T) {
+	at := func(d time.Duration) func(t *testing.T) string { return setClaim("exp", testNow.Add(d).Unix()) }
+	withEXP := func(exp string) func(t *testing.T) string {
+		return raw(`{"typ":"dpop+jwt","alg":"ES256","jwk":JWK}`, `{"jti":"a","htm":"POST","htu":"`+testURL+`","iat":1700000000,"exp":`+exp+`}`)
+	}
+	runVerifyCases(t, []verifyCase{
+		{name: "now+60s", proof: at(time.Minute)},
+		{name: "now", proof: at(0)},
+		{name: "now-9s, within the clock skew", proof: at(-9 * time.Second)},
+		{name: "now-10s", proof: at(-10 * time.Second), want: errEXPPast},
+		{name: "now-11s", proof: at(-11 * time.Second), want: errEXPPast},
+		{name: "now-10m", proof: at(-10 * time.Minute), want: errEXPPast},
+		{name: "now-20s with a larger skew", proof: at(-20 * time.Second), opts: Options{FutureSkew: 30 * time.Second}},
+		{name: "fraction", proof: withEXP("1700000030.5")},
+		{name: "exponent", proof: withEXP("1.70000003e9")},
+		{name: "fraction in the past", proof: withEXP("1699999989.5"), want: errEXPPast},
+		{name: "zero", proof: withEXP("0"), want: errEXPPast},
+		{name: "negative", proof: withEXP("-1"), want: errEXPPast},
+		{name: "huge negative", proof: withEXP("-1e400"), want: errEXPPast},
+		{name: "huge", proof: withEXP("1e400")},
+		{name: "string", proof: setClaim("exp", "1700000060"), want: errEXPType},
+		{name: "null", proof: setClaim("exp", nil), want: errEXPType},
+		{name: "bool", proof: setClaim("exp", true), want: errEXPType},
+		{name: "object", proof: setClaim("exp", map[string]any{}), want: errEXPType},
 	})
 }
 
@@ -551,4 +594,15 @@ func TestVerifierDefaults(t *testing.T) {
 	if v.maxAge != 60*time.Second || v.futureSkew != 10*time.Second || v.maxProofSize != 8192 || v.maxJTILength != 256 {
 		t.Fatalf("NewVerifier(Options{}) = %+v; want the documented defaults", v)
 	}
+}
+
+// forgedEd25519Proof returns the proof anyone can make without a private
+// key for the Ed25519 key x (hex): signature R = identity, S = 0, which
+// crypto/ed25519 accepts for the identity key.
+func forgedEd25519Proof(t *testing.T, x string) string {
+	h := map[string]any{"typ": "dpop+jwt", "alg": "EdDSA", "jwk": map[string]any{
+		"kty": "OKP", "crv": "Ed25519", "x": base64.RawURLEncoding.EncodeToString(mustHex(t, x)),
+	}}
+	sig := append(mustHex(t, smallOrderEd25519[2]), make([]byte, 32)...)
+	return enc(mustJSON(t, h)) + "." + enc(mustJSON(t, basePayload())) + "." + base64.RawURLEncoding.EncodeToString(sig)
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
-	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
 
 	"issuer/storage"
@@ -170,18 +169,11 @@ func (s *Service) audienceOK(raw json.RawMessage) bool {
 	return aud == s.cfg.URL || s.cfg.ClientAuth.PermissiveAssertionAudience && (aud == s.tokenURL || aud == s.cfg.URL+PathPAR)
 }
 
-// checkClientKeys validates the JWK set of a private_key_jwt client: at
-// least one key, public keys only.
+// checkClientKeys validates a client's registered JWK set: at least one
+// key, each a usable public key (checkJWK).
 func checkClientKeys(raw json.RawMessage) error {
-	set, err := jwk.Parse(raw)
-	if err != nil || set.Len() == 0 {
-		return errInvalidMetadata("private_key_jwt needs jwks with at least one public key")
-	}
-	for i := 0; i < set.Len(); i++ {
-		k, _ := set.Key(i)
-		if private, err := jwk.IsPrivateKey(k); err != nil || private || k.KeyType() == jwa.OctetSeq {
-			return errInvalidMetadata("jwks must hold public keys only")
-		}
+	if _, err := parseKeySet(raw); err != nil {
+		return errInvalidMetadata("jwks: %s", err)
 	}
 	return nil
 }

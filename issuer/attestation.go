@@ -3,7 +3,6 @@ package issuer
 import (
 	"context"
 	"crypto"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -19,6 +18,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
 
+	"issuer/dpop"
 	"issuer/nonce"
 	"issuer/storage"
 )
@@ -45,7 +45,6 @@ const (
 	typAttestationPoP = "oauth-client-attestation-pop+jwt"
 	maxX5C            = 30  // certificates in an attestation's x5c
 	maxPoPJTI         = 256 // bytes
-	minRSABits        = 2048
 )
 
 // attestationAlgs are the algorithms the config may allow for attestations
@@ -356,7 +355,7 @@ func (s *Service) attestationSigner(raw string, h joseHeader, iss, sub string, n
 // leads to one of them.
 func (p trustedProvider) verifies(raw string, alg jwa.SignatureAlgorithm, kid string, chain []*x509.Certificate, now time.Time) bool {
 	if p.pool != nil {
-		if !p.chainsToAnchor(chain, now) {
+		if !p.chainsToAnchor(chain, now) || dpop.CheckPublicKey(chain[0].PublicKey) != nil {
 			return false
 		}
 		_, err := jws.Verify([]byte(raw), jws.WithKey(alg, chain[0].PublicKey))
@@ -409,22 +408,18 @@ func checkAttestationTimes(c attestationClaims, now time.Time) error {
 }
 
 // instanceKey parses the cnf.jwk of an attestation: a public, asymmetric
-// key (-07 §9 (6)); RSA keys have at least 2048 bits. It returns the key
-// and its RFC 7638 thumbprint.
+// key (-07 §9 (6)) that checkJWK accepts. It returns the key and its RFC
+// 7638 thumbprint.
 func instanceKey(raw json.RawMessage) (jwk.Key, string, error) {
 	k, err := jwk.ParseKey(raw)
 	if err != nil {
 		return nil, "", errAttestation("the client attestation's cnf.jwk is not a JWK")
 	}
-	if private, err := jwk.IsPrivateKey(k); err != nil || private || k.KeyType() == jwa.OctetSeq {
+	switch err := checkJWK(k); {
+	case errors.Is(err, errJWKNotPublic):
 		return nil, "", errAttestation("the client attestation's cnf.jwk must be a public key")
-	}
-	var pub any
-	if err := k.Raw(&pub); err != nil {
-		return nil, "", errAttestation("the client attestation's cnf.jwk is not a JWK")
-	}
-	if r, ok := pub.(*rsa.PublicKey); ok && r.N.BitLen() < minRSABits {
-		return nil, "", errAttestation("the client attestation's cnf.jwk is an RSA key of fewer than %d bits", minRSABits)
+	case err != nil:
+		return nil, "", errAttestation("the client attestation's cnf.jwk is not an acceptable key: %s", err)
 	}
 	sum, err := k.Thumbprint(crypto.SHA256)
 	if err != nil {

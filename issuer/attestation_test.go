@@ -60,3 +60,35 @@ func TestClientAttestationConfig(t *testing.T) {
 		t.Errorf("defaults = %+v; want max_pop_age 1m, challenge_ttl 5m and signing algorithms", got)
 	}
 }
+
+// TestWalletProviderKeysAtConfigLoad checks that every key of a configured
+// wallet provider's jwks must be a usable public key: the config does not
+// validate, and the service does not start, naming the provider and key.
+func TestWalletProviderKeysAtConfigLoad(t *testing.T) {
+	good := map[string]any{"kty": "EC", "crv": "P-256", "x": "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4", "y": "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}
+	for _, tc := range []struct {
+		name string
+		key  map[string]any
+	}{
+		{"EC x AA y AA", map[string]any{"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}},
+		// The identity point of edwards25519, of small order.
+		{"Ed25519 identity", map[string]any{"kty": "OKP", "crv": "Ed25519", "x": "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}},
+		{"RSA of 512 bits", map[string]any{"kty": "RSA", "e": "AQAB",
+			"n": "xpYkh7yMzoeeLAGS51UxX6Ri2lV6y_jsCafQjeV7ZNyh0H5cygXazjb3C3YlWMJZvY4cnCBMBIBNuF3jE-F3sw"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := issuer.Defaults()
+			c.ClientAttestation.Providers = []issuer.WalletProvider{
+				{Name: "fine", JWKS: map[string]any{"keys": []any{good}}},
+				{Name: "weak", JWKS: map[string]any{"keys": []any{good, tc.key}}},
+			}
+			const want = "client_attestation.wallet_providers[1]: jwks: key 1: unacceptable public key: "
+			if err := c.Validate(); err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("Validate() = %v; want it to contain %q", err, want)
+			}
+			if _, err := issuer.New(t.Context(), c, memory.New(), nil); err == nil {
+				t.Fatal("New() = nil error; want the weak provider refused")
+			}
+		})
+	}
+}

@@ -13,8 +13,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/lestrrat-go/jwx/v2/jwk"
-
 	"issuer/storage"
 )
 
@@ -284,9 +282,7 @@ func (s *Service) completeClient(m *ClientMetadata) error {
 		}
 	}
 	if len(m.JWKS) > 0 {
-		if _, err := jwk.Parse(m.JWKS); err != nil {
-			return errInvalidMetadata("jwks is not a valid JWK set")
-		}
+		return checkClientKeys(m.JWKS)
 	}
 	return nil
 }

@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sync"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
+	"issuer/dpop"
 	"issuer/storage"
 )
 
@@ -28,6 +31,7 @@ const (
 type keyFetcher struct {
 	client *http.Client
 	now    func() time.Time
+	log    *slog.Logger
 	mu     sync.Mutex
 	cache  map[string]cachedSet
 }
@@ -37,8 +41,8 @@ type cachedSet struct {
 	fetched time.Time
 }
 
-func newKeyFetcher(timeout time.Duration, now func() time.Time) *keyFetcher {
-	return &keyFetcher{client: &http.Client{Timeout: timeout}, now: now, cache: map[string]cachedSet{}}
+func newKeyFetcher(timeout time.Duration, now func() time.Time, log *slog.Logger) *keyFetcher {
+	return &keyFetcher{client: &http.Client{Timeout: timeout}, now: now, log: log, cache: map[string]cachedSet{}}
 }
 
 // keys returns the JWK set at uri: from the cache while it is fresh and,
@@ -87,10 +91,18 @@ func (f *keyFetcher) fetch(ctx context.Context, uri string) (jwk.Set, error) {
 	if len(body) > jwksMaxBytes {
 		return nil, errors.New("jwks_uri document too large")
 	}
-	if err := checkClientKeys(body); err != nil {
-		return nil, err
+	set, err := jwk.Parse(body)
+	if err != nil {
+		return nil, errors.New("jwks_uri document is not a JWK set")
 	}
-	return jwk.Parse(body)
+	usable, skipped := usableKeys(set)
+	for _, err := range skipped {
+		f.log.WarnContext(ctx, "a key of a client's jwks_uri is ignored", "jwks_uri", uri, "err", err)
+	}
+	if usable.Len() == 0 {
+		return nil, errors.New("jwks_uri document has no usable public key")
+	}
+	return usable, nil
 }
 
 func hasKid(set jwk.Set, kid string) bool {
@@ -98,10 +110,21 @@ func hasKid(set jwk.Set, kid string) bool {
 	return ok
 }
 
-// clientKeys returns the keys a private_key_jwt client signs with.
+// clientKeys returns the keys a private_key_jwt or
+// self_signed_tls_client_auth client signs with. Registered keys were
+// checked at registration; those that no longer pass checkJWK (stored by
+// an older version) are left out here too.
 func (s *Service) clientKeys(ctx context.Context, c storage.Client, kid string) (jwk.Set, error) {
 	if c.JWKSURI == "" {
-		return jwk.Parse(c.JWKS)
+		set, err := jwk.Parse(c.JWKS)
+		if err != nil {
+			return nil, err
+		}
+		usable, skipped := usableKeys(set)
+		for _, err := range skipped {
+			s.log.WarnContext(ctx, "a registered key of a client is ignored", "client", c.ID, "err", err)
+		}
+		return usable, nil
 	}
 	set, err := s.fetcher.keys(ctx, c.JWKSURI, kid)
 	if err != nil {
@@ -123,4 +146,65 @@ func checkJWKSURI(raw string) error {
 		return errInvalidMetadata("jwks_uri must use https")
 	}
 	return nil
+}
+
+// errJWKNotPublic: a JWK with private members, or a symmetric one.
+var errJWKNotPublic = errors.New("must be a public key, not a private or symmetric one")
+
+// checkJWK reports whether k can verify signatures here: a public,
+// asymmetric key that dpop.CheckPublicKey accepts (the one key policy of
+// the server: EC on P-256/P-384/P-521 and on the curve, RSA of 2048 to
+// 4096 bits, Ed25519 canonical and not of small order). jwx parses keys
+// without these checks: it stores an EC key with x "AA" and y "AA".
+func checkJWK(k jwk.Key) error {
+	if k.KeyType() == jwa.OctetSeq {
+		return errJWKNotPublic
+	}
+	if private, err := jwk.IsPrivateKey(k); err != nil || private {
+		return errJWKNotPublic
+	}
+	var pub any
+	if err := k.Raw(&pub); err != nil {
+		return errors.New("is not a valid key")
+	}
+	return dpop.CheckPublicKey(pub)
+}
+
+// keyName names the i-th key of a set in messages by its position (0 for
+// the first), never by its kid, which the sender chose and which could
+// carry characters an error_description must not (RFC 6749 §5.2).
+func keyName(i int) string {
+	return fmt.Sprintf("key %d", i)
+}
+
+// parseKeySet parses raw as a JWK set of at least one key and checks every
+// key with checkJWK. The error names the first bad key.
+func parseKeySet(raw []byte) (jwk.Set, error) {
+	set, err := jwk.Parse(raw)
+	if err != nil || set.Len() == 0 {
+		return nil, errors.New("must be a JWK set with at least one public key")
+	}
+	for i := 0; i < set.Len(); i++ {
+		k, _ := set.Key(i)
+		if err := checkJWK(k); err != nil {
+			return nil, fmt.Errorf("%s: %w", keyName(i), err)
+		}
+	}
+	return set, nil
+}
+
+// usableKeys returns the keys of set that pass checkJWK, and an error
+// naming each of the others.
+func usableKeys(set jwk.Set) (jwk.Set, []error) {
+	usable := jwk.NewSet()
+	var skipped []error
+	for i := 0; i < set.Len(); i++ {
+		k, _ := set.Key(i)
+		if err := checkJWK(k); err != nil {
+			skipped = append(skipped, fmt.Errorf("%s: %w", keyName(i), err))
+			continue
+		}
+		_ = usable.AddKey(k) // fails only for a key already in the set
+	}
+	return usable, skipped
 }

@@ -118,7 +118,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 		dummyHash:      sync.OnceValue(func() string { h, _ := hashPassword(randomToken()); return h }),
 		secretFailures: newFailureLimiter(maxSecretFailures, failureWindow),
 		scans:          newFailureLimiter(maxScans, scanWindow),
-		fetcher:        newKeyFetcher(cfg.ClientAuth.JWKSFetchTimeout, cfg.Now),
+		fetcher:        newKeyFetcher(cfg.ClientAuth.JWKSFetchTimeout, cfg.Now, log),
 		scopes:         credentialScopes(cfg.CredentialConfigurations),
 		pushes:         newFailureLimiter(maxPushes, pushWindow),
 	}

@@ -15,7 +15,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
 	"issuer/storage"
@@ -114,23 +113,20 @@ func printable(s string) bool {
 	return utf8.ValidString(s)
 }
 
-// parseProviderKeys parses a provider's JWK set: at least one key, public
-// and asymmetric only.
+// parseProviderKeys parses a provider's JWK set: at least one key, each a
+// usable public key (checkJWK).
 func parseProviderKeys(m map[string]any) ([]jwk.Key, error) {
 	raw, err := json.Marshal(m)
 	if err != nil {
 		return nil, errors.New("jwks: not a JWK set")
 	}
-	set, err := jwk.Parse(raw)
-	if err != nil || set.Len() == 0 {
-		return nil, errors.New("jwks: must be a JWK set with at least one public key")
+	set, err := parseKeySet(raw)
+	if err != nil {
+		return nil, fmt.Errorf("jwks: %w", err)
 	}
 	keys := make([]jwk.Key, 0, set.Len())
 	for i := 0; i < set.Len(); i++ {
 		k, _ := set.Key(i)
-		if private, err := jwk.IsPrivateKey(k); err != nil || private || k.KeyType() == jwa.OctetSeq {
-			return nil, errors.New("jwks: must hold public keys only")
-		}
 		keys = append(keys, k)
 	}
 	return keys, nil

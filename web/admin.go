@@ -23,7 +23,10 @@ func sha256Sum(s string) []byte {
 func (h *handlers) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		noStore(c)
+		// RFC 9110 §11.1, §11.4: the scheme is case-insensitive and 1*SP
+		// separates it from the token.
 		scheme, token, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+		token = strings.TrimLeft(token, " ")
 		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(sha256Sum(token), h.admin) != 1 {
 			e := issuer.ErrInvalidClient(`Bearer realm="issuer-admin"`, "a valid admin token is required")
 			e.Code = "invalid_token"

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -51,6 +52,19 @@ func TestAdminAuthentication(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestAdminBearerScheme: the Bearer scheme is matched case-insensitively
+// (RFC 9110 §11.1), and 1*SP may separate it from the token.
+func TestAdminBearerScheme(t *testing.T) {
+	ts := newTestServer(t)
+	for _, scheme := range []string{"Bearer ", "bearer ", "BEARER ", "Bearer  "} {
+		t.Run(strconv.Quote(scheme), func(t *testing.T) {
+			hdr := http.Header{"Authorization": {scheme + adminToken}}
+			res := sendRaw(t, http.MethodGet, ts.URL+"/admin/clients/some-client", "", nil, hdr)
+			wantError(t, res, http.StatusNotFound, "not_found")
+		})
 	}
 }
 

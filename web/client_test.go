@@ -92,6 +92,11 @@ func TestClientAuthentication(t *testing.T) {
 			status: 401, code: "invalid_client", challenge: true},
 		{name: "C01 basic with the right secret", auth: basicAuth(basicClient.ID, basicClient.Secret),
 			status: 200, clientID: basicClient.ID},
+		// RFC 9110 §11.1: the scheme is case-insensitive, and 1*SP separates it.
+		{name: "basic scheme in lower case", auth: "basic" + strings.TrimPrefix(basicAuth(basicClient.ID, basicClient.Secret), "Basic"),
+			status: 200, clientID: basicClient.ID},
+		{name: "basic scheme in upper case, two spaces", auth: "BASIC " + strings.TrimPrefix(basicAuth(basicClient.ID, basicClient.Secret), "Basic"),
+			status: 200, clientID: basicClient.ID},
 		{name: "client_secret_post with the right secret", form: url.Values{"client_id": {postClient.ID}, "client_secret": {postClient.Secret}},
 			status: 200, clientID: postClient.ID},
 		{name: "client_secret_post with a wrong secret", form: url.Values{"client_id": {postClient.ID}, "client_secret": {"x" + postClient.Secret}},

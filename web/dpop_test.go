@@ -22,6 +22,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -691,6 +692,18 @@ func TestDPoPProofStructure(t *testing.T) {
 		{"E18 RSA 1024-bit key with PS256", func(t *testing.T, ts *testServer, _ *wallet) string {
 			return dpSign(t, ts, dpRSA1024(), "PS256", dpop.Claims{})
 		}},
+		// E18: Ed25519 keys of small order. crypto/ed25519 verifies the
+		// signature R = identity, S = 0 with the identity key on any
+		// message: anyone could sign proofs for it.
+		{"E18 Ed25519 identity key with the forged signature R = identity, S = 0", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpForgedEd25519(t, ts, w, dpEd25519Identity)
+		}},
+		{"E18 Ed25519 key of order 8", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpForgedEd25519(t, ts, w, "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")
+		}},
+		{"E18 Ed25519 identity key, non-canonical (y = p + 1)", func(t *testing.T, ts *testServer, w *wallet) string {
+			return dpForgedEd25519(t, ts, w, "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f")
+		}},
 		// E19: unknown critical extension.
 		{"E19 crit lists an unknown extension", func(t *testing.T, ts *testServer, w *wallet) string {
 			return dpMutate(t, ts, w, func(h, _ map[string]any) { h["crit"] = []string{"x-ext"}; h["x-ext"] = true })
@@ -716,6 +729,47 @@ func TestDPoPProofStructure(t *testing.T) {
 		}},
 	}
 	dpRunRefused(t, ts, cases)
+}
+
+// dpEd25519Identity is the encoding of the identity point of edwards25519.
+const dpEd25519Identity = "0100000000000000000000000000000000000000000000000000000000000000"
+
+// dpForgedEd25519 builds, without any private key, an EdDSA proof of w's
+// claims whose jwk is the Ed25519 key x (hex) and whose signature is
+// R = identity, S = 0.
+func dpForgedEd25519(t testing.TB, ts *testServer, w *wallet, x string) string {
+	t.Helper()
+	key, err := hex.DecodeString(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := hex.DecodeString(dpEd25519Identity + strings.Repeat("00", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, p := w.baseProof(ts.TokenURL(), ts.Clock.Now())
+	h := map[string]any{"typ": "dpop+jwt", "alg": "EdDSA", "jwk": map[string]any{
+		"kty": "OKP", "crv": "Ed25519", "x": base64.RawURLEncoding.EncodeToString(key),
+	}}
+	proof := dpJWS(t, h, p, func([]byte) []byte { return sig })
+	if x == dpEd25519Identity {
+		// The premise: the standard library accepts the forgery.
+		input := proof[:strings.LastIndexByte(proof, '.')]
+		if !ed25519.Verify(key, []byte(input), sig) {
+			t.Fatal("test setup: crypto/ed25519 no longer accepts the forged signature")
+		}
+	}
+	return proof
+}
+
+// TestDPoPRequestQuery covers DPOP-12: the request's own query is ignored
+// too when htu is compared.
+func TestDPoPRequestQuery(t *testing.T) {
+	ts := newTestServer(t)
+	w := newWallet(t)
+	form := url.Values{"grant_type": {preAuth}, "pre-authorized_code": {code(ts.offer(t, nil))}}
+	res := ts.post(t, "/token?x=1", form, map[string][]string{"DPoP": {dpProof(t, ts, w, "")}})
+	dpWantDPoPToken(t, res, w.JKT)
 }
 
 // TestDPoPSignatureMalleability covers E20's high-S half: high-S ECDSA
@@ -852,11 +906,11 @@ func TestDPoPProofClaims(t *testing.T) {
 		{"F03 htm not a string", set("htm", 1)},
 		{"F04 htu missing", del("htu")},
 		{"F04 htu empty", set("htu", "")},
-		{"F05 htu with a query", set("htu", ts.TokenURL()+"?grant_type=x")},
-		{"F05 htu with an empty query", set("htu", ts.TokenURL()+"?")},
-		{"F06 htu with a fragment", set("htu", ts.TokenURL()+"#frag")},
+		// F05, F06 (revised, DPOP-12): a query or fragment in htu is ignored, not refused; see TestDPoPProofAccepted.
 		{"F07 htu with the wrong scheme", set("htu", "https://"+hostPort+"/token")},
 		{"F08 htu of another endpoint (PAR)", set("htu", ts.URL+"/par")},
+		{"F08 htu of another endpoint with a query (DPOP-12)", set("htu", ts.URL+"/par?x=1")},
+		{"F08 htu whose query holds the token path", set("htu", ts.URL+"?/token")},
 		{"F08 htu of another endpoint (nonce)", set("htu", ts.URL+issuer.PathNonce)},
 		{"F09 htu path in another case", set("htu", ts.URL+"/Token")},
 		{"F09 htu path with a trailing slash", set("htu", ts.URL+"/token/")},
@@ -873,6 +927,12 @@ func TestDPoPProofClaims(t *testing.T) {
 		{"F16 iat as a float", claim(func(p map[string]any, now time.Time) { p["iat"] = float64(now.Unix()) + 0.5 })},
 		{"F16 iat negative", set("iat", -1)},
 		{"F16 iat null", set("iat", nil)},
+		// RFC 7519 §4.1.4: an exp, when present, is honoured (10 s leeway, as for iat).
+		{"exp now-11s", claim(func(p map[string]any, now time.Time) { p["exp"] = now.Add(-11 * time.Second).Unix() })},
+		{"exp now-10min", claim(func(p map[string]any, now time.Time) { p["exp"] = now.Add(-10 * time.Minute).Unix() })},
+		{"exp as a string", claim(func(p map[string]any, now time.Time) { p["exp"] = fmt.Sprint(now.Add(time.Minute).Unix()) })},
+		{"exp null", set("exp", nil)},
+		{"exp an object", set("exp", map[string]any{"t": 1})},
 		{"F17 jti missing", del("jti")},
 		{"F17 jti empty", set("jti", "")},
 		{"F17 jti not a string", set("jti", 12345)},
@@ -894,6 +954,13 @@ func TestDPoPProofAccepted(t *testing.T) {
 			p["htu"] = "HTTP" + strings.TrimPrefix(ts.TokenURL(), "http")
 		}},
 		{"F15 iat now+10s", func(_, p map[string]any, now time.Time) { p["iat"] = now.Add(10 * time.Second).Unix() }},
+		{"F05 htu with a query (DPOP-12: ignored)", func(_, p map[string]any, _ time.Time) { p["htu"] = ts.TokenURL() + "?grant_type=x" }},
+		{"F05 htu with an empty query", func(_, p map[string]any, _ time.Time) { p["htu"] = ts.TokenURL() + "?" }},
+		{"F06 htu with a fragment", func(_, p map[string]any, _ time.Time) { p["htu"] = ts.TokenURL() + "#frag" }},
+		{"DPOP-12 htu with a query and a fragment", func(_, p map[string]any, _ time.Time) { p["htu"] = ts.TokenURL() + "?x=1#y" }},
+		{"exp now+60s", func(_, p map[string]any, now time.Time) { p["exp"] = now.Add(time.Minute).Unix() }},
+		{"exp now-9s (within the 10 s leeway)", func(_, p map[string]any, now time.Time) { p["exp"] = now.Add(-9 * time.Second).Unix() }},
+		{"exp with a fraction", func(_, p map[string]any, now time.Time) { p["exp"] = float64(now.Add(time.Minute).Unix()) + 0.25 }},
 		{"F22 ath claim at the token endpoint is ignored", func(_, p map[string]any, _ time.Time) {
 			sum := sha256.Sum256([]byte("some-access-token"))
 			p["ath"] = base64.RawURLEncoding.EncodeToString(sum[:])

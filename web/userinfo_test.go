@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -126,6 +127,18 @@ func TestUserInfoSuccess(t *testing.T) {
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		t.Run(method, func(t *testing.T) {
 			if got := uiWantClaims(t, s.uiCall(t, method, tok.AccessToken, w)); !reflect.DeepEqual(got, want) {
+				t.Fatalf("claims = %v; want %v", got, want)
+			}
+		})
+	}
+	// RFC 9110 §11.1: the auth-scheme is case-insensitive, and 1*SP may
+	// separate it from the token.
+	for _, scheme := range []string{"dpop ", "DPOP ", "dPoP  "} {
+		t.Run("scheme "+strconv.Quote(scheme), func(t *testing.T) {
+			w := newWallet(t)
+			tok := s.uiIssue(t, w, acScope)
+			h := map[string][]string{"Authorization": {scheme + tok.AccessToken}, "DPoP": {s.uiProof(t, w, http.MethodGet, tok.AccessToken, "")}}
+			if got := uiWantClaims(t, s.uiRequest(t, http.MethodGet, h)); !reflect.DeepEqual(got, want) {
 				t.Fatalf("claims = %v; want %v", got, want)
 			}
 		})
@@ -353,6 +366,13 @@ func TestUserInfoBearer(t *testing.T) {
 		got := uiWantClaims(t, s.uiRequest(t, method, map[string][]string{"Authorization": {"Bearer " + tok.AccessToken}}))
 		if got["sub"] != s.UserID {
 			t.Errorf("%s: sub = %v; want %s", method, got["sub"], s.UserID)
+		}
+	}
+	// RFC 9110 §11.1: the scheme is case-insensitive.
+	for _, scheme := range []string{"bearer ", "BEARER ", "bEaReR  "} {
+		got := uiWantClaims(t, s.uiRequest(t, http.MethodGet, map[string][]string{"Authorization": {scheme + tok.AccessToken}}))
+		if got["sub"] != s.UserID {
+			t.Errorf("scheme %q: sub = %v; want %s", scheme, got["sub"], s.UserID)
 		}
 	}
 	// A DPoP-bound token on the same server still needs its proof (H09).
