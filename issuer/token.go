@@ -216,24 +216,24 @@ func (s *Service) preAuthorized(ctx context.Context, req TokenRequest, client *s
 // could have redeemed it, its transaction code included: Redeem then
 // refuses it and revokes what the first redemption started (RFC 6749
 // §4.1.2). So whoever saw only the QR code of an offer with a transaction
-// code cannot cut off the wallet that redeemed it.
+// code cannot cut off the wallet that redeemed it, and cannot guess the
+// transaction code either: wrong ones count and lock a redeemed code as
+// they lock a live one, and a locked code revokes nothing.
 func (s *Service) checkOffer(ctx context.Context, o storage.Offer, req TokenRequest, now time.Time) error {
-	redeemed := !o.RedeemedAt.IsZero()
 	switch {
-	case !redeemed && o.Locked:
+	case o.Locked:
 		return ErrInvalidGrant("the pre-authorized code was invalidated after too many wrong transaction codes")
-	case !redeemed && now.After(o.ExpiresAt):
+	case o.RedeemedAt.IsZero() && now.After(o.ExpiresAt):
 		return ErrInvalidGrant("the pre-authorized code has expired")
 	}
 	return s.checkTxCode(ctx, o, req.Params)
 }
 
 // checkTxCode checks the request's transaction code against the offer's
-// (VCI-04..VCI-08). A wrong one counts against an unredeemed code; against
-// a redeemed one it changes nothing stored (the store does not count it
-// either, should the code be redeemed meanwhile) and gets the same answer
-// as a first wrong try on an unredeemed code, so that it tells a guesser
-// neither that the code was redeemed nor how many tries are left.
+// (VCI-04..VCI-08). A wrong one counts against the code, redeemed or not,
+// and gets the same answers in both cases, so that a guesser learns
+// neither that the code was redeemed nor anything a live code would not
+// tell.
 func (s *Service) checkTxCode(ctx context.Context, o storage.Offer, params map[string]string) error {
 	txCode, hasTx := params["tx_code"]
 	switch {
@@ -245,11 +245,8 @@ func (s *Service) checkTxCode(ctx context.Context, o storage.Offer, params map[s
 		return ErrInvalidRequest("the parameter tx_code is missing")
 	}
 	sum := sha256.Sum256([]byte(txCode))
-	switch {
-	case subtle.ConstantTimeCompare(sum[:], o.TxCode.Hash) == 1:
+	if subtle.ConstantTimeCompare(sum[:], o.TxCode.Hash) == 1 {
 		return nil
-	case !o.RedeemedAt.IsZero():
-		return errWrongTxCode()
 	}
 	after, err := s.store.RecordTxCodeFailure(ctx, o.CodeHash, s.cfg.PreAuthorized.TxCodeMaxAttempts)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {

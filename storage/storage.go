@@ -408,19 +408,24 @@ type Store interface {
 	// RecordTxCodeFailure counts one failed transaction-code attempt against
 	// the code and locks it once Failures reaches max. It returns the
 	// updated offer, without OfferJSON; ErrNotFound if there is none. A
-	// redeemed code is not counted: its offer comes back unchanged.
+	// redeemed code is counted too: a replay carrying the right transaction
+	// code revokes the redemption's grant (Redeem), so guesses at it are
+	// capped like guesses at a live code, and once it is locked no replay
+	// revokes anything.
 	RecordTxCodeFailure(ctx context.Context, codeHash []byte, max int) (Offer, error)
 	// Redeem consumes a pre-authorized code in one transaction, in this
 	// order: if r.ReplayKey is set and already recorded and unexpired,
 	// ErrAlreadyExists and nothing changes. If the code is unknown,
-	// ErrNotFound and nothing changes. If the code was redeemed before
+	// ErrNotFound and nothing changes. If the code is locked (before or
+	// after its redemption), ErrLocked and nothing changes. If the code was
+	// redeemed before
 	// (whatever its expiry: KeepUntil keeps the record so that a late
 	// replay is still caught), every token in its IssuedTokens and every
 	// token of its grant (GrantID the offer's ID: those refreshed from
 	// them) is marked revoked, the replay key is recorded, and the result
 	// is ErrConsumed.
-	// If the code is locked, ErrLocked; if expired (r.Now after ExpiresAt),
-	// ErrExpired; in those cases nothing changes. Otherwise the replay key
+	// If it expired (r.Now after ExpiresAt), ErrExpired and nothing
+	// changes. Otherwise the replay key
 	// is recorded, the offer is marked redeemed (RedeemedAt, RedeemedBy,
 	// IssuedTokens, KeepUntil), the tokens are stored, and the result is
 	// nil. r.Now must be set; a ReplayKey needs a ReplayExpiry after r.Now.

@@ -131,10 +131,6 @@ func (s *Store) RecordTxCodeFailure(ctx context.Context, codeHash []byte, max in
 		if err != nil {
 			return err
 		}
-		if !st.RedeemedAt.IsZero() {
-			o, err = readOffer(tx.Tx, id)
-			return err
-		}
 		st.Failures++
 		if st.Failures >= max {
 			st.Locked = true
@@ -247,7 +243,7 @@ func redeem(w *writeTx, r storage.Redemption, tokens [][]byte) error {
 	switch {
 	case err != nil:
 		return err
-	case st.RedeemedAt.IsZero() && st.Locked:
+	case st.Locked:
 		return storage.ErrLocked
 	case st.RedeemedAt.IsZero() && r.Now.After(st.ExpiresAt):
 		return storage.ErrExpired

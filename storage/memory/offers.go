@@ -105,11 +105,6 @@ func (s *Store) RecordTxCodeFailure(ctx context.Context, codeHash []byte, max in
 	if err != nil {
 		return storage.Offer{}, err
 	}
-	if !o.RedeemedAt.IsZero() {
-		o = copyOf(o)
-		o.OfferJSON = nil
-		return o, nil
-	}
 	o.Failures++
 	if o.Failures >= max {
 		o.Locked = true
@@ -133,7 +128,7 @@ func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
 	switch {
 	case err != nil:
 		return err
-	case o.RedeemedAt.IsZero() && o.Locked:
+	case o.Locked:
 		return fmt.Errorf("storage/memory: redeem: %w", storage.ErrLocked)
 	case o.RedeemedAt.IsZero() && r.Now.After(o.ExpiresAt):
 		return fmt.Errorf("storage/memory: redeem: %w", storage.ErrExpired)

@@ -234,8 +234,11 @@ func testTxCodeFailures(t *testing.T, s storage.Store) {
 	checkErr(t, "unknown code", err, storage.ErrNotFound)
 }
 
-// testTxCodeFailureAfterRedeem: a wrong transaction code sent with a
-// redeemed code changes nothing: it is not counted and never locks.
+// testTxCodeFailureAfterRedeem: wrong transaction codes sent with a
+// redeemed code count and lock it as they would a live code, and a locked
+// redeemed code refuses a replay with ErrLocked, revoking nothing, so that
+// guessing the transaction code of a redeemed offer cannot cut its wallet
+// off.
 func testTxCodeFailureAfterRedeem(t *testing.T, s storage.Store) {
 	o := newOffer(t0, time.Minute)
 	o.TxCode = &storage.TxCode{Hash: hashOf("1234"), Length: 4, InputMode: "numeric"}
@@ -243,16 +246,21 @@ func testTxCodeFailureAfterRedeem(t *testing.T, s storage.Store) {
 	if _, err := s.RecordTxCodeFailure(t.Context(), o.CodeHash, 3); err != nil {
 		t.Fatal(err)
 	}
-	redeemOK(t, s, redemption(o, t0, newToken(o.ID, t0, time.Hour)))
-	before := getOffer(t, s, o.ID)
-	for range 3 {
+	tok := newToken(o.ID, t0, time.Hour)
+	redeemOK(t, s, redemption(o, t0, tok))
+	for i := 2; i <= 3; i++ {
 		got, err := s.RecordTxCodeFailure(t.Context(), o.CodeHash, 3)
 		checkErr(t, "RecordTxCodeFailure on a redeemed code", err, nil)
-		if got.Failures != 1 || got.Locked {
-			t.Errorf("returned offer: Failures=%d Locked=%v; want 1 false, unchanged", got.Failures, got.Locked)
+		if got.Failures != i || got.Locked != (i == 3) || got.RedeemedAt.IsZero() {
+			t.Errorf("failure %d: Failures=%d Locked=%v RedeemedAt=%v; want %d %v and still redeemed", i, got.Failures, got.Locked, got.RedeemedAt, i, i == 3)
 		}
 	}
-	checkEqual(t, "offer after wrong transaction codes on the redeemed code", before, getOffer(t, s, o.ID))
+	before := getOffer(t, s, o.ID)
+	checkErr(t, "Redeem of the locked redeemed code", s.Redeem(t.Context(), redemption(o, t0.Add(time.Second))), storage.ErrLocked)
+	checkEqual(t, "offer after the refused replay", before, getOffer(t, s, o.ID))
+	if got, err := s.GetToken(t.Context(), tok.ID); err != nil || got.Revoked {
+		t.Errorf("the redemption's token after a replay of the locked code: revoked=%v err=%v; want it live", got.Revoked, err)
+	}
 }
 
 func testContextCanceled(t *testing.T, s storage.Store) {
