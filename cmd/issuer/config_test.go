@@ -72,6 +72,7 @@ var settingCases = map[string]settingCase{
 		want: func(s *settings) { s.TLSCert, s.TLSKey, s.URL = "cert.pem", "key.pem", "https://issuer.example" }},
 	"tls_key": {value: "key.pem", with: map[string]string{"tls_cert": "cert.pem", "url": "https://issuer.example"},
 		want: func(s *settings) { s.TLSCert, s.TLSKey, s.URL = "cert.pem", "key.pem", "https://issuer.example" }},
+	"allow_insecure_db":                                   {value: "true", want: func(s *settings) { s.AllowInsecureDB = true }},
 	"client_ca":                                           {value: "ca.pem", want: func(s *settings) { s.ClientCA = "ca.pem" }},
 	"url":                                                 {value: "https://issuer.example/tenant", want: func(s *settings) { s.URL = "https://issuer.example/tenant" }},
 	"credential_endpoint":                                 {value: "https://ci.example/credential", want: func(s *settings) { s.CredentialEndpoint = "https://ci.example/credential" }},
