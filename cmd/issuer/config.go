@@ -143,10 +143,19 @@ func readConfigFile(path string, s *settings) error {
 	if err != nil {
 		return fmt.Errorf("config file: %w", err)
 	}
+	if err := decodeConfig(b, s); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// decodeConfig decodes a YAML config file on top of s: a key of the file
+// overrides, a key it lacks keeps its value, an unknown key is an error.
+func decodeConfig(b []byte, s *settings) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(s); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("config file %s: %w", path, err)
+		return err
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"issuer/issuer"
+	"issuer/storage/memory"
 )
 
 // configKeys lists the dotted config-file keys of t's yaml tags: a nested
@@ -222,4 +223,30 @@ func TestSettingsRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzConfigFile decodes arbitrary bytes as the config file and validates
+// the result, as loadSettings does: any input gives settings or an error,
+// never a panic, and issuer.New does not panic on settings that validate.
+func FuzzConfigFile(f *testing.F) {
+	for _, tc := range settingCases {
+		f.Add(yamlFor("tokens.refresh_grace", "0s") + yamlFor("dpop.policy", "optional") + "url: " + tc.value + "\n")
+	}
+	f.Add(yamlFor("client_attestation.wallet_providers", settingCases["client_attestation.wallet_providers"].value))
+	f.Add(yamlFor("credential_configurations_supported", settingCases["credential_configurations_supported"].value))
+	f.Add("a: &a [*a, *a]\nb: *a\n")
+	f.Add("client_attestation:\n  wallet_providers:\n    - name: w\n      x5c_roots: ['-----BEGIN CERTIFICATE-----\\nMII=\\n-----END CERTIFICATE-----']\n")
+	f.Add("tokens: {access_token_ttl: 1ns, refresh_grace: -0s}\ndisplay: [{}, ~]\n---\nurl: x\n")
+	f.Fuzz(func(t *testing.T, doc string) {
+		s := defaultSettings()
+		if err := decodeConfig([]byte(doc), &s); err != nil {
+			return
+		}
+		if err := s.validate(); err != nil {
+			return
+		}
+		if _, err := issuer.New(t.Context(), s.Config, memory.New(), nil); err != nil {
+			t.Logf("valid settings that start no service: %v", err)
+		}
+	})
 }
