@@ -85,14 +85,14 @@ type ClientAttestationConfig struct {
 	AllowMissingIssuer bool `yaml:"allow_missing_iss"`
 }
 
-func (c *ClientAttestationConfig) fillDefaults() {
-	setIfZero(&c.ChallengeTTL, 5*time.Minute)
-	setIfZero(&c.MaxPoPAge, 60*time.Second)
-	if len(c.SigningAlgs) == 0 {
-		c.SigningAlgs = []string{"ES256", "ES384", "PS256", "EdDSA"}
-	}
-	if len(c.PoPSigningAlgs) == 0 {
-		c.PoPSigningAlgs = []string{"ES256", "ES384", "PS256", "EdDSA"}
+// defaultClientAttestation is the section's default: no provider, and
+// fresh slices on every call.
+func defaultClientAttestation() ClientAttestationConfig {
+	return ClientAttestationConfig{
+		ChallengeTTL:   5 * time.Minute,
+		MaxPoPAge:      60 * time.Second,
+		SigningAlgs:    []string{"ES256", "ES384", "PS256", "EdDSA"},
+		PoPSigningAlgs: []string{"ES256", "ES384", "PS256", "EdDSA"},
 	}
 }
 
@@ -106,8 +106,11 @@ func (c *ClientAttestationConfig) validate() []error {
 			}
 		}
 	}
-	if c.MaxPoPAge < 0 || c.ChallengeTTL < 0 || c.MaxAttestationAge < 0 {
-		errs = append(errs, errors.New("client_attestation: durations must not be negative"))
+	if len(c.SigningAlgs) == 0 {
+		errs = append(errs, errors.New("client_attestation.signing_alg_values: at least one algorithm is needed"))
+	}
+	if len(c.PoPSigningAlgs) == 0 {
+		errs = append(errs, errors.New("client_attestation.pop_signing_alg_values: at least one algorithm is needed"))
 	}
 	for i, p := range c.Providers {
 		if _, _, err := p.parse(); err != nil {

@@ -33,7 +33,7 @@ func TestClientAttestationConfig(t *testing.T) {
 	for _, want := range []string{
 		`client_attestation.signing_alg_values: "none"`,
 		`client_attestation.pop_signing_alg_values: "HS256"`,
-		"client_attestation: durations must not be negative",
+		"client_attestation.max_pop_age: must not be negative",
 		"client_attestation.wallet_providers[0]: give either jwks or x5c_roots, not both",
 		"client_attestation.wallet_providers[1]: give the provider's jwks or its x5c_roots",
 		"client_attestation.wallet_providers[2]: x5c_roots[0]: neither PEM nor base64 DER",

@@ -200,7 +200,7 @@ func (s *Service) authorizationRequest(ctx context.Context, p map[string]string,
 		return authRequest{}, err
 	}
 	base := authRequest{ClientID: client.ID, RedirectURI: p["redirect_uri"], State: p["state"]}
-	if *s.cfg.Authorization.RequirePAR {
+	if s.cfg.Authorization.RequirePAR {
 		return authRequest{}, s.redirectError(base, ErrInvalidRequest("authorization requests must be pushed to the PAR endpoint (RFC 9126)"))
 	}
 	r, err := s.validateAuthRequest(ctx, &client, p, "")

@@ -15,9 +15,11 @@ const (
 	DPoPOptional = "optional"
 )
 
-// Config is everything the domain needs to know. Zero values are replaced
-// by [Defaults] through [Config.Validate]; the YAML tags are the config-file
-// keys.
+// Config is everything the domain needs to know. Start from [Defaults] and
+// change what differs: [Config.Validate] takes every setting as it is, zero
+// included (a zero refresh_grace is no grace, a zero TTL is refused). The
+// YAML tags are the config-file keys; the file is decoded on top of
+// Defaults, so that a key it does not hold keeps its default.
 type Config struct {
 	// URL is the public base URL: the issuer identifier, the credential
 	// issuer identifier, the base of every endpoint and of the DPoP htu
@@ -38,7 +40,8 @@ type Config struct {
 
 	// CredentialConfigurations is credential_configurations_supported of the
 	// issuer metadata (OpenID4VCI 1.0 §12.2.4), keyed by configuration ID.
-	CredentialConfigurations map[string]any `yaml:"credential_configurations_supported"`
+	// A config file that sets it replaces the default configurations.
+	CredentialConfigurations CredentialConfigurations `yaml:"credential_configurations_supported"`
 	// Display is the optional display of the issuer metadata.
 	Display []map[string]any `yaml:"display"`
 
@@ -67,7 +70,7 @@ type DPoPConfig struct {
 type PreAuthorizedConfig struct {
 	// AnonymousAccess is pre-authorized_grant_anonymous_access_supported:
 	// whether a wallet may redeem a code without identifying as a client.
-	AnonymousAccess *bool `yaml:"anonymous_access"`
+	AnonymousAccess bool `yaml:"anonymous_access"`
 	// CodeTTL is the default life of an offer's code; MaxCodeTTL caps what
 	// the admin API may ask for.
 	CodeTTL    time.Duration `yaml:"code_ttl"`
@@ -116,14 +119,14 @@ type TokenConfig struct {
 	RefreshGrace        time.Duration `yaml:"refresh_grace"`
 	// CNonceInTokenResponse adds c_nonce and c_nonce_expires_in to token
 	// responses (draft-13 wallets expect them; 1.0 wallets ignore them).
-	CNonceInTokenResponse *bool `yaml:"c_nonce_in_token_response"`
+	CNonceInTokenResponse bool `yaml:"c_nonce_in_token_response"`
 }
 
 // AuthorizationConfig configures the authorization code flow.
 type AuthorizationConfig struct {
 	// RequirePAR refuses authorization requests that were not pushed
 	// (RFC 9126 §5), as HAIP and FAPI 2.0 do. Default true.
-	RequirePAR *bool `yaml:"require_pushed_authorization_requests"`
+	RequirePAR bool `yaml:"require_pushed_authorization_requests"`
 	// RequestURITTL is the life of a PAR request_uri (at most 10 minutes).
 	RequestURITTL time.Duration `yaml:"request_uri_ttl"`
 	// CodeTTL is the life of an authorization code (FAPI 2.0: at most 60 s).
@@ -138,12 +141,15 @@ type AuthorizationConfig struct {
 const (
 	maxBearerTTL     = 5 * time.Minute // OpenID4VCI 1.0 §13.10
 	maxFutureSkew    = 60 * time.Second
+	maxRequestURITTL = 10 * time.Minute // RFC 9126 §2.2
+	maxAuthCodeTTL   = 10 * time.Minute // RFC 6749 §4.1.2
 	defaultPublicURL = "http://127.0.0.1:8080"
 )
 
-// Defaults returns the configuration used when nothing is set.
+// Defaults returns the configuration used when nothing is set. Every call
+// returns fresh values: no pointer, map or slice is shared between two
+// results, so that decoding a config file into one changes nothing else.
 func Defaults() Config {
-	yes := true
 	return Config{
 		URL: defaultPublicURL,
 		DPoP: DPoPConfig{
@@ -154,34 +160,40 @@ func Defaults() Config {
 			FutureSkew: 10 * time.Second,
 		},
 		PreAuthorized: PreAuthorizedConfig{
-			AnonymousAccess:   &yes,
+			AnonymousAccess:   true,
 			CodeTTL:           10 * time.Minute,
 			MaxCodeTTL:        7 * 24 * time.Hour,
 			TxCodeMaxAttempts: 5,
 		},
+		ClientAuth: ClientAuthConfig{JWKSFetchTimeout: jwksDefaultWait},
 		Tokens: TokenConfig{
 			AccessTokenTTL:        5 * time.Minute,
 			RefreshTokenTTL:       14 * 24 * time.Hour,
 			RefreshTokenIdleTTL:   7 * 24 * time.Hour,
 			RefreshGrace:          30 * time.Second,
 			CNonceTTL:             5 * time.Minute,
-			CNonceInTokenResponse: &yes,
+			CNonceInTokenResponse: true,
 		},
 		Authorization: AuthorizationConfig{
-			RequirePAR:    &yes,
+			RequirePAR:    true,
 			RequestURITTL: 60 * time.Second,
 			CodeTTL:       60 * time.Second,
 			LoginTTL:      10 * time.Minute,
 			IDTokenTTL:    5 * time.Minute,
 		},
+		ClientAttestation:        defaultClientAttestation(),
 		CredentialConfigurations: DefaultCredentialConfigurations(),
 	}
 }
 
-// Validate fills zero values from [Defaults] and reports every problem at
-// once.
+// Validate checks every setting and reports every problem at once. It
+// takes each setting as it is, zero included, and fills only what derives
+// from others: the credential endpoint (URL + "/credential" when empty) and
+// the clock (time.Now when nil).
 func (c *Config) Validate() error {
-	c.fillDefaults()
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	var errs []error
 	if err := checkBaseURL(c.URL); err != nil {
 		errs = append(errs, fmt.Errorf("url: %w", err))
@@ -193,15 +205,16 @@ func (c *Config) Validate() error {
 	if c.DPoP.Policy != DPoPRequired && c.DPoP.Policy != DPoPOptional {
 		errs = append(errs, fmt.Errorf("dpop.policy: %q is neither %q nor %q", c.DPoP.Policy, DPoPRequired, DPoPOptional))
 	}
-	if c.DPoP.FutureSkew > maxFutureSkew {
-		errs = append(errs, fmt.Errorf("dpop.future_skew: at most %s (FAPI 2.0 §5.3.2.1)", maxFutureSkew))
+	if len(c.DPoP.Algs) == 0 {
+		errs = append(errs, errors.New("dpop.signing_alg_values: at least one algorithm is needed"))
 	}
 	if c.PreAuthorized.TxCodeMaxAttempts < 1 {
 		errs = append(errs, errors.New("pre_authorized.tx_code_max_attempts: must be at least 1"))
 	}
-	if a := c.Authorization; a.RequestURITTL > 10*time.Minute || a.CodeTTL > 10*time.Minute {
-		errs = append(errs, errors.New("authorization: request_uri_ttl and code_ttl must be at most 10m (RFC 9126 §2.2, RFC 6749 §4.1.2)"))
+	if c.PreAuthorized.CodeTTL > c.PreAuthorized.MaxCodeTTL {
+		errs = append(errs, errors.New("pre_authorized.code_ttl: must not exceed max_code_ttl"))
 	}
+	errs = append(errs, checkDurations(c.durations())...)
 	if c.ClientAuth.TLSCertificateHeader != "" && !validHeaderName(c.ClientAuth.TLSCertificateHeader) {
 		errs = append(errs, errors.New("client_auth.tls_certificate_header: not a valid header name"))
 	}
@@ -212,39 +225,54 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-func (c *Config) fillDefaults() {
-	d := Defaults()
-	setIfZero(&c.URL, d.URL)
-	setIfZero(&c.DPoP.Policy, d.DPoP.Policy)
-	setIfZero(&c.DPoP.NonceTTL, d.DPoP.NonceTTL)
-	setIfZero(&c.DPoP.MaxAge, d.DPoP.MaxAge)
-	setIfZero(&c.DPoP.FutureSkew, d.DPoP.FutureSkew)
-	if len(c.DPoP.Algs) == 0 {
-		c.DPoP.Algs = d.DPoP.Algs
+// durationRule bounds one duration setting: never negative; zero only when
+// it means something (zeroOK); at most max when max is positive.
+type durationRule struct {
+	key    string
+	value  time.Duration
+	zeroOK bool
+	max    time.Duration
+	source string // of max
+}
+
+// durations lists the duration settings of c with their bounds.
+func (c *Config) durations() []durationRule {
+	return []durationRule{
+		{key: "dpop.nonce_ttl", value: c.DPoP.NonceTTL},
+		{key: "dpop.max_age", value: c.DPoP.MaxAge},
+		{key: "dpop.future_skew", value: c.DPoP.FutureSkew, max: maxFutureSkew, source: "FAPI 2.0 §5.3.2.1"},
+		{key: "pre_authorized.code_ttl", value: c.PreAuthorized.CodeTTL},
+		{key: "pre_authorized.max_code_ttl", value: c.PreAuthorized.MaxCodeTTL},
+		{key: "client_auth.jwks_fetch_timeout", value: c.ClientAuth.JWKSFetchTimeout},
+		{key: "tokens.access_token_ttl", value: c.Tokens.AccessTokenTTL},
+		{key: "tokens.c_nonce_ttl", value: c.Tokens.CNonceTTL},
+		{key: "tokens.refresh_token_ttl", value: c.Tokens.RefreshTokenTTL},
+		{key: "tokens.refresh_token_idle_ttl", value: c.Tokens.RefreshTokenIdleTTL, zeroOK: true}, // no idle limit
+		{key: "tokens.refresh_grace", value: c.Tokens.RefreshGrace, zeroOK: true},                 // no grace
+		{key: "authorization.request_uri_ttl", value: c.Authorization.RequestURITTL, max: maxRequestURITTL, source: "RFC 9126 §2.2"},
+		{key: "authorization.code_ttl", value: c.Authorization.CodeTTL, max: maxAuthCodeTTL, source: "RFC 6749 §4.1.2"},
+		{key: "authorization.login_ttl", value: c.Authorization.LoginTTL},
+		{key: "authorization.id_token_ttl", value: c.Authorization.IDTokenTTL},
+		{key: "client_attestation.challenge_ttl", value: c.ClientAttestation.ChallengeTTL},
+		{key: "client_attestation.max_pop_age", value: c.ClientAttestation.MaxPoPAge},
+		{key: "client_attestation.max_attestation_age", value: c.ClientAttestation.MaxAttestationAge, zeroOK: true}, // any age
 	}
-	setIfZero(&c.PreAuthorized.AnonymousAccess, d.PreAuthorized.AnonymousAccess)
-	setIfZero(&c.ClientAuth.JWKSFetchTimeout, jwksDefaultWait)
-	setIfZero(&c.PreAuthorized.CodeTTL, d.PreAuthorized.CodeTTL)
-	setIfZero(&c.PreAuthorized.MaxCodeTTL, d.PreAuthorized.MaxCodeTTL)
-	setIfZero(&c.PreAuthorized.TxCodeMaxAttempts, d.PreAuthorized.TxCodeMaxAttempts)
-	setIfZero(&c.Tokens.AccessTokenTTL, d.Tokens.AccessTokenTTL)
-	setIfZero(&c.Tokens.CNonceTTL, d.Tokens.CNonceTTL)
-	setIfZero(&c.Tokens.RefreshTokenTTL, d.Tokens.RefreshTokenTTL)
-	setIfZero(&c.Tokens.RefreshTokenIdleTTL, d.Tokens.RefreshTokenIdleTTL)
-	setIfZero(&c.Tokens.RefreshGrace, d.Tokens.RefreshGrace)
-	setIfZero(&c.Tokens.CNonceInTokenResponse, d.Tokens.CNonceInTokenResponse)
-	setIfZero(&c.Authorization.RequirePAR, d.Authorization.RequirePAR)
-	setIfZero(&c.Authorization.RequestURITTL, d.Authorization.RequestURITTL)
-	setIfZero(&c.Authorization.CodeTTL, d.Authorization.CodeTTL)
-	setIfZero(&c.Authorization.LoginTTL, d.Authorization.LoginTTL)
-	setIfZero(&c.Authorization.IDTokenTTL, d.Authorization.IDTokenTTL)
-	c.ClientAttestation.fillDefaults()
-	if c.CredentialConfigurations == nil {
-		c.CredentialConfigurations = d.CredentialConfigurations
+}
+
+// checkDurations reports every duration outside its bounds.
+func checkDurations(rules []durationRule) []error {
+	var errs []error
+	for _, r := range rules {
+		switch {
+		case r.value < 0:
+			errs = append(errs, fmt.Errorf("%s: must not be negative", r.key))
+		case r.value == 0 && !r.zeroOK:
+			errs = append(errs, fmt.Errorf("%s: must be positive", r.key))
+		case r.max > 0 && r.value > r.max:
+			errs = append(errs, fmt.Errorf("%s: at most %s (%s)", r.key, r.max, r.source))
+		}
 	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
+	return errs
 }
 
 func setIfZero[T comparable](p *T, v T) {
@@ -274,20 +302,39 @@ func checkBaseURL(raw string) error {
 }
 
 // AnonymousAccess reports whether wallets may redeem codes anonymously.
-func (c *Config) AnonymousAccess() bool { return *c.PreAuthorized.AnonymousAccess }
+func (c *Config) AnonymousAccess() bool { return c.PreAuthorized.AnonymousAccess }
+
+// CredentialConfigurations is credential_configurations_supported, keyed by
+// configuration ID. Decoded from YAML, it replaces what it held (a YAML
+// decoder merges into a map): a config file that lists configurations
+// offers those only, never the defaults besides them.
+type CredentialConfigurations map[string]any
+
+// UnmarshalYAML decodes a mapping into a new map. The signature is the
+// one of go.yaml.in/yaml's obsolete Unmarshaler, which needs no import.
+func (m *CredentialConfigurations) UnmarshalYAML(unmarshal func(any) error) error {
+	var fresh map[string]any
+	if err := unmarshal(&fresh); err != nil {
+		return err
+	}
+	*m = fresh
+	return nil
+}
 
 // DefaultCredentialConfigurations is what a server without a config file
 // offers: the EUDI PID as an SD-JWT VC and an ISO mDL as an mdoc.
-func DefaultCredentialConfigurations() map[string]any {
-	jwtProof := map[string]any{"jwt": map[string]any{"proof_signing_alg_values_supported": []any{"ES256"}}}
-	return map[string]any{
+func DefaultCredentialConfigurations() CredentialConfigurations {
+	jwtProof := func() map[string]any { // one per configuration: nothing shared
+		return map[string]any{"jwt": map[string]any{"proof_signing_alg_values_supported": []any{"ES256"}}}
+	}
+	return CredentialConfigurations{
 		"eu.europa.ec.eudi.pid_vc_sd_jwt": map[string]any{
 			"format": "dc+sd-jwt",
 			"vct":    "urn:eudi:pid:1",
 			"scope":  "eu.europa.ec.eudi.pid_vc_sd_jwt",
 			"cryptographic_binding_methods_supported": []any{"jwk"},
 			"credential_signing_alg_values_supported": []any{"ES256"},
-			"proof_types_supported":                   jwtProof,
+			"proof_types_supported":                   jwtProof(),
 			"credential_metadata": map[string]any{
 				"display": []any{map[string]any{"name": "Person Identification Data", "locale": "en"}},
 			},
@@ -298,7 +345,7 @@ func DefaultCredentialConfigurations() map[string]any {
 			"scope":   "org.iso.18013.5.1.mDL",
 			"cryptographic_binding_methods_supported": []any{"cose_key"},
 			"credential_signing_alg_values_supported": []any{-7},
-			"proof_types_supported":                   jwtProof,
+			"proof_types_supported":                   jwtProof(),
 			"credential_metadata": map[string]any{
 				"display": []any{map[string]any{"name": "Mobile Driving Licence", "locale": "en"}},
 			},

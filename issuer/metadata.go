@@ -37,7 +37,7 @@ func buildMetadata(s *Service) (metadata, error) {
 		"permission_endpoint":                                      c.URL + PathUMAPermission,
 		"authorization_endpoint":                                   c.URL + PathAuthorize,
 		"pushed_authorization_request_endpoint":                    c.URL + PathPAR,
-		"require_pushed_authorization_requests":                    *c.Authorization.RequirePAR,
+		"require_pushed_authorization_requests":                    c.Authorization.RequirePAR,
 		"response_types_supported":                                 []string{"code"},
 		"response_modes_supported":                                 []string{"query"},
 		"code_challenge_methods_supported":                         []string{"S256"},

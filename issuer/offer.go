@@ -24,8 +24,10 @@ type OfferRequest struct {
 	Subject                    string          `json:"subject"`
 	Claims                     json.RawMessage `json:"claims,omitempty"`
 	TxCode                     *TxCodeRequest  `json:"tx_code,omitempty"`
-	ExpiresIn                  int64           `json:"expires_in,omitempty"`
-	ByReference                bool            `json:"by_reference,omitempty"`
+	// ExpiresIn is the life of the offer's code in seconds, from 1 to
+	// pre_authorized.max_code_ttl; nil: pre_authorized.code_ttl.
+	ExpiresIn   *int64 `json:"expires_in,omitempty"`
+	ByReference bool   `json:"by_reference,omitempty"`
 	// Grants are the grant types the offer carries: the pre-authorized code
 	// (the default) and/or authorization_code, with an issuer_state.
 	Grants []string `json:"grants,omitempty"`
@@ -176,14 +178,21 @@ func (s *Service) validateOffer(req *OfferRequest) (time.Duration, error) {
 	if err := completeTxCode(req.TxCode); err != nil {
 		return 0, err
 	}
-	ttl := time.Duration(req.ExpiresIn) * time.Second
-	switch {
-	case req.ExpiresIn < 0 || ttl > s.cfg.PreAuthorized.MaxCodeTTL:
-		return 0, ErrInvalidRequest("expires_in must be between 1 and %d seconds", int64(s.cfg.PreAuthorized.MaxCodeTTL.Seconds()))
-	case ttl == 0:
-		ttl = s.cfg.PreAuthorized.CodeTTL
+	return s.offerTTL(req.ExpiresIn)
+}
+
+// offerTTL is the life of an offer's code: expiresIn seconds, checked
+// against the maximum before it is multiplied (a large count of seconds
+// overflows a time.Duration), or the default when nil.
+func (s *Service) offerTTL(expiresIn *int64) (time.Duration, error) {
+	if expiresIn == nil {
+		return s.cfg.PreAuthorized.CodeTTL, nil
 	}
-	return ttl, nil
+	maxSeconds := int64(s.cfg.PreAuthorized.MaxCodeTTL / time.Second)
+	if *expiresIn < 1 || *expiresIn > maxSeconds {
+		return 0, ErrInvalidRequest("expires_in must be between 1 and %d seconds", maxSeconds)
+	}
+	return time.Duration(*expiresIn) * time.Second, nil
 }
 
 func completeTxCode(t *TxCodeRequest) error {

@@ -354,7 +354,7 @@ func (s *Service) tokenResponse(tok string, rec storage.Token, details []Authori
 	if rec.JKT == "" {
 		resp.TokenType = "Bearer"
 	}
-	if len(details) > 0 && *s.cfg.Tokens.CNonceInTokenResponse {
+	if len(details) > 0 && s.cfg.Tokens.CNonceInTokenResponse {
 		resp.CNonce = s.nonces.Issue(nonce.CNonce, now, s.cfg.Tokens.CNonceTTL)
 		resp.CNonceExpiresIn = int64(s.cfg.Tokens.CNonceTTL.Seconds())
 	}

@@ -2,12 +2,14 @@ package web_test
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestAdminAuthentication: the admin API needs the bearer token.
@@ -216,6 +218,29 @@ func TestAdminClients(t *testing.T) {
 	})
 }
 
+// TestAdminOfferLifetime checks that expires_in gives the code's life,
+// and its absence the configured default.
+func TestAdminOfferLifetime(t *testing.T) {
+	ts := newTestServer(t)
+	for _, tc := range []struct {
+		expiresIn any
+		want      time.Duration
+	}{
+		{nil, 10 * time.Minute},
+		{1, time.Second},
+		{60, time.Minute},
+		{7 * 24 * 3600, 7 * 24 * time.Hour},
+	} {
+		req := map[string]any{"credential_configuration_ids": []string{pidConfig}, "subject": "s"}
+		if tc.expiresIn != nil {
+			req["expires_in"] = tc.expiresIn
+		}
+		if o := ts.offer(t, req); !o.ExpiresAt.Equal(ts.Clock.Now().Add(tc.want)) {
+			t.Errorf("expires_in %v: expires_at %s; want %s", tc.expiresIn, o.ExpiresAt, ts.Clock.Now().Add(tc.want))
+		}
+	}
+}
+
 // TestAdminOffers covers offer creation (VCI-16..22) and the offer URI.
 func TestAdminOffers(t *testing.T) {
 	ts := newTestServer(t)
@@ -249,6 +274,13 @@ func TestAdminOffers(t *testing.T) {
 		{"tx_code unknown field", with("tx_code", map[string]any{"foo": 1})},
 		{"expires_in -1", with("expires_in", -1)},
 		{"expires_in over the maximum", with("expires_in", 7*24*3600+1)},
+		{"expires_in 0", with("expires_in", 0)},
+		{"expires_in whose nanoseconds overflow into the past", with("expires_in", 9223372037)},
+		{"expires_in whose nanoseconds overflow to zero", with("expires_in", int64(1)<<62)},
+		{"expires_in the largest int64", with("expires_in", int64(math.MaxInt64))},
+		{"expires_in beyond int64", with("expires_in", 1e19)},
+		{"expires_in fractional", with("expires_in", 1.5)},
+		{"expires_in a string", with("expires_in", "60")},
 		{"claims not an object", with("claims", []int{1})},
 		{"unknown JSON field", with("foo", "bar")},
 	}

@@ -505,7 +505,7 @@ func TestAuthCodePKCEAtPAR(t *testing.T) {
 		})
 	}
 	t.Run("I13 plain request without a challenge gets no code", func(t *testing.T) {
-		open := newAuthFlow(t, func(c *issuer.Config) { no := false; c.Authorization.RequirePAR = &no })
+		open := newAuthFlow(t, func(c *issuer.Config) { c.Authorization.RequirePAR = false })
 		q := afParams(open.ClientID, pk, url.Values{"code_challenge": {""}, "code_challenge_method": {""}})
 		res := newBrowser(t).get(t, open.URL+"/authorize?"+q.Encode())
 		readBody(t, res)

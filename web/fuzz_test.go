@@ -81,3 +81,49 @@ func FuzzAuthorizationFlow(f *testing.F) {
 		}
 	})
 }
+
+// adminFuzzPaths are the admin endpoints that take a JSON body.
+var adminFuzzPaths = []string{"/admin/offers", "/admin/clients", "/admin/users", "/admin/wallet-providers", "/admin/uma/resources"}
+
+// FuzzAdminAPI sends arbitrary JSON bodies and content types to the admin
+// API's creating endpoints: never a server error, and every answer, a
+// refusal included, is uncacheable; refusals are OAuth JSON errors.
+func FuzzAdminAPI(f *testing.F) {
+	ts := newTestServer(f)
+	for i, body := range []string{
+		`{"credential_configuration_ids":["` + pidConfig + `"],"subject":"s","expires_in":9223372037,"tx_code":{"length":4}}`,
+		`{"client_id":"c","token_endpoint_auth_method":"none","grant_types":["authorization_code"],"redirect_uris":["https://w.example/cb"],"jwks":{"keys":[]}}`,
+		`{"username":"u","password":"correct horse battery staple","claims":{"given_name":"A"}}`,
+		`{"name":"w","jwks":{"keys":[{"kty":"EC","crv":"P-256","x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}]}}`,
+		`{"resource_server":"rs","owner":"alice","name":"photos","resource_scopes":["view"],"ask_owner":true}`,
+	} {
+		f.Add(uint8(i), "application/json", body)
+	}
+	f.Add(uint8(0), "application/json; charset=utf-8", `{"credential_configuration_ids":["`+pidConfig+`"],"subject":"s","expires_in":4611686018427387904}`)
+	f.Add(uint8(0), "application/json", `{"credential_configuration_ids":["`+pidConfig+`"],"subject":"s","claims":{"a":[1e400]},"grants":["authorization_code"]}`)
+	f.Add(uint8(1), "application/json", `{"token_endpoint_auth_method":"tls_client_auth","tls_client_auth_san_dns":"x","jwks_uri":"http://[::1"}`)
+	f.Add(uint8(3), "application/json", `{"name":"r","x5c_roots":["-----BEGIN CERTIFICATE-----\nMII=\n-----END CERTIFICATE-----"]}`)
+	f.Add(uint8(2), "text/plain", `{"username":"\u0000"}`)
+	f.Add(uint8(4), "application/json", `{"resource_scopes":`)
+	f.Fuzz(func(t *testing.T, endpoint uint8, contentType, body string) {
+		req, err := http.NewRequest(http.MethodPost, ts.URL+adminFuzzPaths[int(endpoint)%len(adminFuzzPaths)], strings.NewReader(body))
+		if err != nil {
+			t.Skip()
+		}
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		req.Header.Set("Content-Type", contentType)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Skip() // the client refused to send it (e.g. invalid header bytes)
+		}
+		b := readBody(t, res)
+		switch {
+		case res.StatusCode >= 500:
+			t.Fatalf("status %d %s for %s %q, content type %q", res.StatusCode, b, req.URL.Path, body, contentType)
+		case res.Header.Get("Cache-Control") != "no-store":
+			t.Fatalf("answer %d %s is cacheable", res.StatusCode, b)
+		case res.StatusCode >= 300 && !strings.HasPrefix(string(b), `{"error":`):
+			t.Fatalf("refusal %d %s is not an OAuth error", res.StatusCode, b)
+		}
+	})
+}

@@ -970,7 +970,7 @@ func TestAuthorizePlainRequest(t *testing.T) {
 // after the client and redirect checks go back to the client.
 func TestAuthorizePlainAllowed(t *testing.T) {
 	t.Parallel()
-	s := newAuthFlow(t, func(c *issuer.Config) { f := false; c.Authorization.RequirePAR = &f })
+	s := newAuthFlow(t, func(c *issuer.Config) { c.Authorization.RequirePAR = false })
 	pk := newPKCE(t)
 	t.Run("metadata", func(t *testing.T) {
 		t.Parallel()

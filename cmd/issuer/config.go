@@ -19,17 +19,20 @@ import (
 // settings is the whole configuration of `issuer serve`: the config file
 // holds the server settings and, inline, the domain's [issuer.Config].
 type settings struct {
-	Addr          string `yaml:"addr"`
-	DB            string `yaml:"db"`
-	AdminToken    string `yaml:"admin_token"`
-	LogFormat     string `yaml:"log_format"`
-	LogLevel      string `yaml:"log_level"`
-	Dev           bool   `yaml:"dev"`
-	DebugAddr     string `yaml:"debug_addr"`
-	TLSCert       string `yaml:"tls_cert"`
-	TLSKey        string `yaml:"tls_key"`
-	ClientCA      string `yaml:"client_ca"`
-	issuer.Config `yaml:",inline"`
+	Addr       string `yaml:"addr"`
+	DB         string `yaml:"db"`
+	AdminToken string `yaml:"admin_token"`
+	LogFormat  string `yaml:"log_format"`
+	LogLevel   string `yaml:"log_level"`
+	Dev        bool   `yaml:"dev"`
+	DebugAddr  string `yaml:"debug_addr"`
+	TLSCert    string `yaml:"tls_cert"`
+	TLSKey     string `yaml:"tls_key"`
+	ClientCA   string `yaml:"client_ca"`
+	// AllowInsecureDB uses a database file that other users may read or
+	// replace, with a warning, instead of refusing it.
+	AllowInsecureDB bool `yaml:"allow_insecure_db"`
+	issuer.Config   `yaml:",inline"`
 }
 
 func defaultSettings() settings {
@@ -40,6 +43,13 @@ func defaultSettings() settings {
 type flagSpec struct {
 	name, env, help string
 	value           *string
+}
+
+// boolSpec binds a boolean setting to a flag and an environment variable
+// (1, true, yes or on).
+type boolSpec struct {
+	name, env, help string
+	value           *bool
 }
 
 // loadSettings applies defaults < config file < environment < flags, then
@@ -60,12 +70,19 @@ func loadSettings(args []string, getenv func(string) string, stderr io.Writer) (
 		{name: "tls-key", env: "ISSUER_TLS_KEY", help: "PEM private key of --tls-cert", value: &s.TLSKey},
 		{name: "client-ca", env: "ISSUER_CLIENT_CA", help: "PEM file of the CAs that issue tls_client_auth client certificates", value: &s.ClientCA},
 	}
+	bools := []boolSpec{
+		{name: "dev", env: "ISSUER_DEV", help: "demo mode: admin token, demo client and a fresh offer, with curl lines", value: &s.Dev},
+		{name: "allow-insecure-db", env: "ISSUER_ALLOW_INSECURE_DB", help: "use a database file that other users may read or replace (it holds the signing keys), with a warning", value: &s.AllowInsecureDB},
+	}
 	fs := flag.NewFlagSet("issuer serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	flagValues := make(map[string]*string)
-	devFlag := fs.Bool("dev", false, "demo mode: admin token, demo client and a fresh offer, with curl lines (env ISSUER_DEV)")
 	for _, sp := range specs {
 		flagValues[sp.name] = fs.String(sp.name, "", sp.help+" (env "+sp.env+")")
+	}
+	boolValues := make(map[string]*bool)
+	for _, b := range bools {
+		boolValues[b.name] = fs.Bool(b.name, false, b.help+" (env "+b.env+")")
 	}
 	if err := fs.Parse(args); err != nil {
 		return s, usageError{err.Error()}
@@ -91,10 +108,12 @@ func loadSettings(args []string, getenv func(string) string, stderr io.Writer) (
 	for _, sp := range specs {
 		*sp.value = pick(set[sp.name], *flagValues[sp.name], getenv(sp.env), *sp.value)
 	}
-	if set["dev"] {
-		s.Dev = *devFlag
-	} else if v := getenv("ISSUER_DEV"); v != "" {
-		s.Dev = isTrue(v)
+	for _, b := range bools {
+		if set[b.name] {
+			*b.value = *boolValues[b.name]
+		} else if v := getenv(b.env); v != "" {
+			*b.value = isTrue(v)
+		}
 	}
 	return s, s.validate()
 }
@@ -124,10 +143,19 @@ func readConfigFile(path string, s *settings) error {
 	if err != nil {
 		return fmt.Errorf("config file: %w", err)
 	}
+	if err := decodeConfig(b, s); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// decodeConfig decodes a YAML config file on top of s: a key of the file
+// overrides, a key it lacks keeps its value, an unknown key is an error.
+func decodeConfig(b []byte, s *settings) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(s); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("config file %s: %w", path, err)
+		return err
 	}
 	return nil
 }

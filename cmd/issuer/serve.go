@@ -34,6 +34,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	if err := checkDBFile(s.DB, s.AllowInsecureDB, log); err != nil {
+		return err
+	}
 	store, err := bolt.Open(s.DB, bolt.Options{Timeout: time.Second, Logger: log})
 	if err != nil {
 		return err

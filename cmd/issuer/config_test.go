@@ -1,0 +1,252 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"issuer/issuer"
+	"issuer/storage/memory"
+)
+
+// configKeys lists the dotted config-file keys of t's yaml tags: a nested
+// struct is a section, an inline one adds its keys to the current section,
+// anything else is a setting.
+func configKeys(t reflect.Type, prefix string) []string {
+	var keys []string
+	for f := range t.Fields() {
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		switch {
+		case name == "-" || !f.IsExported():
+		case opts == "inline":
+			keys = append(keys, configKeys(f.Type, prefix)...)
+		case f.Type.Kind() == reflect.Struct:
+			keys = append(keys, configKeys(f.Type, prefix+name+".")...)
+		default:
+			keys = append(keys, prefix+name)
+		}
+	}
+	return keys
+}
+
+// yamlFor writes key (dotted) = value as a nested YAML document.
+func yamlFor(key, value string) string {
+	parts := strings.Split(key, ".")
+	var b strings.Builder
+	for i, p := range parts {
+		b.WriteString(strings.Repeat("  ", i) + p + ":")
+		if i < len(parts)-1 {
+			b.WriteString("\n")
+		}
+	}
+	return b.String() + " " + value + "\n"
+}
+
+// walletJWK is a P-256 public key for wallet provider cases.
+var walletJWK = map[string]any{"kty": "EC", "crv": "P-256", "x": "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4", "y": "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}
+
+// settingCase sets one config-file key to value (with the companion keys
+// with, when the setting cannot stand alone) and changes want, the
+// defaults, by what the file should change.
+type settingCase struct {
+	value string
+	with  map[string]string
+	want  func(*settings)
+}
+
+// settingCases has a case for every key of the config file: a value other
+// than the default, zero where zero means something.
+var settingCases = map[string]settingCase{
+	"addr":        {value: "127.0.0.1:9999", want: func(s *settings) { s.Addr = "127.0.0.1:9999" }},
+	"db":          {value: "other.db", want: func(s *settings) { s.DB = "other.db" }},
+	"admin_token": {value: "secret-admin", want: func(s *settings) { s.AdminToken = "secret-admin" }},
+	"log_format":  {value: "json", want: func(s *settings) { s.LogFormat = "json" }},
+	"log_level":   {value: "debug", want: func(s *settings) { s.LogLevel = "debug" }},
+	"dev":         {value: "true", want: func(s *settings) { s.Dev = true }},
+	"debug_addr":  {value: "127.0.0.1:6060", want: func(s *settings) { s.DebugAddr = "127.0.0.1:6060" }},
+	"tls_cert": {value: "cert.pem", with: map[string]string{"tls_key": "key.pem", "url": "https://issuer.example"},
+		want: func(s *settings) { s.TLSCert, s.TLSKey, s.URL = "cert.pem", "key.pem", "https://issuer.example" }},
+	"tls_key": {value: "key.pem", with: map[string]string{"tls_cert": "cert.pem", "url": "https://issuer.example"},
+		want: func(s *settings) { s.TLSCert, s.TLSKey, s.URL = "cert.pem", "key.pem", "https://issuer.example" }},
+	"allow_insecure_db":                                   {value: "true", want: func(s *settings) { s.AllowInsecureDB = true }},
+	"client_ca":                                           {value: "ca.pem", want: func(s *settings) { s.ClientCA = "ca.pem" }},
+	"url":                                                 {value: "https://issuer.example/tenant", want: func(s *settings) { s.URL = "https://issuer.example/tenant" }},
+	"credential_endpoint":                                 {value: "https://ci.example/credential", want: func(s *settings) { s.CredentialEndpoint = "https://ci.example/credential" }},
+	"dpop.policy":                                         {value: "optional", want: func(s *settings) { s.DPoP.Policy = issuer.DPoPOptional }},
+	"dpop.use_dpop_nonce":                                 {value: "true", want: func(s *settings) { s.DPoP.UseNonce = true }},
+	"dpop.nonce_ttl":                                      {value: "1m", want: func(s *settings) { s.DPoP.NonceTTL = time.Minute }},
+	"dpop.signing_alg_values":                             {value: "[ES384]", want: func(s *settings) { s.DPoP.Algs = []string{"ES384"} }},
+	"dpop.max_age":                                        {value: "30s", want: func(s *settings) { s.DPoP.MaxAge = 30 * time.Second }},
+	"dpop.future_skew":                                    {value: "1s", want: func(s *settings) { s.DPoP.FutureSkew = time.Second }},
+	"pre_authorized.anonymous_access":                     {value: "false", want: func(s *settings) { s.PreAuthorized.AnonymousAccess = false }},
+	"pre_authorized.code_ttl":                             {value: "2m", want: func(s *settings) { s.PreAuthorized.CodeTTL = 2 * time.Minute }},
+	"pre_authorized.max_code_ttl":                         {value: "1h", want: func(s *settings) { s.PreAuthorized.MaxCodeTTL = time.Hour }},
+	"pre_authorized.tx_code_max_attempts":                 {value: "1", want: func(s *settings) { s.PreAuthorized.TxCodeMaxAttempts = 1 }},
+	"client_auth.permissive_assertion_audience":           {value: "true", want: func(s *settings) { s.ClientAuth.PermissiveAssertionAudience = true }},
+	"client_auth.jwks_fetch_timeout":                      {value: "2s", want: func(s *settings) { s.ClientAuth.JWKSFetchTimeout = 2 * time.Second }},
+	"client_auth.tls_certificate_header":                  {value: "X-SSL-Client-Cert", want: func(s *settings) { s.ClientAuth.TLSCertificateHeader = "X-SSL-Client-Cert" }},
+	"tokens.access_token_ttl":                             {value: "90s", want: func(s *settings) { s.Tokens.AccessTokenTTL = 90 * time.Second }},
+	"tokens.c_nonce_ttl":                                  {value: "1m", want: func(s *settings) { s.Tokens.CNonceTTL = time.Minute }},
+	"tokens.refresh_token_ttl":                            {value: "24h", want: func(s *settings) { s.Tokens.RefreshTokenTTL = 24 * time.Hour }},
+	"tokens.refresh_token_idle_ttl":                       {value: "0s", want: func(s *settings) { s.Tokens.RefreshTokenIdleTTL = 0 }},
+	"tokens.rotate_refresh_tokens":                        {value: "true", want: func(s *settings) { s.Tokens.RotateRefreshTokens = true }},
+	"tokens.refresh_grace":                                {value: "0s", want: func(s *settings) { s.Tokens.RefreshGrace = 0 }},
+	"tokens.c_nonce_in_token_response":                    {value: "false", want: func(s *settings) { s.Tokens.CNonceInTokenResponse = false }},
+	"authorization.require_pushed_authorization_requests": {value: "false", want: func(s *settings) { s.Authorization.RequirePAR = false }},
+	"authorization.request_uri_ttl":                       {value: "10m", want: func(s *settings) { s.Authorization.RequestURITTL = 10 * time.Minute }},
+	"authorization.code_ttl":                              {value: "30s", want: func(s *settings) { s.Authorization.CodeTTL = 30 * time.Second }},
+	"authorization.login_ttl":                             {value: "3m", want: func(s *settings) { s.Authorization.LoginTTL = 3 * time.Minute }},
+	"authorization.id_token_ttl":                          {value: "1m", want: func(s *settings) { s.Authorization.IDTokenTTL = time.Minute }},
+	"client_attestation.wallet_providers": {value: `[{"name": "w", "jwks": {"keys": [{"kty": "EC", "crv": "P-256", "x": "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4", "y": "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}]}}]`,
+		want: func(s *settings) {
+			s.ClientAttestation.Providers = []issuer.WalletProvider{{Name: "w", JWKS: map[string]any{"keys": []any{walletJWK}}}}
+		}},
+	"client_attestation.require_challenge":      {value: "true", want: func(s *settings) { s.ClientAttestation.RequireChallenge = true }},
+	"client_attestation.challenge_ttl":          {value: "1m", want: func(s *settings) { s.ClientAttestation.ChallengeTTL = time.Minute }},
+	"client_attestation.max_pop_age":            {value: "20s", want: func(s *settings) { s.ClientAttestation.MaxPoPAge = 20 * time.Second }},
+	"client_attestation.max_attestation_age":    {value: "720h", want: func(s *settings) { s.ClientAttestation.MaxAttestationAge = 720 * time.Hour }},
+	"client_attestation.signing_alg_values":     {value: "[ES512]", want: func(s *settings) { s.ClientAttestation.SigningAlgs = []string{"ES512"} }},
+	"client_attestation.pop_signing_alg_values": {value: "[EdDSA]", want: func(s *settings) { s.ClientAttestation.PoPSigningAlgs = []string{"EdDSA"} }},
+	"client_attestation.allow_missing_iss":      {value: "true", want: func(s *settings) { s.ClientAttestation.AllowMissingIssuer = true }},
+	"credential_configurations_supported": {value: `{"my.cred": {"format": "dc+sd-jwt", "vct": "urn:my", "scope": "my.cred"}}`,
+		want: func(s *settings) {
+			s.CredentialConfigurations = issuer.CredentialConfigurations{"my.cred": map[string]any{"format": "dc+sd-jwt", "vct": "urn:my", "scope": "my.cred"}}
+		}},
+	"display": {value: `[{"name": "Example Issuer", "locale": "en"}]`,
+		want: func(s *settings) { s.Display = []map[string]any{{"name": "Example Issuer", "locale": "en"}} }},
+}
+
+// loadFile loads the settings of a config file holding yaml, with no flag
+// and no environment.
+func loadFile(t *testing.T, yaml string) (settings, error) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "cfg") // not t.TempDir: its name, the test's, would be in every error
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	file := filepath.Join(dir, "issuer.yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return loadSettings([]string{"--config", file}, func(string) string { return "" }, io.Discard)
+}
+
+// TestEverySettingAlone sets each key of the config file alone, to a value
+// other than its default (zero where zero means something): the setting
+// takes that value and no other setting moves. The keys come from the yaml
+// tags, so that a new setting without a case fails the test.
+func TestEverySettingAlone(t *testing.T) {
+	keys := configKeys(reflect.TypeFor[settings](), "")
+	for _, k := range keys {
+		if _, ok := settingCases[k]; !ok {
+			t.Errorf("config key %s has no case in settingCases", k)
+		}
+	}
+	for k := range settingCases {
+		if !slices.Contains(keys, k) {
+			t.Errorf("settingCases has %s, which is no config key", k)
+		}
+	}
+	for _, k := range keys {
+		tc, ok := settingCases[k]
+		if !ok {
+			continue
+		}
+		t.Run(k, func(t *testing.T) {
+			doc := yamlFor(k, tc.value)
+			for wk, wv := range tc.with {
+				doc += yamlFor(wk, wv)
+			}
+			got, err := loadFile(t, doc)
+			if err != nil {
+				t.Fatalf("loading\n%s: %v", doc, err)
+			}
+			want := defaultSettings()
+			tc.want(&want)
+			if want.CredentialEndpoint == "" { // derived from the URL
+				want.CredentialEndpoint = want.URL + "/credential"
+			}
+			got.Now = nil // set by Validate; functions do not compare
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("loading\n%s\ngot  %+v\nwant %+v", doc, got, want)
+			}
+		})
+	}
+}
+
+// TestSettingsRefused checks that values that make no sense are refused
+// at start, each with its key.
+func TestSettingsRefused(t *testing.T) {
+	tests := []struct{ key, value, want string }{
+		{"dpop.nonce_ttl", "0s", ""},
+		{"dpop.max_age", "-1s", ""},
+		{"dpop.future_skew", "61s", ""},
+		{"dpop.signing_alg_values", "[]", ""},
+		{"pre_authorized.code_ttl", "0s", ""},
+		{"pre_authorized.code_ttl", "169h", ""}, // over max_code_ttl
+		{"pre_authorized.max_code_ttl", "-5m", ""},
+		{"pre_authorized.tx_code_max_attempts", "0", ""},
+		{"client_auth.jwks_fetch_timeout", "0s", ""},
+		{"tokens.access_token_ttl", "0s", ""},
+		{"tokens.c_nonce_ttl", "0s", ""},
+		{"tokens.refresh_token_ttl", "0s", ""},
+		{"tokens.refresh_token_idle_ttl", "-1s", ""},
+		{"tokens.refresh_grace", "-1ns", ""},
+		{"authorization.request_uri_ttl", "11m", ""},
+		{"authorization.code_ttl", "0s", ""},
+		{"authorization.login_ttl", "0s", ""},
+		{"authorization.id_token_ttl", "0s", ""},
+		{"client_attestation.challenge_ttl", "0s", ""},
+		{"client_attestation.max_pop_age", "0s", ""},
+		{"client_attestation.max_attestation_age", "-1h", ""},
+		{"client_attestation.signing_alg_values", "[]", ""},
+		{"client_attestation.pop_signing_alg_values", "[]", ""},
+		{"credential_configurations_supported", "{}", ""},
+		{"tokens.access_token_ttl", "300", "line 2: cannot unmarshal !!int `300` into time.Duration"},
+		{"tokens.access_token_ttl", "9999999999999h", "line 2: cannot unmarshal !!str `9999999...` into time.Duration"}, // overflow
+	}
+	for _, tt := range tests {
+		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
+			_, err := loadFile(t, yamlFor(tt.key, tt.value))
+			want := tt.want
+			if want == "" {
+				want = tt.key + ":"
+			}
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("%s: %s gave %v; want an error with %q", tt.key, tt.value, err, want)
+			}
+		})
+	}
+}
+
+// FuzzConfigFile decodes arbitrary bytes as the config file and validates
+// the result, as loadSettings does: any input gives settings or an error,
+// never a panic, and issuer.New does not panic on settings that validate.
+func FuzzConfigFile(f *testing.F) {
+	for _, tc := range settingCases {
+		f.Add(yamlFor("tokens.refresh_grace", "0s") + yamlFor("dpop.policy", "optional") + "url: " + tc.value + "\n")
+	}
+	f.Add(yamlFor("client_attestation.wallet_providers", settingCases["client_attestation.wallet_providers"].value))
+	f.Add(yamlFor("credential_configurations_supported", settingCases["credential_configurations_supported"].value))
+	f.Add("a: &a [*a, *a]\nb: *a\n")
+	f.Add("client_attestation:\n  wallet_providers:\n    - name: w\n      x5c_roots: ['-----BEGIN CERTIFICATE-----\\nMII=\\n-----END CERTIFICATE-----']\n")
+	f.Add("tokens: {access_token_ttl: 1ns, refresh_grace: -0s}\ndisplay: [{}, ~]\n---\nurl: x\n")
+	f.Fuzz(func(t *testing.T, doc string) {
+		s := defaultSettings()
+		if err := decodeConfig([]byte(doc), &s); err != nil {
+			return
+		}
+		if err := s.validate(); err != nil {
+			return
+		}
+		if _, err := issuer.New(t.Context(), s.Config, memory.New(), nil); err != nil {
+			t.Logf("valid settings that start no service: %v", err)
+		}
+	})
+}
