@@ -8,7 +8,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"time"
 
@@ -159,7 +158,7 @@ func (s *Service) Authorize(ctx context.Context, p map[string]string) (Authorize
 		return AuthorizeResult{}, err
 	}
 	if r.Prompt == "none" {
-		return s.errorRedirect(r, &Error{Code: CodeLoginRequired, Description: "the user must sign in"}), nil
+		return s.errorRedirect(r, &Error{Code: CodeLoginRequired, Description: "the user must sign in"})
 	}
 	body, err := json.Marshal(r)
 	if err != nil {
@@ -196,7 +195,7 @@ func (s *Service) authorizationRequest(ctx context.Context, p map[string]string,
 	}
 	// Errors go to the redirect URI only when the client is known and the
 	// URI registered (RFC 6749 §4.1.2.1).
-	if err := checkRequestShape(&client, p); err != nil && !slices.Contains(client.RedirectURIs, p["redirect_uri"]) {
+	if err := checkRequestShape(&client, p); err != nil && !redirectAllowed(&client, p["redirect_uri"]) {
 		return authRequest{}, err
 	}
 	base := authRequest{ClientID: client.ID, RedirectURI: p["redirect_uri"], State: p["state"]}
@@ -244,7 +243,11 @@ func (s *Service) redirectError(r authRequest, err error) error {
 	if !errors.As(err, &e) || e.Status >= 500 {
 		return err
 	}
-	return &RedirectError{URL: s.errorRedirect(r, e).RedirectURL, Err: e}
+	u, rerr := s.redirectTo(r, errorQuery(e))
+	if rerr != nil {
+		return err // no redirect: the browser sees the error itself
+	}
+	return &RedirectError{URL: u, Err: e}
 }
 
 // RedirectError is an authorization error that goes back to the client
@@ -259,19 +262,41 @@ func (e *RedirectError) Unwrap() error { return e.Err }
 
 // errorRedirect is the redirect that reports e to the client, with state
 // and iss (RFC 9207).
-func (s *Service) errorRedirect(r authRequest, e *Error) AuthorizeResult {
+func (s *Service) errorRedirect(r authRequest, e *Error) (AuthorizeResult, error) {
+	u, err := s.redirectTo(r, errorQuery(e))
+	if err != nil {
+		return AuthorizeResult{}, err
+	}
+	return AuthorizeResult{RedirectURL: u}, nil
+}
+
+// errorQuery is the query of an error response (RFC 6749 §4.1.2.1).
+func errorQuery(e *Error) url.Values {
 	q := url.Values{"error": {e.Code}}
 	if e.Description != "" {
 		q.Set("error_description", e.Description)
 	}
-	return AuthorizeResult{RedirectURL: s.redirectTo(r, q)}
+	return q
+}
+
+// errRedirectRefused is the error page of a request whose redirect URI
+// fails the allow-list.
+func errRedirectRefused() *Error {
+	return ErrInvalidRequest("the redirect_uri is not allowed; the client must register an https, loopback or private-use redirect URI")
 }
 
 // redirectTo adds q, state and iss to the redirect URI, keeping its query.
-func (s *Service) redirectTo(r authRequest, q url.Values) string {
+// It is the only builder of the authorization endpoint's redirects, and it
+// applies the redirect URI allow-list again: a request pushed or a client
+// registered before the allow-list existed must not send the browser to,
+// say, a javascript: URI.
+func (s *Service) redirectTo(r authRequest, q url.Values) (string, error) {
+	if checkRedirectURI(r.RedirectURI) != nil {
+		return "", errRedirectRefused()
+	}
 	u, err := url.Parse(r.RedirectURI)
-	if err != nil { // registered URIs were parsed at registration
-		return r.RedirectURI
+	if err != nil {
+		return "", errRedirectRefused()
 	}
 	all := u.Query()
 	for k, v := range q {
@@ -282,7 +307,7 @@ func (s *Service) redirectTo(r authRequest, q url.Values) string {
 	}
 	all.Set("iss", s.cfg.URL)
 	u.RawQuery = all.Encode()
-	return u.String()
+	return u.String(), nil
 }
 
 // page builds the login or consent page of a request.
@@ -407,16 +432,23 @@ func (s *Service) Decide(ctx context.Context, f DecisionForm) (AuthorizeResult, 
 	if err != nil {
 		return AuthorizeResult{}, ErrServer(err)
 	}
+	if checkRedirectURI(r.RedirectURI) != nil { // mint no code that cannot be delivered
+		return AuthorizeResult{}, errRedirectRefused()
+	}
 	if !f.Approve {
 		s.log.InfoContext(ctx, "authorization denied", "client_id", r.ClientID)
-		return s.errorRedirect(r, &Error{Code: CodeAccessDenied, Description: "the user denied the request"}), nil
+		return s.errorRedirect(r, &Error{Code: CodeAccessDenied, Description: "the user denied the request"})
 	}
 	code, err := s.createCode(ctx, r, sess, now)
 	if err != nil {
 		return AuthorizeResult{}, err
 	}
+	u, err := s.redirectTo(r, url.Values{"code": {code}})
+	if err != nil {
+		return AuthorizeResult{}, err
+	}
 	s.log.InfoContext(ctx, "authorization code issued", "client_id", r.ClientID, "dpop_bound", r.DPoPJKT != "")
-	return AuthorizeResult{RedirectURL: s.redirectTo(r, url.Values{"code": {code}})}, nil
+	return AuthorizeResult{RedirectURL: u}, nil
 }
 
 // createCode stores a new authorization code for the approved request.
