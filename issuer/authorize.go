@@ -164,11 +164,11 @@ func (s *Service) Authorize(ctx context.Context, p map[string]string) (Authorize
 	if err != nil {
 		return AuthorizeResult{}, ErrServer(err)
 	}
-	cookie, csrf := randomToken(), randomToken()
-	sum := sha256.Sum256([]byte(csrf))
+	cookie := randomToken()
+	csrf, csrfHash := newCSRF()
 	sess := storage.AuthSession{
 		ID: sessionID(kindInteraction, cookie), Kind: kindInteraction, ClientID: r.ClientID, Request: body,
-		CSRFHash: sum[:], ExpiresAt: now.Add(s.cfg.Authorization.LoginTTL),
+		CSRFHash: csrfHash, ExpiresAt: now.Add(s.cfg.Authorization.LoginTTL),
 	}
 	if err := s.store.CreateAuthSession(ctx, sess); err != nil {
 		return AuthorizeResult{}, ErrServer(err)
@@ -338,7 +338,7 @@ func errSession() *Error {
 // subject may sign in.
 func (s *Service) Login(ctx context.Context, f LoginForm) (AuthorizeResult, error) {
 	now := s.cfg.Now()
-	sess, err := s.interaction(ctx, f.Cookie, f.CSRF, now, func(*storage.AuthSession) error { return nil })
+	sess, err := s.interaction(ctx, f.Cookie, f.CSRF, now, loginStep)
 	if err != nil {
 		return AuthorizeResult{}, err
 	}
@@ -371,15 +371,39 @@ func (s *Service) Login(ctx context.Context, f LoginForm) (AuthorizeResult, erro
 			return retry("this credential offer is for another person")
 		}
 	}
+	// The consent form gets a new token in the same update that records
+	// the user: the login page's token, which has been in a page the user
+	// may have left open, is refused from now on, for the consent and for
+	// another login post (which loginStep refuses anyway).
+	consentCSRF, consentHash := newCSRF()
 	if _, err := s.interaction(ctx, f.Cookie, f.CSRF, now, func(a *storage.AuthSession) error {
-		a.Subject, a.AuthTime = user.ID, now.UTC()
+		if err := loginStep(a); err != nil {
+			return err
+		}
+		a.Subject, a.AuthTime, a.CSRFHash = user.ID, now.UTC(), consentHash
 		return nil
 	}); err != nil {
 		return AuthorizeResult{}, err
 	}
-	p := s.page(r, "consent", f.CSRF)
+	p := s.page(r, "consent", consentCSRF)
 	p.Username = user.Username
 	return AuthorizeResult{Page: &p}, nil
+}
+
+// newCSRF returns a fresh CSRF token and the hash the sign-in stores.
+func newCSRF() (token string, hash []byte) {
+	token = randomToken()
+	sum := sha256.Sum256([]byte(token))
+	return token, sum[:]
+}
+
+// loginStep refuses, as an invalid session, a sign-in whose user has
+// signed in already: the login form is for the login step only.
+func loginStep(a *storage.AuthSession) error {
+	if a.Subject != "" {
+		return storage.ErrNotFound
+	}
+	return nil
 }
 
 // interaction applies update to the live sign-in of the cookie after

@@ -824,7 +824,7 @@ func TestAuthorizeRequestURI(t *testing.T) {
 			t.Fatalf("GET /authorize = %d %s; want the login page for the pushed PID request", res.StatusCode, page)
 		}
 		csrf := afCSRF(t, []byte(page))
-		paWantConsent(t, paLogin(t, s.testServer, b, csrf, afUser, afPassword), afUser)
+		csrf = afCSRF(t, []byte(paWantConsent(t, paLogin(t, s.testServer, b, csrf, afUser, afPassword), afUser))) // the consent form has its own token
 		r := paWantRedirect(t, paDecide(t, s.testServer, b, csrf, "approve"), afRedirect)
 		if r.Get("state") != "state-123" || r.Get("code") == "" {
 			t.Fatalf("redirect query %v; want the pushed state and a code", r)
@@ -899,7 +899,7 @@ func TestAuthorizeConcurrentUse(t *testing.T) {
 		uri := paPush(t, ts, afParams(s.ClientID, newPKCE(t), nil), nil)
 		b := newBrowser(t)
 		_, csrf := paLoginPage(t, ts, b, s.ClientID, uri)
-		paWantConsent(t, paLogin(t, ts, b, csrf, afUser, afPassword), afUser)
+		csrf = afCSRF(t, []byte(paWantConsent(t, paLogin(t, ts, b, csrf, afUser, afPassword), afUser))) // the consent form has its own token
 		codes := make(chan string, n)
 		var wg sync.WaitGroup
 		for range n {
@@ -1204,7 +1204,7 @@ func TestLoginCSRF(t *testing.T) {
 	t.Run("consent with a wrong csrf_token or cookie", func(t *testing.T) {
 		t.Parallel()
 		b, csrf := open(t)
-		paWantConsent(t, paLogin(t, ts, b, csrf, afUser, afPassword), afUser)
+		csrf = afCSRF(t, []byte(paWantConsent(t, paLogin(t, ts, b, csrf, afUser, afPassword), afUser))) // the consent form has its own token
 		paWantPage(t, paDecide(t, ts, b, "", "approve"), http.StatusForbidden, "invalid_request")
 		paWantPage(t, paDecide(t, ts, b, paRandom43(), "approve"), http.StatusForbidden, "invalid_request")
 		paWantPage(t, paDecide(t, ts, newBrowser(t), csrf, "approve"), http.StatusForbidden, "invalid_request")
@@ -1216,6 +1216,32 @@ func TestLoginCSRF(t *testing.T) {
 			t.Fatalf("redirect query %v; want a code", q)
 		}
 	})
+}
+
+// TestLoginCSRFRotation: each step of a sign-in has its own CSRF token. A
+// successful login issues a new token for the consent form; the login
+// page's token is refused afterwards, at the consent and for a second
+// login post, and the consent token is no login token either.
+func TestLoginCSRFRotation(t *testing.T) {
+	t.Parallel()
+	s := newAuthFlow(t)
+	ts := s.testServer
+	uri := paPush(t, ts, afParams(s.ClientID, newPKCE(t), nil), nil)
+	b := newBrowser(t)
+	_, loginCSRF := paLoginPage(t, ts, b, s.ClientID, uri)
+	consentCSRF := afCSRF(t, []byte(paWantConsent(t, paLogin(t, ts, b, loginCSRF, afUser, afPassword), afUser)))
+	if consentCSRF == loginCSRF || !paToken43RE.MatchString(consentCSRF) {
+		t.Fatalf("consent csrf_token %q, login csrf_token %q; want a new 43-character token", consentCSRF, loginCSRF)
+	}
+	paWantPage(t, paDecide(t, ts, b, loginCSRF, "approve"), http.StatusForbidden, "invalid_request")
+	paWantPage(t, paLogin(t, ts, b, loginCSRF, afUser, afPassword), http.StatusForbidden, "invalid_request")
+	paWantPage(t, paLogin(t, ts, b, loginCSRF, "bob", "wrong"), http.StatusForbidden, "invalid_request")
+	paWantPage(t, paLogin(t, ts, b, consentCSRF, afUser, afPassword), http.StatusForbidden, "invalid_request")
+	// The refusals did not end the sign-in, nor change its user.
+	q := paWantRedirect(t, paDecide(t, ts, b, consentCSRF, "approve"), afRedirect)
+	if !paToken43RE.MatchString(q.Get("code")) {
+		t.Fatalf("redirect query %v; want a code", q)
+	}
 }
 
 // TestLoginSessionExpired: a sign-in lasts 10 minutes from /authorize.
@@ -1237,7 +1263,7 @@ func TestLoginSessionExpired(t *testing.T) {
 		b := newBrowser(t)
 		_, csrf := paLoginPage(t, s.testServer, b, s.ClientID, uri)
 		s.Clock.Advance(9*time.Minute + 50*time.Second)
-		paWantConsent(t, paLogin(t, s.testServer, b, csrf, afUser, afPassword), afUser)
+		csrf = afCSRF(t, []byte(paWantConsent(t, paLogin(t, s.testServer, b, csrf, afUser, afPassword), afUser))) // the consent form has its own token
 		s.Clock.Advance(11 * time.Second)
 		paWantPage(t, paDecide(t, s.testServer, b, csrf, "approve"), http.StatusForbidden, "invalid_request")
 	})
@@ -1254,7 +1280,7 @@ func TestConsentDecision(t *testing.T) {
 		uri := paPush(t, ts, afParams(s.ClientID, newPKCE(t), extra), nil)
 		b := newBrowser(t)
 		_, csrf := paLoginPage(t, ts, b, s.ClientID, uri)
-		paWantConsent(t, paLogin(t, ts, b, csrf, afUser, afPassword), afUser)
+		csrf = afCSRF(t, []byte(paWantConsent(t, paLogin(t, ts, b, csrf, afUser, afPassword), afUser))) // the consent form has its own token
 		return b, csrf
 	}
 	t.Run("before login", func(t *testing.T) {
@@ -1386,7 +1412,7 @@ func TestAuthorizeEscaping(t *testing.T) {
 		t.Fatalf("consent = %d %s; want the escaped client_id", res.StatusCode, consent)
 	}
 	wantEscaped(t, consent)
-	res = paDecide(t, ts, b, csrf, "approve")
+	res = paDecide(t, ts, b, afCSRF(t, []byte(consent)), "approve")
 	if loc := res.Header.Get("Location"); strings.ContainsAny(loc, `<>"`) {
 		t.Errorf("Location %q has unencoded characters", loc)
 	}
@@ -1425,7 +1451,7 @@ func TestIssuerStateFlow(t *testing.T) {
 		for _, m := range regexp.MustCompile(`<li class="credential">([^<]*)</li>`).FindAllStringSubmatch(consent, -1) {
 			names = append(names, m[1])
 		}
-		q := paWantRedirect(t, paDecide(t, ts, b, csrf, "approve"), afRedirect)
+		q := paWantRedirect(t, paDecide(t, ts, b, afCSRF(t, []byte(consent)), "approve"), afRedirect)
 		tb := wantToken(t, s.afExchange(t, s.ClientID, q.Get("code"), pk.Verifier, paProof(t, ts, w, ts.TokenURL()), nil))
 		ids := paIdentifiers(t, tb.AuthorizationDetails)
 		want := []string{}
@@ -1827,7 +1853,7 @@ func TestDiscoveryTenantPath(t *testing.T) {
 			}
 		}
 		csrf := afCSRF(t, []byte(page))
-		paWantConsent(t, paLogin(t, ts, b, csrf, afUser, afPassword), afUser)
+		csrf = afCSRF(t, []byte(paWantConsent(t, paLogin(t, ts, b, csrf, afUser, afPassword), afUser))) // the consent form has its own token
 		q := paWantRedirect(t, paDecide(t, ts, b, csrf, "approve"), afRedirect)
 		if q.Get("iss") != base {
 			t.Errorf("iss = %q; want %s", q.Get("iss"), base)
