@@ -144,6 +144,9 @@ type AuthorizeResult struct {
 	RedirectURL string
 	Page        *LoginPage
 	Cookie      string
+	// RetryAfter, when positive, is the seconds the user must wait before
+	// signing in again: the page is a 429 with Retry-After.
+	RetryAfter int
 }
 
 // Authorize handles GET /authorize (RFC 6749 §4.1.1, RFC 9126 §4): it
@@ -319,9 +322,11 @@ func (s *Service) page(r authRequest, step, csrf string) LoginPage {
 	return p
 }
 
-// LoginForm is the sign-in form posted by the login page.
+// LoginForm is the sign-in form posted by the login page, and the
+// address of the browser's TCP peer.
 type LoginForm struct {
 	Cookie, CSRF, Username, Password string
+	RemoteIP                         string
 }
 
 // errSession is the answer for a sign-in whose cookie or CSRF token is
@@ -351,16 +356,20 @@ func (s *Service) Login(ctx context.Context, f LoginForm) (AuthorizeResult, erro
 		p.Error = msg
 		return AuthorizeResult{Page: &p}, nil
 	}
-	// Failures count per user (brute force on an account) and per sign-in
-	// session, never per client: the login page is public, and a per-client
-	// count would let anyone lock out every user of a wallet.
-	user, err := s.checkUser(ctx, f.Username, f.Password, "session:"+sessionID(kindInteraction, f.Cookie), now)
+	// Failures delay the username from this address, the address, and
+	// the username (checkUser), never the client: the login page is
+	// public, and a per-client count would let anyone slow down every
+	// user of a wallet. A sign-in session is no origin: anyone can open
+	// as many as they like.
+	user, err := s.checkUser(ctx, f.Username, f.Password, "address:"+f.RemoteIP, now)
 	if err != nil {
 		var e *Error
-		if errors.As(err, &e) && e.Status < 500 {
-			return retry(e.Description)
+		if !errors.As(err, &e) || e.Status >= 500 {
+			return AuthorizeResult{}, err
 		}
-		return AuthorizeResult{}, err
+		res, _ := retry(e.Description)
+		res.RetryAfter, _ = strconv.Atoi(e.Header.Get("Retry-After"))
+		return res, nil
 	}
 	if r.OfferID != "" {
 		offer, err := s.store.GetOffer(ctx, r.OfferID)
