@@ -69,3 +69,23 @@ func TestSignInLimitsPerUsername(t *testing.T) {
 		t.Errorf("after maxUserDelay a new origin waits %v; want 0", w)
 	}
 }
+
+// TestSignInLimitsPerOrigin: guesses at many usernames from one origin
+// (say, a proxy every user shares) delay that origin for new pairs, but
+// not for a user who signed in from it before.
+func TestSignInLimitsPerOrigin(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	l := newSignInLimits()
+	const proxy = "address:192.0.2.7"
+	regular := newSignInKeys("alice", proxy)
+	l.succeed(regular, now)
+	for i := range originFreeFailures {
+		l.fail(newSignInKeys("user"+strconv.Itoa(i), proxy), now)
+	}
+	if w := l.wait(newSignInKeys("bob", proxy), now); w != firstSignInDelay {
+		t.Errorf("a new user behind the origin waits %v; want %v", w, firstSignInDelay)
+	}
+	if w := l.wait(regular, now); w != 0 {
+		t.Errorf("a user who signed in from the origin before waits %v; want 0", w)
+	}
+}

@@ -30,8 +30,8 @@ const (
 	// (credential stuffing from one address).
 	originFreeFailures = 20
 	// userFreeFailures are free per username over all origins (guessing
-	// from many addresses); its delay is capped lower, and an origin the
-	// user signed in from before is exempt from it.
+	// from many addresses); its delay is capped lower. An origin the user
+	// signed in from before is exempt from this and the origin's delay.
 	userFreeFailures = 100
 	firstSignInDelay = time.Second
 	maxSignInDelay   = 5 * time.Minute
@@ -71,13 +71,14 @@ func newSignInKeys(username, origin string) signInKeys {
 }
 
 // wait is how long a sign-in with keys must wait at now: the longest of
-// its delays. The per-username delay does not apply to an origin the user
-// signed in from before, so that guessing from elsewhere cannot keep the
-// user out.
+// its delays. Only the pair's own delay applies to a username and origin
+// that signed in successfully before: guessing at the username from
+// elsewhere, or at other usernames from the same origin (all the users
+// behind one proxy share its address), cannot keep the user out.
 func (l signInLimits) wait(k signInKeys, now time.Time) time.Duration {
-	w := max(l.pair.wait(k.pair, now), l.origin.wait(k.origin, now))
+	w := l.pair.wait(k.pair, now)
 	if !l.known.has(k.pair, now) {
-		w = max(w, l.user.wait(k.user, now))
+		w = max(w, l.origin.wait(k.origin, now), l.user.wait(k.user, now))
 	}
 	return w
 }
