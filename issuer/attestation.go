@@ -590,12 +590,13 @@ func (s *Service) addAttestationMetadata(m map[string]any) {
 	}
 }
 
-// validRedirectURIs keeps the absolute URIs without fragment (RFC 6749
-// §3.1.2) of an attestation's redirect_uris.
+// validRedirectURIs keeps the redirect_uris of an attestation that pass
+// checkRedirectURI, the allow-list of registrations: the others can never
+// be used at PAR or /authorize.
 func validRedirectURIs(uris []string) []string {
 	var out []string
 	for _, u := range uris {
-		if validRedirectURI(u) {
+		if checkRedirectURI(u) == nil {
 			out = append(out, u)
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"time"
 
@@ -145,6 +144,9 @@ type AuthorizeResult struct {
 	RedirectURL string
 	Page        *LoginPage
 	Cookie      string
+	// RetryAfter, when positive, is the seconds the user must wait before
+	// signing in again: the page is a 429 with Retry-After.
+	RetryAfter int
 }
 
 // Authorize handles GET /authorize (RFC 6749 §4.1.1, RFC 9126 §4): it
@@ -159,17 +161,17 @@ func (s *Service) Authorize(ctx context.Context, p map[string]string) (Authorize
 		return AuthorizeResult{}, err
 	}
 	if r.Prompt == "none" {
-		return s.errorRedirect(r, &Error{Code: CodeLoginRequired, Description: "the user must sign in"}), nil
+		return s.errorRedirect(r, &Error{Code: CodeLoginRequired, Description: "the user must sign in"})
 	}
 	body, err := json.Marshal(r)
 	if err != nil {
 		return AuthorizeResult{}, ErrServer(err)
 	}
-	cookie, csrf := randomToken(), randomToken()
-	sum := sha256.Sum256([]byte(csrf))
+	cookie := randomToken()
+	csrf, csrfHash := newCSRF()
 	sess := storage.AuthSession{
 		ID: sessionID(kindInteraction, cookie), Kind: kindInteraction, ClientID: r.ClientID, Request: body,
-		CSRFHash: sum[:], ExpiresAt: now.Add(s.cfg.Authorization.LoginTTL),
+		CSRFHash: csrfHash, ExpiresAt: now.Add(s.cfg.Authorization.LoginTTL),
 	}
 	if err := s.store.CreateAuthSession(ctx, sess); err != nil {
 		return AuthorizeResult{}, ErrServer(err)
@@ -196,7 +198,7 @@ func (s *Service) authorizationRequest(ctx context.Context, p map[string]string,
 	}
 	// Errors go to the redirect URI only when the client is known and the
 	// URI registered (RFC 6749 §4.1.2.1).
-	if err := checkRequestShape(&client, p); err != nil && !slices.Contains(client.RedirectURIs, p["redirect_uri"]) {
+	if err := checkRequestShape(&client, p); err != nil && !redirectAllowed(&client, p["redirect_uri"]) {
 		return authRequest{}, err
 	}
 	base := authRequest{ClientID: client.ID, RedirectURI: p["redirect_uri"], State: p["state"]}
@@ -244,7 +246,11 @@ func (s *Service) redirectError(r authRequest, err error) error {
 	if !errors.As(err, &e) || e.Status >= 500 {
 		return err
 	}
-	return &RedirectError{URL: s.errorRedirect(r, e).RedirectURL, Err: e}
+	u, rerr := s.redirectTo(r, errorQuery(e))
+	if rerr != nil {
+		return err // no redirect: the browser sees the error itself
+	}
+	return &RedirectError{URL: u, Err: e}
 }
 
 // RedirectError is an authorization error that goes back to the client
@@ -259,19 +265,41 @@ func (e *RedirectError) Unwrap() error { return e.Err }
 
 // errorRedirect is the redirect that reports e to the client, with state
 // and iss (RFC 9207).
-func (s *Service) errorRedirect(r authRequest, e *Error) AuthorizeResult {
+func (s *Service) errorRedirect(r authRequest, e *Error) (AuthorizeResult, error) {
+	u, err := s.redirectTo(r, errorQuery(e))
+	if err != nil {
+		return AuthorizeResult{}, err
+	}
+	return AuthorizeResult{RedirectURL: u}, nil
+}
+
+// errorQuery is the query of an error response (RFC 6749 §4.1.2.1).
+func errorQuery(e *Error) url.Values {
 	q := url.Values{"error": {e.Code}}
 	if e.Description != "" {
 		q.Set("error_description", e.Description)
 	}
-	return AuthorizeResult{RedirectURL: s.redirectTo(r, q)}
+	return q
+}
+
+// errRedirectRefused is the error page of a request whose redirect URI
+// fails the allow-list.
+func errRedirectRefused() *Error {
+	return ErrInvalidRequest("the redirect_uri is not allowed; the client must register an https, loopback or private-use redirect URI")
 }
 
 // redirectTo adds q, state and iss to the redirect URI, keeping its query.
-func (s *Service) redirectTo(r authRequest, q url.Values) string {
+// It is the only builder of the authorization endpoint's redirects, and it
+// applies the redirect URI allow-list again: a request pushed or a client
+// registered before the allow-list existed must not send the browser to,
+// say, a javascript: URI.
+func (s *Service) redirectTo(r authRequest, q url.Values) (string, error) {
+	if checkRedirectURI(r.RedirectURI) != nil {
+		return "", errRedirectRefused()
+	}
 	u, err := url.Parse(r.RedirectURI)
-	if err != nil { // registered URIs were parsed at registration
-		return r.RedirectURI
+	if err != nil {
+		return "", errRedirectRefused()
 	}
 	all := u.Query()
 	for k, v := range q {
@@ -282,7 +310,7 @@ func (s *Service) redirectTo(r authRequest, q url.Values) string {
 	}
 	all.Set("iss", s.cfg.URL)
 	u.RawQuery = all.Encode()
-	return u.String()
+	return u.String(), nil
 }
 
 // page builds the login or consent page of a request.
@@ -294,9 +322,11 @@ func (s *Service) page(r authRequest, step, csrf string) LoginPage {
 	return p
 }
 
-// LoginForm is the sign-in form posted by the login page.
+// LoginForm is the sign-in form posted by the login page, and the
+// address of the browser's TCP peer.
 type LoginForm struct {
 	Cookie, CSRF, Username, Password string
+	RemoteIP                         string
 }
 
 // errSession is the answer for a sign-in whose cookie or CSRF token is
@@ -313,7 +343,7 @@ func errSession() *Error {
 // subject may sign in.
 func (s *Service) Login(ctx context.Context, f LoginForm) (AuthorizeResult, error) {
 	now := s.cfg.Now()
-	sess, err := s.interaction(ctx, f.Cookie, f.CSRF, now, func(*storage.AuthSession) error { return nil })
+	sess, err := s.interaction(ctx, f.Cookie, f.CSRF, now, loginStep)
 	if err != nil {
 		return AuthorizeResult{}, err
 	}
@@ -326,16 +356,20 @@ func (s *Service) Login(ctx context.Context, f LoginForm) (AuthorizeResult, erro
 		p.Error = msg
 		return AuthorizeResult{Page: &p}, nil
 	}
-	// Failures count per user (brute force on an account) and per sign-in
-	// session, never per client: the login page is public, and a per-client
-	// count would let anyone lock out every user of a wallet.
-	user, err := s.checkUser(ctx, f.Username, f.Password, "session:"+sessionID(kindInteraction, f.Cookie), now)
+	// Failures delay the username from this address, the address, and
+	// the username (checkUser), never the client: the login page is
+	// public, and a per-client count would let anyone slow down every
+	// user of a wallet. A sign-in session is no origin: anyone can open
+	// as many as they like.
+	user, err := s.checkUser(ctx, f.Username, f.Password, "address:"+f.RemoteIP, now)
 	if err != nil {
 		var e *Error
-		if errors.As(err, &e) && e.Status < 500 {
-			return retry(e.Description)
+		if !errors.As(err, &e) || e.Status >= 500 {
+			return AuthorizeResult{}, err
 		}
-		return AuthorizeResult{}, err
+		res, _ := retry(e.Description)
+		res.RetryAfter, _ = strconv.Atoi(e.Header.Get("Retry-After"))
+		return res, nil
 	}
 	if r.OfferID != "" {
 		offer, err := s.store.GetOffer(ctx, r.OfferID)
@@ -346,15 +380,39 @@ func (s *Service) Login(ctx context.Context, f LoginForm) (AuthorizeResult, erro
 			return retry("this credential offer is for another person")
 		}
 	}
+	// The consent form gets a new token in the same update that records
+	// the user: the login page's token, which has been in a page the user
+	// may have left open, is refused from now on, for the consent and for
+	// another login post (which loginStep refuses anyway).
+	consentCSRF, consentHash := newCSRF()
 	if _, err := s.interaction(ctx, f.Cookie, f.CSRF, now, func(a *storage.AuthSession) error {
-		a.Subject, a.AuthTime = user.ID, now.UTC()
+		if err := loginStep(a); err != nil {
+			return err
+		}
+		a.Subject, a.AuthTime, a.CSRFHash = user.ID, now.UTC(), consentHash
 		return nil
 	}); err != nil {
 		return AuthorizeResult{}, err
 	}
-	p := s.page(r, "consent", f.CSRF)
+	p := s.page(r, "consent", consentCSRF)
 	p.Username = user.Username
 	return AuthorizeResult{Page: &p}, nil
+}
+
+// newCSRF returns a fresh CSRF token and the hash the sign-in stores.
+func newCSRF() (token string, hash []byte) {
+	token = randomToken()
+	sum := sha256.Sum256([]byte(token))
+	return token, sum[:]
+}
+
+// loginStep refuses, as an invalid session, a sign-in whose user has
+// signed in already: the login form is for the login step only.
+func loginStep(a *storage.AuthSession) error {
+	if a.Subject != "" {
+		return storage.ErrNotFound
+	}
+	return nil
 }
 
 // interaction applies update to the live sign-in of the cookie after
@@ -407,16 +465,23 @@ func (s *Service) Decide(ctx context.Context, f DecisionForm) (AuthorizeResult, 
 	if err != nil {
 		return AuthorizeResult{}, ErrServer(err)
 	}
+	if checkRedirectURI(r.RedirectURI) != nil { // mint no code that cannot be delivered
+		return AuthorizeResult{}, errRedirectRefused()
+	}
 	if !f.Approve {
 		s.log.InfoContext(ctx, "authorization denied", "client_id", r.ClientID)
-		return s.errorRedirect(r, &Error{Code: CodeAccessDenied, Description: "the user denied the request"}), nil
+		return s.errorRedirect(r, &Error{Code: CodeAccessDenied, Description: "the user denied the request"})
 	}
 	code, err := s.createCode(ctx, r, sess, now)
 	if err != nil {
 		return AuthorizeResult{}, err
 	}
+	u, err := s.redirectTo(r, url.Values{"code": {code}})
+	if err != nil {
+		return AuthorizeResult{}, err
+	}
 	s.log.InfoContext(ctx, "authorization code issued", "client_id", r.ClientID, "dpop_bound", r.DPoPJKT != "")
-	return AuthorizeResult{RedirectURL: s.redirectTo(r, url.Values{"code": {code}})}, nil
+	return AuthorizeResult{RedirectURL: u}, nil
 }
 
 // createCode stores a new authorization code for the approved request.

@@ -112,7 +112,7 @@ func checkRequestShape(client *storage.Client, p map[string]string) error {
 		return ErrUnauthorizedClient("the client '%s' doesn't support the grant type '%s'", client.ID, GrantAuthorizationCode)
 	case p["redirect_uri"] == "":
 		return ErrInvalidRequest("the parameter redirect_uri is missing")
-	case !slices.Contains(client.RedirectURIs, p["redirect_uri"]):
+	case !redirectAllowed(client, p["redirect_uri"]):
 		return ErrInvalidRequest("the redirect_uri is not registered for the client")
 	case p["prompt"] != "" && p["prompt"] != "none" && p["prompt"] != "login" && p["prompt"] != "consent":
 		return ErrInvalidRequest("prompt must be none, login or consent")

@@ -276,9 +276,9 @@ func (s *Service) completeClient(m *ClientMetadata) error {
 			return errInvalidMetadata("grant_types has an unknown grant type")
 		}
 	}
-	for _, u := range m.RedirectURIs {
-		if !validRedirectURI(u) {
-			return errInvalidMetadata("redirect_uris must be absolute URIs without fragment")
+	for i, u := range m.RedirectURIs {
+		if err := checkRedirectURI(u); err != nil {
+			return errInvalidMetadata("redirect_uris[%d] %s", i, err)
 		}
 	}
 	if len(m.JWKS) > 0 {
@@ -332,11 +332,4 @@ func (s *Service) DeleteClient(ctx context.Context, id string) error {
 		return ErrServer(err)
 	}
 	return nil
-}
-
-// validRedirectURI reports whether u is an absolute URI without fragment
-// (RFC 6749 §3.1.2).
-func validRedirectURI(u string) bool {
-	p, err := url.Parse(u)
-	return err == nil && p.IsAbs() && p.Fragment == ""
 }

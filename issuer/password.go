@@ -2,22 +2,114 @@ package issuer
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"issuer/dpop"
 	"issuer/storage"
 )
 
-// Failed sign-ins allowed per user and per client in one window, so that
-// the password grant is no password oracle (RFC 6749 §4.3.2, §10.10).
+// Failed client-secret authentications allowed per client in one window.
 const (
-	maxUserFailures   = 5
-	maxClientFailures = 20
-	maxSecretFailures = 20 // failed client-secret authentications per client
+	maxSecretFailures = 20
 	failureWindow     = 15 * time.Minute
 )
+
+// Sign-in throttling, so that the login page and the password grant are
+// no password oracle (RFC 6749 §4.3.2, §10.10) and yet nobody can lock a
+// user out by knowing the username: failures delay further attempts
+// (1 s, doubling per failure up to a cap) instead of blocking them.
+const (
+	// pairFreeFailures are free per username and origin (the browser's
+	// address on the login page, the client for the password grant).
+	pairFreeFailures = 5
+	// originFreeFailures are free per origin over all usernames
+	// (credential stuffing from one address).
+	originFreeFailures = 20
+	// userFreeFailures are free per username over all origins (guessing
+	// from many addresses); its delay is capped lower. An origin the user
+	// signed in from before is exempt from this and the origin's delay.
+	userFreeFailures = 100
+	firstSignInDelay = time.Second
+	maxSignInDelay   = 5 * time.Minute
+	maxUserDelay     = time.Minute
+	// signInMemory: failures are forgotten after this long without one.
+	signInMemory = 15 * time.Minute
+	// knownOriginTTL is how long a successful sign-in exempts its origin
+	// from the per-username delay.
+	knownOriginTTL = 30 * 24 * time.Hour
+)
+
+// signInLimits are the delays of failed sign-ins.
+type signInLimits struct {
+	pair, origin, user *backoff
+	known              *seen // pairs that signed in successfully
+}
+
+func newSignInLimits() signInLimits {
+	return signInLimits{
+		pair:   newBackoff(pairFreeFailures, firstSignInDelay, maxSignInDelay, signInMemory),
+		origin: newBackoff(originFreeFailures, firstSignInDelay, maxSignInDelay, signInMemory),
+		user:   newBackoff(userFreeFailures, firstSignInDelay, maxUserDelay, signInMemory),
+		known:  newSeen(knownOriginTTL),
+	}
+}
+
+// signInKeys are the limiter keys of a sign-in: hashes, so that a long
+// username posted to the login page costs no memory.
+type signInKeys struct{ pair, origin, user string }
+
+func newSignInKeys(username, origin string) signInKeys {
+	h := func(parts ...string) string {
+		sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+		return string(sum[:])
+	}
+	return signInKeys{pair: h("pair", username, origin), origin: h("origin", origin), user: h("user", username)}
+}
+
+// wait is how long a sign-in with keys must wait at now: the longest of
+// its delays. Only the pair's own delay applies to a username and origin
+// that signed in successfully before: guessing at the username from
+// elsewhere, or at other usernames from the same origin (all the users
+// behind one proxy share its address), cannot keep the user out.
+func (l signInLimits) wait(k signInKeys, now time.Time) time.Duration {
+	w := l.pair.wait(k.pair, now)
+	if !l.known.has(k.pair, now) {
+		w = max(w, l.origin.wait(k.origin, now), l.user.wait(k.user, now))
+	}
+	return w
+}
+
+// fail counts a failed sign-in.
+func (l signInLimits) fail(k signInKeys, now time.Time) {
+	l.pair.fail(k.pair, now)
+	l.origin.fail(k.origin, now)
+	l.user.fail(k.user, now)
+}
+
+// succeed resets the pair's failures and remembers it. The origin's and
+// the username's failures are kept: an attacker could sign in to an
+// account of their own, and the user's success says nothing about the
+// guesses from other origins.
+func (l signInLimits) succeed(k signInKeys, now time.Time) {
+	l.pair.reset(k.pair)
+	l.known.add(k.pair, now)
+}
+
+// errSignInDelayed is the answer to a sign-in that must wait: the seconds
+// in the description and in Retry-After.
+func errSignInDelayed(wait time.Duration) *Error {
+	secs := int((wait + time.Second - 1) / time.Second)
+	unit := "seconds"
+	if secs == 1 {
+		unit = "second"
+	}
+	return ErrInvalidGrant("too many failed sign-ins; try again in %d %s", secs, unit).
+		WithHeader("Retry-After", strconv.Itoa(secs))
+}
 
 // password runs the resource owner password credentials grant (RFC 6749
 // §4.3) for clients registered for it. An unknown user costs the same hash
@@ -41,19 +133,14 @@ func (s *Service) password(ctx context.Context, req TokenRequest, client *storag
 	return s.issue(ctx, accessGrant{subject: user.ID, clientID: client.ID, scope: scope, grantID: newID()}, client, proof, now, true)
 }
 
-// checkUser checks a username and password, with the failure limits per
-// user and per clientKey; an unknown user costs the same hash work as a
-// wrong password, and both give the same answer.
-func (s *Service) checkUser(ctx context.Context, username, password, clientKey string, now time.Time) (storage.User, error) {
-	userKey := "user:" + username
-	for _, l := range []struct {
-		lim *failureLimiter
-		key string
-	}{{s.userFailures, userKey}, {s.clientFailures, clientKey}} {
-		if blocked, until := l.lim.blocked(l.key, now); blocked {
-			return storage.User{}, ErrInvalidGrant("too many failed sign-ins; try again later").
-				WithHeader("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
-		}
+// checkUser checks a username and password under the sign-in delays of
+// the username and origin (signInLimits); an unknown user costs the same
+// hash work as a wrong password, and both give the same answer. A sign-in
+// that must wait is refused before any password is checked.
+func (s *Service) checkUser(ctx context.Context, username, password, origin string, now time.Time) (storage.User, error) {
+	keys := newSignInKeys(username, origin)
+	if wait := s.signIns.wait(keys, now); wait > 0 {
+		return storage.User{}, errSignInDelayed(wait)
 	}
 	user, err := s.store.GetUser(ctx, username)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
@@ -64,11 +151,10 @@ func (s *Service) checkUser(ctx context.Context, username, password, clientKey s
 		hash = s.dummyHash() // computed on first use: argon2id takes 19 MiB
 	}
 	if !checkPassword(hash, password) || user.ID == "" {
-		s.userFailures.fail(userKey, now)
-		s.clientFailures.fail(clientKey, now)
+		s.signIns.fail(keys, now)
 		return storage.User{}, ErrInvalidGrant("the username or password is invalid")
 	}
-	s.userFailures.reset(userKey)
+	s.signIns.succeed(keys, now)
 	return user, nil
 }
 

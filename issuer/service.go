@@ -61,11 +61,10 @@ type Service struct {
 	meta         metadata
 
 	tokenURL string
-	// Failed password sign-ins, per user and per client; dummyHash is
-	// checked for unknown users so that they cost the same as wrong
-	// passwords.
-	userFailures, clientFailures *failureLimiter
-	dummyHash                    func() string
+	// signIns delays failed password sign-ins; dummyHash is checked for
+	// unknown users so that they cost the same as wrong passwords.
+	signIns   signInLimits
+	dummyHash func() string
 	// secretFailures counts failed client-secret authentications per
 	// client; scans counts unknown tokens looked up per client.
 	secretFailures, scans *failureLimiter
@@ -113,8 +112,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 	s := &Service{
 		cfg: cfg, store: store, log: log, verifier: verifier, nonces: nonces, signer: sig, successorKey: successorKey,
 		tokenURL:       cfg.URL + PathToken,
-		userFailures:   newFailureLimiter(maxUserFailures, failureWindow),
-		clientFailures: newFailureLimiter(maxClientFailures, failureWindow),
+		signIns:        newSignInLimits(),
 		dummyHash:      sync.OnceValue(func() string { h, _ := hashPassword(randomToken()); return h }),
 		secretFailures: newFailureLimiter(maxSecretFailures, failureWindow),
 		scans:          newFailureLimiter(maxScans, scanWindow),

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -148,6 +149,17 @@ func newBrowser(t testing.TB) *afBrowser {
 		t.Fatal(err)
 	}
 	return &afBrowser{&http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// newBrowserFrom is a browser whose connections come from the loopback
+// address ip (127.0.0.0/8 is all loopback), so that the server sees
+// another client address.
+func newBrowserFrom(t testing.TB, ip string) *afBrowser {
+	t.Helper()
+	b := newBrowser(t)
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	b.Transport = &http.Transport{DialContext: d.DialContext}
+	return b
 }
 
 func (b *afBrowser) get(t testing.TB, u string) *http.Response {

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -74,6 +75,7 @@ func (h *handlers) login(c echo.Context) error {
 	}
 	res, err := h.svc.Login(c.Request().Context(), issuer.LoginForm{
 		Cookie: cookieValue(c), CSRF: form["csrf_token"], Username: form["username"], Password: form["password"],
+		RemoteIP: peerIP(c.Request()),
 	})
 	if err != nil {
 		return h.errorPage(c, err)
@@ -115,7 +117,12 @@ func (h *handlers) authorizeResult(c echo.Context, res issuer.AuthorizeResult) e
 	if res.Page.Step == "consent" {
 		action = h.svc.BasePath() + issuer.PathConsent
 	}
-	return h.render(c, http.StatusOK, res.Page.Step, map[string]any{"Title": "Sign in", "Page": res.Page, "Action": action})
+	status := http.StatusOK
+	if res.RetryAfter > 0 { // the sign-in is delayed (RFC 6585 §4)
+		status = http.StatusTooManyRequests
+		c.Response().Header().Set("Retry-After", strconv.Itoa(res.RetryAfter))
+	}
+	return h.render(c, status, res.Page.Step, map[string]any{"Title": "Sign in", "Page": res.Page, "Action": action})
 }
 
 // errorPage shows an authorization error in the browser, or redirects

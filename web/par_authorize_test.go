@@ -30,7 +30,7 @@ const (
 	paMDLName  = "Mobile Driving Licence"
 	paAuthCode = issuer.GrantAuthorizationCode
 	paBadLogin = "the username or password is invalid"
-	paLocked   = "too many failed sign-ins; try again later"
+	paDelayed  = "too many failed sign-ins; try again in "
 	paOther    = "this credential offer is for another person"
 )
 
@@ -824,7 +824,7 @@ func TestAuthorizeRequestURI(t *testing.T) {
 			t.Fatalf("GET /authorize = %d %s; want the login page for the pushed PID request", res.StatusCode, page)
 		}
 		csrf := afCSRF(t, []byte(page))
-		paWantConsent(t, paLogin(t, s.testServer, b, csrf, afUser, afPassword), afUser)
+		csrf = afCSRF(t, []byte(paWantConsent(t, paLogin(t, s.testServer, b, csrf, afUser, afPassword), afUser))) // the consent form has its own token
 		r := paWantRedirect(t, paDecide(t, s.testServer, b, csrf, "approve"), afRedirect)
 		if r.Get("state") != "state-123" || r.Get("code") == "" {
 			t.Fatalf("redirect query %v; want the pushed state and a code", r)
@@ -899,7 +899,7 @@ func TestAuthorizeConcurrentUse(t *testing.T) {
 		uri := paPush(t, ts, afParams(s.ClientID, newPKCE(t), nil), nil)
 		b := newBrowser(t)
 		_, csrf := paLoginPage(t, ts, b, s.ClientID, uri)
-		paWantConsent(t, paLogin(t, ts, b, csrf, afUser, afPassword), afUser)
+		csrf = afCSRF(t, []byte(paWantConsent(t, paLogin(t, ts, b, csrf, afUser, afPassword), afUser))) // the consent form has its own token
 		codes := make(chan string, n)
 		var wg sync.WaitGroup
 		for range n {
@@ -1130,27 +1130,86 @@ func TestLoginPassword(t *testing.T) {
 	}
 }
 
-// TestLoginLockout: five failures per user lock the user out of the login
-// page, even with the right password, until the window ends.
-func TestLoginLockout(t *testing.T) {
+// TestLoginDelay: failed sign-ins slow the username down from that
+// address without locking it: after five failures the next attempt waits
+// 1 s, then 2 s after the next failure, with a 429 page that says when to
+// try again and Retry-After; an attempt while waiting is refused without
+// checking the password and does not make the wait longer; after the wait
+// the right password works. Another username from the same address, and
+// the same username from another address, do not wait.
+func TestLoginDelay(t *testing.T) {
 	t.Parallel()
 	s := newAuthFlow(t)
+	ts := s.testServer
 	s.afCreateUser(t, "bob", "bob's password", map[string]any{})
-	uri := paPush(t, s.testServer, afParams(s.ClientID, newPKCE(t), nil), nil)
-	b := newBrowser(t)
-	_, csrf := paLoginPage(t, s.testServer, b, s.ClientID, uri)
-	for range 5 {
-		paWantLoginError(t, paLogin(t, s.testServer, b, csrf, afUser, "wrong"), paBadLogin)
+	open := func(b *afBrowser) string {
+		t.Helper()
+		_, csrf := paLoginPage(t, ts, b, s.ClientID, paPush(t, ts, afParams(s.ClientID, newPKCE(t), nil), nil))
+		return csrf
 	}
-	paWantLoginError(t, paLogin(t, s.testServer, b, csrf, afUser, afPassword), paLocked)
-	// Another user is not locked.
-	paWantConsent(t, paLogin(t, s.testServer, b, csrf, "bob", "bob's password"), "bob")
+	attacker := newBrowserFrom(t, "127.0.0.2")
+	csrf := open(attacker)
+	for range 5 {
+		paWantLoginError(t, paLogin(t, ts, attacker, csrf, afUser, "wrong"), paBadLogin)
+	}
+	paWantDelayed(t, paLogin(t, ts, attacker, csrf, afUser, afPassword), 1)
+	paWantDelayed(t, paLogin(t, ts, attacker, csrf, afUser, "wrong"), 1) // not counted
+	s.Clock.Advance(time.Second)
+	paWantLoginError(t, paLogin(t, ts, attacker, csrf, afUser, "wrong"), paBadLogin)
+	paWantDelayed(t, paLogin(t, ts, attacker, csrf, afUser, afPassword), 2)
+	s.Clock.Advance(time.Second)
+	paWantDelayed(t, paLogin(t, ts, attacker, csrf, afUser, afPassword), 1)
 
-	s.Clock.Advance(15*time.Minute + time.Second)
-	uri = paPush(t, s.testServer, afParams(s.ClientID, newPKCE(t), nil), nil)
-	b = newBrowser(t)
-	_, csrf = paLoginPage(t, s.testServer, b, s.ClientID, uri)
-	paWantConsent(t, paLogin(t, s.testServer, b, csrf, afUser, afPassword), afUser)
+	// Meanwhile the user signs in from another address, and bob from the
+	// attacker's.
+	user := newBrowserFrom(t, "127.0.0.3")
+	paWantConsent(t, paLogin(t, ts, user, open(user), afUser, afPassword), afUser)
+	bob := newBrowserFrom(t, "127.0.0.2")
+	paWantConsent(t, paLogin(t, ts, bob, open(bob), "bob", "bob's password"), "bob")
+
+	// After the wait, the right password works from the attacker's
+	// address too, and the count starts again.
+	s.Clock.Advance(time.Second)
+	paWantConsent(t, paLogin(t, ts, attacker, csrf, afUser, afPassword), afUser)
+}
+
+// TestLoginDelayPerAddress: one address that tries many usernames is
+// slowed down after 20 failures, for every username; an unknown username
+// costs the same as a known one.
+func TestLoginDelayPerAddress(t *testing.T) {
+	t.Parallel()
+	s := newAuthFlow(t)
+	ts := s.testServer
+	b := newBrowserFrom(t, "127.0.0.4")
+	_, csrf := paLoginPage(t, ts, b, s.ClientID, paPush(t, ts, afParams(s.ClientID, newPKCE(t), nil), nil))
+	for i := range 20 {
+		paWantLoginError(t, paLogin(t, ts, b, csrf, "nobody"+strconv.Itoa(i), "wrong"), paBadLogin)
+	}
+	paWantDelayed(t, paLogin(t, ts, b, csrf, afUser, afPassword), 1)
+	other := newBrowserFrom(t, "127.0.0.5")
+	_, csrf2 := paLoginPage(t, ts, other, s.ClientID, paPush(t, ts, afParams(s.ClientID, newPKCE(t), nil), nil))
+	paWantConsent(t, paLogin(t, ts, other, csrf2, afUser, afPassword), afUser)
+}
+
+// paWantDelayed asserts the login page refusing a sign-in that must wait
+// secs seconds: 429, Retry-After, and the wait on the page.
+func paWantDelayed(t testing.TB, res *http.Response, secs int) {
+	t.Helper()
+	unit := " seconds"
+	if secs == 1 {
+		unit = " second"
+	}
+	if res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("status = %d; want 429", res.StatusCode)
+	}
+	if got := res.Header.Get("Retry-After"); got != strconv.Itoa(secs) {
+		t.Errorf("Retry-After = %q; want %d", got, secs)
+	}
+	page := string(readBody(t, res))
+	m := paLoginErrorRE.FindStringSubmatch(page)
+	if want := paDelayed + strconv.Itoa(secs) + unit; m == nil || m[1] != want || !strings.Contains(page, `name="password"`) {
+		t.Fatalf("page %s; want the login form with error %q", page, want)
+	}
 }
 
 // TestLoginCSRF: the login and consent forms need the sign-in cookie and
@@ -1204,7 +1263,7 @@ func TestLoginCSRF(t *testing.T) {
 	t.Run("consent with a wrong csrf_token or cookie", func(t *testing.T) {
 		t.Parallel()
 		b, csrf := open(t)
-		paWantConsent(t, paLogin(t, ts, b, csrf, afUser, afPassword), afUser)
+		csrf = afCSRF(t, []byte(paWantConsent(t, paLogin(t, ts, b, csrf, afUser, afPassword), afUser))) // the consent form has its own token
 		paWantPage(t, paDecide(t, ts, b, "", "approve"), http.StatusForbidden, "invalid_request")
 		paWantPage(t, paDecide(t, ts, b, paRandom43(), "approve"), http.StatusForbidden, "invalid_request")
 		paWantPage(t, paDecide(t, ts, newBrowser(t), csrf, "approve"), http.StatusForbidden, "invalid_request")
@@ -1216,6 +1275,32 @@ func TestLoginCSRF(t *testing.T) {
 			t.Fatalf("redirect query %v; want a code", q)
 		}
 	})
+}
+
+// TestLoginCSRFRotation: each step of a sign-in has its own CSRF token. A
+// successful login issues a new token for the consent form; the login
+// page's token is refused afterwards, at the consent and for a second
+// login post, and the consent token is no login token either.
+func TestLoginCSRFRotation(t *testing.T) {
+	t.Parallel()
+	s := newAuthFlow(t)
+	ts := s.testServer
+	uri := paPush(t, ts, afParams(s.ClientID, newPKCE(t), nil), nil)
+	b := newBrowser(t)
+	_, loginCSRF := paLoginPage(t, ts, b, s.ClientID, uri)
+	consentCSRF := afCSRF(t, []byte(paWantConsent(t, paLogin(t, ts, b, loginCSRF, afUser, afPassword), afUser)))
+	if consentCSRF == loginCSRF || !paToken43RE.MatchString(consentCSRF) {
+		t.Fatalf("consent csrf_token %q, login csrf_token %q; want a new 43-character token", consentCSRF, loginCSRF)
+	}
+	paWantPage(t, paDecide(t, ts, b, loginCSRF, "approve"), http.StatusForbidden, "invalid_request")
+	paWantPage(t, paLogin(t, ts, b, loginCSRF, afUser, afPassword), http.StatusForbidden, "invalid_request")
+	paWantPage(t, paLogin(t, ts, b, loginCSRF, "bob", "wrong"), http.StatusForbidden, "invalid_request")
+	paWantPage(t, paLogin(t, ts, b, consentCSRF, afUser, afPassword), http.StatusForbidden, "invalid_request")
+	// The refusals did not end the sign-in, nor change its user.
+	q := paWantRedirect(t, paDecide(t, ts, b, consentCSRF, "approve"), afRedirect)
+	if !paToken43RE.MatchString(q.Get("code")) {
+		t.Fatalf("redirect query %v; want a code", q)
+	}
 }
 
 // TestLoginSessionExpired: a sign-in lasts 10 minutes from /authorize.
@@ -1237,7 +1322,7 @@ func TestLoginSessionExpired(t *testing.T) {
 		b := newBrowser(t)
 		_, csrf := paLoginPage(t, s.testServer, b, s.ClientID, uri)
 		s.Clock.Advance(9*time.Minute + 50*time.Second)
-		paWantConsent(t, paLogin(t, s.testServer, b, csrf, afUser, afPassword), afUser)
+		csrf = afCSRF(t, []byte(paWantConsent(t, paLogin(t, s.testServer, b, csrf, afUser, afPassword), afUser))) // the consent form has its own token
 		s.Clock.Advance(11 * time.Second)
 		paWantPage(t, paDecide(t, s.testServer, b, csrf, "approve"), http.StatusForbidden, "invalid_request")
 	})
@@ -1254,7 +1339,7 @@ func TestConsentDecision(t *testing.T) {
 		uri := paPush(t, ts, afParams(s.ClientID, newPKCE(t), extra), nil)
 		b := newBrowser(t)
 		_, csrf := paLoginPage(t, ts, b, s.ClientID, uri)
-		paWantConsent(t, paLogin(t, ts, b, csrf, afUser, afPassword), afUser)
+		csrf = afCSRF(t, []byte(paWantConsent(t, paLogin(t, ts, b, csrf, afUser, afPassword), afUser))) // the consent form has its own token
 		return b, csrf
 	}
 	t.Run("before login", func(t *testing.T) {
@@ -1386,7 +1471,7 @@ func TestAuthorizeEscaping(t *testing.T) {
 		t.Fatalf("consent = %d %s; want the escaped client_id", res.StatusCode, consent)
 	}
 	wantEscaped(t, consent)
-	res = paDecide(t, ts, b, csrf, "approve")
+	res = paDecide(t, ts, b, afCSRF(t, []byte(consent)), "approve")
 	if loc := res.Header.Get("Location"); strings.ContainsAny(loc, `<>"`) {
 		t.Errorf("Location %q has unencoded characters", loc)
 	}
@@ -1425,7 +1510,7 @@ func TestIssuerStateFlow(t *testing.T) {
 		for _, m := range regexp.MustCompile(`<li class="credential">([^<]*)</li>`).FindAllStringSubmatch(consent, -1) {
 			names = append(names, m[1])
 		}
-		q := paWantRedirect(t, paDecide(t, ts, b, csrf, "approve"), afRedirect)
+		q := paWantRedirect(t, paDecide(t, ts, b, afCSRF(t, []byte(consent)), "approve"), afRedirect)
 		tb := wantToken(t, s.afExchange(t, s.ClientID, q.Get("code"), pk.Verifier, paProof(t, ts, w, ts.TokenURL()), nil))
 		ids := paIdentifiers(t, tb.AuthorizationDetails)
 		want := []string{}
@@ -1827,7 +1912,7 @@ func TestDiscoveryTenantPath(t *testing.T) {
 			}
 		}
 		csrf := afCSRF(t, []byte(page))
-		paWantConsent(t, paLogin(t, ts, b, csrf, afUser, afPassword), afUser)
+		csrf = afCSRF(t, []byte(paWantConsent(t, paLogin(t, ts, b, csrf, afUser, afPassword), afUser))) // the consent form has its own token
 		q := paWantRedirect(t, paDecide(t, ts, b, csrf, "approve"), afRedirect)
 		if q.Get("iss") != base {
 			t.Errorf("iss = %q; want %s", q.Get("iss"), base)

@@ -38,6 +38,8 @@ type handlers struct {
 	// certHeader is the trusted client-certificate header; "" takes the
 	// certificates of the TLS connection.
 	certHeader string
+	// pageRoutes are the routes that answer with HTML pages.
+	pageRoutes map[string]bool
 }
 
 // New returns the HTTP handler of the service.
@@ -52,8 +54,13 @@ func New(svc *issuer.Service, opts Options) *echo.Echo {
 	e.HTTPErrorHandler = h.renderError
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}))
 	e.Use(h.requestContext)
+	e.Use(h.limitHeaders)
 
 	base := svc.BasePath()
+	h.pageRoutes = map[string]bool{
+		base + issuer.PathAuthorize: true, base + issuer.PathLogin: true, base + issuer.PathConsent: true,
+		base + issuer.PathOffers + ":id/qr": true, base + PathDevCallback: true,
+	}
 	e.GET(issuer.WellKnownOAuth+base, h.document(svc.AuthorizationServerMetadata))
 	e.GET(issuer.WellKnownVCI+base, h.document(svc.CredentialIssuerMetadata))
 	e.GET(base+issuer.PathJWKS, h.document(svc.JWKS))

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"issuer/web"
 )
 
 // TestTransport covers adversarial A01–A07, A11, A12 (OA-02, OA-03,
@@ -291,5 +293,46 @@ func TestRequestSmuggling(t *testing.T) {
 			}
 			t.Fatalf("got %d (token issued: %t) %s; want 400 from the HTTP layer and no token", res.StatusCode, issued, got)
 		}
+	})
+}
+
+// TestHeaderLimit: a request head above web.MaxHeaderBytes (one large
+// field, or many small ones) is refused with 431 invalid_request as OAuth
+// JSON with no-store at every JSON endpoint, and as an error page on the
+// browser pages; net/http's own plain-text 431 answers only heads above
+// web.ServerMaxHeaderBytes. A head just under the limit is served, and a
+// refused token request consumed nothing.
+func TestHeaderLimit(t *testing.T) {
+	ts := newTestServer(t)
+	big := http.Header{"X-Padding": {strings.Repeat("a", web.MaxHeaderBytes)}}
+	many := http.Header{}
+	for i := range web.MaxHeaderBytes / 400 {
+		many.Set(fmt.Sprintf("X-Padding-%d", i), strings.Repeat("b", 400))
+	}
+	form := "application/x-www-form-urlencoded"
+	for name, hdr := range map[string]http.Header{"one large field": big, "many fields": many} {
+		for _, ep := range []struct{ method, path string }{
+			{http.MethodPost, "/token"}, {http.MethodPost, "/par"}, {http.MethodPost, "/nonce"},
+			{http.MethodPost, "/revoke"}, {http.MethodPost, "/introspect"}, {http.MethodGet, "/userinfo"},
+			{http.MethodGet, "/jwks"}, {http.MethodGet, "/nope"},
+		} {
+			t.Run(name+" "+ep.method+" "+ep.path, func(t *testing.T) {
+				res := sendRaw(t, ep.method, ts.URL+ep.path, form, strings.NewReader("a=b"), hdr)
+				wantError(t, res, http.StatusRequestHeaderFieldsTooLarge, "invalid_request")
+			})
+		}
+		t.Run(name+" GET /authorize", func(t *testing.T) {
+			res := sendRaw(t, http.MethodGet, ts.URL+"/authorize?client_id=wallet", "", nil, hdr)
+			paWantPage(t, res, http.StatusRequestHeaderFieldsTooLarge, "invalid_request")
+		})
+	}
+	t.Run("the code survives a refusal; a head under the limit is served", func(t *testing.T) {
+		o := ts.offer(t, nil)
+		hdr := http.Header{"Dpop": {ts.freshProof(t, newWallet(t))}, "X-Padding": {strings.Repeat("c", web.MaxHeaderBytes)}}
+		res := sendRaw(t, http.MethodPost, ts.URL+"/token", form, strings.NewReader(preAuthForm(code(o)).Encode()), hdr)
+		wantError(t, res, http.StatusRequestHeaderFieldsTooLarge, "invalid_request")
+		hdr = http.Header{"Dpop": {ts.freshProof(t, newWallet(t))}, "X-Padding": {strings.Repeat("c", web.MaxHeaderBytes-4096)}}
+		res = sendRaw(t, http.MethodPost, ts.URL+"/token", form, strings.NewReader(preAuthForm(code(o)).Encode()), hdr)
+		wantToken(t, res)
 	})
 }

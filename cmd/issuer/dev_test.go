@@ -76,11 +76,16 @@ func TestDevModeAuthorizationCodeFlow(t *testing.T) {
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar}
 	page := fetch(t, browser, http.MethodGet, base+"/authorize?"+url.Values{"client_id": {"demo-wallet"}, "request_uri": {par.RequestURI}}.Encode(), nil)
-	csrf := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(page)
+	csrfRE := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+	csrf := csrfRE.FindStringSubmatch(page)
 	if csrf == nil {
 		t.Fatalf("no login form:\n%s", page)
 	}
-	fetch(t, browser, http.MethodPost, base+"/authorize/login", url.Values{"csrf_token": {csrf[1]}, "username": {user}, "password": {password}})
+	page = fetch(t, browser, http.MethodPost, base+"/authorize/login", url.Values{"csrf_token": {csrf[1]}, "username": {user}, "password": {password}})
+	csrf = csrfRE.FindStringSubmatch(page) // the consent form has its own token
+	if csrf == nil {
+		t.Fatalf("no consent form:\n%s", page)
+	}
 	page = fetch(t, browser, http.MethodPost, base+"/authorize/consent", url.Values{"csrf_token": {csrf[1]}, "decision": {"approve"}})
 	code := regexp.MustCompile(`id="code">([^<]+)<`).FindStringSubmatch(page)
 	if code == nil {

@@ -59,9 +59,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      15 * time.Second,
 		IdleTimeout:       90 * time.Second,
-		MaxHeaderBytes:    64 << 10, // wallet attestations with x5c chains are large
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		TLSConfig:         tlsConfig,
+		// web enforces web.MaxHeaderBytes (64 KiB) with an OAuth JSON 431;
+		// net/http's own, plain-text 431 only answers heads above 1 MiB.
+		MaxHeaderBytes: web.ServerMaxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		TLSConfig:      tlsConfig,
 	}
 	log.Info("issuer listening", "addr", ln.Addr().String(), "url", svc.Config().URL, "db", s.DB,
 		"admin_api", s.AdminToken != "", "dpop_policy", s.DPoP.Policy, "use_dpop_nonce", s.DPoP.UseNonce,
