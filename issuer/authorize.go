@@ -32,8 +32,7 @@ const (
 // it came from.
 type PARRequest struct {
 	ClientRequest
-	DPoP     []string
-	RemoteIP string
+	DPoP []string
 }
 
 // pushQuotaKey is what the PAR quota counts: a confidential client, an

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"issuer/storage"
 )
@@ -58,6 +59,9 @@ type ClientRequest struct {
 	// ClientAttestation and ClientAttestationPoP are the values of every
 	// OAuth-Client-Attestation and OAuth-Client-Attestation-PoP header.
 	ClientAttestation, ClientAttestationPoP []string
+	// RemoteIP is the address of the TCP peer: what the limits on guessing
+	// (client secrets, PAR pushes of public clients) count per.
+	RemoteIP string
 }
 
 // readCredentials extracts the client credentials of a request, refusing a
@@ -158,18 +162,22 @@ func (s *Service) authenticateClient(ctx context.Context, req ClientRequest) (*s
 	if cred.method == AuthNone {
 		return &c, nil
 	}
-	// Secrets are guessable only online: a client's failed authentications
-	// are limited (RFC 6749 §2.3.1), and once blocked even the right secret
-	// is refused until the window ends.
+	// Secrets are guessable only online: failed authentications delay
+	// further attempts of the client from the same address (RFC 6749
+	// §2.3.1), so that a guesser slows down while the client, elsewhere,
+	// keeps working: a client_id is no secret.
 	now := s.cfg.Now()
-	if blocked, until := s.secretFailures.blocked(c.ID, now); blocked {
+	key := c.ID + "\x00" + req.RemoteIP
+	if wait := s.secretFailures.wait(key, now); wait > 0 {
+		s.log.WarnContext(ctx, "client secret guessing delayed", "client", c.ID, "address", req.RemoteIP)
 		return nil, ErrInvalidClient(cred.challenge, "too many failed authentications; try again later").
-			WithHeader("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
+			WithHeader("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 	}
 	if !secretMatches(c.SecretHash, cred.secret) {
-		s.secretFailures.fail(c.ID, now)
+		s.secretFailures.fail(key, now)
 		return nil, ErrInvalidClient(cred.challenge, "the client secret is invalid")
 	}
+	s.secretFailures.reset(key)
 	return &c, nil
 }
 

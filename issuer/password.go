@@ -12,10 +12,14 @@ import (
 	"issuer/storage"
 )
 
-// Failed client-secret authentications allowed per client in one window.
+// Client-secret guessing: failures are free per client and address up to
+// secretFreeFailures, then delay that client's attempts from that address
+// (1 s, doubling per failure up to maxSecretDelay); forgotten after
+// failureWindow without one.
 const (
-	maxSecretFailures = 20
-	failureWindow     = 15 * time.Minute
+	secretFreeFailures = 20
+	maxSecretDelay     = 5 * time.Minute
+	failureWindow      = 15 * time.Minute
 )
 
 // Sign-in throttling, so that the login page and the password grant are

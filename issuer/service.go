@@ -65,9 +65,10 @@ type Service struct {
 	// unknown users so that they cost the same as wrong passwords.
 	signIns   signInLimits
 	dummyHash func() string
-	// secretFailures counts failed client-secret authentications per
-	// client; scans counts unknown tokens looked up per client.
-	secretFailures, scans *failureLimiter
+	// secretFailures delays client-secret guessing per client and address;
+	// scans counts unknown tokens looked up per client.
+	secretFailures *backoff
+	scans          *failureLimiter
 	// fetcher fetches and caches the jwks_uri of private_key_jwt clients.
 	fetcher *keyFetcher
 	// scopes maps credential scopes to configuration IDs.
@@ -114,7 +115,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 		tokenURL:       cfg.URL + PathToken,
 		signIns:        newSignInLimits(),
 		dummyHash:      sync.OnceValue(func() string { h, _ := hashPassword(randomToken()); return h }),
-		secretFailures: newFailureLimiter(maxSecretFailures, failureWindow),
+		secretFailures: newBackoff(secretFreeFailures, time.Second, maxSecretDelay, failureWindow),
 		scans:          newFailureLimiter(maxScans, scanWindow),
 		fetcher:        newKeyFetcher(cfg.ClientAuth.JWKSFetchTimeout, cfg.Now, log),
 		scopes:         credentialScopes(cfg.CredentialConfigurations),

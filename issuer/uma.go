@@ -189,9 +189,10 @@ func umaTicketID(ticket string) string {
 
 // CreatePermissionTicket is the UMA permission endpoint (Federated
 // Authorization §4): a resource server, authenticated with HTTP Basic,
-// registers the permissions a client asked it for and gets a ticket.
-func (s *Service) CreatePermissionTicket(ctx context.Context, authorization string, body []byte) (string, error) {
-	rs, err := s.authenticateClient(ctx, ClientRequest{Params: map[string]string{}, Authorization: authorization})
+// registers the permissions a client asked it for and gets a ticket. Only
+// req's Authorization and RemoteIP are used.
+func (s *Service) CreatePermissionTicket(ctx context.Context, req ClientRequest, body []byte) (string, error) {
+	rs, err := s.authenticateClient(ctx, ClientRequest{Params: map[string]string{}, Authorization: req.Authorization, RemoteIP: req.RemoteIP})
 	if err != nil {
 		return "", err
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -157,8 +156,7 @@ func newBrowser(t testing.TB) *afBrowser {
 func newBrowserFrom(t testing.TB, ip string) *afBrowser {
 	t.Helper()
 	b := newBrowser(t)
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
-	b.Transport = &http.Transport{DialContext: d.DialContext}
+	b.Transport = fromAddress(ip)
 	return b
 }
 

@@ -35,7 +35,7 @@ func (h *handlers) par(c echo.Context) error {
 		return err
 	}
 	resp, err := h.svc.PushAuthorizationRequest(c.Request().Context(), issuer.PARRequest{
-		ClientRequest: req, DPoP: c.Request().Header.Values("DPoP"), RemoteIP: peerIP(c.Request()),
+		ClientRequest: req, DPoP: c.Request().Header.Values("DPoP"),
 	})
 	if err != nil {
 		return err

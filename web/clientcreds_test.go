@@ -178,29 +178,48 @@ func TestClientCredentials(t *testing.T) {
 	})
 }
 
-// TestClientSecretThrottling covers C04 / OA-13: after 20 wrong secrets in
-// 15 minutes a client is refused, even with the right secret, until the
-// window ends.
+// TestClientSecretThrottling covers C04 / OA-13: after 20 wrong secrets
+// from one address, the client's requests from that address wait (1 s,
+// doubling per further failure), even with the right secret, while the
+// client from another address is served: a client_id is no secret, so
+// guessing slows down but locks nobody out.
 func TestClientSecretThrottling(t *testing.T) {
 	ts := newTestServer(t)
 	c := ts.ccClient(t, "client_secret_basic", "read")
 	w := newWallet(t)
+	guesser := &http.Client{Transport: fromAddress("127.0.0.2")}
+	as := func(hc *http.Client, rc registeredClient) *http.Response {
+		h := map[string][]string{
+			"Authorization": {basicAuth(rc.ID, rc.Secret)},
+			"DPoP":          {proofAt(t, w, http.MethodPost, ts.TokenURL(), ts.Clock.Now())},
+		}
+		return ts.postVia(t, hc, "/token", url.Values{"grant_type": {issuer.GrantClientCredentials}}, h)
+	}
 	wrong := registeredClient{ID: c.ID, Secret: "not-the-secret"}
+	wantDelayed := func(t *testing.T, res *http.Response, seconds string) {
+		t.Helper()
+		if got := res.Header.Get("Retry-After"); got != seconds {
+			t.Errorf("Retry-After = %q; want %q", got, seconds)
+		}
+		if e := wantError(t, res, 401, "invalid_client"); e.Description != "too many failed authentications; try again later" {
+			t.Fatalf("error_description = %q; want the delay", e.Description)
+		}
+	}
 	for range 20 {
-		e := wantError(t, ts.ccRequest(t, wrong, proofAt(t, w, http.MethodPost, ts.TokenURL(), ts.Clock.Now()), nil), 401, "invalid_client")
+		e := wantError(t, as(guesser, wrong), 401, "invalid_client")
 		if e.Description != "the client secret is invalid" {
 			t.Fatalf("error_description = %q", e.Description)
 		}
 	}
-	res := ts.ccRequest(t, c, proofAt(t, w, http.MethodPost, ts.TokenURL(), ts.Clock.Now()), nil)
-	if res.Header.Get("Retry-After") == "" {
-		t.Error("no Retry-After on a blocked client")
-	}
-	if e := wantError(t, res, 401, "invalid_client"); e.Description != "too many failed authentications; try again later" {
-		t.Fatalf("right secret while blocked: %q; want the client blocked", e.Description)
-	}
-	ts.Clock.Advance(15 * time.Minute)
-	wantToken(t, ts.ccRequest(t, c, proofAt(t, w, http.MethodPost, ts.TokenURL(), ts.Clock.Now()), nil))
+	wantDelayed(t, as(guesser, c), "1")
+	wantToken(t, as(http.DefaultClient, c)) // the client, from its own address
+	ts.Clock.Advance(time.Second)
+	wantError(t, as(guesser, wrong), 401, "invalid_client")
+	wantDelayed(t, as(guesser, wrong), "2")
+	ts.Clock.Advance(2 * time.Second)
+	wantToken(t, as(guesser, c)) // a success from the address forgets its failures
+	wantError(t, as(guesser, wrong), 401, "invalid_client")
+	wantToken(t, as(guesser, c))
 }
 
 // TestTokenScanningThrottled covers N11: a client that looks up 100 unknown

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -175,6 +176,13 @@ func (ts *testServer) admin(t testing.TB, method, path string, body any) *http.R
 // line; a key may repeat by giving several values).
 func (ts *testServer) post(t testing.TB, path string, form url.Values, headers map[string][]string) *http.Response {
 	t.Helper()
+	return ts.postVia(t, http.DefaultClient, path, form, headers)
+}
+
+// postVia is post through the HTTP client hc (e.g. one connecting from
+// another address: fromAddress).
+func (ts *testServer) postVia(t testing.TB, hc *http.Client, path string, form url.Values, headers map[string][]string) *http.Response {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, ts.URL+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
@@ -186,11 +194,19 @@ func (ts *testServer) post(t testing.TB, path string, form url.Values, headers m
 			req.Header.Add(k, v)
 		}
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res
+}
+
+// fromAddress returns a transport whose connections come from the
+// loopback address ip (127.0.0.2, …), so that the server sees another
+// peer address.
+func fromAddress(ip string) *http.Transport {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	return &http.Transport{DialContext: d.DialContext}
 }
 
 // redeem posts a pre-authorized code token request with a DPoP proof ("" for none).
