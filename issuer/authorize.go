@@ -41,7 +41,7 @@ type PARRequest struct {
 // its quota for every user.
 func pushQuotaKey(c *storage.Client, remoteIP string) string {
 	if c.AuthMethod == AuthNone {
-		return c.ID + "\x00" + remoteIP
+		return c.ID + "\x00" + addressKey(remoteIP)
 	}
 	return limiterKey(c)
 }
@@ -360,7 +360,7 @@ func (s *Service) Login(ctx context.Context, f LoginForm) (AuthorizeResult, erro
 	// public, and a per-client count would let anyone slow down every
 	// user of a wallet. A sign-in session is no origin: anyone can open
 	// as many as they like.
-	user, err := s.checkUser(ctx, f.Username, f.Password, "address:"+f.RemoteIP, now)
+	user, err := s.checkUser(ctx, f.Username, f.Password, "address:"+addressKey(f.RemoteIP), now)
 	if err != nil {
 		var e *Error
 		if !errors.As(err, &e) || e.Status >= 500 {

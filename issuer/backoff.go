@@ -1,9 +1,29 @@
 package issuer
 
 import (
+	"net/netip"
 	"sync"
 	"time"
 )
+
+// addressKey is the part of a peer address that the limits count per: the
+// address for IPv4, its /64 for IPv6 (a host is given a whole /64, and
+// counting per address would let it rotate through them).
+func addressKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
+}
 
 // backoff slows down guessing without locking anyone out: a key's first
 // free failures cost nothing; each further failure makes the key wait
@@ -11,11 +31,16 @@ import (
 // failure. Attempts while a key waits are refused without being counted,
 // so waiting never grows. A key with no failure for forget is forgotten,
 // and a success may reset it. It lives in memory: a restart forgets it.
+//
+// An attempt is counted as a failure when it starts (take), before the
+// secret is checked, and taken back if it succeeds (refund): so concurrent
+// guesses cannot all pass the check before the first failure lands.
 type backoff struct {
 	mu                sync.Mutex
 	free              int
 	base, max, forget time.Duration
 	entries           map[string]*delay
+	lastPrune         time.Time
 }
 
 type delay struct {
@@ -38,15 +63,33 @@ func (b *backoff) wait(key string, now time.Time) time.Duration {
 	return d.until.Sub(now)
 }
 
-// fail counts a failure of key at now and sets its wait.
+// take starts an attempt of key at now. If key must wait, it returns how
+// long, and the attempt is refused and not counted; else it returns 0 and
+// counts the attempt as a failure, which the caller takes back with refund
+// if the attempt succeeds.
+func (b *backoff) take(key string, now time.Time) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if d, ok := b.entries[key]; ok && now.Before(d.until) {
+		return d.until.Sub(now)
+	}
+	b.count(key, now)
+	return 0
+}
+
+// fail counts a failure of key at now, whether or not it waits.
 func (b *backoff) fail(key string, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.count(key, now)
+}
+
+// count counts a failure of key at now and sets its wait. Callers hold
+// b.mu.
+func (b *backoff) count(key string, now time.Time) {
 	d, ok := b.entries[key]
 	if !ok || b.stale(d, now) {
-		if len(b.entries) >= limiterMaxKeys {
-			b.prune(now)
-		}
+		b.makeRoom(now)
 		d = &delay{}
 		b.entries[key] = d
 	}
@@ -54,6 +97,24 @@ func (b *backoff) fail(key string, now time.Time) {
 	d.last = now
 	if d.n >= b.free {
 		d.until = now.Add(b.delayAfter(d.n - b.free))
+	}
+}
+
+// refund takes back the failure that take counted for an attempt that
+// succeeded; the wait it set goes with it unless other failures keep it.
+func (b *backoff) refund(key string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	d, ok := b.entries[key]
+	if !ok || d.n == 0 {
+		return
+	}
+	d.n--
+	switch {
+	case d.n == 0:
+		delete(b.entries, key)
+	case d.n < b.free:
+		d.until = time.Time{}
 	}
 }
 
@@ -82,12 +143,27 @@ func (b *backoff) stale(d *delay, now time.Time) bool {
 	return !now.Before(d.until) && now.Sub(d.last) >= b.forget
 }
 
-// prune drops the forgotten entries. Callers hold b.mu.
-func (b *backoff) prune(now time.Time) {
-	for k, d := range b.entries {
-		if b.stale(d, now) {
-			delete(b.entries, k)
+// makeRoom keeps the map under limiterMaxKeys: when it is full it drops
+// the forgotten entries (at most once a second: a scan costs O(n) under
+// the lock), and if it is still full, an arbitrary entry, so that a flood
+// of new keys costs bounded memory and time. Callers hold b.mu.
+func (b *backoff) makeRoom(now time.Time) {
+	if len(b.entries) < limiterMaxKeys {
+		return
+	}
+	if now.Sub(b.lastPrune) >= time.Second {
+		b.lastPrune = now
+		for k, d := range b.entries {
+			if b.stale(d, now) {
+				delete(b.entries, k)
+			}
 		}
+	}
+	for k := range b.entries {
+		if len(b.entries) < limiterMaxKeys {
+			break
+		}
+		delete(b.entries, k)
 	}
 }
 

@@ -2,6 +2,8 @@ package issuer
 
 import (
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -87,5 +89,66 @@ func TestSignInLimitsPerOrigin(t *testing.T) {
 	}
 	if w := l.wait(regular, now); w != 0 {
 		t.Errorf("a user who signed in from the origin before waits %v; want 0", w)
+	}
+}
+
+// TestBackoffTake: take counts an attempt before it is checked, so that of
+// many concurrent attempts only the free ones go on; refund takes a
+// success's count back, and the wait with it.
+func TestBackoffTake(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	b := newBackoff(5, time.Second, time.Minute, time.Hour)
+	var wg sync.WaitGroup
+	var passed atomic.Int32
+	for range 32 {
+		wg.Go(func() {
+			if b.take("k", now) == 0 {
+				passed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if got := passed.Load(); got != 5 {
+		t.Fatalf("%d of 32 concurrent attempts went on; want the 5 free ones", got)
+	}
+	if w := b.wait("k", now); w != time.Second {
+		t.Fatalf("wait = %v; want 1s after the 5 counted attempts", w)
+	}
+	b.refund("k") // one of them succeeded
+	if w := b.take("k", now); w != 0 {
+		t.Fatalf("after a refund the key waits %v; want 0", w)
+	}
+	b.refund("other") // nothing to take back: no effect
+	if w := b.wait("other", now); w != 0 {
+		t.Fatalf("a refunded unknown key waits %v", w)
+	}
+}
+
+// TestBackoffBounded: a flood of new keys keeps the map at limiterMaxKeys.
+func TestBackoffBounded(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	b := newBackoff(5, time.Second, time.Minute, time.Hour)
+	for i := range limiterMaxKeys + 1000 {
+		b.fail(strconv.Itoa(i), now)
+	}
+	if n := len(b.entries); n > limiterMaxKeys {
+		t.Fatalf("%d entries; want at most %d", n, limiterMaxKeys)
+	}
+}
+
+// TestAddressKey: IPv4 (also IPv4-mapped IPv6) counts per address, IPv6
+// per /64; what does not parse is kept as it is.
+func TestAddressKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.1":            "192.0.2.1",
+		"::ffff:192.0.2.1":     "192.0.2.1",
+		"2001:db8:1:2::1":      "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff::9": "2001:db8:1:2::/64",
+		"fe80::1%eth0":         "fe80::/64",
+		"not an address":       "not an address",
+	} {
+		if got := addressKey(in); got != want {
+			t.Errorf("addressKey(%q) = %q; want %q", in, got, want)
+		}
 	}
 }

@@ -167,14 +167,13 @@ func (s *Service) authenticateClient(ctx context.Context, req ClientRequest) (*s
 	// §2.3.1), so that a guesser slows down while the client, elsewhere,
 	// keeps working: a client_id is no secret.
 	now := s.cfg.Now()
-	key := c.ID + "\x00" + req.RemoteIP
-	if wait := s.secretFailures.wait(key, now); wait > 0 {
+	key := c.ID + "\x00" + addressKey(req.RemoteIP)
+	if wait := s.secretFailures.take(key, now); wait > 0 {
 		s.log.WarnContext(ctx, "client secret guessing delayed", "client", c.ID, "address", req.RemoteIP)
 		return nil, ErrInvalidClient(cred.challenge, "too many failed authentications; try again later").
 			WithHeader("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 	}
 	if !secretMatches(c.SecretHash, cred.secret) {
-		s.secretFailures.fail(key, now)
 		return nil, ErrInvalidClient(cred.challenge, "the client secret is invalid")
 	}
 	s.secretFailures.reset(key)

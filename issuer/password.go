@@ -87,7 +87,37 @@ func (l signInLimits) wait(k signInKeys, now time.Time) time.Duration {
 	return w
 }
 
-// fail counts a failed sign-in.
+// start starts a sign-in with keys at now. If it must wait, it returns
+// how long (the longest of its delays that apply, see wait), and nothing
+// is counted. Else it returns 0 and counts the attempt as a failed
+// sign-in, which succeed takes back: counting before the password is
+// checked means that concurrent guesses cannot all pass the delays before
+// the first failure lands.
+func (l signInLimits) start(k signInKeys, now time.Time) time.Duration {
+	if w := l.wait(k, now); w > 0 {
+		return w
+	}
+	if w := l.pair.take(k.pair, now); w > 0 {
+		return w
+	}
+	if l.known.has(k.pair, now) {
+		l.origin.fail(k.origin, now)
+		l.user.fail(k.user, now)
+		return 0
+	}
+	if w := l.origin.take(k.origin, now); w > 0 {
+		l.pair.refund(k.pair)
+		return w
+	}
+	if w := l.user.take(k.user, now); w > 0 {
+		l.pair.refund(k.pair)
+		l.origin.refund(k.origin)
+		return w
+	}
+	return 0
+}
+
+// fail counts a failed sign-in, whatever the delays.
 func (l signInLimits) fail(k signInKeys, now time.Time) {
 	l.pair.fail(k.pair, now)
 	l.origin.fail(k.origin, now)
@@ -98,8 +128,13 @@ func (l signInLimits) fail(k signInKeys, now time.Time) {
 // the username's failures are kept: an attacker could sign in to an
 // account of their own, and the user's success says nothing about the
 // guesses from other origins.
+//
+// The sign-in must have been started with start, whose count of the
+// attempt at the origin and the username it takes back.
 func (l signInLimits) succeed(k signInKeys, now time.Time) {
 	l.pair.reset(k.pair)
+	l.origin.refund(k.origin)
+	l.user.refund(k.user)
 	l.known.add(k.pair, now)
 }
 
@@ -126,7 +161,7 @@ func (s *Service) password(ctx context.Context, req TokenRequest, client *storag
 	case password == "":
 		return nil, ErrInvalidRequest("the parameter password is missing")
 	}
-	user, err := s.checkUser(ctx, username, password, "client:"+client.ID, now)
+	user, err := s.checkUser(ctx, username, password, passwordOrigin(client, req.RemoteIP), now)
 	if err != nil {
 		return nil, s.grantFailure(ctx, proof, now, err)
 	}
@@ -137,13 +172,24 @@ func (s *Service) password(ctx context.Context, req TokenRequest, client *storag
 	return s.issue(ctx, accessGrant{subject: user.ID, clientID: client.ID, scope: scope, grantID: newID()}, client, proof, now, true)
 }
 
+// passwordOrigin is where a password grant's sign-in comes from, for the
+// sign-in delays: a confidential client (only its holder can use it), or a
+// public client from one address (anyone may name a public client, and
+// would otherwise delay its users everywhere).
+func passwordOrigin(client *storage.Client, remoteIP string) string {
+	if client.AuthMethod == AuthNone {
+		return "client:" + client.ID + "\x00" + addressKey(remoteIP)
+	}
+	return "client:" + client.ID
+}
+
 // checkUser checks a username and password under the sign-in delays of
 // the username and origin (signInLimits); an unknown user costs the same
 // hash work as a wrong password, and both give the same answer. A sign-in
 // that must wait is refused before any password is checked.
 func (s *Service) checkUser(ctx context.Context, username, password, origin string, now time.Time) (storage.User, error) {
 	keys := newSignInKeys(username, origin)
-	if wait := s.signIns.wait(keys, now); wait > 0 {
+	if wait := s.signIns.start(keys, now); wait > 0 {
 		return storage.User{}, errSignInDelayed(wait)
 	}
 	user, err := s.store.GetUser(ctx, username)
@@ -155,7 +201,6 @@ func (s *Service) checkUser(ctx context.Context, username, password, origin stri
 		hash = s.dummyHash() // computed on first use: argon2id takes 19 MiB
 	}
 	if !checkPassword(hash, password) || user.ID == "" {
-		s.signIns.fail(keys, now)
 		return storage.User{}, ErrInvalidGrant("the username or password is invalid")
 	}
 	s.signIns.succeed(keys, now)

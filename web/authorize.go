@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -43,16 +42,6 @@ func (h *handlers) par(c echo.Context) error {
 	return c.JSON(http.StatusCreated, resp)
 }
 
-// peerIP is the address of the TCP peer. Forwarded headers are never
-// trusted: behind a proxy every request has the proxy's address.
-func peerIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // authorize is the authorization endpoint (RFC 6749 §3.1): it starts a
 // sign-in and shows the login page, or redirects to the client.
 func (h *handlers) authorize(c echo.Context) error {
@@ -75,7 +64,7 @@ func (h *handlers) login(c echo.Context) error {
 	}
 	res, err := h.svc.Login(c.Request().Context(), issuer.LoginForm{
 		Cookie: cookieValue(c), CSRF: form["csrf_token"], Username: form["username"], Password: form["password"],
-		RemoteIP: peerIP(c.Request()),
+		RemoteIP: c.RealIP(),
 	})
 	if err != nil {
 		return h.errorPage(c, err)

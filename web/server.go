@@ -2,7 +2,9 @@ package web
 
 import (
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -19,6 +21,13 @@ type Options struct {
 	// Dev serves PathDevCallback, a redirect URI for demos that shows what
 	// the authorization endpoint sent back.
 	Dev bool
+	// TrustedProxies are the addresses of the reverse proxies in front of
+	// the server. A request whose TCP peer is one of them is taken to come
+	// from the right-most X-Forwarded-For address that is not; without
+	// them, X-Forwarded-For is ignored and the peer is the client. The
+	// guessing limits (client secrets, sign-ins, PAR pushes of public
+	// clients) count per client address, so behind a proxy they need this.
+	TrustedProxies []netip.Prefix
 }
 
 // PathDevCallback is the demo redirect URI served in dev mode.
@@ -51,6 +60,7 @@ func New(svc *issuer.Service, opts Options) *echo.Echo {
 	h := &handlers{svc: svc, log: log, certHeader: svc.Config().ClientAuth.TLSCertificateHeader}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = ipExtractor(opts.TrustedProxies)
 	e.HTTPErrorHandler = h.renderError
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}))
 	e.Use(h.requestContext)
@@ -112,4 +122,20 @@ func (h *handlers) document(body func() []byte) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body())
 	}
+}
+
+// ipExtractor is how the server tells a request's client address
+// (Options.TrustedProxies): the TCP peer, or behind trusted proxies the
+// right-most X-Forwarded-For address that is not one of them. Echo's
+// defaults, which trust every private and loopback address, are off.
+func ipExtractor(trusted []netip.Prefix) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range trusted {
+		p = p.Masked()
+		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }

@@ -67,7 +67,7 @@ func (h *handlers) clientRequest(c echo.Context) (issuer.ClientRequest, error) {
 		Params: params, Authorization: r.Header.Get(echo.HeaderAuthorization), Certs: h.clientCertificates(c),
 		ClientAttestation:    r.Header.Values(issuer.HeaderClientAttestation),
 		ClientAttestationPoP: r.Header.Values(issuer.HeaderClientAttestationPoP),
-		RemoteIP:             peerIP(r),
+		RemoteIP:             c.RealIP(),
 	}, err
 }
 

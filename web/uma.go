@@ -21,7 +21,7 @@ func (h *handlers) permission(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ticket, err := h.svc.CreatePermissionTicket(r.Context(), issuer.ClientRequest{Authorization: r.Header.Get(echo.HeaderAuthorization), RemoteIP: peerIP(r)}, body)
+	ticket, err := h.svc.CreatePermissionTicket(r.Context(), issuer.ClientRequest{Authorization: r.Header.Get(echo.HeaderAuthorization), RemoteIP: c.RealIP()}, body)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strings"
 
@@ -32,7 +33,11 @@ type settings struct {
 	// AllowInsecureDB uses a database file that other users may read or
 	// replace, with a warning, instead of refusing it.
 	AllowInsecureDB bool `yaml:"allow_insecure_db"`
-	issuer.Config   `yaml:",inline"`
+	// TrustedProxies are the addresses (or CIDR prefixes) of the reverse
+	// proxies in front of the server, whose X-Forwarded-For is believed
+	// (web.Options.TrustedProxies).
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	issuer.Config  `yaml:",inline"`
 }
 
 func defaultSettings() settings {
@@ -56,7 +61,7 @@ type boolSpec struct {
 // validates once, reporting every problem.
 func loadSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
 	s := defaultSettings()
-	var configPath string
+	var configPath, proxies string
 	specs := []flagSpec{
 		{name: "addr", env: "ISSUER_ADDR", help: "listen address", value: &s.Addr},
 		{name: "url", env: "ISSUER_URL", help: "public base URL: the issuer identifier and base of every endpoint and of DPoP htu checks", value: &s.URL},
@@ -69,6 +74,7 @@ func loadSettings(args []string, getenv func(string) string, stderr io.Writer) (
 		{name: "tls-cert", env: "ISSUER_TLS_CERT", help: "PEM certificate chain of the server: serve HTTPS, requesting client certificates (with --tls-key)", value: &s.TLSCert},
 		{name: "tls-key", env: "ISSUER_TLS_KEY", help: "PEM private key of --tls-cert", value: &s.TLSKey},
 		{name: "client-ca", env: "ISSUER_CLIENT_CA", help: "PEM file of the CAs that issue tls_client_auth client certificates", value: &s.ClientCA},
+		{name: "trusted-proxies", env: "ISSUER_TRUSTED_PROXIES", help: "comma-separated addresses or CIDR prefixes of the reverse proxies whose X-Forwarded-For is believed (none by default)", value: &proxies},
 	}
 	bools := []boolSpec{
 		{name: "dev", env: "ISSUER_DEV", help: "demo mode: admin token, demo client and a fresh offer, with curl lines", value: &s.Dev},
@@ -108,6 +114,9 @@ func loadSettings(args []string, getenv func(string) string, stderr io.Writer) (
 	for _, sp := range specs {
 		*sp.value = pick(set[sp.name], *flagValues[sp.name], getenv(sp.env), *sp.value)
 	}
+	if set["trusted-proxies"] || getenv("ISSUER_TRUSTED_PROXIES") != "" {
+		s.TrustedProxies = splitList(proxies)
+	}
 	for _, b := range bools {
 		if set[b.name] {
 			*b.value = *boolValues[b.name]
@@ -128,6 +137,36 @@ func pick(flagSet bool, flagValue, envValue, current string) string {
 		return envValue
 	}
 	return current
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// trustedProxies parses TrustedProxies: each an address (a prefix of its
+// full length) or a CIDR prefix.
+func (s *settings) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for i, v := range s.TrustedProxies {
+		if p, err := netip.ParsePrefix(v); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(v)
+		if err != nil || a.Zone() != "" {
+			return nil, fmt.Errorf("trusted_proxies: item %d, %q, is neither an IP address nor a CIDR prefix", i+1, v)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 func isTrue(v string) bool {
@@ -180,6 +219,9 @@ func (s *settings) validate() error {
 	}
 	if s.TLSCert != "" && !strings.HasPrefix(strings.ToLower(s.URL), "https://") {
 		errs = append(errs, errors.New("url: must be an https URL when the server serves TLS (tls_cert)"))
+	}
+	if _, err := s.trustedProxies(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := s.Config.Validate(); err != nil {
 		errs = append(errs, err)

@@ -74,6 +74,7 @@ var settingCases = map[string]settingCase{
 	"tls_key": {value: "key.pem", with: map[string]string{"tls_cert": "cert.pem", "url": "https://issuer.example"},
 		want: func(s *settings) { s.TLSCert, s.TLSKey, s.URL = "cert.pem", "key.pem", "https://issuer.example" }},
 	"allow_insecure_db":                                   {value: "true", want: func(s *settings) { s.AllowInsecureDB = true }},
+	"trusted_proxies":                                     {value: "[10.0.0.0/8, 192.0.2.1]", want: func(s *settings) { s.TrustedProxies = []string{"10.0.0.0/8", "192.0.2.1"} }},
 	"client_ca":                                           {value: "ca.pem", want: func(s *settings) { s.ClientCA = "ca.pem" }},
 	"url":                                                 {value: "https://issuer.example/tenant", want: func(s *settings) { s.URL = "https://issuer.example/tenant" }},
 	"credential_endpoint":                                 {value: "https://ci.example/credential", want: func(s *settings) { s.CredentialEndpoint = "https://ci.example/credential" }},
@@ -208,6 +209,8 @@ func TestSettingsRefused(t *testing.T) {
 		{"client_attestation.signing_alg_values", "[]", ""},
 		{"client_attestation.pop_signing_alg_values", "[]", ""},
 		{"credential_configurations_supported", "{}", ""},
+		{"trusted_proxies", "[proxy.example]", ""},
+		{"trusted_proxies", "[10.0.0.0/33]", ""},
 		{"tokens.access_token_ttl", "300", "line 2: cannot unmarshal !!int `300` into time.Duration"},
 		{"tokens.access_token_ttl", "9999999999999h", "line 2: cannot unmarshal !!str `9999999...` into time.Duration"}, // overflow
 	}

@@ -49,12 +49,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if s.Dev && s.AdminToken == "" {
 		s.AdminToken = newAdminToken()
 	}
+	proxies, err := s.trustedProxies() // validated
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           web.New(svc, web.Options{AdminToken: s.AdminToken, Logger: log, Dev: s.Dev}),
+		Handler:           web.New(svc, web.Options{AdminToken: s.AdminToken, Logger: log, Dev: s.Dev, TrustedProxies: proxies}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      15 * time.Second,
