@@ -25,7 +25,7 @@ type AuthCodes interface {
 	CreateAuthCode(ctx context.Context, c AuthCode) error
 	// GetAuthCode returns the code by ID; ErrNotFound if there is none.
 	GetAuthCode(ctx context.Context, id string) (AuthCode, error)
-	// RedeemAuthCode consumes the code whose ID is string(r.CodeHash), in
+	// RedeemAuthCode consumes the code whose ID is r.CodeID, in
 	// one transaction and with the semantics of Redeem (replay key, unknown,
 	// consumed with revocation of its IssuedTokens and of every token of
 	// its grant, whose GrantID is the code's ID; expired). Then, when
@@ -33,7 +33,8 @@ type AuthCodes interface {
 	// locked, and not have expired at r.Now, else ErrOfferUsed and nothing
 	// changes; on success the offer is marked redeemed too (RedeemedAt,
 	// RedeemedBy; its IssuedTokens stay empty, so that a later use of its
-	// pre-authorized code revokes nothing of this grant).
+	// pre-authorized code revokes nothing of this grant). The order of
+	// these rules are PlanRedeemAuthCode's.
 	RedeemAuthCode(ctx context.Context, r Redemption) error
 }
 

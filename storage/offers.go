@@ -44,6 +44,7 @@ type Offers interface {
 	// is recorded, the offer is marked redeemed (RedeemedAt, RedeemedBy,
 	// IssuedTokens, KeepUntil), the tokens are stored, and the result is
 	// nil. r.Now must be set; a ReplayKey needs a ReplayExpiry after r.Now.
+	// The rules after the unknown code are PlanRedeem's.
 	Redeem(ctx context.Context, r Redemption) error
 }
 

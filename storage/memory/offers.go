@@ -116,8 +116,9 @@ func (s *Store) RecordTxCodeFailure(ctx context.Context, codeHash []byte, max in
 }
 
 // Redeem consumes a pre-authorized code, exactly as documented on
-// storage.Store: replay key, then unknown, consumed, locked, expired.
-// r.Now must be set (a zero RedeemedAt means "not redeemed").
+// storage.Store: replay key, then unknown, then the rules of
+// storage.PlanRedeem (locked, consumed, expired). r.Now must be set (a
+// zero RedeemedAt means "not redeemed").
 func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
 	tokens, err := s.beginProofWrite(ctx, "redeem", r.Now, r.ReplayKey, r.ReplayExpiry, r.Tokens)
 	if err != nil {
@@ -125,23 +126,39 @@ func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
 	}
 	defer s.mu.Unlock()
 	o, err := s.offerByCode(r.CodeHash)
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
-	case o.Locked:
-		return fmt.Errorf("storage/memory: redeem: %w", storage.ErrLocked)
-	case o.RedeemedAt.IsZero() && r.Now.After(o.ExpiresAt):
-		return fmt.Errorf("storage/memory: redeem: %w", storage.ErrExpired)
+	}
+	p := storage.PlanRedeem(o.State(), r)
+	if err := s.applyRedeem(p, r, tokens); err != nil {
+		return fmt.Errorf("storage/memory: redeem: %w", err)
+	}
+	o.SetState(p.Code)
+	s.offers[o.ID] = copyOf(o)
+	return nil
+}
+
+// applyRedeem carries out what a redemption plan does beyond the code's
+// own record: it records the replay key, revokes (ErrConsumed) or stores
+// the tokens (nil). It returns p.Err; on nil the caller stores p.Code
+// (and p.Offer). Callers hold s.mu.
+func (s *Store) applyRedeem(p storage.RedeemPlan, r storage.Redemption, tokens []storage.Token) error {
+	if !p.Write {
+		return p.Err
 	}
 	if len(r.ReplayKey) > 0 {
 		s.replay[string(r.ReplayKey)] = r.ReplayExpiry
 	}
-	if !o.RedeemedAt.IsZero() {
-		s.revoke(o.IssuedTokens)
-		s.revokeGrant(o.ID)
-		return fmt.Errorf("storage/memory: redeem: %w", storage.ErrConsumed)
+	if p.Revoke != nil {
+		s.revoke(p.Revoke.Tokens)
+		s.revokeGrant(p.Revoke.GrantID)
 	}
-	s.markRedeemed(o, r, tokens)
+	if p.Err != nil {
+		return p.Err
+	}
+	for _, t := range tokens {
+		s.tokens[t.ID] = t
+	}
 	return nil
 }
 
@@ -258,19 +275,6 @@ func (s *Store) revoke(ids []string) {
 			s.tokens[id] = t
 		}
 	}
-}
-
-// markRedeemed stores the tokens and marks the offer. Callers hold s.mu.
-func (s *Store) markRedeemed(o storage.Offer, r storage.Redemption, tokens []storage.Token) {
-	o.RedeemedAt, o.RedeemedBy, o.IssuedTokens = r.Now, r.JKT, nil
-	for _, t := range tokens {
-		s.tokens[t.ID] = t
-		o.IssuedTokens = append(o.IssuedTokens, t.ID)
-		if t.ExpiresAt.After(o.KeepUntil) {
-			o.KeepUntil = t.ExpiresAt
-		}
-	}
-	s.offers[o.ID] = copyOf(o)
 }
 
 // UseReplayKey records key until exp; ErrAlreadyExists if it is recorded
