@@ -11,35 +11,6 @@ import (
 	"issuer/storage"
 )
 
-// GetUserByID returns the user by ID through the user_ids index.
-func (s *Store) GetUserByID(ctx context.Context, id string) (storage.User, error) {
-	var u storage.User
-	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		name := tx.Bucket(bucketUserIDs).Get([]byte(id))
-		if name == nil {
-			return storage.ErrNotFound
-		}
-		return get(tx.Bucket(bucketUsers), name, &u)
-	})
-	if err != nil {
-		return storage.User{}, fmt.Errorf("storage/bolt: user by ID: %w", err)
-	}
-	return u, nil
-}
-
-// indexUsers fills the user_ids index of a database written before it
-// existed.
-func indexUsers(tx *bbolt.Tx) error {
-	ids := tx.Bucket(bucketUserIDs)
-	return tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
-		var u storage.User
-		if err := decode(v, &u); err != nil {
-			return err
-		}
-		return ids.Put([]byte(u.ID), clone(k))
-	})
-}
-
 // CreateAuthSession stores a and its expiry index entry.
 func (s *Store) CreateAuthSession(ctx context.Context, a storage.AuthSession) error {
 	return s.insertExpiring(ctx, "auth session", bucketSessions, bucketSessionsExp, a.ID, a.ExpiresAt, a)

@@ -8,20 +8,6 @@ import (
 	"issuer/storage"
 )
 
-// GetUserByID returns the user by ID; ErrNotFound if there is none.
-func (s *Store) GetUserByID(ctx context.Context, id string) (storage.User, error) {
-	if err := s.lock(ctx); err != nil {
-		return storage.User{}, err
-	}
-	defer s.mu.Unlock()
-	for _, u := range s.users {
-		if u.ID == id {
-			return copyOf(u), nil
-		}
-	}
-	return storage.User{}, fmt.Errorf("storage/memory: user by ID: %w", storage.ErrNotFound)
-}
-
 // CreateAuthSession stores a; ErrAlreadyExists if a.ID is taken.
 func (s *Store) CreateAuthSession(ctx context.Context, a storage.AuthSession) error {
 	return insert(s, ctx, s.sessions, "auth session ID", a.ID, a)
@@ -96,22 +82,4 @@ func (s *Store) RedeemAuthCode(ctx context.Context, r storage.Redemption) error 
 		s.offers[o.ID] = o
 	}
 	return nil
-}
-
-// sweepAuth deletes expired sessions and codes. Callers hold s.mu.
-func (s *Store) sweepAuth(now time.Time) int {
-	n := 0
-	for id, a := range s.sessions {
-		if a.ExpiresAt.Before(now) {
-			delete(s.sessions, id)
-			n++
-		}
-	}
-	for id, c := range s.authCodes {
-		if c.KeepUntil.Before(now) {
-			delete(s.authCodes, id)
-			n++
-		}
-	}
-	return n
 }
