@@ -74,7 +74,7 @@ type AuthCode struct {
 	OfferID        string    `json:"offer_id,omitempty"`
 	CreatedAt      time.Time `json:"created_at"`
 	ExpiresAt      time.Time `json:"exp"`
-	// KeepUntil is when the record may be swept, pushed out by RedeemCode
+	// KeepUntil is when the record may be swept, pushed out by RedeemAuthCode
 	// as for offers.
 	KeepUntil    time.Time `json:"keep_until"`
 	RedeemedAt   time.Time `json:"redeemed_at,omitzero"`

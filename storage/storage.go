@@ -19,13 +19,16 @@ var (
 	ErrNotFound = errors.New("storage: not found")
 	// ErrAlreadyExists: a Create or a replay-key insert found the key taken.
 	ErrAlreadyExists = errors.New("storage: already exists")
-	// ErrConsumed: the pre-authorized code (or authorization code) was
-	// redeemed before. The store has revoked the tokens of the grant that
-	// earlier redemption started.
+	// ErrConsumed: the pre-authorized code or authorization code was
+	// redeemed before (the store has revoked the tokens of the grant that
+	// earlier redemption started), the refresh token was rotated more than
+	// its grace period ago (the store has revoked its grant), or the UMA
+	// ticket was used before (nothing is revoked).
 	ErrConsumed = errors.New("storage: code already consumed")
-	// ErrExpired: the pre-authorized code is past its expiry.
+	// ErrExpired: the code, refresh token or UMA ticket is past its
+	// expiry (or, for a refresh token, its idle timeout).
 	ErrExpired = errors.New("storage: code expired")
-	// ErrLocked: the pre-authorized code was invalidated after too many
+	// ErrLocked: the pre-authorized code (its offer) was invalidated after too many
 	// failed transaction-code attempts.
 	ErrLocked = errors.New("storage: code locked")
 	// ErrRevoked: the token was revoked.
@@ -66,7 +69,7 @@ type Store interface {
 type Sweeper interface {
 	// Sweep deletes what has expired at now: replay keys past their expiry,
 	// tokens past ExpiresAt, offers and authorization codes past KeepUntil,
-	// authorization sessions past ExpiresAt. It returns how many
+	// authorization sessions and UMA tickets past ExpiresAt. It returns how many
 	// records it deleted.
 	Sweep(ctx context.Context, now time.Time) (int, error)
 }

@@ -40,7 +40,7 @@ type Tokens interface {
 // introspection.
 type Token struct {
 	ID                   string          `json:"id"`   // the JWT "jti"
-	Kind                 string          `json:"kind"` // "access_token", later "refresh_token"
+	Kind                 string          `json:"kind"` // "access_token" or "refresh_token"
 	ClientID             string          `json:"client_id,omitempty"`
 	Subject              string          `json:"sub"`
 	JKT                  string          `json:"jkt,omitempty"` // DPoP key thumbprint, if bound

@@ -36,7 +36,7 @@ func (s *Store) CreateOffer(ctx context.Context, o storage.Offer) error {
 	}
 	id := []byte(o.ID)
 	err = s.update(ctx, func(tx *writeTx) error {
-		offers, codes := tx.Bucket(bucketOffers), tx.Bucket(bucketCodes)
+		offers, codes := tx.Bucket(bucketOffers), tx.Bucket(bucketOfferCodes)
 		// Decide before writing: a business result does not roll back.
 		if offers.Get(id) != nil || codes.Get(o.CodeHash) != nil ||
 			len(o.IssuerStateHash) > 0 && tx.Bucket(bucketIssuerStates).Get(o.IssuerStateHash) != nil {
@@ -153,7 +153,7 @@ func offerByCode(tx *bbolt.Tx, codeHash []byte) (storage.Offer, error) {
 	if len(codeHash) == 0 {
 		return o, storage.ErrNotFound
 	}
-	id := tx.Bucket(bucketCodes).Get(codeHash)
+	id := tx.Bucket(bucketOfferCodes).Get(codeHash)
 	if id == nil {
 		return o, storage.ErrNotFound
 	}
@@ -220,7 +220,7 @@ func stateByCode(tx *bbolt.Tx, codeHash []byte) ([]byte, offerState, error) {
 	if len(codeHash) == 0 {
 		return nil, st, storage.ErrNotFound
 	}
-	id := tx.Bucket(bucketCodes).Get(codeHash)
+	id := tx.Bucket(bucketOfferCodes).Get(codeHash)
 	if id == nil {
 		return nil, st, storage.ErrNotFound
 	}

@@ -29,7 +29,7 @@ func (s *Store) CreateOffer(ctx context.Context, o storage.Offer) error {
 	}
 	defer s.mu.Unlock()
 	_, idTaken := s.offers[o.ID]
-	_, codeTaken := s.codes[string(o.CodeHash)]
+	_, codeTaken := s.offerCodes[string(o.CodeHash)]
 	stateTaken := len(o.IssuerStateHash) > 0 && slices.ContainsFunc(slices.Collect(maps.Values(s.offers)), func(other storage.Offer) bool {
 		return bytes.Equal(other.IssuerStateHash, o.IssuerStateHash)
 	})
@@ -37,7 +37,7 @@ func (s *Store) CreateOffer(ctx context.Context, o storage.Offer) error {
 		return fmt.Errorf("storage/memory: create offer %q: %w", o.ID, storage.ErrAlreadyExists)
 	}
 	s.offers[o.ID] = o
-	s.codes[string(o.CodeHash)] = o.ID
+	s.offerCodes[string(o.CodeHash)] = o.ID
 	return nil
 }
 
@@ -85,7 +85,7 @@ func (s *Store) GetOfferByIssuerState(ctx context.Context, stateHash []byte) (st
 
 // offerByCode returns the stored offer of codeHash. Callers hold s.mu.
 func (s *Store) offerByCode(codeHash []byte) (storage.Offer, error) {
-	o, ok := s.offers[s.codes[string(codeHash)]]
+	o, ok := s.offers[s.offerCodes[string(codeHash)]]
 	if !ok {
 		return storage.Offer{}, fmt.Errorf("storage/memory: offer by code: %w", storage.ErrNotFound)
 	}

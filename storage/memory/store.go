@@ -16,19 +16,19 @@ var _ storage.Store = (*Store)(nil)
 // Store is an in-memory storage.Store: maps behind one mutex. The zero
 // value is not usable; call New.
 type Store struct {
-	mu      sync.Mutex
-	closed  bool
-	secrets map[string][]byte
-	keys    map[string]storage.SigningKey
-	clients map[string]storage.Client
-	users   map[string]storage.User
-	wallets map[string]storage.WalletProvider
-	umaRes  map[string]storage.UMAResource
-	tickets map[string]storage.UMATicket
-	offers  map[string]storage.Offer
-	codes   map[string]string // code hash -> offer ID
-	tokens  map[string]storage.Token
-	replay  map[string]time.Time // replay key -> expiry
+	mu         sync.Mutex
+	closed     bool
+	secrets    map[string][]byte
+	keys       map[string]storage.SigningKey
+	clients    map[string]storage.Client
+	users      map[string]storage.User
+	wallets    map[string]storage.WalletProvider
+	umaRes     map[string]storage.UMAResource
+	tickets    map[string]storage.UMATicket
+	offers     map[string]storage.Offer
+	offerCodes map[string]string // pre-authorized code hash -> offer ID
+	tokens     map[string]storage.Token
+	replay     map[string]time.Time // replay key -> expiry
 
 	sessions  map[string]storage.AuthSession
 	authCodes map[string]storage.AuthCode
@@ -37,17 +37,17 @@ type Store struct {
 // New returns an empty store.
 func New() *Store {
 	return &Store{
-		secrets: map[string][]byte{},
-		keys:    map[string]storage.SigningKey{},
-		clients: map[string]storage.Client{},
-		users:   map[string]storage.User{},
-		wallets: map[string]storage.WalletProvider{},
-		umaRes:  map[string]storage.UMAResource{},
-		tickets: map[string]storage.UMATicket{},
-		offers:  map[string]storage.Offer{},
-		codes:   map[string]string{},
-		tokens:  map[string]storage.Token{},
-		replay:  map[string]time.Time{},
+		secrets:    map[string][]byte{},
+		keys:       map[string]storage.SigningKey{},
+		clients:    map[string]storage.Client{},
+		users:      map[string]storage.User{},
+		wallets:    map[string]storage.WalletProvider{},
+		umaRes:     map[string]storage.UMAResource{},
+		tickets:    map[string]storage.UMATicket{},
+		offers:     map[string]storage.Offer{},
+		offerCodes: map[string]string{},
+		tokens:     map[string]storage.Token{},
+		replay:     map[string]time.Time{},
 
 		sessions:  map[string]storage.AuthSession{},
 		authCodes: map[string]storage.AuthCode{},

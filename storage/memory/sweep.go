@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// Sweep deletes the replay keys, tokens and offers that have expired at
-// now and returns how many it deleted.
+// Sweep deletes the replay keys, tokens, offers, UMA tickets, auth
+// sessions and authorization codes that have expired at now and returns how many it deleted.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 	if err := s.lock(ctx); err != nil {
 		return 0, err
@@ -28,8 +28,8 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 	for id, o := range s.offers {
 		if o.KeepUntil.Before(now) {
 			delete(s.offers, id)
-			if s.codes[string(o.CodeHash)] == id {
-				delete(s.codes, string(o.CodeHash))
+			if s.offerCodes[string(o.CodeHash)] == id {
+				delete(s.offerCodes, string(o.CodeHash))
 			}
 			n++
 		}
