@@ -108,7 +108,7 @@ func (s *Service) redeemCode(ctx context.Context, c storage.AuthCode, a accessGr
 	}
 	// The code's offer (issuer_state) is checked and marked in the same
 	// transaction: an offer is for one issuance.
-	red := storage.Redemption{CodeHash: []byte(c.ID), Now: now, Tokens: []storage.Token{rec}, OfferID: c.OfferID}
+	red := storage.Redemption{CodeID: c.ID, Now: now, Tokens: []storage.Token{rec}, OfferID: c.OfferID}
 	refresh, rtoks, err := s.grantRefreshToken(a, client, proof, rec, now)
 	if err != nil {
 		return nil, err

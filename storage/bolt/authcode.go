@@ -11,35 +11,6 @@ import (
 	"issuer/storage"
 )
 
-// GetUserByID returns the user by ID through the user_ids index.
-func (s *Store) GetUserByID(ctx context.Context, id string) (storage.User, error) {
-	var u storage.User
-	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		name := tx.Bucket(bucketUserIDs).Get([]byte(id))
-		if name == nil {
-			return storage.ErrNotFound
-		}
-		return get(tx.Bucket(bucketUsers), name, &u)
-	})
-	if err != nil {
-		return storage.User{}, fmt.Errorf("storage/bolt: user by ID: %w", err)
-	}
-	return u, nil
-}
-
-// indexUsers fills the user_ids index of a database written before it
-// existed.
-func indexUsers(tx *bbolt.Tx) error {
-	ids := tx.Bucket(bucketUserIDs)
-	return tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
-		var u storage.User
-		if err := decode(v, &u); err != nil {
-			return err
-		}
-		return ids.Put([]byte(u.ID), clone(k))
-	})
-}
-
 // CreateAuthSession stores a and its expiry index entry.
 func (s *Store) CreateAuthSession(ctx context.Context, a storage.AuthSession) error {
 	return s.insertExpiring(ctx, "auth session", bucketSessions, bucketSessionsExp, a.ID, a.ExpiresAt, a)
@@ -137,68 +108,52 @@ func (s *Store) RedeemAuthCode(ctx context.Context, r storage.Redemption) error 
 		return err
 	}
 	err = s.update(ctx, func(w *writeTx) error {
-		if len(r.ReplayKey) > 0 && w.replayLive(r.ReplayKey, r.Now) {
-			return storage.ErrAlreadyExists
-		}
-		b, id := w.Bucket(bucketAuthCodes), r.CodeHash
-		var c storage.AuthCode
-		if err := get(b, id, &c); err != nil {
-			return err
-		}
-		if c.RedeemedAt.IsZero() && r.Now.After(c.ExpiresAt) {
-			return storage.ErrExpired
-		}
-		var offerID []byte
-		var offer offerState
-		if r.OfferID != "" && c.RedeemedAt.IsZero() {
-			offerID = []byte(r.OfferID)
-			err := get(w.Bucket(bucketOfferState), offerID, &offer)
-			switch {
-			case errors.Is(err, storage.ErrNotFound):
-				return storage.ErrOfferUsed
-			case err != nil:
-				return err
-			case !offer.RedeemedAt.IsZero() || offer.Locked || r.Now.After(offer.ExpiresAt):
-				return storage.ErrOfferUsed
-			}
-		}
-		if len(r.ReplayKey) > 0 {
-			if err := w.putReplay(r.ReplayKey, r.ReplayExpiry); err != nil {
-				return err
-			}
-		}
-		if !c.RedeemedAt.IsZero() {
-			if err := revokeGrantOf(w.Tx, c.ID, c.IssuedTokens); err != nil {
-				return err
-			}
-			return storage.ErrConsumed
-		}
-		keep := c.KeepUntil
-		c.RedeemedAt, c.RedeemedBy = r.Now, r.JKT
-		for i, t := range r.Tokens {
-			if err := putToken(w.Tx, t, tokens[i]); err != nil {
-				return err
-			}
-			c.IssuedTokens = append(c.IssuedTokens, t.ID)
-			if t.ExpiresAt.After(c.KeepUntil) {
-				c.KeepUntil = t.ExpiresAt
-			}
-		}
-		if err := put(b, id, c); err != nil {
-			return err
-		}
-		if offerID != nil {
-			offer.RedeemedAt, offer.RedeemedBy = r.Now, r.JKT
-			if err := put(w.Bucket(bucketOfferState), offerID, offer); err != nil {
-				return err
-			}
-		}
-		return moveIndex(w.Bucket(bucketAuthCodesExp), id, keep, c.KeepUntil)
+		return redeemAuthCode(w, r, tokens)
 	})
 	if err != nil {
 		return fmt.Errorf("storage/bolt: redeem authorization code: %w", err)
 	}
 	return nil
+}
+
+// redeemAuthCode is the transaction of RedeemAuthCode. It decides before
+// it writes.
+func redeemAuthCode(w *writeTx, r storage.Redemption, tokens [][]byte) error {
+	if len(r.ReplayKey) > 0 && w.replayLive(r.ReplayKey, r.Now) {
+		return storage.ErrAlreadyExists
+	}
+	b, id := w.Bucket(bucketAuthCodes), []byte(r.CodeID)
+	var c storage.AuthCode
+	if err := get(b, id, &c); err != nil {
+		return err
+	}
+	var offer *storage.CodeState
+	var offerSt offerState
+	if r.OfferID != "" {
+		switch err := get(w.Bucket(bucketOfferState), []byte(r.OfferID), &offerSt); {
+		case err == nil:
+			st := offerSt.state(r.OfferID)
+			offer = &st
+		case !errors.Is(err, storage.ErrNotFound):
+			return err
+		}
+	}
+	p := storage.PlanRedeemAuthCode(c.State(), offer, r)
+	if err := applyRedeem(w, p, r, tokens); err != nil {
+		return err
+	}
+	keep := c.KeepUntil
+	c.SetState(p.Code)
+	if err := put(b, id, c); err != nil {
+		return err
+	}
+	if p.Offer != nil {
+		offerSt.setState(*p.Offer)
+		if err := put(w.Bucket(bucketOfferState), []byte(r.OfferID), offerSt); err != nil {
+			return err
+		}
+	}
+	return moveIndex(w.Bucket(bucketAuthCodesExp), id, keep, c.KeepUntil)
 }
 
 // deleteAuthCode deletes the authorization code of an expired index entry.

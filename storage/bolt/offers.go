@@ -36,7 +36,7 @@ func (s *Store) CreateOffer(ctx context.Context, o storage.Offer) error {
 	}
 	id := []byte(o.ID)
 	err = s.update(ctx, func(tx *writeTx) error {
-		offers, codes := tx.Bucket(bucketOffers), tx.Bucket(bucketCodes)
+		offers, codes := tx.Bucket(bucketOffers), tx.Bucket(bucketOfferCodes)
 		// Decide before writing: a business result does not roll back.
 		if offers.Get(id) != nil || codes.Get(o.CodeHash) != nil ||
 			len(o.IssuerStateHash) > 0 && tx.Bucket(bucketIssuerStates).Get(o.IssuerStateHash) != nil {
@@ -153,7 +153,7 @@ func offerByCode(tx *bbolt.Tx, codeHash []byte) (storage.Offer, error) {
 	if len(codeHash) == 0 {
 		return o, storage.ErrNotFound
 	}
-	id := tx.Bucket(bucketCodes).Get(codeHash)
+	id := tx.Bucket(bucketOfferCodes).Get(codeHash)
 	if id == nil {
 		return o, storage.ErrNotFound
 	}
@@ -179,6 +179,19 @@ func stateOf(o storage.Offer) offerState {
 		ExpiresAt: o.ExpiresAt, KeepUntil: o.KeepUntil, Failures: o.Failures, Locked: o.Locked,
 		RedeemedAt: o.RedeemedAt, RedeemedBy: o.RedeemedBy, IssuedTokens: o.IssuedTokens,
 	}
+}
+
+// state returns the redemption state of the offer id.
+func (st offerState) state(id string) storage.CodeState {
+	return storage.CodeState{
+		ID: id, ExpiresAt: st.ExpiresAt, KeepUntil: st.KeepUntil, Locked: st.Locked,
+		RedeemedAt: st.RedeemedAt, RedeemedBy: st.RedeemedBy, IssuedTokens: st.IssuedTokens,
+	}
+}
+
+// setState copies into st what a redemption changes.
+func (st *offerState) setState(cs storage.CodeState) {
+	st.RedeemedAt, st.RedeemedBy, st.IssuedTokens, st.KeepUntil = cs.RedeemedAt, cs.RedeemedBy, cs.IssuedTokens, cs.KeepUntil
 }
 
 // apply copies the state into o.
@@ -207,7 +220,7 @@ func stateByCode(tx *bbolt.Tx, codeHash []byte) ([]byte, offerState, error) {
 	if len(codeHash) == 0 {
 		return nil, st, storage.ErrNotFound
 	}
-	id := tx.Bucket(bucketCodes).Get(codeHash)
+	id := tx.Bucket(bucketOfferCodes).Get(codeHash)
 	if id == nil {
 		return nil, st, storage.ErrNotFound
 	}
@@ -215,8 +228,9 @@ func stateByCode(tx *bbolt.Tx, codeHash []byte) ([]byte, offerState, error) {
 }
 
 // Redeem consumes a pre-authorized code, exactly as documented on
-// storage.Store: replay key, then unknown, consumed, locked, expired.
-// r.Now must be set, and a replay key needs an expiry after it.
+// storage.Store: replay key, then unknown, then the rules of
+// storage.PlanRedeem (locked, consumed, expired). r.Now must be set, and a
+// replay key needs an expiry after it.
 func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
 	if err := storage.CheckWrite(r.Now, r.ReplayKey, r.ReplayExpiry); err != nil {
 		return fmt.Errorf("storage/bolt: redeem: %w", err)
@@ -240,43 +254,46 @@ func redeem(w *writeTx, r storage.Redemption, tokens [][]byte) error {
 		return storage.ErrAlreadyExists
 	}
 	id, st, err := stateByCode(w.Tx, r.CodeHash)
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
-	case st.Locked:
-		return storage.ErrLocked
-	case st.RedeemedAt.IsZero() && r.Now.After(st.ExpiresAt):
-		return storage.ErrExpired
+	}
+	p := storage.PlanRedeem(st.state(string(id)), r)
+	if err := applyRedeem(w, p, r, tokens); err != nil {
+		return err
+	}
+	keep := st.KeepUntil
+	st.setState(p.Code)
+	if err := put(w.Bucket(bucketOfferState), id, st); err != nil {
+		return err
+	}
+	return moveIndex(w.Bucket(bucketOffersExp), id, keep, st.KeepUntil)
+}
+
+// applyRedeem carries out what a redemption plan does beyond the code's
+// own record: it records the replay key, revokes (ErrConsumed) or stores
+// the tokens (nil). It returns p.Err, or the error of a write; on nil the
+// caller stores p.Code (and p.Offer).
+func applyRedeem(w *writeTx, p storage.RedeemPlan, r storage.Redemption, tokens [][]byte) error {
+	if !p.Write {
+		return p.Err
 	}
 	if len(r.ReplayKey) > 0 {
 		if err := w.putReplay(r.ReplayKey, r.ReplayExpiry); err != nil {
 			return err
 		}
 	}
-	if !st.RedeemedAt.IsZero() {
-		if err := revokeGrantOf(w.Tx, string(id), st.IssuedTokens); err != nil {
+	if p.Revoke != nil {
+		if err := revokeGrantOf(w.Tx, p.Revoke.GrantID, p.Revoke.Tokens); err != nil {
 			return err
 		}
-		return storage.ErrConsumed
 	}
-	return markRedeemed(w.Tx, id, st, r, tokens)
-}
-
-// markRedeemed stores the redemption's tokens and marks the offer.
-func markRedeemed(tx *bbolt.Tx, id []byte, st offerState, r storage.Redemption, tokens [][]byte) error {
-	keep := st.KeepUntil
-	st.RedeemedAt, st.RedeemedBy, st.IssuedTokens = r.Now, r.JKT, nil
+	if p.Err != nil {
+		return p.Err
+	}
 	for i, t := range r.Tokens {
-		if err := putToken(tx, t, tokens[i]); err != nil {
+		if err := putToken(w.Tx, t, tokens[i]); err != nil {
 			return err
 		}
-		st.IssuedTokens = append(st.IssuedTokens, t.ID)
-		if t.ExpiresAt.After(st.KeepUntil) {
-			st.KeepUntil = t.ExpiresAt
-		}
 	}
-	if err := put(tx.Bucket(bucketOfferState), id, st); err != nil {
-		return err
-	}
-	return moveIndex(tx.Bucket(bucketOffersExp), id, keep, st.KeepUntil)
+	return nil
 }

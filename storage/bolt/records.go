@@ -169,6 +169,35 @@ func (s *Store) DeleteUser(ctx context.Context, username string) error {
 	return nil
 }
 
+// GetUserByID returns the user by ID through the user_ids index.
+func (s *Store) GetUserByID(ctx context.Context, id string) (storage.User, error) {
+	var u storage.User
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		name := tx.Bucket(bucketUserIDs).Get([]byte(id))
+		if name == nil {
+			return storage.ErrNotFound
+		}
+		return get(tx.Bucket(bucketUsers), name, &u)
+	})
+	if err != nil {
+		return storage.User{}, fmt.Errorf("storage/bolt: user by ID: %w", err)
+	}
+	return u, nil
+}
+
+// indexUsers fills the user_ids index of a database written before it
+// existed.
+func indexUsers(tx *bbolt.Tx) error {
+	ids := tx.Bucket(bucketUserIDs)
+	return tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
+		var u storage.User
+		if err := decode(v, &u); err != nil {
+			return err
+		}
+		return ids.Put([]byte(u.ID), clone(k))
+	})
+}
+
 // insert stores v under id in bucket; ErrAlreadyExists if id is taken.
 func (s *Store) insert(ctx context.Context, bucket []byte, what, id string, v any) error {
 	if err := checkKey(what, []byte(id)); err != nil {

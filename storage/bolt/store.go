@@ -27,7 +27,7 @@ var (
 	bucketUsers      = []byte("users")          // username -> User
 	bucketOffers     = []byte("offers")         // offer ID -> Offer as created (content)
 	bucketOfferState = []byte("offer_state")    // offer ID -> offerState (what changes)
-	bucketCodes      = []byte("offer_codes")    // code hash -> offer ID
+	bucketOfferCodes = []byte("offer_codes")    // code hash -> offer ID
 	bucketOffersExp  = []byte("offer_keep")     // KeepUntil||offer ID -> ""
 	bucketTokens     = []byte("tokens")         // token ID -> Token
 	bucketTokensExp  = []byte("token_exp")      // ExpiresAt||token ID -> ""
@@ -45,7 +45,7 @@ var (
 	bucketAuthCodesExp = []byte("auth_code_keep")      // KeepUntil||code ID -> ""
 	bucketIssuerStates = []byte("offer_issuer_states") // issuer_state hash -> offer ID
 	bucketOfferJSON    = []byte("offer_json")          // offer ID -> OfferJSON (off the redemption path)
-	allBuckets         = [][]byte{bucketMeta, bucketSecrets, bucketKeys, bucketClients, bucketUsers, bucketOffers, bucketOfferState, bucketCodes, bucketOffersExp, bucketTokens, bucketTokensExp, bucketGrants, bucketUMARes, bucketUMATickets, bucketUMAExp, bucketReplay, bucketSessions, bucketSessionsExp, bucketAuthCodes, bucketAuthCodesExp, bucketIssuerStates, bucketOfferJSON}
+	allBuckets         = [][]byte{bucketMeta, bucketSecrets, bucketKeys, bucketClients, bucketUsers, bucketOffers, bucketOfferState, bucketOfferCodes, bucketOffersExp, bucketTokens, bucketTokensExp, bucketGrants, bucketUMARes, bucketUMATickets, bucketUMAExp, bucketReplay, bucketSessions, bucketSessionsExp, bucketAuthCodes, bucketAuthCodesExp, bucketIssuerStates, bucketOfferJSON}
 	schemaKey          = []byte("schema_version")
 	schemaVersion      = []byte{3}
 	errSchemaVersion   = errors.New("storage/bolt: unsupported schema version")

@@ -14,8 +14,8 @@ import (
 // visits, so that a sweep holds the write lock only briefly.
 const sweepChunk = 1000
 
-// Sweep deletes the replay keys, tokens and offers that have expired at
-// now, in transactions of at most sweepChunk deletions, and returns how
+// Sweep deletes the replay keys, tokens, offers, UMA tickets, auth
+// sessions and authorization codes that have expired at now, in transactions of at most sweepChunk deletions, and returns how
 // many records it deleted. On error, the count is of the chunks committed
 // before it.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
@@ -38,7 +38,8 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 }
 
 // sweepChunkTx deletes up to limit expired entries: replay keys first,
-// then tokens, then offers. It returns the records deleted and the index
+// then tokens, offers, UMA tickets, auth sessions and authorization
+// codes. It returns the records deleted and the index
 // entries visited.
 func sweepChunkTx(tx *writeTx, now time.Time, limit int) (deleted, visited int, err error) {
 	kinds := []struct {
@@ -96,7 +97,7 @@ func deleteOffer(tx *writeTx, entry []byte) (bool, error) {
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil
 	}
-	codes := tx.Bucket(bucketCodes)
+	codes := tx.Bucket(bucketOfferCodes)
 	if err == nil && bytes.Equal(codes.Get(o.CodeHash), id) {
 		if err := codes.Delete(o.CodeHash); err != nil {
 			return false, err

@@ -8,20 +8,6 @@ import (
 	"issuer/storage"
 )
 
-// GetUserByID returns the user by ID; ErrNotFound if there is none.
-func (s *Store) GetUserByID(ctx context.Context, id string) (storage.User, error) {
-	if err := s.lock(ctx); err != nil {
-		return storage.User{}, err
-	}
-	defer s.mu.Unlock()
-	for _, u := range s.users {
-		if u.ID == id {
-			return copyOf(u), nil
-		}
-	}
-	return storage.User{}, fmt.Errorf("storage/memory: user by ID: %w", storage.ErrNotFound)
-}
-
 // CreateAuthSession stores a; ErrAlreadyExists if a.ID is taken.
 func (s *Store) CreateAuthSession(ctx context.Context, a storage.AuthSession) error {
 	return insert(s, ctx, s.sessions, "auth session ID", a.ID, a)
@@ -75,56 +61,25 @@ func (s *Store) RedeemAuthCode(ctx context.Context, r storage.Redemption) error 
 		return err
 	}
 	defer s.mu.Unlock()
-	c, ok := s.authCodes[string(r.CodeHash)]
-	switch {
-	case !ok:
+	c, ok := s.authCodes[r.CodeID]
+	if !ok {
 		return fmt.Errorf("storage/memory: redeem authorization code: %w", storage.ErrNotFound)
-	case c.RedeemedAt.IsZero() && r.Now.After(c.ExpiresAt):
-		return fmt.Errorf("storage/memory: redeem authorization code: %w", storage.ErrExpired)
 	}
-	offer, hasOffer := s.offers[r.OfferID]
-	if r.OfferID != "" && c.RedeemedAt.IsZero() &&
-		(!hasOffer || !offer.RedeemedAt.IsZero() || offer.Locked || r.Now.After(offer.ExpiresAt)) {
-		return fmt.Errorf("storage/memory: redeem authorization code: %w", storage.ErrOfferUsed)
+	var offer *storage.CodeState
+	o, hasOffer := s.offers[r.OfferID]
+	if hasOffer && r.OfferID != "" {
+		st := o.State()
+		offer = &st
 	}
-	if len(r.ReplayKey) > 0 {
-		s.replay[string(r.ReplayKey)] = r.ReplayExpiry
+	p := storage.PlanRedeemAuthCode(c.State(), offer, r)
+	if err := s.applyRedeem(p, r, tokens); err != nil {
+		return fmt.Errorf("storage/memory: redeem authorization code: %w", err)
 	}
-	if !c.RedeemedAt.IsZero() {
-		s.revoke(c.IssuedTokens)
-		s.revokeGrant(c.ID)
-		return fmt.Errorf("storage/memory: redeem authorization code: %w", storage.ErrConsumed)
-	}
-	c.RedeemedAt, c.RedeemedBy = r.Now, r.JKT
-	for _, t := range tokens {
-		s.tokens[t.ID] = t
-		c.IssuedTokens = append(c.IssuedTokens, t.ID)
-		if t.ExpiresAt.After(c.KeepUntil) {
-			c.KeepUntil = t.ExpiresAt
-		}
-	}
+	c.SetState(p.Code)
 	s.authCodes[c.ID] = copyOf(c)
-	if r.OfferID != "" {
-		offer.RedeemedAt, offer.RedeemedBy = r.Now, r.JKT
-		s.offers[offer.ID] = offer
+	if p.Offer != nil {
+		o.SetState(*p.Offer)
+		s.offers[o.ID] = o
 	}
 	return nil
-}
-
-// sweepAuth deletes expired sessions and codes. Callers hold s.mu.
-func (s *Store) sweepAuth(now time.Time) int {
-	n := 0
-	for id, a := range s.sessions {
-		if a.ExpiresAt.Before(now) {
-			delete(s.sessions, id)
-			n++
-		}
-	}
-	for id, c := range s.authCodes {
-		if c.KeepUntil.Before(now) {
-			delete(s.authCodes, id)
-			n++
-		}
-	}
-	return n
 }

@@ -79,7 +79,7 @@ func newAuthCode(now time.Time, ttl time.Duration) storage.AuthCode {
 // valid for a minute, issuing tokens.
 func codeRedemption(c storage.AuthCode, now time.Time, tokens ...storage.Token) storage.Redemption {
 	return storage.Redemption{
-		CodeHash:     []byte(c.ID),
+		CodeID:       c.ID,
 		Now:          now,
 		ReplayKey:    []byte("jti-" + uuid.NewString()),
 		ReplayExpiry: now.Add(time.Minute),
