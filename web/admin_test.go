@@ -413,3 +413,42 @@ func TestAdminOffers(t *testing.T) {
 		}
 	})
 }
+
+// TestUsersAdmin covers the users admin API.
+func TestUsersAdmin(t *testing.T) {
+	ts := newTestServer(t)
+	c, _ := pwSetup(t, ts)
+	w := newWallet(t)
+	for _, tt := range []struct {
+		name string
+		body map[string]any
+	}{
+		{"duplicate username", map[string]any{"username": "alice", "password": "another password"}},
+		{"short password", map[string]any{"username": "bob", "password": "short"}},
+		{"username with a space", map[string]any{"username": "b o b", "password": "long enough"}},
+		{"claims not an object", map[string]any{"username": "bob", "password": "long enough", "claims": []int{1}}},
+		{"unknown field", map[string]any{"username": "bob", "password": "long enough", "role": "admin"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			wantError(t, ts.admin(t, http.MethodPost, "/admin/users", tt.body), 400, "invalid_request")
+		})
+	}
+	res := ts.admin(t, http.MethodGet, "/admin/users/alice", nil)
+	if body := readBody(t, res); res.StatusCode != 200 || !json.Valid(body) || containsAny(string(body), "password", "argon2") {
+		t.Fatalf("GET user = %d %s; want 200 without the password or its hash", res.StatusCode, body)
+	}
+	if res := ts.admin(t, http.MethodDelete, "/admin/users/alice", nil); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE user = %d; want 204", res.StatusCode)
+	}
+	wantError(t, ts.admin(t, http.MethodGet, "/admin/users/alice", nil), 404, "not_found")
+	wantError(t, ts.signIn(t, c, w, "alice", "correct horse"), 400, "invalid_grant")
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}

@@ -2,74 +2,25 @@ package web_test
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
-	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jwt"
 
+	"issuer/dpop"
 	"issuer/issuer"
-	"issuer/storage/memory"
-	"issuer/web"
 )
-
-// newCustomServer starts a server whose public URL is the listener URL plus
-// path (e.g. "/tenant1"), with the given admin token ("" disables the
-// admin API). It is built by hand, as newTestServer fixes the URL.
-func newCustomServer(t *testing.T, path, admin string) *testServer {
-	t.Helper()
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
-	ts := &testServer{Store: memory.New(), Clock: clock}
-	var h http.Handler
-	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	t.Cleanup(ts.Close)
-	cfg := issuer.Defaults()
-	cfg.URL = ts.Server.URL + path
-	cfg.Now = clock.Now
-	svc, err := issuer.New(t.Context(), cfg, ts.Store, nil)
-	if err != nil {
-		t.Fatalf("issuer.New() = %v", err)
-	}
-	ts.Svc = svc
-	h = web.New(svc, web.Options{AdminToken: admin})
-	return ts
-}
-
-// getJSON fetches url and decodes a 200 application/json object.
-func getJSON(t testing.TB, target string) (map[string]any, *http.Response) {
-	t.Helper()
-	res := sendRaw(t, http.MethodGet, target, "", nil, nil)
-	body := readBody(t, res)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s = %d %s; want 200", target, res.StatusCode, body)
-	}
-	if mt, _, err := mime.ParseMediaType(res.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		t.Errorf("GET %s Content-Type = %q; want application/json", target, res.Header.Get("Content-Type"))
-	}
-	var m map[string]any
-	if err := json.Unmarshal(body, &m); err != nil {
-		t.Fatalf("GET %s body %s: %v", target, body, err)
-	}
-	return m, res
-}
-
-// strings of a JSON array member.
-func stringList(v any) []string {
-	list, _ := v.([]any)
-	out := make([]string, 0, len(list))
-	for _, e := range list {
-		s, _ := e.(string)
-		out = append(out, s)
-	}
-	return out
-}
 
 // TestAuthorizationServerMetadata covers RFC 8414 (META-01..06, O01, VCI-55..57).
 func TestAuthorizationServerMetadata(t *testing.T) {
@@ -219,51 +170,6 @@ func TestJWKS(t *testing.T) {
 	}
 }
 
-// TestNonceEndpoint covers VCI-35..37 and L01.
-func TestNonceEndpoint(t *testing.T) {
-	ts := newTestServer(t)
-	post := func(t *testing.T) string {
-		t.Helper()
-		res := sendRaw(t, http.MethodPost, ts.URL+"/nonce", "", nil, nil) // Content-Length: 0, no Authorization
-		body := readBody(t, res)
-		if res.StatusCode != http.StatusOK {
-			t.Fatalf("POST /nonce = %d %s; want 200", res.StatusCode, body)
-		}
-		if mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type")); mt != "application/json" {
-			t.Errorf("Content-Type = %q; want application/json", res.Header.Get("Content-Type"))
-		}
-		if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
-			t.Errorf("Cache-Control = %q; want no-store", cc)
-		}
-		var out map[string]any
-		if err := json.Unmarshal(body, &out); err != nil {
-			t.Fatal(err)
-		}
-		n, _ := out["c_nonce"].(string)
-		if n == "" {
-			t.Fatalf("body %s has no c_nonce string", body)
-		}
-		return n
-	}
-	t.Run("VCI-36 two calls differ", func(t *testing.T) {
-		a, b := post(t), post(t)
-		if a == b {
-			t.Fatalf("two c_nonce values are equal: %q", a)
-		}
-		if len(a) < 22 { // 128 bits, base64url
-			t.Errorf("c_nonce %q is shorter than 128 bits", a)
-		}
-	})
-	t.Run("L01 GET /nonce", func(t *testing.T) {
-		res := sendRaw(t, http.MethodGet, ts.URL+"/nonce", "", nil, nil)
-		allow := res.Header.Get("Allow")
-		wantError(t, res, http.StatusMethodNotAllowed, "invalid_request")
-		if !strings.Contains(allow, http.MethodPost) {
-			t.Errorf("Allow = %q; want it to contain POST", allow)
-		}
-	})
-}
-
 // TestTenantPath covers META-01 and VCI-51: an issuer URL with a path puts
 // the well-known segment between host and path, and every endpoint lives
 // under the path.
@@ -374,4 +280,190 @@ func TestEndpointAuthSigningAlgs(t *testing.T) {
 			t.Errorf("%s = %v; want %v", k, got, want)
 		}
 	}
+}
+
+// TestDPoPMetadataAlgs covers DPOP-42 (and O02): every algorithm listed in
+// dpop_signing_alg_values_supported is accepted, and others are refused.
+func TestDPoPMetadataAlgs(t *testing.T) {
+	ts := newTestServer(t)
+	res, err := http.Get(ts.URL + issuer.WellKnownOAuth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readBody(t, res)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s = %d %s; want 200", issuer.WellKnownOAuth, res.StatusCode, body)
+	}
+	var meta struct {
+		Algs []string `json:"dpop_signing_alg_values_supported"`
+	}
+	if err := json.Unmarshal(body, &meta); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(meta.Algs, "ES256") {
+		t.Errorf("dpop_signing_alg_values_supported = %q; want ES256 among them (HAIP)", meta.Algs)
+	}
+
+	keyFor := func(t *testing.T, alg string) crypto.Signer {
+		var k crypto.Signer
+		var err error
+		switch alg {
+		case "ES256":
+			k, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		case "ES384":
+			k, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+		case "PS256", "RS256":
+			k = dpRSA2048()
+		case "EdDSA":
+			_, k, err = ed25519.GenerateKey(rand.Reader)
+		default:
+			t.Fatalf("the metadata lists %q, which this test cannot sign", alg)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	for _, alg := range meta.Algs {
+		t.Run("DPOP-42 listed "+alg+" accepted", func(t *testing.T) {
+			k := keyFor(t, alg)
+			p := dpSign(t, ts, k, alg, dpop.Claims{})
+			dpWantDPoPToken(t, ts.redeem(t, code(ts.offer(t, nil)), p, nil), dpThumbprint(t, k.Public()))
+		})
+	}
+
+	t.Run("E10 ES512 not listed, refused", func(t *testing.T) {
+		if slices.Contains(meta.Algs, "ES512") {
+			t.Fatalf("dpop_signing_alg_values_supported = %q; ES512 is not expected by default", meta.Algs)
+		}
+		o := ts.offer(t, nil)
+		wantError(t, ts.redeem(t, code(o), dpES512Proof(t, ts), nil), http.StatusBadRequest, dpInvalidProof)
+		dpStillRedeems(t, ts, code(o), "")
+	})
+
+	t.Run("DPOP-42 RS256 not listed, refused", func(t *testing.T) {
+		if slices.Contains(meta.Algs, "RS256") {
+			t.Fatalf("dpop_signing_alg_values_supported = %q; RS256 is not in the default list", meta.Algs)
+		}
+		o := ts.offer(t, nil)
+		p := dpSign(t, ts, dpRSA2048(), "RS256", dpop.Claims{})
+		wantError(t, ts.redeem(t, code(o), p, nil), http.StatusBadRequest, dpInvalidProof)
+		dpStillRedeems(t, ts, code(o), "")
+	})
+}
+
+// paDiscoveryChecks asserts the authorization code members of a discovery
+// document of the issuer at base.
+func paDiscoveryChecks(t *testing.T, m map[string]any, base string, oidc bool) {
+	t.Helper()
+	eq := func(name string, want any) {
+		t.Helper()
+		got, _ := json.Marshal(m[name])
+		w, _ := json.Marshal(want)
+		if string(got) != string(w) {
+			t.Errorf("%s = %s; want %s", name, got, w)
+		}
+	}
+	eq("issuer", base)
+	eq("authorization_endpoint", base+"/authorize")
+	eq("pushed_authorization_request_endpoint", base+"/par")
+	eq("require_pushed_authorization_requests", true)
+	eq("response_types_supported", []string{"code"})
+	eq("response_modes_supported", []string{"query"})
+	eq("code_challenge_methods_supported", []string{"S256"})
+	eq("authorization_response_iss_parameter_supported", true)
+	eq("authorization_details_types_supported", []string{"openid_credential"})
+	scopes := stringList(m["scopes_supported"])
+	for _, want := range []string{"openid", "offline_access", pidConfig, mdlConfig} {
+		if !slices.Contains(scopes, want) {
+			t.Errorf("scopes_supported = %v; want %s in it", scopes, want)
+		}
+	}
+	if g := stringList(m["grant_types_supported"]); !slices.Contains(g, paAuthCode) {
+		t.Errorf("grant_types_supported = %v; want authorization_code in it", g)
+	}
+	if oidc {
+		eq("userinfo_endpoint", base+"/userinfo")
+		eq("subject_types_supported", []string{"public"})
+		eq("id_token_signing_alg_values_supported", []string{"ES256"})
+	}
+}
+
+// TestDiscoveryMembers checks the authorization code members of both
+// discovery documents.
+func TestDiscoveryMembers(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	for _, d := range []struct {
+		path string
+		oidc bool
+	}{
+		{"/.well-known/openid-configuration", true},
+		{"/.well-known/oauth-authorization-server", false},
+	} {
+		t.Run(d.path, func(t *testing.T) {
+			t.Parallel()
+			m, _ := getJSON(t, ts.URL+d.path)
+			paDiscoveryChecks(t, m, ts.URL, d.oidc)
+		})
+	}
+}
+
+// TestDiscoveryTenantPath: with an issuer URL with a path, the OpenID
+// configuration is served at both forms, and the whole flow lives under
+// the path (DPoP htu, cookie path, iss).
+func TestDiscoveryTenantPath(t *testing.T) {
+	t.Parallel()
+	srv := newCustomServer(t, "/tenant1", adminToken)
+	base := srv.URL + "/tenant1"
+	for _, p := range []string{"/tenant1/.well-known/openid-configuration", "/.well-known/openid-configuration/tenant1"} {
+		t.Run(p, func(t *testing.T) {
+			m, _ := getJSON(t, srv.URL+p)
+			paDiscoveryChecks(t, m, base, true)
+		})
+	}
+	t.Run("oauth-authorization-server", func(t *testing.T) {
+		m, _ := getJSON(t, srv.URL+"/.well-known/oauth-authorization-server/tenant1")
+		paDiscoveryChecks(t, m, base, false)
+	})
+	t.Run("host-level paths are not served", func(t *testing.T) {
+		for _, p := range []string{"/.well-known/openid-configuration", "/par", "/authorize"} {
+			res := sendRaw(t, http.MethodGet, srv.URL+p, "", nil, nil)
+			readBody(t, res)
+			if res.StatusCode != http.StatusNotFound {
+				t.Errorf("GET %s = %d; want 404", p, res.StatusCode)
+			}
+		}
+	})
+	t.Run("flow under the path", func(t *testing.T) {
+		// A view of the same server whose URL is the tenant base, so that
+		// the shared helpers address the tenant's endpoints.
+		ts := &testServer{Server: &httptest.Server{URL: base}, Svc: srv.Svc, Store: srv.Store, Clock: srv.Clock}
+		ts.afCreateUser(t, afUser, afPassword, map[string]any{})
+		ts.afCreateClient(t, map[string]any{
+			"client_id": "wallet", "token_endpoint_auth_method": "none",
+			"grant_types": []string{paAuthCode}, "redirect_uris": []string{afRedirect},
+		})
+		w, pk := newWallet(t), newPKCE(t)
+		wantError(t, ts.afPush(t, afParams("wallet", pk, nil), paDPoP(paProof(t, ts, w, srv.URL+"/par"))), http.StatusBadRequest, "invalid_dpop_proof")
+		uri := paPush(t, ts, afParams("wallet", pk, nil), paDPoP(paProof(t, ts, w, base+"/par")))
+		b := newBrowser(t)
+		res := paAuthorize(t, ts, b, "wallet", uri)
+		page := string(readBody(t, res))
+		if res.StatusCode != http.StatusOK || !strings.Contains(page, `action="/tenant1/authorize/login"`) {
+			t.Fatalf("GET /tenant1/authorize = %d %s; want the login page posting to /tenant1/authorize/login", res.StatusCode, page)
+		}
+		for _, c := range res.Cookies() {
+			if c.Name == "issuer_signin" && c.Path != "/tenant1/authorize" {
+				t.Errorf("cookie Path = %q; want /tenant1/authorize", c.Path)
+			}
+		}
+		csrf := afCSRF(t, []byte(page))
+		csrf = afCSRF(t, []byte(paWantConsent(t, paLogin(t, ts, b, csrf, afUser, afPassword), afUser))) // the consent form has its own token
+		q := paWantRedirect(t, paDecide(t, ts, b, csrf, "approve"), afRedirect)
+		if q.Get("iss") != base {
+			t.Errorf("iss = %q; want %s", q.Get("iss"), base)
+		}
+		wantToken(t, ts.afExchange(t, "wallet", q.Get("code"), pk.Verifier, paProof(t, ts, w, base+"/token"), nil))
+	})
 }

@@ -22,7 +22,7 @@ import (
 // private_key_jwt and client_secret_jwt (RFC 7523, with the assertion
 // audience rules of issuer/assertion.go), tls_client_auth and
 // self_signed_tls_client_auth (RFC 8705) and none. Attestation-based
-// authentication at PAR is in attestation_par_test.go.
+// authentication at PAR is in clientauth_attestation_grants_test.go.
 
 // pcRequestURI is a request_uri as PAR issues it.
 var pcRequestURI = regexp.MustCompile(`^urn:ietf:params:oauth:request_uri:[A-Za-z0-9_-]{43}$`)
@@ -407,5 +407,63 @@ func TestPARClientPrivateKeyJWTFlow(t *testing.T) {
 		if e := wantError(t, res, http.StatusBadRequest, "invalid_grant"); e.Description != "the authorization code was already used; the tokens issued for it are revoked" {
 			t.Errorf("error_description = %q; want the already-used description", e.Description)
 		}
+	})
+}
+
+// TestPARClientAuthentication covers M03, HAIP-05 and PAR-02: clients
+// authenticate at PAR exactly as at the token endpoint.
+func TestPARClientAuthentication(t *testing.T) {
+	t.Parallel()
+	s := newAuthFlow(t)
+	conf := s.afCreateClient(t, map[string]any{
+		"client_id": "confidential", "token_endpoint_auth_method": "client_secret_basic",
+		"grant_types": []string{paAuthCode}, "redirect_uris": []string{afRedirect},
+	})
+	secret, _ := conf["client_secret"].(string)
+	if secret == "" {
+		t.Fatalf("registration %v has no client_secret", conf)
+	}
+	pk := newPKCE(t)
+	basic := func(id, secret string) map[string][]string {
+		return map[string][]string{"Authorization": {basicAuth(id, secret)}}
+	}
+	tests := []struct {
+		name      string
+		form      url.Values
+		headers   map[string][]string
+		status    int
+		code      string
+		challenge string // WWW-Authenticate prefix, when one is required
+	}{
+		{name: "M03 no client identification", form: afParams(s.ClientID, pk, url.Values{"client_id": {""}}), status: 401, code: "invalid_client"},
+		{name: "unknown client_id", form: afParams("nobody", pk, nil), status: 401, code: "invalid_client"},
+		{name: "unknown client in Basic", form: afParams("x", pk, url.Values{"client_id": {""}}), headers: basic("nobody", secret), status: 401, code: "invalid_client", challenge: "Basic"},
+		{name: "confidential client, right secret", form: afParams("x", pk, url.Values{"client_id": {""}}), headers: basic("confidential", secret), status: 201},
+		{name: "confidential client, right secret and its client_id", form: afParams("confidential", pk, nil), headers: basic("confidential", secret), status: 201},
+		{name: "confidential client, wrong secret", form: afParams("x", pk, url.Values{"client_id": {""}}), headers: basic("confidential", secret+"x"), status: 401, code: "invalid_client", challenge: "Basic"},
+		{name: "confidential client without its secret", form: afParams("confidential", pk, nil), status: 401, code: "invalid_client"},
+		{name: "client_id differs from Basic", form: afParams(s.ClientID, pk, nil), headers: basic("confidential", secret), status: 401, code: "invalid_client"},
+		{name: "public client with a secret", form: afParams("x", pk, url.Values{"client_id": {""}}), headers: basic(s.ClientID, secret), status: 401, code: "invalid_client"},
+		{name: "public client with its client_id", form: afParams(s.ClientID, pk, nil), status: 201},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if tc.status == http.StatusCreated {
+				paPush(t, s.testServer, tc.form, tc.headers)
+				return
+			}
+			res := s.afPush(t, tc.form, tc.headers)
+			www := res.Header.Get("WWW-Authenticate")
+			wantError(t, res, tc.status, tc.code)
+			if tc.challenge != "" && !strings.HasPrefix(www, tc.challenge) {
+				t.Errorf("WWW-Authenticate = %q; want a %s challenge", www, tc.challenge)
+			}
+		})
+	}
+	t.Run("the confidential client's request_uri opens the login page", func(t *testing.T) {
+		t.Parallel()
+		uri := paPush(t, s.testServer, afParams("confidential", pk, nil), basic("confidential", secret))
+		paLoginPage(t, s.testServer, newBrowser(t), "confidential", uri)
 	})
 }

@@ -3,8 +3,8 @@ package web_test
 import (
 	"crypto/ecdsa"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -21,77 +21,6 @@ import (
 // The OpenID Connect UserInfo endpoint (OpenID Connect Core §5.3) as a
 // DPoP resource server (RFC 9449 §7, RFC 6750 §3): the contract's UserInfo
 // section, adversarial H09–H14 adapted to /userinfo, server nonces.
-
-// uiProof signs a proof of w for method /userinfo, dated by the server
-// clock, with ath over at ("" for none) and the server nonce ("" for none).
-func (ts *testServer) uiProof(t testing.TB, w *wallet, method, at, nonce string) string {
-	t.Helper()
-	p, err := dpop.Sign(w.Key, "ES256", dpop.Claims{Method: method, URL: ts.URL + "/userinfo", AccessToken: at, Nonce: nonce, IssuedAt: ts.Clock.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// uiRequest sends method /userinfo (without a body) with the header lines
-// of h; a key may repeat by giving several values.
-func (ts *testServer) uiRequest(t testing.TB, method string, h map[string][]string) *http.Response {
-	t.Helper()
-	req, err := http.NewRequest(method, ts.URL+"/userinfo", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, vs := range h {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
-
-// uiCall presents at with the DPoP scheme and a fresh proof of w.
-func (ts *testServer) uiCall(t testing.TB, method, at string, w *wallet) *http.Response {
-	t.Helper()
-	return ts.uiRequest(t, method, map[string][]string{"Authorization": {"DPoP " + at}, "DPoP": {ts.uiProof(t, w, method, at, "")}})
-}
-
-// uiWantClaims asserts a 200 JSON answer with Cache-Control no-store and
-// returns its members.
-func uiWantClaims(t testing.TB, res *http.Response) map[string]any {
-	t.Helper()
-	body := readBody(t, res)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET /userinfo = %d %s (WWW-Authenticate %q); want 200", res.StatusCode, body, res.Header.Get("WWW-Authenticate"))
-	}
-	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Errorf("Content-Type = %q; want application/json", ct)
-	}
-	if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
-		t.Errorf("Cache-Control = %q; want no-store", cc)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(body, &m); err != nil {
-		t.Fatalf("userinfo body %q: %v", body, err)
-	}
-	return m
-}
-
-// uiWantRefused asserts status and error (in the JSON body and as the
-// error attribute of a DPoP WWW-Authenticate challenge) and returns the
-// challenge.
-func uiWantRefused(t testing.TB, res *http.Response, status int, code string) string {
-	t.Helper()
-	wantError(t, res, status, code)
-	ch := res.Header.Get("WWW-Authenticate")
-	if !strings.HasPrefix(ch, "DPoP ") || !strings.Contains(ch, `error="`+code+`"`) {
-		t.Errorf("WWW-Authenticate = %q; want a DPoP challenge with error=%q", ch, code)
-	}
-	return ch
-}
 
 // uiIssue runs the code flow as alice for scope and returns the token
 // response, DPoP-bound to w.
@@ -407,4 +336,25 @@ func TestUserInfoThumbprint(t *testing.T) {
 	if got := uiWantClaims(t, s.uiRequest(t, http.MethodGet, h)); got["sub"] != s.UserID {
 		t.Errorf("sub = %v; want %s", got["sub"], s.UserID)
 	}
+}
+
+// /userinfo checks a token's certificate binding (RFC 8705 §3): a
+// certificate-bound Bearer token is refused without its certificate or
+// with another one (security review M3). The client_credentials token has
+// no openid scope, so passing the binding check ends at 403.
+func TestUserInfoCertificateBinding(t *testing.T) {
+	f := newMTLSFixture(t, optionalDPoP)
+	tb, _ := wantCertBound(t, f.ts.postCert(t, &f.dnCert, "/token", ccForm(dnClient), nil), f.dnCert, "Bearer")
+	get := func(cert *tls.Certificate) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, f.ts.URL+"/userinfo", nil)
+		req.Header.Set("Authorization", "Bearer "+tb.AccessToken)
+		res, err := f.ts.tlsClient(t, cert).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	wantError(t, get(nil), http.StatusUnauthorized, "invalid_token")
+	wantError(t, get(&f.dnsCert), http.StatusUnauthorized, "invalid_token")
+	wantError(t, get(&f.dnCert), http.StatusForbidden, "insufficient_scope")
 }

@@ -1,9 +1,7 @@
 package web_test
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,64 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
-
 	"issuer/issuer"
 )
-
-// ccClient registers a confidential client for client_credentials.
-func (ts *testServer) ccClient(t testing.TB, method, scope string) registeredClient {
-	t.Helper()
-	return ts.registerClient(t, map[string]any{
-		"token_endpoint_auth_method": method, "scope": scope,
-		"grant_types": []string{issuer.GrantClientCredentials},
-	})
-}
-
-// ccRequest posts a client_credentials request authenticated with Basic.
-func (ts *testServer) ccRequest(t testing.TB, c registeredClient, proof string, extra url.Values) *http.Response {
-	t.Helper()
-	form := url.Values{"grant_type": {issuer.GrantClientCredentials}}
-	for k, v := range extra {
-		form[k] = v
-	}
-	h := map[string][]string{"Authorization": {basicAuth(c.ID, c.Secret)}}
-	if proof != "" {
-		h["DPoP"] = []string{proof}
-	}
-	return ts.post(t, "/token", form, h)
-}
-
-// TestClientCredentialsOAuth2Library obtains a token with
-// golang.org/x/oauth2/clientcredentials, a real client library, over a
-// transport that adds a DPoP proof to each request.
-func TestClientCredentialsOAuth2Library(t *testing.T) {
-	ts := newTestServer(t)
-	c := ts.ccClient(t, "client_secret_basic", "status read")
-	w := newWallet(t)
-	hc := &http.Client{Transport: &dpopTransport{w: w, now: ts.Clock.Now, base: http.DefaultTransport}}
-	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, hc)
-	conf := clientcredentials.Config{ClientID: c.ID, ClientSecret: c.Secret, TokenURL: ts.TokenURL(), Scopes: []string{"read"}, AuthStyle: oauth2.AuthStyleInHeader}
-	tok, err := conf.Token(ctx)
-	if err != nil {
-		t.Fatalf("clientcredentials Token() = %v", err)
-	}
-	if tok.Type() != "DPoP" || tok.RefreshToken != "" || tok.Extra("scope") != "read" || tok.Extra("c_nonce") != nil {
-		t.Fatalf("token = type %q, refresh %q, scope %v, c_nonce %v; want DPoP, none, read, none", tok.Type(), tok.RefreshToken, tok.Extra("scope"), tok.Extra("c_nonce"))
-	}
-	_, claims := jwtParts(t, tok.AccessToken)
-	cnf, _ := claims["cnf"].(map[string]any)
-	if claims["sub"] != c.ID || claims["client_id"] != c.ID || claims["scope"] != "read" || cnf["jkt"] != w.JKT {
-		t.Fatalf("claims = %v; want sub and client_id %s, scope read, cnf.jkt %s", claims, c.ID, w.JKT)
-	}
-	conf.Scopes = []string{"admin"}
-	_, err = conf.Token(ctx)
-	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) || re.ErrorCode != "invalid_scope" {
-		t.Fatalf("escalated scope: %v; want a RetrieveError invalid_scope", err)
-	}
-}
 
 // TestClientCredentials covers the grant's rules through HTTP (RFC 6749
 // §4.4, OA-32, OA-33, OA-35, B08, B12).
@@ -176,50 +118,6 @@ func TestClientCredentials(t *testing.T) {
 			t.Fatalf("introspection after revocation = %v; want only active:false", m)
 		}
 	})
-}
-
-// TestClientSecretThrottling covers C04 / OA-13: after 20 wrong secrets
-// from one address, the client's requests from that address wait (1 s,
-// doubling per further failure), even with the right secret, while the
-// client from another address is served: a client_id is no secret, so
-// guessing slows down but locks nobody out.
-func TestClientSecretThrottling(t *testing.T) {
-	ts := newTestServer(t)
-	c := ts.ccClient(t, "client_secret_basic", "read")
-	w := newWallet(t)
-	guesser := &http.Client{Transport: fromAddress("127.0.0.2")}
-	as := func(hc *http.Client, rc registeredClient) *http.Response {
-		h := map[string][]string{
-			"Authorization": {basicAuth(rc.ID, rc.Secret)},
-			"DPoP":          {proofAt(t, w, http.MethodPost, ts.TokenURL(), ts.Clock.Now())},
-		}
-		return ts.postVia(t, hc, "/token", url.Values{"grant_type": {issuer.GrantClientCredentials}}, h)
-	}
-	wrong := registeredClient{ID: c.ID, Secret: "not-the-secret"}
-	wantDelayed := func(t *testing.T, res *http.Response, seconds string) {
-		t.Helper()
-		if got := res.Header.Get("Retry-After"); got != seconds {
-			t.Errorf("Retry-After = %q; want %q", got, seconds)
-		}
-		if e := wantError(t, res, 401, "invalid_client"); e.Description != "too many failed authentications; try again later" {
-			t.Fatalf("error_description = %q; want the delay", e.Description)
-		}
-	}
-	for range 20 {
-		e := wantError(t, as(guesser, wrong), 401, "invalid_client")
-		if e.Description != "the client secret is invalid" {
-			t.Fatalf("error_description = %q", e.Description)
-		}
-	}
-	wantDelayed(t, as(guesser, c), "1")
-	wantToken(t, as(http.DefaultClient, c)) // the client, from its own address
-	ts.Clock.Advance(time.Second)
-	wantError(t, as(guesser, wrong), 401, "invalid_client")
-	wantDelayed(t, as(guesser, wrong), "2")
-	ts.Clock.Advance(2 * time.Second)
-	wantToken(t, as(guesser, c)) // a success from the address forgets its failures
-	wantError(t, as(guesser, wrong), 401, "invalid_client")
-	wantToken(t, as(guesser, c))
 }
 
 // TestTokenScanningThrottled covers N11: a client that looks up 100 unknown

@@ -4,56 +4,12 @@ import (
 	"crypto/ecdsa"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"issuer/issuer"
 )
-
-// jwksServer serves a JWK set that a test can change, and counts fetches.
-type jwksServer struct {
-	*httptest.Server
-	mu      sync.Mutex
-	body    string
-	delay   time.Duration
-	fetches atomic.Int32
-}
-
-func newJWKSServer(t *testing.T, keys ...map[string]any) *jwksServer {
-	t.Helper()
-	js := &jwksServer{}
-	js.set(t, keys...)
-	js.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		js.fetches.Add(1)
-		js.mu.Lock()
-		body, delay := js.body, js.delay
-		js.mu.Unlock()
-		time.Sleep(delay)
-		w.Header().Set("Content-Type", "application/jwk-set+json")
-		_, _ = w.Write([]byte(body))
-	}))
-	t.Cleanup(js.Close)
-	return js
-}
-
-func (js *jwksServer) set(t *testing.T, keys ...map[string]any) {
-	t.Helper()
-	list := make([]any, len(keys))
-	for i, k := range keys {
-		list[i] = k
-	}
-	b, err := json.Marshal(map[string]any{"keys": list})
-	if err != nil {
-		t.Fatal(err)
-	}
-	js.mu.Lock()
-	js.body = string(b)
-	js.mu.Unlock()
-}
 
 // TestJWKSURI covers private_key_jwt clients registered with jwks_uri: the
 // set is fetched once and cached, refetched for an unknown kid (key

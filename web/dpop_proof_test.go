@@ -9,8 +9,10 @@ package web_test
 //
 // The sections follow /work/shared/spec/adversarial.md (E: proof structure
 // and cryptography, F: claims, time and replay, G: server nonces, H:
-// binding) and checklist.md §1. Helpers specific to this file start with
-// "dp" so that they do not collide with other test files of the package.
+// binding) and checklist.md §1; G and the replay cases of F are in
+// dpop_nonce_test.go. Helpers specific to DPoP start with "dp" so that they
+// do not collide with other test files of the package; those both files use
+// are in helpers_proof_test.go.
 
 import (
 	"crypto"
@@ -19,164 +21,21 @@ import (
 	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"issuer/dpop"
 	"issuer/issuer"
 )
-
-// Error codes of RFC 6749 §5.2 and RFC 9449 §5, §8.
-const (
-	dpInvalidRequest = "invalid_request"
-	dpInvalidProof   = "invalid_dpop_proof"
-	dpUseNonce       = "use_dpop_nonce"
-	dpInvalidGrant   = "invalid_grant"
-)
-
-// ---------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------
-
-// Test keys that are slow to generate are made once.
-var (
-	dpRSA2048 = sync.OnceValue(func() *rsa.PrivateKey { return dpMustRSA(2048) })
-	dpRSA1024 = sync.OnceValue(func() *rsa.PrivateKey { return dpMustRSA(1024) })
-)
-
-func dpMustRSA(bits int) *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, bits)
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
-
-// dpProof signs a valid ES256 proof for POST /token at the server clock.
-func dpProof(t testing.TB, ts *testServer, w *wallet, nonce string) string {
-	t.Helper()
-	return dpSign(t, ts, w.Key, "ES256", dpop.Claims{Nonce: nonce})
-}
-
-// dpSign signs a proof with dpop.Sign for POST /token; Method, URL and
-// IssuedAt default to POST, the token URL and the server clock.
-func dpSign(t testing.TB, ts *testServer, key crypto.Signer, alg string, c dpop.Claims) string {
-	t.Helper()
-	if c.Method == "" {
-		c.Method = http.MethodPost
-	}
-	if c.URL == "" {
-		c.URL = ts.TokenURL()
-	}
-	if c.IssuedAt.IsZero() {
-		c.IssuedAt = ts.Clock.Now()
-	}
-	p, err := dpop.Sign(key, alg, c)
-	if err != nil {
-		t.Fatalf("dpop.Sign(%s) = %v", alg, err)
-	}
-	return p
-}
-
-// dpMutate returns a valid ES256 proof of w (from baseProof at the server
-// clock) after mutate changed its header and payload members.
-func dpMutate(t testing.TB, ts *testServer, w *wallet, mutate func(h, p map[string]any)) string {
-	t.Helper()
-	h, p := w.baseProof(ts.TokenURL(), ts.Clock.Now())
-	mutate(h, p)
-	return rawJWS(t, w.Key, h, p, nil)
-}
-
-// dpJWS builds a compact JWS from a header and a payload (each marshalled
-// with encoding/json unless it is already []byte) with sign computing the
-// signature bytes over the signing input.
-func dpJWS(t testing.TB, header, payload any, sign func(input []byte) []byte) string {
-	t.Helper()
-	enc := func(v any) string {
-		b, ok := v.([]byte)
-		if !ok {
-			var err error
-			if b, err = json.Marshal(v); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return base64.RawURLEncoding.EncodeToString(b)
-	}
-	input := enc(header) + "." + enc(payload)
-	return input + "." + base64.RawURLEncoding.EncodeToString(sign([]byte(input)))
-}
-
-// dpECDSA returns the JOSE (raw r||s) ECDSA signature of input with hash h.
-func dpECDSA(t testing.TB, key *ecdsa.PrivateKey, h crypto.Hash, input []byte) []byte {
-	t.Helper()
-	hh := h.New()
-	hh.Write(input)
-	r, s, err := ecdsa.Sign(rand.Reader, key, hh.Sum(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	size := (key.Curve.Params().BitSize + 7) / 8
-	out := make([]byte, 2*size)
-	r.FillBytes(out[:size])
-	s.FillBytes(out[size:])
-	return out
-}
-
-// dpJWK is the public JWK of an EC (P-256, P-384, P-521), RSA or Ed25519
-// key, written independently of the dpop package.
-func dpJWK(t testing.TB, pub crypto.PublicKey) map[string]any {
-	t.Helper()
-	b64 := base64.RawURLEncoding.EncodeToString
-	switch k := pub.(type) {
-	case *ecdsa.PublicKey:
-		point, err := k.Bytes()
-		if err != nil {
-			t.Fatal(err)
-		}
-		size := (len(point) - 1) / 2
-		return map[string]any{
-			"kty": "EC", "crv": k.Curve.Params().Name,
-			"x": b64(point[1 : 1+size]), "y": b64(point[1+size:]),
-		}
-	case *rsa.PublicKey:
-		return map[string]any{"kty": "RSA", "n": b64(k.N.Bytes()), "e": b64(big.NewInt(int64(k.E)).Bytes())}
-	case ed25519.PublicKey:
-		return map[string]any{"kty": "OKP", "crv": "Ed25519", "x": b64(k)}
-	}
-	t.Fatalf("no JWK for %T", pub)
-	return nil
-}
-
-// dpThumbprint is the RFC 7638 SHA-256 thumbprint of pub, computed here
-// from the required members only, without the dpop package.
-func dpThumbprint(t testing.TB, pub crypto.PublicKey) string {
-	t.Helper()
-	j := dpJWK(t, pub)
-	var canonical string
-	switch j["kty"] {
-	case "EC":
-		canonical = fmt.Sprintf(`{"crv":%q,"kty":"EC","x":%q,"y":%q}`, j["crv"], j["x"], j["y"])
-	case "RSA":
-		canonical = fmt.Sprintf(`{"e":%q,"kty":"RSA","n":%q}`, j["e"], j["n"])
-	default:
-		canonical = fmt.Sprintf(`{"crv":%q,"kty":"OKP","x":%q}`, j["crv"], j["x"])
-	}
-	sum := sha256.Sum256([]byte(canonical))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
 
 // dpSegments splits a compact JWS and decodes its three parts.
 func dpSegments(t testing.TB, jws string) (header, payload, sig []byte) {
@@ -194,94 +53,6 @@ func dpSegments(t testing.TB, jws string) (header, payload, sig []byte) {
 		out[i] = b
 	}
 	return out[0], out[1], out[2]
-}
-
-// dpStillRedeems asserts that code is unused: it redeems with a fresh valid
-// proof (carrying nonce when server nonces are on).
-func dpStillRedeems(t testing.TB, ts *testServer, code, nonce string) tokenBody {
-	t.Helper()
-	res := ts.redeem(t, code, dpProof(t, ts, newWallet(t), nonce), nil)
-	body := readBody(t, res)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("redeeming the code again = %d %s; want 200 (the refused request must not consume it)", res.StatusCode, body)
-	}
-	var tb tokenBody
-	if err := json.Unmarshal(body, &tb); err != nil {
-		t.Fatal(err)
-	}
-	return tb
-}
-
-// dpWantDPoPToken asserts a 200 DPoP token response bound to jkt.
-func dpWantDPoPToken(t testing.TB, res *http.Response, jkt string) tokenBody {
-	t.Helper()
-	tb := wantToken(t, res)
-	if tb.TokenType != "DPoP" {
-		t.Errorf("token_type = %q; want DPoP", tb.TokenType)
-	}
-	_, claims := jwtParts(t, tb.AccessToken)
-	cnf, _ := claims["cnf"].(map[string]any)
-	if got := cnf["jkt"]; got != jkt {
-		t.Errorf("cnf.jkt = %v; want %s", got, jkt)
-	}
-	return tb
-}
-
-// dpNonceHeader asserts that res carries exactly one non-empty DPoP-Nonce
-// header (RFC 9449 §8) and returns it.
-func dpNonceHeader(t testing.TB, res *http.Response) string {
-	t.Helper()
-	vs := res.Header.Values("DPoP-Nonce")
-	if len(vs) != 1 || vs[0] == "" {
-		t.Fatalf("DPoP-Nonce headers = %q; want exactly one non-empty value", vs)
-	}
-	return vs[0]
-}
-
-// dpNoNonceHeader asserts that res carries no DPoP-Nonce header.
-func dpNoNonceHeader(t testing.TB, res *http.Response) {
-	t.Helper()
-	if vs := res.Header.Values("DPoP-Nonce"); len(vs) != 0 {
-		t.Errorf("DPoP-Nonce headers = %q; want none while server nonces are off", vs)
-	}
-}
-
-// dpResult is the outcome of a request made off the test goroutine.
-type dpResult struct {
-	status int
-	body   []byte
-	err    error
-}
-
-// dpRedeemRaw redeems code with proof, with mod editing the request before
-// it is sent. It never calls t.Fatal, so goroutines may use it.
-func dpRedeemRaw(ts *testServer, code, proof string, mod func(*http.Request)) dpResult {
-	form := url.Values{"grant_type": {preAuth}, "pre-authorized_code": {code}}
-	req, err := http.NewRequest(http.MethodPost, ts.TokenURL(), strings.NewReader(form.Encode()))
-	if err != nil {
-		return dpResult{err: err}
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if proof != "" {
-		req.Header.Set("DPoP", proof)
-	}
-	if mod != nil {
-		mod(req)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return dpResult{err: err}
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	return dpResult{status: res.StatusCode, body: body, err: err}
-}
-
-// errorCode returns the error member of a JSON error body ("" if none).
-func (r dpResult) errorCode() string {
-	var e oauthError
-	_ = json.Unmarshal(r.body, &e)
-	return e.Error
 }
 
 // dpFlipS returns the proof with its ES256 signature's s replaced by n-s:
@@ -346,19 +117,6 @@ func dpSizedProof(t testing.TB, ts *testServer, w *wallet, size int) string {
 	}
 	t.Fatalf("no padding gives a proof of %d bytes", size)
 	return ""
-}
-
-// dpES512Proof hand-builds an otherwise valid ES512 proof with a P-521 key
-// (dpop.Sign does not make ES512).
-func dpES512Proof(t testing.TB, ts *testServer) string {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := map[string]any{"typ": "dpop+jwt", "alg": "ES512", "jwk": dpJWK(t, &k.PublicKey)}
-	p := map[string]any{"jti": randomJTI(), "htm": "POST", "htu": ts.TokenURL(), "iat": ts.Clock.Now().Unix()}
-	return dpJWS(t, h, p, func(in []byte) []byte { return dpECDSA(t, k, crypto.SHA512, in) })
 }
 
 // dpCreateClient registers a public client through the admin API and
@@ -731,9 +489,6 @@ func TestDPoPProofStructure(t *testing.T) {
 	dpRunRefused(t, ts, cases)
 }
 
-// dpEd25519Identity is the encoding of the identity point of edwards25519.
-const dpEd25519Identity = "0100000000000000000000000000000000000000000000000000000000000000"
-
 // dpForgedEd25519 builds, without any private key, an EdDSA proof of w's
 // claims whose jwk is the Ed25519 key x (hex) and whose signature is
 // R = identity, S = 0.
@@ -800,76 +555,6 @@ func TestDPoPSignatureMalleability(t *testing.T) {
 		dpWantDPoPToken(t, ts.redeem(t, code(ts.offer(t, nil)), p, nil), w.JKT)
 		o := ts.offer(t, nil)
 		wantError(t, ts.redeem(t, code(o), q, nil), http.StatusBadRequest, dpInvalidProof)
-		dpStillRedeems(t, ts, code(o), "")
-	})
-}
-
-// TestDPoPMetadataAlgs covers DPOP-42 (and O02): every algorithm listed in
-// dpop_signing_alg_values_supported is accepted, and others are refused.
-func TestDPoPMetadataAlgs(t *testing.T) {
-	ts := newTestServer(t)
-	res, err := http.Get(ts.URL + issuer.WellKnownOAuth)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := readBody(t, res)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s = %d %s; want 200", issuer.WellKnownOAuth, res.StatusCode, body)
-	}
-	var meta struct {
-		Algs []string `json:"dpop_signing_alg_values_supported"`
-	}
-	if err := json.Unmarshal(body, &meta); err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Contains(meta.Algs, "ES256") {
-		t.Errorf("dpop_signing_alg_values_supported = %q; want ES256 among them (HAIP)", meta.Algs)
-	}
-
-	keyFor := func(t *testing.T, alg string) crypto.Signer {
-		var k crypto.Signer
-		var err error
-		switch alg {
-		case "ES256":
-			k, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		case "ES384":
-			k, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-		case "PS256", "RS256":
-			k = dpRSA2048()
-		case "EdDSA":
-			_, k, err = ed25519.GenerateKey(rand.Reader)
-		default:
-			t.Fatalf("the metadata lists %q, which this test cannot sign", alg)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	for _, alg := range meta.Algs {
-		t.Run("DPOP-42 listed "+alg+" accepted", func(t *testing.T) {
-			k := keyFor(t, alg)
-			p := dpSign(t, ts, k, alg, dpop.Claims{})
-			dpWantDPoPToken(t, ts.redeem(t, code(ts.offer(t, nil)), p, nil), dpThumbprint(t, k.Public()))
-		})
-	}
-
-	t.Run("E10 ES512 not listed, refused", func(t *testing.T) {
-		if slices.Contains(meta.Algs, "ES512") {
-			t.Fatalf("dpop_signing_alg_values_supported = %q; ES512 is not expected by default", meta.Algs)
-		}
-		o := ts.offer(t, nil)
-		wantError(t, ts.redeem(t, code(o), dpES512Proof(t, ts), nil), http.StatusBadRequest, dpInvalidProof)
-		dpStillRedeems(t, ts, code(o), "")
-	})
-
-	t.Run("DPOP-42 RS256 not listed, refused", func(t *testing.T) {
-		if slices.Contains(meta.Algs, "RS256") {
-			t.Fatalf("dpop_signing_alg_values_supported = %q; RS256 is not in the default list", meta.Algs)
-		}
-		o := ts.offer(t, nil)
-		p := dpSign(t, ts, dpRSA2048(), "RS256", dpop.Claims{})
-		wantError(t, ts.redeem(t, code(o), p, nil), http.StatusBadRequest, dpInvalidProof)
 		dpStillRedeems(t, ts, code(o), "")
 	})
 }
@@ -980,93 +665,6 @@ func TestDPoPProofAccepted(t *testing.T) {
 	}
 }
 
-// TestDPoPReplay covers F18, F19 and F21, and replays that come with a
-// bad grant.
-func TestDPoPReplay(t *testing.T) {
-	t.Run("F18 the same proof twice", func(t *testing.T) {
-		ts := newTestServer(t)
-		w := newWallet(t)
-		p := dpProof(t, ts, w, "")
-		dpWantDPoPToken(t, ts.redeem(t, code(ts.offer(t, nil)), p, nil), w.JKT)
-		o := ts.offer(t, nil)
-		wantError(t, ts.redeem(t, code(o), p, nil), http.StatusBadRequest, dpInvalidProof)
-		dpStillRedeems(t, ts, code(o), "")
-	})
-
-	t.Run("F21 same jti with a fresh signature and iat", func(t *testing.T) {
-		ts := newTestServer(t)
-		w := newWallet(t)
-		jti := randomJTI()
-		dpWantDPoPToken(t, ts.redeem(t, code(ts.offer(t, nil)), dpSign(t, ts, w.Key, "ES256", dpop.Claims{JTI: jti}), nil), w.JKT)
-		ts.Clock.Advance(2 * time.Second)
-		again := dpSign(t, ts, w.Key, "ES256", dpop.Claims{JTI: jti})
-		o := ts.offer(t, nil)
-		wantError(t, ts.redeem(t, code(o), again, nil), http.StatusBadRequest, dpInvalidProof)
-		dpStillRedeems(t, ts, code(o), "")
-	})
-
-	t.Run("F18 used proof with an unknown code is reported as a replay", func(t *testing.T) {
-		ts := newTestServer(t)
-		w := newWallet(t)
-		p := dpProof(t, ts, w, "")
-		dpWantDPoPToken(t, ts.redeem(t, code(ts.offer(t, nil)), p, nil), w.JKT)
-		wantError(t, ts.redeem(t, "no-such-code", p, nil), http.StatusBadRequest, dpInvalidProof)
-	})
-
-	t.Run("F18 proof of a request refused for its grant cannot be reused", func(t *testing.T) {
-		ts := newTestServer(t)
-		w := newWallet(t)
-		p := dpProof(t, ts, w, "")
-		wantError(t, ts.redeem(t, "no-such-code", p, nil), http.StatusBadRequest, dpInvalidGrant)
-		wantError(t, ts.redeem(t, "no-such-code", p, nil), http.StatusBadRequest, dpInvalidProof)
-		o := ts.offer(t, nil)
-		wantError(t, ts.redeem(t, code(o), p, nil), http.StatusBadRequest, dpInvalidProof)
-		dpStillRedeems(t, ts, code(o), "")
-	})
-
-	t.Run("F19 the same proof in 16 parallel requests", func(t *testing.T) {
-		ts := newTestServer(t)
-		w := newWallet(t)
-		p := dpProof(t, ts, w, "")
-		const n = 16
-		offers := make([]issuer.OfferResponse, n)
-		for i := range offers {
-			offers[i] = ts.offer(t, nil)
-		}
-		results := make([]dpResult, n)
-		var start, done sync.WaitGroup
-		start.Add(1)
-		for i := range n {
-			done.Go(func() {
-				start.Wait()
-				results[i] = dpRedeemRaw(ts, code(offers[i]), p, nil)
-			})
-		}
-		start.Done()
-		done.Wait()
-		ok := 0
-		for i, r := range results {
-			switch {
-			case r.err != nil:
-				t.Fatalf("request %d: %v", i, r.err)
-			case r.status == http.StatusOK:
-				ok++
-			case r.status != http.StatusBadRequest || r.errorCode() != dpInvalidProof:
-				t.Errorf("request %d = %d %s; want 200 or 400 %s", i, r.status, r.body, dpInvalidProof)
-			}
-		}
-		if ok != 1 {
-			t.Fatalf("%d of %d parallel requests with one proof succeeded; want exactly 1", ok, n)
-		}
-		// The losers' codes were not consumed.
-		for i, r := range results {
-			if r.status != http.StatusOK {
-				dpStillRedeems(t, ts, code(offers[i]), "")
-			}
-		}
-	})
-}
-
 // TestDPoPSizeCaps covers DPOP-16 and F20 at the HTTP level: the proof and
 // its jti are bounded.
 func TestDPoPSizeCaps(t *testing.T) {
@@ -1131,162 +729,5 @@ func TestDPoPForwardedHeaders(t *testing.T) {
 		if r.status != http.StatusOK {
 			t.Fatalf("got %d %s; want 200", r.status, r.body)
 		}
-	})
-}
-
-// ---------------------------------------------------------------------------
-// G. Server nonces
-// ---------------------------------------------------------------------------
-
-// dpNonceServer starts a server with DPoP server nonces on.
-func dpNonceServer(t *testing.T) *testServer {
-	t.Helper()
-	return newTestServer(t, func(c *issuer.Config) { c.DPoP.UseNonce = true })
-}
-
-// dpGetNonce makes a nonce-less request for a throw-away offer and returns
-// the DPoP-Nonce of its use_dpop_nonce answer.
-func dpGetNonce(t *testing.T, ts *testServer) string {
-	t.Helper()
-	res := ts.redeem(t, code(ts.offer(t, nil)), dpProof(t, ts, newWallet(t), ""), nil)
-	n := dpNonceHeader(t, res)
-	wantError(t, res, http.StatusBadRequest, dpUseNonce)
-	return n
-}
-
-func TestDPoPNonce(t *testing.T) {
-	t.Run("G01 G02 first request without nonce, then the retry with it", func(t *testing.T) {
-		ts := dpNonceServer(t)
-		w := newWallet(t)
-		o := ts.offer(t, nil)
-		res := ts.redeem(t, code(o), dpProof(t, ts, w, ""), nil)
-		n := dpNonceHeader(t, res)
-		wantError(t, res, http.StatusBadRequest, dpUseNonce)
-		// G02: the code was not consumed; the retry succeeds.
-		res = ts.redeem(t, code(o), dpProof(t, ts, w, n), nil)
-		fresh := dpNonceHeader(t, res)
-		dpWantDPoPToken(t, res, w.JKT) // also asserts Cache-Control: no-store (DPOP-33)
-		if fresh == n {
-			t.Errorf("DPoP-Nonce of the 200 = the nonce just used; want a fresh one")
-		}
-	})
-
-	t.Run("G03 proof without nonce after a nonce was issued", func(t *testing.T) {
-		ts := dpNonceServer(t)
-		w := newWallet(t)
-		n := dpGetNonce(t, ts)
-		dpWantDPoPToken(t, ts.redeem(t, code(ts.offer(t, nil)), dpProof(t, ts, w, n), nil), w.JKT)
-		o := ts.offer(t, nil)
-		res := ts.redeem(t, code(o), dpProof(t, ts, w, ""), nil)
-		n2 := dpNonceHeader(t, res)
-		wantError(t, res, http.StatusBadRequest, dpUseNonce)
-		dpStillRedeems(t, ts, code(o), n2)
-	})
-
-	t.Run("G04 stale nonce", func(t *testing.T) {
-		ts := dpNonceServer(t)
-		w := newWallet(t)
-		o := ts.offer(t, nil)
-		n := dpGetNonce(t, ts)
-		ts.Clock.Advance(ts.Svc.Config().DPoP.NonceTTL + time.Second)
-		res := ts.redeem(t, code(o), dpProof(t, ts, w, n), nil) // signed at the advanced clock
-		n2 := dpNonceHeader(t, res)
-		wantError(t, res, http.StatusBadRequest, dpUseNonce)
-		if n2 == n {
-			t.Errorf("DPoP-Nonce = the stale nonce; want a new one")
-		}
-		// The new nonce works and the code is still usable.
-		dpWantDPoPToken(t, ts.redeem(t, code(o), dpProof(t, ts, w, n2), nil), w.JKT)
-	})
-
-	garbage := []struct {
-		name  string
-		nonce func(t *testing.T, ts *testServer) string
-	}{
-		{"G05 random garbage nonce", func(*testing.T, *testServer) string { return "garbage-nonce" }},
-		{"G05 random base64url nonce of a nonce's length", func(t *testing.T, ts *testServer) string {
-			n := dpGetNonce(t, ts)
-			b := make([]byte, base64.RawURLEncoding.DecodedLen(len(n)))
-			_, _ = rand.Read(b)
-			return base64.RawURLEncoding.EncodeToString(b)
-		}},
-		{"G05 issued nonce with one character changed", func(t *testing.T, ts *testServer) string {
-			n := []byte(dpGetNonce(t, ts))
-			if n[10] == 'A' {
-				n[10] = 'B'
-			} else {
-				n[10] = 'A'
-			}
-			return string(n)
-		}},
-		{"G07 c_nonce from the nonce endpoint", func(t *testing.T, ts *testServer) string {
-			res := ts.post(t, issuer.PathNonce, url.Values{}, nil)
-			body := readBody(t, res)
-			var cn issuer.CNonceResponse
-			if res.StatusCode != http.StatusOK || json.Unmarshal(body, &cn) != nil || cn.CNonce == "" {
-				t.Fatalf("POST %s = %d %s; want 200 with a c_nonce", issuer.PathNonce, res.StatusCode, body)
-			}
-			return cn.CNonce
-		}},
-		{"G07 c_nonce from a token response", func(t *testing.T, ts *testServer) string {
-			tb := dpStillRedeems(t, ts, code(ts.offer(t, nil)), dpGetNonce(t, ts))
-			if tb.CNonce == "" {
-				t.Fatal("test setup: the token response has no c_nonce")
-			}
-			return tb.CNonce
-		}},
-	}
-	for _, tc := range garbage {
-		t.Run(tc.name, func(t *testing.T) {
-			ts := dpNonceServer(t)
-			w := newWallet(t)
-			o := ts.offer(t, nil)
-			bad := tc.nonce(t, ts)
-			res := ts.redeem(t, code(o), dpProof(t, ts, w, bad), nil)
-			n := dpNonceHeader(t, res)
-			wantError(t, res, http.StatusBadRequest, dpUseNonce)
-			dpStillRedeems(t, ts, code(o), n)
-		})
-	}
-
-	t.Run("DPOP-31 every response carries exactly one DPoP-Nonce", func(t *testing.T) {
-		ts := dpNonceServer(t)
-		w := newWallet(t)
-		o := ts.offer(t, nil)
-		// No DPoP header at all.
-		res := ts.redeem(t, code(o), "", nil)
-		dpNonceHeader(t, res)
-		wantError(t, res, http.StatusBadRequest, dpInvalidRequest)
-		// An invalid proof.
-		res = ts.redeem(t, code(o), dpMutate(t, ts, w, func(h, _ map[string]any) { h["typ"] = "JWT" }), nil)
-		dpNonceHeader(t, res)
-		wantError(t, res, http.StatusBadRequest, dpInvalidProof)
-		// An unknown code with a good proof and nonce.
-		n := dpGetNonce(t, ts)
-		res = ts.redeem(t, "no-such-code", dpProof(t, ts, w, n), nil)
-		dpNonceHeader(t, res)
-		wantError(t, res, http.StatusBadRequest, dpInvalidGrant)
-		dpStillRedeems(t, ts, code(o), n)
-	})
-
-	t.Run("nonces off: no response carries DPoP-Nonce", func(t *testing.T) {
-		ts := newTestServer(t)
-		w := newWallet(t)
-		o := ts.offer(t, nil)
-		res := ts.redeem(t, code(o), "", nil)
-		dpNoNonceHeader(t, res)
-		wantError(t, res, http.StatusBadRequest, dpInvalidRequest)
-		res = ts.redeem(t, code(o), dpMutate(t, ts, w, func(h, _ map[string]any) { h["typ"] = "JWT" }), nil)
-		dpNoNonceHeader(t, res)
-		wantError(t, res, http.StatusBadRequest, dpInvalidProof)
-		res = ts.redeem(t, "no-such-code", dpProof(t, ts, w, ""), nil)
-		dpNoNonceHeader(t, res)
-		wantError(t, res, http.StatusBadRequest, dpInvalidGrant)
-		res = ts.redeem(t, code(o), dpProof(t, ts, w, ""), nil)
-		dpNoNonceHeader(t, res)
-		dpWantDPoPToken(t, res, w.JKT)
-		res = ts.post(t, issuer.PathNonce, url.Values{}, nil)
-		dpNoNonceHeader(t, res)
-		readBody(t, res)
 	})
 }

@@ -1,7 +1,8 @@
 package web_test
 
 import (
-	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"issuer/issuer"
 )
 
@@ -24,93 +23,8 @@ import (
 // DPOP-23, OA-26..28, BCP-07..12, REV-06 and §7 item 4; adversarial K01–K12,
 // H06, H07 and N04.
 
-const (
-	rfGrant = issuer.GrantRefreshToken
-	rfDay   = 24 * time.Hour
-	// Descriptions of the error catalogue.
-	rfDescMissing    = "the parameter refresh_token is missing"
-	rfDescInvalid    = "the refresh token is not valid"
-	rfDescProofReq   = "a DPoP proof is required"
-	rfDescClientAuth = "client authentication is required for the grant type 'refresh_token'"
-)
-
 // rfRotating switches refresh-token rotation on.
 func rfRotating(c *issuer.Config) { c.Tokens.RotateRefreshTokens = true }
-
-// rfBody is a token response with the members a refresh-capable response
-// may carry (tokenBody has no refresh_token).
-type rfBody struct {
-	AccessToken          string                       `json:"access_token"`
-	TokenType            string                       `json:"token_type"`
-	ExpiresIn            int64                        `json:"expires_in"`
-	RefreshToken         string                       `json:"refresh_token"`
-	Scope                string                       `json:"scope"`
-	AuthorizationDetails []issuer.AuthorizationDetail `json:"authorization_details"`
-	CNonce               string                       `json:"c_nonce"`
-	// members holds every member of the body, to tell absent from empty.
-	members map[string]json.RawMessage
-	raw     []byte
-}
-
-// has reports whether the body has the member name.
-func (b rfBody) has(name string) bool {
-	_, ok := b.members[name]
-	return ok
-}
-
-// rfDecode decodes a 200 token response body.
-func rfDecode(body []byte) (rfBody, error) {
-	var b rfBody
-	if err := json.Unmarshal(body, &b); err != nil {
-		return b, fmt.Errorf("token response %q: %w", body, err)
-	}
-	if err := json.Unmarshal(body, &b.members); err != nil {
-		return b, fmt.Errorf("token response %q: %w", body, err)
-	}
-	b.raw = body
-	return b, nil
-}
-
-// rfWantToken asserts a 200 token response with its cache headers.
-func rfWantToken(t testing.TB, res *http.Response) rfBody {
-	t.Helper()
-	body := readBody(t, res)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("got %d %s; want 200", res.StatusCode, body)
-	}
-	if res.Header.Get("Cache-Control") != "no-store" || res.Header.Get("Pragma") != "no-cache" {
-		t.Errorf("cache headers = %q, %q; want no-store, no-cache", res.Header.Get("Cache-Control"), res.Header.Get("Pragma"))
-	}
-	b, err := rfDecode(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// rfRegister registers a client with the given authentication method and
-// grant types.
-func (ts *testServer) rfRegister(t testing.TB, id, method string, grants ...string) registeredClient {
-	t.Helper()
-	return ts.registerClient(t, map[string]any{"client_id": id, "token_endpoint_auth_method": method, "grant_types": grants})
-}
-
-// rfIdentify adds the identification of client c to a request: nothing for
-// the zero client (an anonymous wallet), client_id in the form for a public
-// client, client_id and client_secret in the form for client_secret_post,
-// and a Basic header otherwise.
-func rfIdentify(c registeredClient, form url.Values, h map[string][]string) {
-	switch {
-	case c.ID == "":
-	case c.Secret == "":
-		form.Set("client_id", c.ID)
-	case c.Method == issuer.AuthClientSecretPost:
-		form.Set("client_id", c.ID)
-		form.Set("client_secret", c.Secret)
-	default:
-		h["Authorization"] = []string{basicAuth(c.ID, c.Secret)}
-	}
-}
 
 // rfIssue redeems a new offer as client c (zero for an anonymous wallet)
 // with a fresh proof of w and returns the 200 response. offer is the admin
@@ -134,39 +48,6 @@ func (ts *testServer) rfIssueRT(t testing.TB, c registeredClient, w *wallet) rfB
 	return b
 }
 
-// rfRefresh posts a refresh request as client c. rt "" leaves the
-// parameter out; proof "" sends no DPoP header.
-func (ts *testServer) rfRefresh(t testing.TB, c registeredClient, rt, proof string, extra url.Values) *http.Response {
-	t.Helper()
-	form := url.Values{"grant_type": {rfGrant}}
-	if rt != "" {
-		form.Set("refresh_token", rt)
-	}
-	for k, v := range extra {
-		form[k] = v
-	}
-	h := map[string][]string{}
-	if proof != "" {
-		h["DPoP"] = []string{proof}
-	}
-	rfIdentify(c, form, h)
-	return ts.post(t, "/token", form, h)
-}
-
-// rfRefreshOK refreshes rt as c with a fresh proof of w and asserts a 200
-// DPoP token bound to w.
-func (ts *testServer) rfRefreshOK(t testing.TB, c registeredClient, rt string, w *wallet) rfBody {
-	t.Helper()
-	b := rfWantToken(t, ts.rfRefresh(t, c, rt, ts.freshProof(t, w), nil))
-	if b.TokenType != "DPoP" {
-		t.Errorf("token_type = %q; want DPoP", b.TokenType)
-	}
-	if got := rfJKT(t, b.AccessToken); got != w.JKT {
-		t.Errorf("cnf.jkt = %q; want %q, the key of the refresh request's proof", got, w.JKT)
-	}
-	return b
-}
-
 // rfStillWorks asserts that rt still refreshes for its client and key after
 // a refused request: a refusal never burns a refresh token.
 func (ts *testServer) rfStillWorks(t testing.TB, c registeredClient, rt string, w *wallet) rfBody {
@@ -176,83 +57,6 @@ func (ts *testServer) rfStillWorks(t testing.TB, c registeredClient, rt string, 
 		t.Fatalf("refreshing after the refused request: got %d %s; want 200 (a refusal must not burn the refresh token)", res.StatusCode, readBody(t, res))
 	}
 	return rfWantToken(t, res)
-}
-
-// rfClaims returns the claims of an access token.
-func rfClaims(t testing.TB, at string) map[string]any {
-	t.Helper()
-	_, claims := jwtParts(t, at)
-	return claims
-}
-
-// rfJKT returns cnf.jkt of an access token ("" when unbound).
-func rfJKT(t testing.TB, at string) string {
-	t.Helper()
-	cnf, _ := rfClaims(t, at)["cnf"].(map[string]any)
-	jkt, _ := cnf["jkt"].(string)
-	return jkt
-}
-
-// rfIntrospect introspects tok as the confidential client rs.
-func (ts *testServer) rfIntrospect(t testing.TB, rs registeredClient, tok string) map[string]any {
-	t.Helper()
-	res := ts.post(t, "/introspect", url.Values{"token": {tok}}, map[string][]string{"Authorization": {basicAuth(rs.ID, rs.Secret)}})
-	body := readBody(t, res)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("introspection: got %d %s; want 200", res.StatusCode, body)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(body, &m); err != nil {
-		t.Fatalf("introspection body %q: %v", body, err)
-	}
-	return m
-}
-
-// rfWantActive asserts each named access token introspects active.
-func (ts *testServer) rfWantActive(t testing.TB, rs registeredClient, tokens map[string]string) {
-	t.Helper()
-	for name, tok := range tokens {
-		if m := ts.rfIntrospect(t, rs, tok); m["active"] != true {
-			t.Errorf("introspection of %s = %v; want active", name, m)
-		}
-	}
-}
-
-// rfWantInactive asserts each named access token introspects as exactly
-// {"active":false}.
-func (ts *testServer) rfWantInactive(t testing.TB, rs registeredClient, tokens map[string]string) {
-	t.Helper()
-	for name, tok := range tokens {
-		if m := ts.rfIntrospect(t, rs, tok); m["active"] != false || len(m) != 1 {
-			t.Errorf("introspection of %s = %v; want only active:false", name, m)
-		}
-	}
-}
-
-// rfRevoke revokes tok as client c and asserts 200.
-func (ts *testServer) rfRevoke(t testing.TB, c registeredClient, tok string, extra url.Values) {
-	t.Helper()
-	form := url.Values{"token": {tok}}
-	for k, v := range extra {
-		form[k] = v
-	}
-	h := map[string][]string{}
-	rfIdentify(c, form, h)
-	res := ts.post(t, "/revoke", form, h)
-	if body := readBody(t, res); res.StatusCode != http.StatusOK {
-		t.Fatalf("revocation: got %d %s; want 200", res.StatusCode, body)
-	}
-}
-
-// rfFlip changes the byte at i of s to another URL-safe character.
-func rfFlip(s string, i int) string {
-	b := []byte(s)
-	if b[i] == 'A' {
-		b[i] = 'B'
-	} else {
-		b[i] = 'A'
-	}
-	return string(b)
 }
 
 // rfResult is a refresh response read without testing.TB, for goroutines.
@@ -882,59 +686,6 @@ func rfRace(t *testing.T, ts *testServer, c registeredClient, rt string, w *wall
 	return bodies
 }
 
-// TestRefreshOAuth2Library refreshes with golang.org/x/oauth2: the library
-// sends the refresh request itself once the token has expired.
-func TestRefreshOAuth2Library(t *testing.T) {
-	for _, rotate := range []bool{false, true} {
-		t.Run(fmt.Sprintf("rotation %t", rotate), func(t *testing.T) {
-			ts := newTestServer(t, func(c *issuer.Config) { c.Tokens.RotateRefreshTokens = rotate })
-			client := ts.rfRegister(t, "rf-lib-wallet", issuer.AuthClientSecretBasic, preAuth, rfGrant)
-			conf := oauth2.Config{
-				ClientID: client.ID, ClientSecret: client.Secret,
-				Endpoint: oauth2.Endpoint{TokenURL: ts.TokenURL(), AuthStyle: oauth2.AuthStyleInHeader},
-			}
-			w := newWallet(t)
-			hc := &http.Client{Transport: &dpopTransport{w: w, now: ts.Clock.Now, base: http.DefaultTransport}}
-			ctx := context.WithValue(t.Context(), oauth2.HTTPClient, hc)
-			o := ts.offer(t, nil)
-			tok, err := conf.Exchange(ctx, "", oauth2.SetAuthURLParam("grant_type", preAuth), oauth2.SetAuthURLParam("pre-authorized_code", code(o)))
-			if err != nil {
-				t.Fatalf("Exchange() = %v; want success", err)
-			}
-			if tok.RefreshToken == "" {
-				t.Fatalf("Exchange() token has no refresh token")
-			}
-			firstAT, firstRT := tok.AccessToken, tok.RefreshToken
-			for i := range 2 {
-				tok.Expiry = time.Now().Add(-time.Minute)
-				next, err := conf.TokenSource(ctx, tok).Token()
-				if err != nil {
-					t.Fatalf("refresh %d: TokenSource().Token() = %v; want success", i+1, err)
-				}
-				if next.AccessToken == tok.AccessToken || next.AccessToken == firstAT {
-					t.Errorf("refresh %d: access token unchanged; want a new one", i+1)
-				}
-				if next.Type() != "DPoP" {
-					t.Errorf("refresh %d: Type() = %q; want DPoP", i+1, next.Type())
-				}
-				if got := rfJKT(t, next.AccessToken); got != w.JKT {
-					t.Errorf("refresh %d: cnf.jkt = %q; want %q", i+1, got, w.JKT)
-				}
-				if d := time.Until(next.Expiry); d < 4*time.Minute || d > 6*time.Minute {
-					t.Errorf("refresh %d: Expiry is %v from now; want about 5 minutes", i+1, d)
-				}
-				switch {
-				case rotate && (next.RefreshToken == "" || next.RefreshToken == tok.RefreshToken || next.RefreshToken == firstRT):
-					t.Errorf("refresh %d: RefreshToken = %q; want the new rotated refresh token", i+1, next.RefreshToken)
-				case !rotate && next.RefreshToken != firstRT:
-					t.Errorf("refresh %d: RefreshToken = %q; want the original %q kept", i+1, next.RefreshToken, firstRT)
-				}
-				tok = next
-			}
-		})
-	}
-}
-
 // TestRefreshRotationKeepsScope covers OA-28: a refresh narrowed to part
 // of the grant's scope narrows that access token only; the successor
 // refresh token keeps the whole scope.
@@ -958,5 +709,71 @@ func TestRefreshRotationKeepsScope(t *testing.T) {
 	}
 	if b := ts.rfRefreshOK(t, c, narrowed.RefreshToken, w); b.Scope != "profile email" {
 		t.Errorf("refresh with the successor: scope %q; want the grant's \"profile email\"", b.Scope)
+	}
+}
+
+// idtBody is a token response with the members this test reads.
+type idtBody struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	IDToken      string `json:"id_token"`
+}
+
+func idtToken(t *testing.T, res *http.Response) idtBody {
+	t.Helper()
+	body := readBody(t, res)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("token response = %d %s; want 200", res.StatusCode, body)
+	}
+	var b idtBody
+	if err := json.Unmarshal(body, &b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A refresh of an OpenID grant returns a new ID token with the same iss,
+// sub, aud and auth_time, a new iat, no nonce, and the at_hash of the new
+// access token (OpenID Connect Core §12.2); a refresh narrowed to exclude
+// openid returns none.
+func TestRefreshIDToken(t *testing.T) {
+	s := newAuthFlow(t)
+	pk, w := newPKCE(t), newWallet(t)
+	c := s.afCode(t, afParams(s.ClientID, pk, url.Values{"scope": {"openid " + pidConfig}, "nonce": {"n-1"}}), nil)
+	first := idtToken(t, s.afExchange(t, s.ClientID, c, pk.Verifier, w.Proof(t, s.TokenURL(), ""), nil))
+	_, orig := jwtParts(t, first.IDToken)
+	if first.RefreshToken == "" {
+		t.Fatal("no refresh token")
+	}
+	s.Clock.Advance(90 * time.Second)
+	refresh := func(scope string) idtBody {
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {first.RefreshToken}, "client_id": {s.ClientID}}
+		if scope != "" {
+			form.Set("scope", scope)
+		}
+		return idtToken(t, s.post(t, "/token", form, map[string][]string{"DPoP": {s.freshProof(t, w)}}))
+	}
+	next := refresh("")
+	if next.IDToken == "" {
+		t.Fatal("the refresh of an OpenID grant returned no id_token")
+	}
+	_, got := jwtParts(t, next.IDToken)
+	for _, k := range []string{"iss", "sub", "aud", "auth_time"} {
+		if got[k] != orig[k] {
+			t.Errorf("%s = %v; want the original %v", k, got[k], orig[k])
+		}
+	}
+	if got["iat"] == orig["iat"] || got["iat"].(float64) != float64(s.Clock.Now().Unix()) {
+		t.Errorf("iat = %v; want the refresh time %d", got["iat"], s.Clock.Now().Unix())
+	}
+	if _, ok := got["nonce"]; ok {
+		t.Errorf("the refreshed ID token has a nonce: %v", got["nonce"])
+	}
+	sum := sha256.Sum256([]byte(next.AccessToken))
+	if got["at_hash"] != base64.RawURLEncoding.EncodeToString(sum[:16]) {
+		t.Errorf("at_hash = %v; want the hash of the new access token", got["at_hash"])
+	}
+	if narrowed := refresh(pidConfig); narrowed.IDToken != "" {
+		t.Errorf("a refresh narrowed to %s returned an id_token", pidConfig)
 	}
 }

@@ -12,33 +12,6 @@ import (
 	"issuer/issuer"
 )
 
-// pwSetup registers a confidential client for the password grant (and
-// refresh tokens) and a user, and returns the client and the user's ID.
-func pwSetup(t *testing.T, ts *testServer) (registeredClient, string) {
-	t.Helper()
-	c := ts.registerClient(t, map[string]any{
-		"token_endpoint_auth_method": "client_secret_basic", "scope": "profile",
-		"grant_types": []string{issuer.GrantPassword, issuer.GrantRefreshToken},
-	})
-	res := ts.admin(t, http.MethodPost, "/admin/users", map[string]any{"username": "alice", "password": "correct horse", "claims": map[string]any{"given_name": "Alice"}})
-	body := readBody(t, res)
-	if res.StatusCode != http.StatusCreated {
-		t.Fatalf("POST /admin/users = %d %s; want 201", res.StatusCode, body)
-	}
-	var u struct{ ID, Username, Password string }
-	if err := json.Unmarshal(body, &u); err != nil || u.ID == "" || u.Password != "" {
-		t.Fatalf("user = %s; want an id and no password", body)
-	}
-	return c, u.ID
-}
-
-func (ts *testServer) signIn(t testing.TB, c registeredClient, w *wallet, username, password string) *http.Response {
-	t.Helper()
-	form := url.Values{"grant_type": {issuer.GrantPassword}, "username": {username}, "password": {password}}
-	proof := proofAt(t, w, http.MethodPost, ts.TokenURL(), ts.Clock.Now())
-	return ts.post(t, "/token", form, map[string][]string{"Authorization": {basicAuth(c.ID, c.Secret)}, "DPoP": {proof}})
-}
-
 // TestPasswordGrant covers RFC 6749 §4.3 through HTTP.
 func TestPasswordGrant(t *testing.T) {
 	ts := newTestServer(t)
@@ -136,45 +109,6 @@ func TestPasswordThrottling(t *testing.T) {
 	wantToken(t, ts.signIn(t, c, w, "alice", "correct horse"))
 	ts.Clock.Advance(time.Second)
 	wantError(t, ts.signIn(t, c, w, "mallory", "x"), 400, "invalid_grant")
-}
-
-// TestUsersAdmin covers the users admin API.
-func TestUsersAdmin(t *testing.T) {
-	ts := newTestServer(t)
-	c, _ := pwSetup(t, ts)
-	w := newWallet(t)
-	for _, tt := range []struct {
-		name string
-		body map[string]any
-	}{
-		{"duplicate username", map[string]any{"username": "alice", "password": "another password"}},
-		{"short password", map[string]any{"username": "bob", "password": "short"}},
-		{"username with a space", map[string]any{"username": "b o b", "password": "long enough"}},
-		{"claims not an object", map[string]any{"username": "bob", "password": "long enough", "claims": []int{1}}},
-		{"unknown field", map[string]any{"username": "bob", "password": "long enough", "role": "admin"}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			wantError(t, ts.admin(t, http.MethodPost, "/admin/users", tt.body), 400, "invalid_request")
-		})
-	}
-	res := ts.admin(t, http.MethodGet, "/admin/users/alice", nil)
-	if body := readBody(t, res); res.StatusCode != 200 || !json.Valid(body) || containsAny(string(body), "password", "argon2") {
-		t.Fatalf("GET user = %d %s; want 200 without the password or its hash", res.StatusCode, body)
-	}
-	if res := ts.admin(t, http.MethodDelete, "/admin/users/alice", nil); res.StatusCode != http.StatusNoContent {
-		t.Fatalf("DELETE user = %d; want 204", res.StatusCode)
-	}
-	wantError(t, ts.admin(t, http.MethodGet, "/admin/users/alice", nil), 404, "not_found")
-	wantError(t, ts.signIn(t, c, w, "alice", "correct horse"), 400, "invalid_grant")
-}
-
-func containsAny(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
 }
 
 // TestNoUnboundRefreshTokenForPublicClients checks BCP-07: under the

@@ -1,48 +1,16 @@
 package web_test
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"issuer/issuer"
 )
-
-// registeredClient is what POST /admin/clients returned.
-type registeredClient struct {
-	ID     string `json:"client_id"`
-	Secret string `json:"client_secret"`
-	Method string `json:"token_endpoint_auth_method"`
-}
-
-// registerClient registers a client through the admin API.
-func (ts *testServer) registerClient(t testing.TB, meta map[string]any) registeredClient {
-	t.Helper()
-	res := ts.admin(t, http.MethodPost, "/admin/clients", meta)
-	body := readBody(t, res)
-	if res.StatusCode != http.StatusCreated {
-		t.Fatalf("POST /admin/clients %v = %d %s; want 201", meta, res.StatusCode, body)
-	}
-	var c registeredClient
-	if err := json.Unmarshal(body, &c); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// basicAuth is an RFC 6749 §2.3.1 Basic header: both parts form-urlencoded
-// before base64.
-func basicAuth(id, secret string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
-}
 
 // rawBasic is a Basic header whose parts were not form-urlencoded.
 func rawBasic(id, secret string) string {
@@ -221,86 +189,46 @@ func TestAnonymousAccessEnabled(t *testing.T) {
 	wantToken(t, ts.redeemFresh(t, code(o), nil))
 }
 
-// dpopTransport adds a fresh DPoP proof to every request, as a DPoP-aware
-// client library would.
-type dpopTransport struct {
-	w    *wallet
-	now  func() time.Time
-	base http.RoundTripper
-}
-
-func (d *dpopTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	p, err := signProofNoFatal(d.w, r.Method, r.URL.String(), d.now())
-	if err != nil {
-		return nil, err
-	}
-	r2 := r.Clone(r.Context())
-	r2.Header.Set("DPoP", p)
-	return d.base.RoundTrip(r2)
-}
-
-// TestOAuth2Library redeems a code with golang.org/x/oauth2, a real client
-// library, authenticating with client_secret_basic.
-func TestOAuth2Library(t *testing.T) {
+// TestClientSecretThrottling covers C04 / OA-13: after 20 wrong secrets
+// from one address, the client's requests from that address wait (1 s,
+// doubling per further failure), even with the right secret, while the
+// client from another address is served: a client_id is no secret, so
+// guessing slows down but locks nobody out.
+func TestClientSecretThrottling(t *testing.T) {
 	ts := newTestServer(t)
-	client := ts.registerClient(t, map[string]any{
-		"client_id": "lib-wallet", "grant_types": []string{preAuth}, // client_secret_basic by default
-	})
-	cfg := oauth2.Config{
-		ClientID: client.ID, ClientSecret: client.Secret,
-		Endpoint: oauth2.Endpoint{TokenURL: ts.TokenURL(), AuthStyle: oauth2.AuthStyleInHeader},
-	}
+	c := ts.ccClient(t, "client_secret_basic", "read")
 	w := newWallet(t)
-	hc := &http.Client{Transport: &dpopTransport{w: w, now: ts.Clock.Now, base: http.DefaultTransport}}
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
-
-	t.Run("success", func(t *testing.T) {
-		o := ts.offer(t, nil)
-		before := time.Now()
-		tok, err := cfg.Exchange(ctx, "", oauth2.SetAuthURLParam("grant_type", preAuth), oauth2.SetAuthURLParam("pre-authorized_code", code(o)))
-		if err != nil {
-			t.Fatalf("Exchange() = %v; want success", err)
+	guesser := &http.Client{Transport: fromAddress("127.0.0.2")}
+	as := func(hc *http.Client, rc registeredClient) *http.Response {
+		h := map[string][]string{
+			"Authorization": {basicAuth(rc.ID, rc.Secret)},
+			"DPoP":          {proofAt(t, w, http.MethodPost, ts.TokenURL(), ts.Clock.Now())},
 		}
-		if tok.Type() != "DPoP" {
-			t.Errorf("Type() = %q; want DPoP", tok.Type())
+		return ts.postVia(t, hc, "/token", url.Values{"grant_type": {issuer.GrantClientCredentials}}, h)
+	}
+	wrong := registeredClient{ID: c.ID, Secret: "not-the-secret"}
+	wantDelayed := func(t *testing.T, res *http.Response, seconds string) {
+		t.Helper()
+		if got := res.Header.Get("Retry-After"); got != seconds {
+			t.Errorf("Retry-After = %q; want %q", got, seconds)
 		}
-		if n, _ := tok.Extra("c_nonce").(string); n == "" {
-			t.Errorf("Extra(c_nonce) = %v; want a non-empty string", tok.Extra("c_nonce"))
+		if e := wantError(t, res, 401, "invalid_client"); e.Description != "too many failed authentications; try again later" {
+			t.Fatalf("error_description = %q; want the delay", e.Description)
 		}
-		if d := tok.Expiry.Sub(before); d < 5*time.Minute-10*time.Second || d > 5*time.Minute+10*time.Second {
-			t.Errorf("Expiry is %v from now; want about 5 minutes", d)
+	}
+	for range 20 {
+		e := wantError(t, as(guesser, wrong), 401, "invalid_client")
+		if e.Description != "the client secret is invalid" {
+			t.Fatalf("error_description = %q", e.Description)
 		}
-		_, claims := jwtParts(t, tok.AccessToken)
-		if claims["client_id"] != client.ID {
-			t.Errorf("client_id claim = %v; want %s", claims["client_id"], client.ID)
-		}
-		if cnf, _ := claims["cnf"].(map[string]any); cnf["jkt"] != w.JKT {
-			t.Errorf("cnf = %v; want jkt %s", claims["cnf"], w.JKT)
-		}
-	})
-	t.Run("J04 failure is a RetrieveError", func(t *testing.T) {
-		o := ts.offer(t, nil)
-		opts := []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("grant_type", preAuth), oauth2.SetAuthURLParam("pre-authorized_code", code(o))}
-		if _, err := cfg.Exchange(ctx, "", opts...); err != nil {
-			t.Fatalf("first Exchange() = %v; want success", err)
-		}
-		_, err := cfg.Exchange(ctx, "", opts...)
-		var re *oauth2.RetrieveError
-		if !errors.As(err, &re) {
-			t.Fatalf("second Exchange() = %v (%T); want *oauth2.RetrieveError", err, err)
-		}
-		if re.ErrorCode != "invalid_grant" || re.Response.StatusCode != http.StatusBadRequest {
-			t.Fatalf("RetrieveError = %d %q; want 400 invalid_grant", re.Response.StatusCode, re.ErrorCode)
-		}
-	})
-	t.Run("wrong secret is a RetrieveError invalid_client", func(t *testing.T) {
-		o := ts.offer(t, nil)
-		bad := cfg
-		bad.ClientSecret += "x"
-		_, err := bad.Exchange(ctx, "", oauth2.SetAuthURLParam("grant_type", preAuth), oauth2.SetAuthURLParam("pre-authorized_code", code(o)))
-		var re *oauth2.RetrieveError
-		if !errors.As(err, &re) || re.ErrorCode != "invalid_client" || re.Response.StatusCode != http.StatusUnauthorized {
-			t.Fatalf("Exchange() = %v; want a 401 invalid_client RetrieveError", err)
-		}
-	})
+	}
+	wantDelayed(t, as(guesser, c), "1")
+	wantToken(t, as(http.DefaultClient, c)) // the client, from its own address
+	ts.Clock.Advance(time.Second)
+	wantError(t, as(guesser, wrong), 401, "invalid_client")
+	wantDelayed(t, as(guesser, wrong), "2")
+	ts.Clock.Advance(2 * time.Second)
+	wantToken(t, as(guesser, c)) // a success from the address forgets its failures
+	wantError(t, as(guesser, wrong), 401, "invalid_client")
+	wantToken(t, as(guesser, c))
 }

@@ -150,16 +150,6 @@ func newBrowser(t testing.TB) *afBrowser {
 	return &afBrowser{&http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-// newBrowserFrom is a browser whose connections come from the loopback
-// address ip (127.0.0.0/8 is all loopback), so that the server sees
-// another client address.
-func newBrowserFrom(t testing.TB, ip string) *afBrowser {
-	t.Helper()
-	b := newBrowser(t)
-	b.Transport = fromAddress(ip)
-	return b
-}
-
 func (b *afBrowser) get(t testing.TB, u string) *http.Response {
 	t.Helper()
 	res, err := b.Get(u)
@@ -264,4 +254,93 @@ func TestAuthFlowHelpers(t *testing.T) {
 	if tb.TokenType != "DPoP" || len(tb.AuthorizationDetails) != 1 {
 		t.Fatalf("token = %+v; want a DPoP token for one credential", tb)
 	}
+}
+
+const (
+	// acNonce is an OpenID nonce with unusual but valid characters: it
+	// must come back in the ID token byte for byte (OIDC-04).
+	acNonce = `n-0S6_WzA2Mj ~.+/=%&?#;é☃😀"quoted"'<tag>\x`
+	acScope = "openid " + pidConfig
+)
+
+// acToken is a token response of the authorization code grant with every
+// member kept, to tell absent from empty.
+type acToken struct {
+	AccessToken          string                       `json:"access_token"`
+	TokenType            string                       `json:"token_type"`
+	ExpiresIn            int64                        `json:"expires_in"`
+	Scope                string                       `json:"scope"`
+	RefreshToken         string                       `json:"refresh_token"`
+	IDToken              string                       `json:"id_token"`
+	CNonce               string                       `json:"c_nonce"`
+	CNonceExpiresIn      int64                        `json:"c_nonce_expires_in"`
+	AuthorizationDetails []issuer.AuthorizationDetail `json:"authorization_details"`
+	members              map[string]json.RawMessage
+	raw                  []byte
+}
+
+// has reports whether the response has the member name.
+func (b acToken) has(name string) bool {
+	_, ok := b.members[name]
+	return ok
+}
+
+// acWantToken asserts a 200 JSON token response with Cache-Control
+// no-store and Pragma no-cache (OIDC-17) and decodes it.
+func acWantToken(t testing.TB, res *http.Response) acToken {
+	t.Helper()
+	body := readBody(t, res)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("token response = %d %s; want 200", res.StatusCode, body)
+	}
+	if res.Header.Get("Cache-Control") != "no-store" || res.Header.Get("Pragma") != "no-cache" {
+		t.Errorf("cache headers = %q, %q; want no-store, no-cache", res.Header.Get("Cache-Control"), res.Header.Get("Pragma"))
+	}
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type = %q; want application/json", ct)
+	}
+	var b acToken
+	if err := json.Unmarshal(body, &b); err != nil {
+		t.Fatalf("token response %s: %v", body, err)
+	}
+	if err := json.Unmarshal(body, &b.members); err != nil {
+		t.Fatal(err)
+	}
+	b.raw = body
+	return b
+}
+
+// acGrant is an authorization code with the PKCE pair it was issued for.
+type acGrant struct {
+	Code string
+	PKCE afPKCE
+}
+
+// acNewCode pushes afParams (with extra) for a new PKCE pair and the given
+// PAR headers, signs in as alice and approves.
+func (s *afSetup) acNewCode(t testing.TB, extra url.Values, headers map[string][]string) acGrant {
+	t.Helper()
+	pk := newPKCE(t)
+	return acGrant{Code: s.afCode(t, afParams(s.ClientID, pk, extra), headers), PKCE: pk}
+}
+
+// acRedeem exchanges g as the setup's public client with a fresh proof of
+// w and asserts a 200 DPoP token bound to w.
+func (s *afSetup) acRedeem(t testing.TB, g acGrant, w *wallet) acToken {
+	t.Helper()
+	b := acWantToken(t, s.afExchange(t, s.ClientID, g.Code, g.PKCE.Verifier, s.freshProof(t, w), nil))
+	if b.TokenType != "DPoP" {
+		t.Errorf("token_type = %q; want DPoP", b.TokenType)
+	}
+	if got := rfJKT(t, b.AccessToken); got != w.JKT {
+		t.Errorf("cnf.jkt = %q; want %q", got, w.JKT)
+	}
+	return b
+}
+
+// acAtHash is OIDC's at_hash of an ES256 ID token: base64url of the left
+// half of SHA-256 over the access token.
+func acAtHash(accessToken string) string {
+	sum := sha256.Sum256([]byte(accessToken))
+	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
 }

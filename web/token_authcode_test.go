@@ -1,11 +1,9 @@
 package web_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -17,7 +15,6 @@ import (
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jwt"
-	"golang.org/x/oauth2"
 
 	"issuer/issuer"
 )
@@ -30,74 +27,6 @@ import (
 // I18 (a code from a grant whose consent the user withdrew) does not
 // apply: the server has no way to withdraw consent, so no such code can
 // exist.
-
-const (
-	// acNonce is an OpenID nonce with unusual but valid characters: it
-	// must come back in the ID token byte for byte (OIDC-04).
-	acNonce = `n-0S6_WzA2Mj ~.+/=%&?#;é☃😀"quoted"'<tag>\x`
-	acScope = "openid " + pidConfig
-)
-
-// acToken is a token response of the authorization code grant with every
-// member kept, to tell absent from empty.
-type acToken struct {
-	AccessToken          string                       `json:"access_token"`
-	TokenType            string                       `json:"token_type"`
-	ExpiresIn            int64                        `json:"expires_in"`
-	Scope                string                       `json:"scope"`
-	RefreshToken         string                       `json:"refresh_token"`
-	IDToken              string                       `json:"id_token"`
-	CNonce               string                       `json:"c_nonce"`
-	CNonceExpiresIn      int64                        `json:"c_nonce_expires_in"`
-	AuthorizationDetails []issuer.AuthorizationDetail `json:"authorization_details"`
-	members              map[string]json.RawMessage
-	raw                  []byte
-}
-
-// has reports whether the response has the member name.
-func (b acToken) has(name string) bool {
-	_, ok := b.members[name]
-	return ok
-}
-
-// acWantToken asserts a 200 JSON token response with Cache-Control
-// no-store and Pragma no-cache (OIDC-17) and decodes it.
-func acWantToken(t testing.TB, res *http.Response) acToken {
-	t.Helper()
-	body := readBody(t, res)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("token response = %d %s; want 200", res.StatusCode, body)
-	}
-	if res.Header.Get("Cache-Control") != "no-store" || res.Header.Get("Pragma") != "no-cache" {
-		t.Errorf("cache headers = %q, %q; want no-store, no-cache", res.Header.Get("Cache-Control"), res.Header.Get("Pragma"))
-	}
-	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Errorf("Content-Type = %q; want application/json", ct)
-	}
-	var b acToken
-	if err := json.Unmarshal(body, &b); err != nil {
-		t.Fatalf("token response %s: %v", body, err)
-	}
-	if err := json.Unmarshal(body, &b.members); err != nil {
-		t.Fatal(err)
-	}
-	b.raw = body
-	return b
-}
-
-// acGrant is an authorization code with the PKCE pair it was issued for.
-type acGrant struct {
-	Code string
-	PKCE afPKCE
-}
-
-// acNewCode pushes afParams (with extra) for a new PKCE pair and the given
-// PAR headers, signs in as alice and approves.
-func (s *afSetup) acNewCode(t testing.TB, extra url.Values, headers map[string][]string) acGrant {
-	t.Helper()
-	pk := newPKCE(t)
-	return acGrant{Code: s.afCode(t, afParams(s.ClientID, pk, extra), headers), PKCE: pk}
-}
 
 // acPKCEOf is the PKCE pair of an arbitrary verifier, valid or not.
 func acPKCEOf(verifier string) afPKCE {
@@ -117,20 +46,6 @@ func acForm(clientID string, g acGrant) url.Values {
 		"grant_type": {"authorization_code"}, "code": {g.Code}, "redirect_uri": {afRedirect},
 		"code_verifier": {g.PKCE.Verifier}, "client_id": {clientID},
 	}
-}
-
-// acRedeem exchanges g as the setup's public client with a fresh proof of
-// w and asserts a 200 DPoP token bound to w.
-func (s *afSetup) acRedeem(t testing.TB, g acGrant, w *wallet) acToken {
-	t.Helper()
-	b := acWantToken(t, s.afExchange(t, s.ClientID, g.Code, g.PKCE.Verifier, s.freshProof(t, w), nil))
-	if b.TokenType != "DPoP" {
-		t.Errorf("token_type = %q; want DPoP", b.TokenType)
-	}
-	if got := rfJKT(t, b.AccessToken); got != w.JKT {
-		t.Errorf("cnf.jkt = %q; want %q", got, w.JKT)
-	}
-	return b
 }
 
 // acIntrospector registers a confidential client that introspects.
@@ -165,13 +80,6 @@ func acErrorCode(body []byte) string {
 	var e oauthError
 	_ = json.Unmarshal(body, &e)
 	return e.Error
-}
-
-// acAtHash is OIDC's at_hash of an ES256 ID token: base64url of the left
-// half of SHA-256 over the access token.
-func acAtHash(accessToken string) string {
-	sum := sha256.Sum256([]byte(accessToken))
-	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
 }
 
 // acJWKS fetches /jwks and parses it with jwx.
@@ -861,57 +769,4 @@ func TestAuthCodeUnauthorizedClient(t *testing.T) {
 		wantError(t, res, http.StatusBadRequest, "unauthorized_client")
 	})
 	s.acRedeem(t, g, w)
-}
-
-// TestAuthCodeOAuth2Library redeems a code with golang.org/x/oauth2 (its
-// PKCE helpers and Exchange with VerifierOption), adding DPoP proofs in
-// the transport as a DPoP-aware client would.
-func TestAuthCodeOAuth2Library(t *testing.T) {
-	s := newAuthFlow(t)
-	w := newWallet(t)
-	cfg := oauth2.Config{
-		ClientID: s.ClientID, RedirectURL: afRedirect, Scopes: []string{"openid", pidConfig},
-		Endpoint: oauth2.Endpoint{TokenURL: s.TokenURL(), AuthStyle: oauth2.AuthStyleInParams},
-	}
-	hc := &http.Client{Transport: &dpopTransport{w: w, now: s.Clock.Now, base: http.DefaultTransport}}
-	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, hc)
-	newCode := func(t *testing.T) (string, string) {
-		verifier := oauth2.GenerateVerifier()
-		pk := afPKCE{Verifier: verifier, Challenge: oauth2.S256ChallengeFromVerifier(verifier)}
-		return s.afCode(t, afParams(s.ClientID, pk, url.Values{"scope": {strings.Join(cfg.Scopes, " ")}}), nil), verifier
-	}
-
-	t.Run("Exchange", func(t *testing.T) {
-		code, verifier := newCode(t)
-		tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
-		if err != nil {
-			t.Fatalf("Exchange() = %v; want success", err)
-		}
-		if tok.Type() != "DPoP" || tok.RefreshToken == "" {
-			t.Errorf("Type() = %q, RefreshToken = %q; want DPoP and a refresh token", tok.Type(), tok.RefreshToken)
-		}
-		if rfJKT(t, tok.AccessToken) != w.JKT {
-			t.Errorf("cnf.jkt = %q; want %s", rfJKT(t, tok.AccessToken), w.JKT)
-		}
-		idt, _ := tok.Extra("id_token").(string)
-		if idt == "" {
-			t.Fatalf("Extra(id_token) = %v; want an ID token", tok.Extra("id_token"))
-		}
-		if _, claims := jwtParts(t, idt); claims["at_hash"] != acAtHash(tok.AccessToken) {
-			t.Errorf("at_hash = %v; want %s", claims["at_hash"], acAtHash(tok.AccessToken))
-		}
-		_, err = cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
-		var re *oauth2.RetrieveError
-		if !errors.As(err, &re) || re.Response.StatusCode != http.StatusBadRequest || re.ErrorCode != "invalid_grant" {
-			t.Fatalf("second Exchange() = %v; want a 400 invalid_grant RetrieveError", err)
-		}
-	})
-	t.Run("wrong verifier", func(t *testing.T) {
-		code, _ := newCode(t)
-		_, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(oauth2.GenerateVerifier()))
-		var re *oauth2.RetrieveError
-		if !errors.As(err, &re) || re.Response.StatusCode != http.StatusBadRequest || re.ErrorCode != "invalid_grant" {
-			t.Fatalf("Exchange() = %v; want a 400 invalid_grant RetrieveError", err)
-		}
-	})
 }
