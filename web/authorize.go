@@ -8,13 +8,13 @@ import (
 	"html/template"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 	"rsc.io/qr"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 //go:embed templates/*.html
@@ -91,7 +91,7 @@ func (h *handlers) consent(c echo.Context) error {
 	}
 	decision := form["decision"]
 	if decision != "approve" && decision != "deny" {
-		return h.errorPage(c, issuer.ErrInvalidRequest("decision must be approve or deny"))
+		return h.errorPage(c, oauth.ErrInvalidRequest("decision must be approve or deny"))
 	}
 	res, err := h.svc.Decide(c.Request().Context(), issuer.DecisionForm{
 		Cookie: cookieValue(c), CSRF: form["csrf_token"], Approve: decision == "approve",
@@ -120,7 +120,7 @@ func (h *handlers) authorizeResult(c echo.Context, res issuer.AuthorizeResult) e
 	status := http.StatusOK
 	if res.RetryAfter > 0 { // the sign-in is delayed (RFC 6585 §4)
 		status = http.StatusTooManyRequests
-		c.Response().Header().Set("Retry-After", strconv.Itoa(res.RetryAfter))
+		setRetryAfter(c, res.RetryAfter)
 	}
 	return h.render(c, status, res.Page.Step, map[string]any{"Title": "Sign in", "Page": res.Page, "Action": action})
 }
@@ -143,7 +143,7 @@ func (h *handlers) errorPage(c echo.Context, err error) error {
 func (h *handlers) render(c echo.Context, status int, name string, data any) error {
 	var buf bytes.Buffer
 	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
-		return issuer.ErrServer(err)
+		return oauth.ErrServer(err)
 	}
 	return c.HTMLBlob(status, buf.Bytes())
 }
@@ -184,7 +184,7 @@ func cookieValue(c echo.Context) string {
 func queryParams(c echo.Context) (map[string]string, error) {
 	r := c.Request()
 	if len(r.URL.RawQuery) > maxFormBytes {
-		return nil, issuer.ErrInvalidRequest("the request URI is too long")
+		return nil, oauth.ErrInvalidRequest("the request URI is too long")
 	}
 	return parseForm(r.URL.RawQuery)
 }
@@ -192,7 +192,7 @@ func queryParams(c echo.Context) (map[string]string, error) {
 // pageForm reads a form posted by one of the pages.
 func pageForm(c echo.Context) (map[string]string, error) {
 	if c.Request().URL.RawQuery != "" {
-		return nil, issuer.ErrInvalidRequest("the form must be posted without a query")
+		return nil, oauth.ErrInvalidRequest("the form must be posted without a query")
 	}
 	return readForm(c)
 }
@@ -200,9 +200,7 @@ func pageForm(c echo.Context) (map[string]string, error) {
 // userinfo is the OpenID Connect UserInfo endpoint (GET or POST).
 func (h *handlers) userinfo(c echo.Context) error {
 	noStore(c)
-	if n := h.svc.DPoPNonce(); n != "" {
-		c.Response().Header().Set("DPoP-Nonce", n)
-	}
+	setDPoPNonce(c, h.svc.DPoPNonce())
 	r := c.Request()
 	out, err := h.svc.UserInfo(r.Context(), issuer.UserInfoRequest{
 		Method: r.Method, Authorization: r.Header.Values(echo.HeaderAuthorization), DPoP: r.Header.Values("DPoP"),
@@ -223,7 +221,7 @@ func (h *handlers) offerQR(c echo.Context) error {
 	}
 	svg, err := qrSVG(p.Link)
 	if err != nil {
-		return h.errorPage(c, issuer.ErrServer(err))
+		return h.errorPage(c, oauth.ErrServer(err))
 	}
 	return h.render(c, http.StatusOK, "qr", map[string]any{
 		"Title": "Credential offer", "QR": svg, "Link": template.URL(p.Link), "Credentials": p.Credentials,
