@@ -34,7 +34,7 @@ func (s *Service) errToken(scheme, code, format string, args ...any) *oauth.Erro
 	} else {
 		e.Code = oauth.CodeInvalidRequest // no token at all: the challenge has no error (RFC 6750 §3.1)
 	}
-	if scheme == "DPoP" {
+	if scheme == oauth.SchemeDPoP {
 		ch.Algs = s.verifier.Algs()
 	}
 	return e.WithChallenge(ch)
@@ -43,9 +43,9 @@ func (s *Service) errToken(scheme, code, format string, args ...any) *oauth.Erro
 // tokenScheme is the scheme a token is used with.
 func tokenScheme(rec storage.Token) string {
 	if rec.JKT != "" {
-		return "DPoP"
+		return oauth.SchemeDPoP
 	}
-	return "Bearer"
+	return oauth.SchemeBearer
 }
 
 // UserInfo answers the UserInfo endpoint (OpenID Connect Core §5.3) for an
@@ -55,24 +55,24 @@ func tokenScheme(rec storage.Token) string {
 func (s *Service) UserInfo(ctx context.Context, req UserInfoRequest) (map[string]any, error) {
 	now := s.cfg.Now()
 	if len(req.Authorization) == 0 {
-		return nil, s.errToken("DPoP", "", "the request has no access token")
+		return nil, s.errToken(oauth.SchemeDPoP, "", "the request has no access token")
 	}
 	if len(req.Authorization) > 1 {
 		return nil, oauth.ErrInvalidRequest("the request has more than one Authorization header")
 	}
 	scheme, tok, _ := strings.Cut(req.Authorization[0], " ")
 	tok = strings.TrimSpace(tok)
-	if !strings.EqualFold(scheme, "DPoP") && !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return nil, s.errToken("DPoP", oauth.CodeInvalidToken, "the Authorization header must be DPoP <token>")
+	if !strings.EqualFold(scheme, oauth.SchemeDPoP) && !strings.EqualFold(scheme, oauth.SchemeBearer) || tok == "" {
+		return nil, s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidToken, "the Authorization header must be DPoP <token>")
 	}
 	claims, err := s.signer.verifyAccessToken(tok)
 	if err != nil {
-		return nil, s.errToken("DPoP", oauth.CodeInvalidToken, "the access token is not valid")
+		return nil, s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidToken, "the access token is not valid")
 	}
 	rec, err := s.store.GetToken(ctx, claims.Jti)
 	switch {
 	case errors.Is(err, storage.ErrNotFound) || err == nil && (rec.Revoked || now.After(rec.ExpiresAt)):
-		return nil, s.errToken("DPoP", oauth.CodeInvalidToken, "the access token has expired or was revoked")
+		return nil, s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidToken, "the access token has expired or was revoked")
 	case err != nil:
 		return nil, oauth.ErrServer(err)
 	}
@@ -81,11 +81,11 @@ func (s *Service) UserInfo(ctx context.Context, req UserInfoRequest) (map[string
 	}
 	if !hasScopeValue(rec.Scope, ScopeOpenID) {
 		return nil, oauth.New(http.StatusForbidden, oauth.CodeInsufficientScope, "the access token has no openid scope").
-			WithChallenge(&oauth.Challenge{Scheme: "DPoP", Code: oauth.CodeInsufficientScope, Scope: ScopeOpenID})
+			WithChallenge(&oauth.Challenge{Scheme: oauth.SchemeDPoP, Code: oauth.CodeInsufficientScope, Scope: ScopeOpenID})
 	}
 	user, err := s.store.GetUserByID(ctx, rec.Subject)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, s.errToken("DPoP", oauth.CodeInvalidToken, "the user of the access token no longer exists")
+		return nil, s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidToken, "the user of the access token no longer exists")
 	} else if err != nil {
 		return nil, oauth.ErrServer(err)
 	}
@@ -106,31 +106,31 @@ func (s *Service) checkTokenBinding(ctx context.Context, req UserInfoRequest, sc
 		return s.errToken(tokenScheme(rec), oauth.CodeInvalidToken, "the access token is bound to a client certificate that the request does not present")
 	}
 	switch {
-	case rec.JKT == "" && strings.EqualFold(scheme, "Bearer"):
+	case rec.JKT == "" && strings.EqualFold(scheme, oauth.SchemeBearer):
 		return nil
 	case rec.JKT == "":
-		return s.errToken("Bearer", oauth.CodeInvalidToken, "the access token is not DPoP-bound: use the Bearer scheme")
-	case strings.EqualFold(scheme, "Bearer"):
-		return s.errToken("DPoP", oauth.CodeInvalidToken, "the access token is DPoP-bound: use the DPoP scheme with a proof")
+		return s.errToken(oauth.SchemeBearer, oauth.CodeInvalidToken, "the access token is not DPoP-bound: use the Bearer scheme")
+	case strings.EqualFold(scheme, oauth.SchemeBearer):
+		return s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidToken, "the access token is DPoP-bound: use the DPoP scheme with a proof")
 	case len(req.DPoP) == 0:
-		return s.errToken("DPoP", oauth.CodeInvalidToken, "the request has no DPoP proof")
+		return s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidToken, "the request has no DPoP proof")
 	case len(req.DPoP) > 1:
-		return s.errToken("DPoP", oauth.CodeInvalidDPoPProof, "the request has more than one DPoP header")
+		return s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidDPoPProof, "the request has more than one DPoP header")
 	}
 	proof, err := s.verifyProof(ctx, req.DPoP[0], req.Method, s.cfg.URL+PathUserInfo, now, tok)
 	var e *oauth.Error
 	switch {
 	case errors.As(err, &e) && e.Code == oauth.CodeUseDPoPNonce:
-		return s.errToken("DPoP", oauth.CodeUseDPoPNonce, "%s", e.Description).WithDPoPNonce(s.DPoPNonce())
+		return s.errToken(oauth.SchemeDPoP, oauth.CodeUseDPoPNonce, "%s", e.Description).WithDPoPNonce(s.DPoPNonce())
 	case errors.As(err, &e) && e.Code == oauth.CodeInvalidDPoPProof:
-		return s.errToken("DPoP", oauth.CodeInvalidDPoPProof, "%s", e.Description)
+		return s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidDPoPProof, "%s", e.Description)
 	case err != nil:
 		return err
 	case proof.JKT != rec.JKT:
-		return s.errToken("DPoP", oauth.CodeInvalidToken, "the DPoP proof's key is not the key the access token is bound to")
+		return s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidToken, "the DPoP proof's key is not the key the access token is bound to")
 	}
 	if err := s.store.UseReplayKey(ctx, proof.ReplayKey, proof.ReplayExpiry, now); errors.Is(err, storage.ErrAlreadyExists) {
-		return s.errToken("DPoP", oauth.CodeInvalidDPoPProof, "the DPoP proof was used before (jti replay)")
+		return s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidDPoPProof, "the DPoP proof was used before (jti replay)")
 	} else if err != nil {
 		return oauth.ErrServer(err)
 	}

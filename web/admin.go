@@ -30,7 +30,7 @@ func (h *handlers) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		token = strings.TrimLeft(token, " ")
 		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(sha256Sum(token), h.admin) != 1 {
 			e := oauth.ErrInvalidClient("a valid admin token is required").
-				WithChallenge(&oauth.Challenge{Scheme: "Bearer", Realm: "issuer-admin"})
+				WithChallenge(&oauth.Challenge{Scheme: oauth.SchemeBearer, Realm: "issuer-admin"})
 			e.Code = oauth.CodeInvalidToken
 			return e
 		}

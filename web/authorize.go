@@ -35,7 +35,7 @@ func (h *handlers) par(c echo.Context) error {
 		return err
 	}
 	resp, err := h.svc.PushAuthorizationRequest(c.Request().Context(), issuer.PARRequest{
-		ClientRequest: req, DPoP: c.Request().Header.Values("DPoP"),
+		ClientRequest: req, DPoP: c.Request().Header.Values(oauth.HeaderDPoP),
 	})
 	if err != nil {
 		return err
@@ -203,7 +203,7 @@ func (h *handlers) userinfo(c echo.Context) error {
 	setDPoPNonce(c, h.svc.DPoPNonce())
 	r := c.Request()
 	out, err := h.svc.UserInfo(r.Context(), issuer.UserInfoRequest{
-		Method: r.Method, Authorization: r.Header.Values(echo.HeaderAuthorization), DPoP: r.Header.Values("DPoP"),
+		Method: r.Method, Authorization: r.Header.Values(echo.HeaderAuthorization), DPoP: r.Header.Values(oauth.HeaderDPoP),
 		Certs: h.clientCertificates(c),
 	})
 	if err != nil {

@@ -19,7 +19,7 @@ func (h *handlers) token(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	resp, err := h.svc.Token(c.Request().Context(), issuer.TokenRequest{ClientRequest: req, DPoP: c.Request().Header.Values("DPoP")})
+	resp, err := h.svc.Token(c.Request().Context(), issuer.TokenRequest{ClientRequest: req, DPoP: c.Request().Header.Values(oauth.HeaderDPoP)})
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,7 @@ package oauth
 // ones as quoted strings in the order realm, error, error_description,
 // scope, algs.
 type Challenge struct {
-	// Scheme is "Basic", "Bearer" or "DPoP".
+	// Scheme is SchemeBasic, SchemeBearer or SchemeDPoP.
 	Scheme string
 	Realm  string
 	// Code and Description are the error and error_description params.
@@ -20,5 +20,5 @@ type Challenge struct {
 // BasicChallenge is the challenge for HTTP Basic client authentication
 // (RFC 6749 §2.3.1) in realm.
 func BasicChallenge(realm string) *Challenge {
-	return &Challenge{Scheme: "Basic", Realm: realm}
+	return &Challenge{Scheme: SchemeBasic, Realm: realm}
 }

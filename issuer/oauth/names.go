@@ -33,3 +33,11 @@ const (
 	HeaderClientAttestationPoP = "OAuth-Client-Attestation-PoP"
 	HeaderAttestationChallenge = "OAuth-Client-Attestation-Challenge"
 )
+
+// Authentication schemes of the Authorization and WWW-Authenticate fields
+// (RFC 7617, RFC 6750 §2.1, RFC 9449 §7.1).
+const (
+	SchemeBasic  = "Basic"
+	SchemeBearer = "Bearer"
+	SchemeDPoP   = "DPoP"
+)
