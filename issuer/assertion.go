@@ -12,16 +12,15 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jws"
 
+	"issuer/issuer/oauth"
 	"issuer/storage"
 )
 
 // JWT client authentication (RFC 7523 §2.2, OpenID Connect Core §9).
 const (
-	AuthPrivateKeyJWT   = "private_key_jwt"
-	AuthClientSecretJWT = "client_secret_jwt"
-	assertionType       = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-	maxAssertionLife    = 10 * time.Minute
-	assertionSkew       = 10 * time.Second
+	assertionType    = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+	maxAssertionLife = 10 * time.Minute
+	assertionSkew    = 10 * time.Second
 )
 
 // Signature algorithms per method: asymmetric only for private_key_jwt,
@@ -43,7 +42,9 @@ type assertionClaims struct {
 	Jti string          `json:"jti"`
 }
 
-func errAssertion(description string) *Error { return ErrInvalidClient("", "%s", description) }
+func errAssertion(description string) *oauth.Error {
+	return oauth.ErrInvalidClient("%s", description)
+}
 
 // authenticateAssertion authenticates a client by a JWT assertion: the
 // client it names, the algorithm its method allows, the signature by the
@@ -75,7 +76,7 @@ func (s *Service) authenticateAssertion(ctx context.Context, cred credentials) (
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, errAssertion("the client doesn't exist")
 	} else if err != nil {
-		return nil, ErrServer(err)
+		return nil, oauth.ErrServer(err)
 	}
 	if err := s.verifyAssertion(ctx, client, raw, msg.Signatures()[0].ProtectedHeaders()); err != nil {
 		return nil, err
@@ -91,7 +92,7 @@ func (s *Service) authenticateAssertion(ctx context.Context, cred credentials) (
 func (s *Service) verifyAssertion(ctx context.Context, client storage.Client, raw string, h jws.Headers) error {
 	alg := h.Algorithm().String()
 	switch client.AuthMethod {
-	case AuthPrivateKeyJWT:
+	case oauth.AuthPrivateKeyJWT:
 		if !slices.Contains(asymmetricAlgs, alg) {
 			return errAssertion("the client assertion's algorithm is not allowed for private_key_jwt")
 		}
@@ -108,7 +109,7 @@ func (s *Service) verifyAssertion(ctx context.Context, client storage.Client, ra
 				return nil
 			}
 		}
-	case AuthClientSecretJWT:
+	case oauth.AuthClientSecretJWT:
 		if !slices.Contains(hmacAlgs, alg) {
 			return errAssertion("the client assertion's algorithm is not allowed for client_secret_jwt")
 		}
@@ -147,7 +148,7 @@ func (s *Service) checkAssertionClaims(ctx context.Context, client storage.Clien
 	case errors.Is(err, storage.ErrAlreadyExists):
 		return errAssertion("the client assertion was used before")
 	case err != nil:
-		return ErrServer(err)
+		return oauth.ErrServer(err)
 	}
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jws"
 
 	"issuer/dpop"
+	"issuer/issuer/oauth"
 	"issuer/nonce"
 	"issuer/storage"
 )
@@ -27,19 +27,8 @@ import (
 // Client Authentication, draft -07 (the version OpenID4VCI 1.0 pins), with
 // the wallet attestation of OpenID4VCI 1.0 Appendix E and HAIP 1.0 §4.4.1.
 const (
-	AuthAttestJWT = "attest_jwt_client_auth"
-
-	// HTTP header fields (-07 §6.1, §8.1).
-	HeaderClientAttestation    = "OAuth-Client-Attestation"
-	HeaderClientAttestationPoP = "OAuth-Client-Attestation-PoP"
-	HeaderAttestationChallenge = "OAuth-Client-Attestation-Challenge"
-
 	// PathChallenge is the challenge endpoint (-07 §8).
 	PathChallenge = "/challenge"
-
-	// Error codes (-07 §6.2). Both are 401 here (checklist §7 item 14).
-	CodeUseAttestationChallenge = "use_attestation_challenge"
-	CodeUseFreshAttestation     = "use_fresh_attestation"
 
 	typAttestation    = "oauth-client-attestation+jwt"
 	typAttestationPoP = "oauth-client-attestation-pop+jwt"
@@ -53,7 +42,7 @@ var attestationAlgs = []string{"ES256", "ES384", "ES512", "PS256", "PS384", "PS5
 
 // attestedGrantTypes are the grants of a wallet that authenticates with an
 // attestation and has no registration.
-var attestedGrantTypes = []string{GrantAuthorizationCode, GrantPreAuthorizedCode, GrantRefreshToken}
+var attestedGrantTypes = []string{oauth.GrantAuthorizationCode, oauth.GrantPreAuthorizedCode, oauth.GrantRefreshToken}
 
 // ClientAttestationConfig configures attest_jwt_client_auth. The method is
 // always on; an attestation is accepted only from a trusted wallet
@@ -131,25 +120,15 @@ type attestationHeaders struct {
 func attestationCredentials(req ClientRequest) (credentials, error) {
 	p := req.Params
 	if req.Authorization != "" || p["client_secret"] != "" || p["client_assertion"] != "" || p["client_assertion_type"] != "" {
-		return credentials{}, ErrInvalidRequest("the client used more than one authentication method")
+		return credentials{}, oauth.ErrInvalidRequest("the client used more than one authentication method")
 	}
-	return credentials{id: p["client_id"], method: AuthAttestJWT,
+	return credentials{id: p["client_id"], method: oauth.AuthAttestJWT,
 		attest: attestationHeaders{attestation: req.ClientAttestation, pop: req.ClientAttestationPoP}}, nil
 }
 
-// ErrUseAttestationChallenge: the PoP lacks a valid server challenge
-// (401, -07 §6.2). The caller attaches the challenge header.
-func ErrUseAttestationChallenge(format string, args ...any) *Error {
-	return newError(http.StatusUnauthorized, CodeUseAttestationChallenge, format, args...)
+func errAttestation(format string, args ...any) *oauth.Error {
+	return oauth.ErrInvalidClient(format, args...)
 }
-
-// ErrUseFreshAttestation: the attestation is too old for this server (401,
-// -07 §6.2).
-func ErrUseFreshAttestation(format string, args ...any) *Error {
-	return newError(http.StatusUnauthorized, CodeUseFreshAttestation, format, args...)
-}
-
-func errAttestation(format string, args ...any) *Error { return ErrInvalidClient("", format, args...) }
 
 // joseHeader is what the checks read of a JWS protected header.
 type joseHeader struct {
@@ -232,7 +211,7 @@ func (s *Service) authenticateAttestation(ctx context.Context, cred credentials)
 	case errors.Is(err, storage.ErrAlreadyExists):
 		return nil, errAttestation("the client attestation PoP was used before")
 	case err != nil:
-		return nil, ErrServer(err)
+		return nil, oauth.ErrServer(err)
 	}
 	s.log.DebugContext(ctx, "client authenticated by attestation", "client", client.ID, "provider", a.provider, "instance_key", a.jkt)
 	return client, nil
@@ -243,13 +222,13 @@ func (s *Service) authenticateAttestation(ctx context.Context, cred credentials)
 func oneEach(h attestationHeaders) (att, pop string, err error) {
 	switch {
 	case len(h.attestation) > 1:
-		return "", "", errAttestation("the request has more than one %s header", HeaderClientAttestation)
+		return "", "", errAttestation("the request has more than one %s header", oauth.HeaderClientAttestation)
 	case len(h.pop) > 1:
-		return "", "", errAttestation("the request has more than one %s header", HeaderClientAttestationPoP)
+		return "", "", errAttestation("the request has more than one %s header", oauth.HeaderClientAttestationPoP)
 	case len(h.attestation) == 0:
-		return "", "", errAttestation("the %s header is missing", HeaderClientAttestation)
+		return "", "", errAttestation("the %s header is missing", oauth.HeaderClientAttestation)
 	case len(h.pop) == 0:
-		return "", "", errAttestation("the %s header is missing", HeaderClientAttestationPoP)
+		return "", "", errAttestation("the %s header is missing", oauth.HeaderClientAttestationPoP)
 	}
 	return h.attestation[0], h.pop[0], nil
 }
@@ -439,9 +418,9 @@ func (s *Service) checkFreshness(c attestationClaims, now time.Time) error {
 	case limit <= 0:
 		return nil
 	case c.Iat == nil:
-		return ErrUseFreshAttestation("the client attestation has no iat; this server accepts attestations issued at most %s ago", limit)
+		return oauth.ErrUseFreshAttestation("the client attestation has no iat; this server accepts attestations issued at most %s ago", limit)
 	case now.Sub(time.Unix(*c.Iat, 0)) > limit:
-		return ErrUseFreshAttestation("the client attestation was issued more than %s ago; get a fresh one", limit)
+		return oauth.ErrUseFreshAttestation("the client attestation was issued more than %s ago; get a fresh one", limit)
 	}
 	return nil
 }
@@ -506,18 +485,18 @@ func (s *Service) checkPoPTimes(p popClaims, now time.Time) error {
 // server requires one. Either failure is use_attestation_challenge with a
 // fresh challenge in the header (-07 §6.2).
 func (s *Service) checkChallenge(challenge *string, now time.Time) error {
-	var e *Error
+	var e *oauth.Error
 	switch {
 	case challenge == nil && !s.cfg.ClientAttestation.RequireChallenge:
 		return nil
 	case challenge == nil:
-		e = ErrUseAttestationChallenge("the client attestation PoP must carry a challenge from this server")
+		e = oauth.ErrUseAttestationChallenge("the client attestation PoP must carry a challenge from this server")
 	case s.nonces.Check(nonce.AttestationChallenge, *challenge, now) != nil:
-		e = ErrUseAttestationChallenge("the challenge of the client attestation PoP is invalid or expired")
+		e = oauth.ErrUseAttestationChallenge("the challenge of the client attestation PoP is invalid or expired")
 	default:
 		return nil
 	}
-	return e.WithHeader(HeaderAttestationChallenge, s.newChallenge(now))
+	return e.WithAttestationChallenge(s.newChallenge(now))
 }
 
 // attestedClient returns the client an attestation authenticates: the
@@ -528,11 +507,11 @@ func (s *Service) attestedClient(ctx context.Context, a attestation) (*storage.C
 	c, err := s.store.GetClient(ctx, a.claims.Sub)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		c = storage.Client{ID: a.claims.Sub, AuthMethod: AuthAttestJWT, GrantTypes: attestedGrantTypes, RedirectURIs: validRedirectURIs(a.claims.RedirectURIs)}
+		c = storage.Client{ID: a.claims.Sub, AuthMethod: oauth.AuthAttestJWT, GrantTypes: attestedGrantTypes, RedirectURIs: validRedirectURIs(a.claims.RedirectURIs)}
 	case err != nil:
-		return nil, ErrServer(err)
-	case c.AuthMethod != AuthAttestJWT:
-		return nil, errAttestation("the client is registered with another authentication method than %s", AuthAttestJWT)
+		return nil, oauth.ErrServer(err)
+	case c.AuthMethod != oauth.AuthAttestJWT:
+		return nil, errAttestation("the client is registered with another authentication method than %s", oauth.AuthAttestJWT)
 	}
 	c.DPoPBound, c.AttestationJKT = true, a.jkt
 	return &c, nil

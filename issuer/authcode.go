@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"issuer/dpop"
+	"issuer/issuer/oauth"
 	"issuer/pkce"
 	"issuer/storage"
 )
@@ -35,15 +36,15 @@ func (s *Service) authorizationCode(ctx context.Context, req TokenRequest, clien
 	p := req.Params
 	switch {
 	case p["code"] == "":
-		return nil, ErrInvalidRequest("the parameter code is missing")
+		return nil, oauth.ErrInvalidRequest("the parameter code is missing")
 	case p["tx_code"] != "":
-		return nil, ErrInvalidRequest("the parameter tx_code is for the pre-authorized code grant")
+		return nil, oauth.ErrInvalidRequest("the parameter tx_code is for the pre-authorized code grant")
 	}
 	c, err := s.store.GetAuthCode(ctx, codeID(p["code"]))
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, s.grantFailure(ctx, proof, now, ErrInvalidGrant("the authorization code is invalid"))
+		return nil, s.grantFailure(ctx, proof, now, oauth.ErrInvalidGrant("the authorization code is invalid"))
 	} else if err != nil {
-		return nil, ErrServer(err)
+		return nil, oauth.ErrServer(err)
 	}
 	if err := checkCode(c, client, p, proof, now); err != nil {
 		return nil, s.grantFailure(ctx, proof, now, err)
@@ -51,7 +52,7 @@ func (s *Service) authorizationCode(ctx context.Context, req TokenRequest, clien
 	var ids, identifiers []string
 	var stored []AuthorizationDetail
 	if err := json.Unmarshal(c.AuthorizationDetails, &stored); err != nil {
-		return nil, ErrServer(err)
+		return nil, oauth.ErrServer(err)
 	}
 	for _, d := range stored {
 		ids, identifiers = append(ids, d.CredentialConfigurationID), append(identifiers, d.CredentialIdentifiers[0])
@@ -73,24 +74,24 @@ func (s *Service) authorizationCode(ctx context.Context, req TokenRequest, clien
 func checkCode(c storage.AuthCode, client *storage.Client, p map[string]string, proof *dpop.Proof, now time.Time) error {
 	switch {
 	case c.ClientID != client.ID:
-		return ErrInvalidGrant("the authorization code was not issued to this client")
+		return oauth.ErrInvalidGrant("the authorization code was not issued to this client")
 	case c.RedeemedAt.IsZero() && now.After(c.ExpiresAt):
-		return ErrInvalidGrant("the authorization code has expired")
+		return oauth.ErrInvalidGrant("the authorization code has expired")
 	case p["redirect_uri"] == "":
-		return ErrInvalidRequest("the parameter redirect_uri is missing")
+		return oauth.ErrInvalidRequest("the parameter redirect_uri is missing")
 	case p["redirect_uri"] != c.RedirectURI:
-		return ErrInvalidGrant("the redirect_uri does not match the authorization request")
+		return oauth.ErrInvalidGrant("the redirect_uri does not match the authorization request")
 	case p["code_verifier"] == "":
-		return ErrInvalidGrant("the parameter code_verifier is missing")
+		return oauth.ErrInvalidGrant("the parameter code_verifier is missing")
 	case pkce.Verify(c.CodeChallenge, p["code_verifier"]) != nil:
 		// One answer for a malformed and a wrong verifier: no oracle.
-		return ErrInvalidGrant("the code_verifier does not match the code_challenge")
+		return oauth.ErrInvalidGrant("the code_verifier does not match the code_challenge")
 	case c.DPoPJKT != "" && proof == nil:
-		return ErrInvalidGrant("the authorization code is bound to a DPoP key and the request has no DPoP proof")
+		return oauth.ErrInvalidGrant("the authorization code is bound to a DPoP key and the request has no DPoP proof")
 	case c.DPoPJKT != "" && proof.JKT != c.DPoPJKT:
-		return ErrInvalidGrant("the DPoP proof's key is not the key the authorization code is bound to (dpop_jkt)")
+		return oauth.ErrInvalidGrant("the DPoP proof's key is not the key the authorization code is bound to (dpop_jkt)")
 	case c.AttestationJKT != client.AttestationJKT:
-		return ErrInvalidGrant("the client attestation is for another wallet instance than the authorization request's")
+		return oauth.ErrInvalidGrant("the client attestation is for another wallet instance than the authorization request's")
 	}
 	return nil
 }
@@ -136,18 +137,10 @@ func (s *Service) redeemCode(ctx context.Context, c storage.AuthCode, a accessGr
 // has revoked every token of its grant, refreshed ones included, in the
 // redeeming transaction.
 func (s *Service) codeRedeemError(ctx context.Context, c storage.AuthCode, err error) error {
-	switch {
-	case errors.Is(err, storage.ErrConsumed):
+	if errors.Is(err, storage.ErrConsumed) {
 		s.log.WarnContext(ctx, "authorization code reused; its tokens are revoked", "client_id", c.ClientID)
-		return ErrInvalidGrant("the authorization code was already used; the tokens issued for it are revoked")
-	case errors.Is(err, storage.ErrExpired):
-		return ErrInvalidGrant("the authorization code has expired")
-	case errors.Is(err, storage.ErrOfferUsed):
-		return ErrInvalidGrant("the credential offer of the authorization request was already used, or has expired")
-	case errors.Is(err, storage.ErrNotFound):
-		return ErrInvalidGrant("the authorization code is invalid")
 	}
-	return redeemError(err)
+	return redeemError(err, authCodeAnswers)
 }
 
 // mintIDToken signs an ID token (OpenID Connect Core §2, §3.1.3.6) for
@@ -162,7 +155,7 @@ func (s *Service) mintIDToken(subject, clientID, nonce string, authTime time.Tim
 	}
 	tok, err := s.signer.sign("JWT", claims)
 	if err != nil {
-		return "", ErrServer(err)
+		return "", oauth.ErrServer(err)
 	}
 	return tok, nil
 }

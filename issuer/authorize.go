@@ -8,12 +8,12 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
 
 	"issuer/dpop"
+	"issuer/issuer/oauth"
 	"issuer/storage"
 )
 
@@ -40,7 +40,7 @@ type PARRequest struct {
 // client's ID is no secret, so a count per client would let anyone use up
 // its quota for every user.
 func pushQuotaKey(c *storage.Client, remoteIP string) string {
-	if c.AuthMethod == AuthNone {
+	if c.AuthMethod == oauth.AuthNone {
 		return c.ID + "\x00" + addressKey(remoteIP)
 	}
 	return limiterKey(c)
@@ -63,15 +63,14 @@ func (s *Service) PushAuthorizationRequest(ctx context.Context, req PARRequest) 
 	case err != nil:
 		return PARResponse{}, err
 	case client == nil:
-		return PARResponse{}, ErrInvalidClient("", "client authentication is required")
-	case req.Params["client_id"] == "" && client.AuthMethod == AuthNone:
-		return PARResponse{}, ErrInvalidRequest("the parameter client_id is missing")
+		return PARResponse{}, oauth.ErrInvalidClient("client authentication is required")
+	case req.Params["client_id"] == "" && client.AuthMethod == oauth.AuthNone:
+		return PARResponse{}, oauth.ErrInvalidRequest("the parameter client_id is missing")
 	}
 	quota := pushQuotaKey(client, req.RemoteIP)
 	if blocked, until := s.pushes.blocked(quota, now); blocked {
-		e := ErrInvalidRequest("too many pushed authorization requests; try again later").
-			WithHeader("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
-		e.Status = http.StatusTooManyRequests
+		e := oauth.ErrInvalidRequest("too many pushed authorization requests; try again later").
+			WithRetryAfter(until.Sub(now)).WithStatus(http.StatusTooManyRequests)
 		return PARResponse{}, e
 	}
 	s.pushes.fail(quota, now)
@@ -89,13 +88,13 @@ func (s *Service) PushAuthorizationRequest(ctx context.Context, req PARRequest) 
 	}
 	body, err := json.Marshal(r)
 	if err != nil {
-		return PARResponse{}, ErrServer(err)
+		return PARResponse{}, oauth.ErrServer(err)
 	}
 	uri := requestURIPrefix + randomToken()
 	ttl := s.cfg.Authorization.RequestURITTL
 	sess := storage.AuthSession{ID: sessionID(kindPAR, uri), Kind: kindPAR, ClientID: client.ID, Request: body, ExpiresAt: now.Add(ttl)}
 	if err := s.store.CreateAuthSession(ctx, sess); err != nil {
-		return PARResponse{}, ErrServer(err)
+		return PARResponse{}, oauth.ErrServer(err)
 	}
 	s.log.InfoContext(ctx, "authorization request pushed", "client_id", client.ID, "dpop_bound", r.DPoPJKT != "")
 	return PARResponse{RequestURI: uri, ExpiresIn: expiresIn(ttl)}, nil
@@ -109,7 +108,7 @@ func (s *Service) parProof(ctx context.Context, proofs []string, now time.Time) 
 		return nil, nil
 	case 1:
 	default:
-		return nil, ErrInvalidDPoPProof("the request has more than one DPoP header")
+		return nil, oauth.ErrInvalidDPoPProof("the request has more than one DPoP header")
 	}
 	proof, err := s.verifyProof(ctx, proofs[0], http.MethodPost, s.cfg.URL+PathPAR, now, "")
 	if err != nil {
@@ -118,7 +117,7 @@ func (s *Service) parProof(ctx context.Context, proofs []string, now time.Time) 
 	if err := s.store.UseReplayKey(ctx, proof.ReplayKey, proof.ReplayExpiry, now); errors.Is(err, storage.ErrAlreadyExists) {
 		return nil, errReplay()
 	} else if err != nil {
-		return nil, ErrServer(err)
+		return nil, oauth.ErrServer(err)
 	}
 	return proof, nil
 }
@@ -143,9 +142,9 @@ type AuthorizeResult struct {
 	RedirectURL string
 	Page        *LoginPage
 	Cookie      string
-	// RetryAfter, when positive, is the seconds the user must wait before
+	// RetryAfter, when positive, is how long the user must wait before
 	// signing in again: the page is a 429 with Retry-After.
-	RetryAfter int
+	RetryAfter time.Duration
 }
 
 // Authorize handles GET /authorize (RFC 6749 §4.1.1, RFC 9126 §4): it
@@ -160,11 +159,11 @@ func (s *Service) Authorize(ctx context.Context, p map[string]string) (Authorize
 		return AuthorizeResult{}, err
 	}
 	if r.Prompt == "none" {
-		return s.errorRedirect(r, &Error{Code: CodeLoginRequired, Description: "the user must sign in"})
+		return s.errorRedirect(r, &oauth.Error{Code: oauth.CodeLoginRequired, Description: "the user must sign in"})
 	}
 	body, err := json.Marshal(r)
 	if err != nil {
-		return AuthorizeResult{}, ErrServer(err)
+		return AuthorizeResult{}, oauth.ErrServer(err)
 	}
 	cookie := randomToken()
 	csrf, csrfHash := newCSRF()
@@ -173,7 +172,7 @@ func (s *Service) Authorize(ctx context.Context, p map[string]string) (Authorize
 		CSRFHash: csrfHash, ExpiresAt: now.Add(s.cfg.Authorization.LoginTTL),
 	}
 	if err := s.store.CreateAuthSession(ctx, sess); err != nil {
-		return AuthorizeResult{}, ErrServer(err)
+		return AuthorizeResult{}, oauth.ErrServer(err)
 	}
 	page := s.page(r, "login", csrf)
 	return AuthorizeResult{Page: &page, Cookie: cookie}, nil
@@ -184,16 +183,16 @@ func (s *Service) Authorize(ctx context.Context, p map[string]string) (Authorize
 func (s *Service) authorizationRequest(ctx context.Context, p map[string]string, now time.Time) (authRequest, error) {
 	clientID := p["client_id"]
 	if clientID == "" {
-		return authRequest{}, ErrInvalidRequest("the parameter client_id is missing")
+		return authRequest{}, oauth.ErrInvalidRequest("the parameter client_id is missing")
 	}
 	if uri := p["request_uri"]; uri != "" {
 		return s.takePushed(ctx, clientID, uri, now)
 	}
 	client, err := s.store.GetClient(ctx, clientID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return authRequest{}, ErrInvalidRequest("the client doesn't exist")
+		return authRequest{}, oauth.ErrInvalidRequest("the client doesn't exist")
 	} else if err != nil {
-		return authRequest{}, ErrServer(err)
+		return authRequest{}, oauth.ErrServer(err)
 	}
 	// Errors go to the redirect URI only when the client is known and the
 	// URI registered (RFC 6749 §4.1.2.1).
@@ -202,7 +201,7 @@ func (s *Service) authorizationRequest(ctx context.Context, p map[string]string,
 	}
 	base := authRequest{ClientID: client.ID, RedirectURI: p["redirect_uri"], State: p["state"]}
 	if s.cfg.Authorization.RequirePAR {
-		return authRequest{}, s.redirectError(base, ErrInvalidRequest("authorization requests must be pushed to the PAR endpoint (RFC 9126)"))
+		return authRequest{}, s.redirectError(base, oauth.ErrInvalidRequest("authorization requests must be pushed to the PAR endpoint (RFC 9126)"))
 	}
 	r, err := s.validateAuthRequest(ctx, &client, p, "")
 	if err != nil {
@@ -215,7 +214,7 @@ func (s *Service) authorizationRequest(ctx context.Context, p map[string]string,
 // single-use, expires, and belongs to the client that pushed it
 // (RFC 9126 §4, §7.3).
 func (s *Service) takePushed(ctx context.Context, clientID, uri string, now time.Time) (authRequest, error) {
-	bad := ErrInvalidRequest("the request_uri is not valid, has expired or was used already")
+	bad := oauth.ErrInvalidRequest("the request_uri is not valid, has expired or was used already")
 	// Refusals inside the update are storage sentinels, which end the
 	// store's transaction function without failing its batch.
 	sess, err := s.store.UpdateAuthSession(ctx, sessionID(kindPAR, uri), now, func(a *storage.AuthSession) error {
@@ -229,11 +228,11 @@ func (s *Service) takePushed(ctx context.Context, clientID, uri string, now time
 	case errors.Is(err, storage.ErrNotFound):
 		return authRequest{}, bad
 	case err != nil:
-		return authRequest{}, ErrServer(err)
+		return authRequest{}, oauth.ErrServer(err)
 	}
 	r, err := decodeAuthRequest(sess)
 	if err != nil {
-		return r, ErrServer(err)
+		return r, oauth.ErrServer(err)
 	}
 	return r, nil
 }
@@ -241,7 +240,7 @@ func (s *Service) takePushed(ctx context.Context, clientID, uri string, now time
 // redirectError wraps err for the client's redirect URI when it is an
 // OAuth error; a server error stays a page.
 func (s *Service) redirectError(r authRequest, err error) error {
-	var e *Error
+	var e *oauth.Error
 	if !errors.As(err, &e) || e.Status >= 500 {
 		return err
 	}
@@ -256,7 +255,7 @@ func (s *Service) redirectError(r authRequest, err error) error {
 // (RFC 6749 §4.1.2.1): the browser is sent to URL.
 type RedirectError struct {
 	URL string
-	Err *Error
+	Err *oauth.Error
 }
 
 func (e *RedirectError) Error() string { return e.Err.Error() }
@@ -264,7 +263,7 @@ func (e *RedirectError) Unwrap() error { return e.Err }
 
 // errorRedirect is the redirect that reports e to the client, with state
 // and iss (RFC 9207).
-func (s *Service) errorRedirect(r authRequest, e *Error) (AuthorizeResult, error) {
+func (s *Service) errorRedirect(r authRequest, e *oauth.Error) (AuthorizeResult, error) {
 	u, err := s.redirectTo(r, errorQuery(e))
 	if err != nil {
 		return AuthorizeResult{}, err
@@ -273,7 +272,7 @@ func (s *Service) errorRedirect(r authRequest, e *Error) (AuthorizeResult, error
 }
 
 // errorQuery is the query of an error response (RFC 6749 §4.1.2.1).
-func errorQuery(e *Error) url.Values {
+func errorQuery(e *oauth.Error) url.Values {
 	q := url.Values{"error": {e.Code}}
 	if e.Description != "" {
 		q.Set("error_description", e.Description)
@@ -283,8 +282,8 @@ func errorQuery(e *Error) url.Values {
 
 // errRedirectRefused is the error page of a request whose redirect URI
 // fails the allow-list.
-func errRedirectRefused() *Error {
-	return ErrInvalidRequest("the redirect_uri is not allowed; the client must register an https, loopback or private-use redirect URI")
+func errRedirectRefused() *oauth.Error {
+	return oauth.ErrInvalidRequest("the redirect_uri is not allowed; the client must register an https, loopback or private-use redirect URI")
 }
 
 // redirectTo adds q, state and iss to the redirect URI, keeping its query.
@@ -330,8 +329,8 @@ type LoginForm struct {
 
 // errSession is the answer for a sign-in whose cookie or CSRF token is
 // missing, wrong or expired.
-func errSession() *Error {
-	e := ErrInvalidRequest("the sign-in session is not valid or has expired; start again from the application")
+func errSession() *oauth.Error {
+	e := oauth.ErrInvalidRequest("the sign-in session is not valid or has expired; start again from the application")
 	e.Status = http.StatusForbidden
 	return e
 }
@@ -348,7 +347,7 @@ func (s *Service) Login(ctx context.Context, f LoginForm) (AuthorizeResult, erro
 	}
 	r, err := decodeAuthRequest(sess)
 	if err != nil {
-		return AuthorizeResult{}, ErrServer(err)
+		return AuthorizeResult{}, oauth.ErrServer(err)
 	}
 	retry := func(msg string) (AuthorizeResult, error) {
 		p := s.page(r, "login", f.CSRF)
@@ -362,18 +361,18 @@ func (s *Service) Login(ctx context.Context, f LoginForm) (AuthorizeResult, erro
 	// as many as they like.
 	user, err := s.checkUser(ctx, f.Username, f.Password, "address:"+addressKey(f.RemoteIP), now)
 	if err != nil {
-		var e *Error
+		var e *oauth.Error
 		if !errors.As(err, &e) || e.Status >= 500 {
 			return AuthorizeResult{}, err
 		}
 		res, _ := retry(e.Description)
-		res.RetryAfter, _ = strconv.Atoi(e.Header.Get("Retry-After"))
+		res.RetryAfter = e.RetryAfter
 		return res, nil
 	}
 	if r.OfferID != "" {
 		offer, err := s.store.GetOffer(ctx, r.OfferID)
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return AuthorizeResult{}, ErrServer(err)
+			return AuthorizeResult{}, oauth.ErrServer(err)
 		}
 		if offer.Subject != user.Username && offer.Subject != user.ID {
 			return retry("this credential offer is for another person")
@@ -434,7 +433,7 @@ func (s *Service) interaction(ctx context.Context, cookie, csrf string, now time
 	case errors.Is(err, storage.ErrNotFound):
 		return sess, errSession()
 	case err != nil:
-		return sess, ErrServer(err)
+		return sess, oauth.ErrServer(err)
 	}
 	return sess, nil
 }
@@ -462,14 +461,14 @@ func (s *Service) Decide(ctx context.Context, f DecisionForm) (AuthorizeResult, 
 	}
 	r, err := decodeAuthRequest(sess)
 	if err != nil {
-		return AuthorizeResult{}, ErrServer(err)
+		return AuthorizeResult{}, oauth.ErrServer(err)
 	}
 	if checkRedirectURI(r.RedirectURI) != nil { // mint no code that cannot be delivered
 		return AuthorizeResult{}, errRedirectRefused()
 	}
 	if !f.Approve {
 		s.log.InfoContext(ctx, "authorization denied", "client_id", r.ClientID)
-		return s.errorRedirect(r, &Error{Code: CodeAccessDenied, Description: "the user denied the request"})
+		return s.errorRedirect(r, &oauth.Error{Code: oauth.CodeAccessDenied, Description: "the user denied the request"})
 	}
 	code, err := s.createCode(ctx, r, sess, now)
 	if err != nil {
@@ -492,7 +491,7 @@ func (s *Service) createCode(ctx context.Context, r authRequest, sess storage.Au
 	if r.OfferID != "" {
 		var err error
 		if offer, err = s.store.GetOffer(ctx, r.OfferID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return "", ErrServer(err)
+			return "", oauth.ErrServer(err)
 		}
 	}
 	var details []AuthorizationDetail
@@ -507,7 +506,7 @@ func (s *Service) createCode(ctx context.Context, r authRequest, sess storage.Au
 	}
 	detailsJSON, err := json.Marshal(details)
 	if err != nil {
-		return "", ErrServer(err)
+		return "", oauth.ErrServer(err)
 	}
 	code := randomToken()
 	c := storage.AuthCode{
@@ -517,7 +516,7 @@ func (s *Service) createCode(ctx context.Context, r authRequest, sess storage.Au
 		CreatedAt: now.UTC(), ExpiresAt: now.Add(s.cfg.Authorization.CodeTTL).UTC(),
 	}
 	if err := s.store.CreateAuthCode(ctx, c); err != nil {
-		return "", ErrServer(err)
+		return "", oauth.ErrServer(err)
 	}
 	return code, nil
 }

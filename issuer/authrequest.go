@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"issuer/issuer/oauth"
 	"issuer/pkce"
 	"issuer/storage"
 )
@@ -21,14 +22,6 @@ import (
 const (
 	ScopeOpenID        = "openid"
 	ScopeOfflineAccess = "offline_access"
-)
-
-// Authorization request errors (RFC 6749 §4.1.2.1, OpenID Connect Core §3.1.2.6).
-const (
-	CodeUnsupportedResponseType = "unsupported_response_type"
-	CodeAccessDenied            = "access_denied"
-	CodeLoginRequired           = "login_required"
-	CodeRequestNotSupported     = "request_not_supported"
 )
 
 // authRequest is a validated authorization request, as PAR stores it and
@@ -76,16 +69,16 @@ func (s *Service) validateAuthRequest(ctx context.Context, client *storage.Clien
 	r.CodeChallenge = p["code_challenge"]
 	switch {
 	case r.DPoPJKT != "" && !validThumbprint(r.DPoPJKT):
-		return r, ErrInvalidRequest("dpop_jkt must be a base64url SHA-256 JWK thumbprint")
+		return r, oauth.ErrInvalidRequest("dpop_jkt must be a base64url SHA-256 JWK thumbprint")
 	case r.DPoPJKT != "" && jkt != "" && r.DPoPJKT != jkt:
-		return r, ErrInvalidRequest("dpop_jkt does not match the key of the DPoP proof")
+		return r, oauth.ErrInvalidRequest("dpop_jkt does not match the key of the DPoP proof")
 	case r.DPoPJKT == "":
 		r.DPoPJKT = jkt
 	}
 	if v, ok := p["max_age"]; ok {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			return r, ErrInvalidRequest("max_age must be a non-negative integer")
+			return r, oauth.ErrInvalidRequest("max_age must be a non-negative integer")
 		}
 		r.MaxAge = &n
 	}
@@ -99,23 +92,23 @@ func (s *Service) validateAuthRequest(ctx context.Context, client *storage.Clien
 func checkRequestShape(client *storage.Client, p map[string]string) error {
 	switch {
 	case p["request"] != "":
-		return &Error{Code: CodeRequestNotSupported, Description: "request objects are not supported; push the parameters instead", Status: http.StatusBadRequest}
+		return &oauth.Error{Code: oauth.CodeRequestNotSupported, Description: "request objects are not supported; push the parameters instead", Status: http.StatusBadRequest}
 	case p["request_uri"] != "":
-		return ErrInvalidRequest("request_uri must not be pushed (RFC 9126 §2.1)")
+		return oauth.ErrInvalidRequest("request_uri must not be pushed (RFC 9126 §2.1)")
 	case p["response_type"] == "":
-		return ErrInvalidRequest("the parameter response_type is missing")
+		return oauth.ErrInvalidRequest("the parameter response_type is missing")
 	case p["response_type"] != "code":
-		return &Error{Code: CodeUnsupportedResponseType, Description: "only the response_type code is supported", Status: http.StatusBadRequest}
+		return &oauth.Error{Code: oauth.CodeUnsupportedResponseType, Description: "only the response_type code is supported", Status: http.StatusBadRequest}
 	case p["response_mode"] != "" && p["response_mode"] != "query":
-		return ErrInvalidRequest("only the response_mode query is supported")
-	case !slices.Contains(client.GrantTypes, GrantAuthorizationCode):
-		return ErrUnauthorizedClient("the client '%s' doesn't support the grant type '%s'", client.ID, GrantAuthorizationCode)
+		return oauth.ErrInvalidRequest("only the response_mode query is supported")
+	case !slices.Contains(client.GrantTypes, oauth.GrantAuthorizationCode):
+		return oauth.ErrUnauthorizedClient("the client '%s' doesn't support the grant type '%s'", client.ID, oauth.GrantAuthorizationCode)
 	case p["redirect_uri"] == "":
-		return ErrInvalidRequest("the parameter redirect_uri is missing")
+		return oauth.ErrInvalidRequest("the parameter redirect_uri is missing")
 	case !redirectAllowed(client, p["redirect_uri"]):
-		return ErrInvalidRequest("the redirect_uri is not registered for the client")
+		return oauth.ErrInvalidRequest("the redirect_uri is not registered for the client")
 	case p["prompt"] != "" && p["prompt"] != "none" && p["prompt"] != "login" && p["prompt"] != "consent":
-		return ErrInvalidRequest("prompt must be none, login or consent")
+		return oauth.ErrInvalidRequest("prompt must be none, login or consent")
 	}
 	return nil
 }
@@ -125,13 +118,13 @@ func checkRequestShape(client *storage.Client, p map[string]string) error {
 func checkPKCE(p map[string]string) error {
 	switch challenge, method := p["code_challenge"], p["code_challenge_method"]; {
 	case challenge == "":
-		return ErrInvalidRequest("the parameter code_challenge is missing (PKCE with S256 is required)")
+		return oauth.ErrInvalidRequest("the parameter code_challenge is missing (PKCE with S256 is required)")
 	case method == "":
-		return ErrInvalidRequest("the parameter code_challenge_method is missing; only S256 is supported")
+		return oauth.ErrInvalidRequest("the parameter code_challenge_method is missing; only S256 is supported")
 	case method != pkce.MethodS256:
-		return ErrInvalidRequest("the code_challenge_method is not supported; only S256 is")
+		return oauth.ErrInvalidRequest("the code_challenge_method is not supported; only S256 is")
 	case pkce.CheckChallenge(challenge, method) != nil:
-		return ErrInvalidRequest("the code_challenge is not a base64url SHA-256 value")
+		return oauth.ErrInvalidRequest("the code_challenge is not a base64url SHA-256 value")
 	}
 	return nil
 }
@@ -183,12 +176,12 @@ func (s *Service) requestedAccess(ctx context.Context, r *authRequest, p map[str
 		}
 		for _, id := range r.Credentials {
 			if !slices.Contains(offer.ConfigurationIDs, id) {
-				return ErrInvalidRequest("the request asks for a credential that the offer of issuer_state does not cover")
+				return oauth.ErrInvalidRequest("the request asks for a credential that the offer of issuer_state does not cover")
 			}
 		}
 	}
 	if len(r.Credentials) == 0 && !r.hasScope(ScopeOpenID) {
-		return ErrInvalidScope("the request asks for no credential (authorization_details or a credential scope) and no openid scope")
+		return oauth.ErrInvalidScope("the request asks for no credential (authorization_details or a credential scope) and no openid scope")
 	}
 	return nil
 }
@@ -199,12 +192,12 @@ func (s *Service) requestedConfigurations(raw string) ([]string, error) {
 	var entries []json.RawMessage
 	if err := json.Unmarshal([]byte(raw), &entries); err != nil {
 		if json.Valid([]byte(raw)) {
-			return nil, ErrInvalidAuthorizationDetails("authorization_details must be a JSON array")
+			return nil, oauth.ErrInvalidAuthorizationDetails("authorization_details must be a JSON array")
 		}
-		return nil, ErrInvalidRequest("authorization_details is not valid JSON")
+		return nil, oauth.ErrInvalidRequest("authorization_details is not valid JSON")
 	}
 	if len(entries) == 0 {
-		return nil, ErrInvalidAuthorizationDetails("authorization_details must not be empty")
+		return nil, oauth.ErrInvalidAuthorizationDetails("authorization_details must not be empty")
 	}
 	var ids []string
 	for _, e := range entries {
@@ -223,13 +216,13 @@ func (s *Service) requestedConfigurations(raw string) ([]string, error) {
 // may come from an attacker (OpenID4VCI 1.0 §5.1.3): it is looked up by its
 // hash, and an unknown, expired or locked offer is refused alike.
 func (s *Service) offerByIssuerState(ctx context.Context, state string) (storage.Offer, error) {
-	bad := ErrInvalidRequest("the issuer_state is not valid or has expired")
+	bad := oauth.ErrInvalidRequest("the issuer_state is not valid or has expired")
 	o, err := s.store.GetOfferByIssuerState(ctx, issuerStateHash(state))
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return o, bad
 	case err != nil:
-		return o, ErrServer(err)
+		return o, oauth.ErrServer(err)
 	case o.Locked || !o.RedeemedAt.IsZero() || s.cfg.Now().After(o.ExpiresAt):
 		// An offer is for one issuance, through either of its grants.
 		return o, bad

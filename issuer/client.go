@@ -10,39 +10,33 @@ import (
 	"errors"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
+	"issuer/issuer/oauth"
 	"issuer/storage"
 )
 
-// Client authentication methods (RFC 7591 §2, OpenID Connect Core §9).
-const (
-	AuthNone              = "none"
-	AuthClientSecretBasic = "client_secret_basic"
-	AuthClientSecretPost  = "client_secret_post"
-)
-
-var supportedAuthMethods = []string{AuthNone, AuthClientSecretBasic, AuthClientSecretPost, AuthPrivateKeyJWT, AuthClientSecretJWT, AuthTLSClientAuth, AuthSelfSignedTLSClientAuth, AuthAttestJWT}
+var supportedAuthMethods = []string{oauth.AuthNone, oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost, oauth.AuthPrivateKeyJWT, oauth.AuthClientSecretJWT, oauth.AuthTLSClientAuth, oauth.AuthSelfSignedTLSClientAuth, oauth.AuthAttestJWT}
 
 // secretMethods are the methods a generated client_secret is for.
-var secretMethods = []string{AuthClientSecretBasic, AuthClientSecretPost, AuthClientSecretJWT}
+var secretMethods = []string{oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost, oauth.AuthClientSecretJWT}
 
 // knownGrantTypes may be registered for a client.
 var knownGrantTypes = []string{
-	GrantAuthorizationCode, GrantPreAuthorizedCode, GrantRefreshToken,
-	GrantClientCredentials, GrantPassword, GrantUMATicket,
+	oauth.GrantAuthorizationCode, oauth.GrantPreAuthorizedCode, oauth.GrantRefreshToken,
+	oauth.GrantClientCredentials, oauth.GrantPassword, oauth.GrantUMATicket,
 }
 
-const basicChallenge = `Basic realm="issuer"`
+// basicChallenge is the WWW-Authenticate challenge of an invalid_client
+// answer to a client that used HTTP Basic (RFC 6749 §5.2).
+func basicChallenge() *oauth.Challenge { return oauth.BasicChallenge("issuer") }
 
 // credentials is what a request presents to identify its client.
 type credentials struct {
 	id, secret string
-	assertion  string // a JWT client assertion (RFC 7523)
-	method     string // the method the request used; "" when anonymous
-	challenge  string // WWW-Authenticate for invalid_client
+	assertion  string           // a JWT client assertion (RFC 7523)
+	method     string           // the method the request used; "" when anonymous
+	challenge  *oauth.Challenge // WWW-Authenticate for invalid_client
 	// attest is a wallet attestation and its PoP (attestation.go).
 	attest attestationHeaders
 }
@@ -74,40 +68,40 @@ func readCredentials(req ClientRequest) (credentials, error) {
 	if p["client_assertion"] != "" || p["client_assertion_type"] != "" {
 		switch {
 		case req.Authorization != "" || p["client_secret"] != "":
-			return credentials{}, ErrInvalidRequest("the client used more than one authentication method")
+			return credentials{}, oauth.ErrInvalidRequest("the client used more than one authentication method")
 		case p["client_assertion_type"] != assertionType:
-			return credentials{}, ErrInvalidClient("", "the client_assertion_type is not supported")
+			return credentials{}, oauth.ErrInvalidClient("the client_assertion_type is not supported")
 		case p["client_assertion"] == "":
-			return credentials{}, ErrInvalidClient("", "the parameter client_assertion is missing")
+			return credentials{}, oauth.ErrInvalidClient("the parameter client_assertion is missing")
 		}
 		return credentials{id: p["client_id"], assertion: p["client_assertion"], method: "jwt"}, nil
 	}
 	if req.Authorization == "" {
 		switch {
 		case p["client_secret"] != "" && p["client_id"] == "":
-			return credentials{}, ErrInvalidRequest("the parameter client_id is missing")
+			return credentials{}, oauth.ErrInvalidRequest("the parameter client_id is missing")
 		case p["client_secret"] != "":
-			return credentials{id: p["client_id"], secret: p["client_secret"], method: AuthClientSecretPost}, nil
+			return credentials{id: p["client_id"], secret: p["client_secret"], method: oauth.AuthClientSecretPost}, nil
 		case p["client_id"] != "":
-			return credentials{id: p["client_id"], method: AuthNone}, nil
+			return credentials{id: p["client_id"], method: oauth.AuthNone}, nil
 		}
 		return credentials{}, nil
 	}
 	scheme, rest, _ := strings.Cut(req.Authorization, " ")
 	if !strings.EqualFold(scheme, "Basic") {
-		return credentials{}, ErrInvalidRequest("only the Basic scheme is accepted in the Authorization header")
+		return credentials{}, oauth.ErrInvalidRequest("only the Basic scheme is accepted in the Authorization header")
 	}
 	if p["client_secret"] != "" {
-		return credentials{}, ErrInvalidRequest("the client used more than one authentication method")
+		return credentials{}, oauth.ErrInvalidRequest("the client used more than one authentication method")
 	}
 	id, secret, err := parseBasic(rest)
 	if err != nil {
-		return credentials{}, ErrInvalidClient(basicChallenge, "the Authorization header is malformed")
+		return credentials{}, oauth.ErrInvalidClient("the Authorization header is malformed").WithChallenge(basicChallenge())
 	}
 	if p["client_id"] != "" && p["client_id"] != id {
-		return credentials{}, ErrInvalidClient(basicChallenge, "client_id does not match the Authorization header")
+		return credentials{}, oauth.ErrInvalidClient("client_id does not match the Authorization header").WithChallenge(basicChallenge())
 	}
-	return credentials{id: id, secret: secret, method: AuthClientSecretBasic, challenge: basicChallenge}, nil
+	return credentials{id: id, secret: secret, method: oauth.AuthClientSecretBasic, challenge: basicChallenge()}, nil
 }
 
 // parseBasic decodes HTTP Basic credentials whose parts were
@@ -143,23 +137,23 @@ func (s *Service) authenticateClient(ctx context.Context, req ClientRequest) (*s
 	if cred.assertion != "" {
 		return s.authenticateAssertion(ctx, cred)
 	}
-	if cred.method == AuthAttestJWT {
+	if cred.method == oauth.AuthAttestJWT {
 		return s.authenticateAttestation(ctx, cred)
 	}
 	c, err := s.store.GetClient(ctx, cred.id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, ErrInvalidClient(cred.challenge, "the client doesn't exist")
+		return nil, oauth.ErrInvalidClient("the client doesn't exist").WithChallenge(cred.challenge)
 	}
 	if err != nil {
-		return nil, ErrServer(err)
+		return nil, oauth.ErrServer(err)
 	}
-	if isTLSMethod(c.AuthMethod) && cred.method == AuthNone {
+	if isTLSMethod(c.AuthMethod) && cred.method == oauth.AuthNone {
 		return s.authenticateTLS(ctx, c, req.Certs)
 	}
 	if c.AuthMethod != cred.method {
-		return nil, ErrInvalidClient(cred.challenge, "the client cannot be authenticated with %s", cred.method)
+		return nil, oauth.ErrInvalidClient("the client cannot be authenticated with %s", cred.method).WithChallenge(cred.challenge)
 	}
-	if cred.method == AuthNone {
+	if cred.method == oauth.AuthNone {
 		return &c, nil
 	}
 	// Secrets are guessable only online: failed authentications delay
@@ -170,11 +164,10 @@ func (s *Service) authenticateClient(ctx context.Context, req ClientRequest) (*s
 	key := c.ID + "\x00" + addressKey(req.RemoteIP)
 	if wait := s.secretFailures.take(key, now); wait > 0 {
 		s.log.WarnContext(ctx, "client secret guessing delayed", "client", c.ID, "address", req.RemoteIP)
-		return nil, ErrInvalidClient(cred.challenge, "too many failed authentications; try again later").
-			WithHeader("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		return nil, oauth.ErrInvalidClient("too many failed authentications; try again later").WithChallenge(cred.challenge).WithRetryAfter(wait)
 	}
 	if !secretMatches(c.SecretHash, cred.secret) {
-		return nil, ErrInvalidClient(cred.challenge, "the client secret is invalid")
+		return nil, oauth.ErrInvalidClient("the client secret is invalid").WithChallenge(cred.challenge)
 	}
 	s.secretFailures.reset(key)
 	return &c, nil
@@ -203,8 +196,8 @@ type ClientMetadata struct {
 }
 
 // errInvalidMetadata is the RFC 7591 §3.2.2 error of the admin API.
-func errInvalidMetadata(format string, args ...any) *Error {
-	e := ErrInvalidRequest(format, args...)
+func errInvalidMetadata(format string, args ...any) *oauth.Error {
+	e := oauth.ErrInvalidRequest(format, args...)
 	e.Code = "invalid_client_metadata"
 	return e
 }
@@ -226,13 +219,13 @@ func (s *Service) CreateClient(ctx context.Context, m ClientMetadata) (ClientMet
 	if m.ClientSecret != "" {
 		c.SecretHash = sum[:]
 	}
-	if m.TokenEndpointAuthMethod == AuthClientSecretJWT {
+	if m.TokenEndpointAuthMethod == oauth.AuthClientSecretJWT {
 		c.HMACSecret = m.ClientSecret // client_secret_jwt needs the secret itself to check MACs
 	}
 	if err := s.store.CreateClient(ctx, c); errors.Is(err, storage.ErrAlreadyExists) {
 		return ClientMetadata{}, errInvalidMetadata("the client_id is already registered")
 	} else if err != nil {
-		return ClientMetadata{}, ErrServer(err)
+		return ClientMetadata{}, oauth.ErrServer(err)
 	}
 	out := clientMetadata(c)
 	out.ClientSecret = m.ClientSecret
@@ -240,9 +233,9 @@ func (s *Service) CreateClient(ctx context.Context, m ClientMetadata) (ClientMet
 }
 
 func (s *Service) completeClient(m *ClientMetadata) error {
-	setIfZero(&m.TokenEndpointAuthMethod, AuthClientSecretBasic)
+	setIfZero(&m.TokenEndpointAuthMethod, oauth.AuthClientSecretBasic)
 	if len(m.GrantTypes) == 0 {
-		m.GrantTypes = []string{GrantAuthorizationCode}
+		m.GrantTypes = []string{oauth.GrantAuthorizationCode}
 	}
 	if m.ClientID == "" {
 		m.ClientID = randomToken()
@@ -263,10 +256,10 @@ func (s *Service) completeClient(m *ClientMetadata) error {
 		return err
 	}
 	switch {
-	case m.TokenEndpointAuthMethod == AuthSelfSignedTLSClientAuth: // checked by checkTLSMetadata
-	case m.TokenEndpointAuthMethod != AuthPrivateKeyJWT && m.JWKSURI != "":
+	case m.TokenEndpointAuthMethod == oauth.AuthSelfSignedTLSClientAuth: // checked by checkTLSMetadata
+	case m.TokenEndpointAuthMethod != oauth.AuthPrivateKeyJWT && m.JWKSURI != "":
 		return errInvalidMetadata("jwks_uri is for private_key_jwt and self_signed_tls_client_auth clients")
-	case m.TokenEndpointAuthMethod != AuthPrivateKeyJWT:
+	case m.TokenEndpointAuthMethod != oauth.AuthPrivateKeyJWT:
 	case len(m.JWKS) > 0 && m.JWKSURI != "":
 		return errInvalidMetadata("jwks and jwks_uri must not both be given (RFC 7591 §2)")
 	case m.JWKSURI != "":
@@ -323,9 +316,9 @@ func clientMetadata(c storage.Client) ClientMetadata {
 func (s *Service) GetClient(ctx context.Context, id string) (ClientMetadata, error) {
 	c, err := s.store.GetClient(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return ClientMetadata{}, ErrNotFound("the client doesn't exist")
+		return ClientMetadata{}, oauth.ErrNotFound("the client doesn't exist")
 	} else if err != nil {
-		return ClientMetadata{}, ErrServer(err)
+		return ClientMetadata{}, oauth.ErrServer(err)
 	}
 	return clientMetadata(c), nil
 }
@@ -334,9 +327,9 @@ func (s *Service) GetClient(ctx context.Context, id string) (ClientMetadata, err
 func (s *Service) DeleteClient(ctx context.Context, id string) error {
 	err := s.store.DeleteClient(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return ErrNotFound("the client doesn't exist")
+		return oauth.ErrNotFound("the client doesn't exist")
 	} else if err != nil {
-		return ErrServer(err)
+		return oauth.ErrServer(err)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"issuer/dpop"
+	"issuer/issuer/oauth"
 	"issuer/storage"
 )
 
@@ -33,10 +34,10 @@ func grantedScope(requested, registered string) (string, error) {
 	var out []string
 	for _, v := range strings.Fields(requested) {
 		if !validScopeToken(v) {
-			return "", ErrInvalidScope("the scope parameter is malformed")
+			return "", oauth.ErrInvalidScope("the scope parameter is malformed")
 		}
 		if !slices.Contains(allowed, v) {
-			return "", ErrInvalidScope("the client may not request the scope '%s'", v)
+			return "", oauth.ErrInvalidScope("the client may not request the scope '%s'", v)
 		}
 		if !slices.Contains(out, v) {
 			out = append(out, v)

@@ -3,6 +3,8 @@ package issuer
 import (
 	"encoding/json"
 	"slices"
+
+	"issuer/issuer/oauth"
 )
 
 // TypeOpenIDCredential is the authorization_details type of OpenID4VCI
@@ -46,7 +48,7 @@ func (s *Service) grantedDetails(configIDs, identifiers []string, raw string) ([
 	for _, id := range ids {
 		i := slices.Index(configIDs, id)
 		if i < 0 {
-			return nil, ErrInvalidAuthorizationDetails("authorization_details asks for a credential configuration that the grant does not cover")
+			return nil, oauth.ErrInvalidAuthorizationDetails("authorization_details asks for a credential configuration that the grant does not cover")
 		}
 		out = append(out, all[i])
 	}
@@ -57,20 +59,20 @@ func (s *Service) grantedDetails(configIDs, identifiers []string, raw string) ([
 func (s *Service) requestedConfiguration(raw json.RawMessage) (string, error) {
 	var d requestedDetail
 	if err := json.Unmarshal(raw, &d); err != nil || raw[0] != '{' {
-		return "", ErrInvalidAuthorizationDetails("each authorization_details entry must be an object with a string type")
+		return "", oauth.ErrInvalidAuthorizationDetails("each authorization_details entry must be an object with a string type")
 	}
 	switch {
 	case d.Type == nil:
-		return "", ErrInvalidAuthorizationDetails("an authorization_details entry has no type")
+		return "", oauth.ErrInvalidAuthorizationDetails("an authorization_details entry has no type")
 	case *d.Type != TypeOpenIDCredential:
-		return "", ErrInvalidAuthorizationDetails("the authorization_details type is not supported")
+		return "", oauth.ErrInvalidAuthorizationDetails("the authorization_details type is not supported")
 	case d.CredentialConfigurationID == nil:
-		return "", ErrInvalidAuthorizationDetails("an openid_credential entry has no credential_configuration_id")
+		return "", oauth.ErrInvalidAuthorizationDetails("an openid_credential entry has no credential_configuration_id")
 	case d.Locations != nil && !slices.Contains(d.Locations, s.cfg.URL):
-		return "", ErrInvalidAuthorizationDetails("locations does not name this credential issuer")
+		return "", oauth.ErrInvalidAuthorizationDetails("locations does not name this credential issuer")
 	}
 	if _, ok := s.cfg.CredentialConfigurations[*d.CredentialConfigurationID]; !ok {
-		return "", ErrInvalidAuthorizationDetails("credential_configuration_id is not in credential_configurations_supported")
+		return "", oauth.ErrInvalidAuthorizationDetails("credential_configuration_id is not in credential_configurations_supported")
 	}
 	return *d.CredentialConfigurationID, nil
 }

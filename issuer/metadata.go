@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"issuer/issuer/oauth"
 )
 
 // metadata holds the discovery documents, encoded once at start.
@@ -33,7 +35,7 @@ func buildMetadata(s *Service) (metadata, error) {
 		"revocation_endpoint":                                      c.URL + PathRevoke,
 		"revocation_endpoint_auth_methods_supported":               supportedAuthMethods,
 		"introspection_endpoint":                                   c.URL + PathIntrospect,
-		"introspection_endpoint_auth_methods_supported":            slices.DeleteFunc(slices.Clone(supportedAuthMethods), func(m string) bool { return m == AuthNone || m == AuthAttestJWT }),
+		"introspection_endpoint_auth_methods_supported":            slices.DeleteFunc(slices.Clone(supportedAuthMethods), func(m string) bool { return m == oauth.AuthNone || m == oauth.AuthAttestJWT }),
 		"permission_endpoint":                                      c.URL + PathUMAPermission,
 		"authorization_endpoint":                                   c.URL + PathAuthorize,
 		"pushed_authorization_request_endpoint":                    c.URL + PathPAR,

@@ -18,13 +18,8 @@ import (
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
+	"issuer/issuer/oauth"
 	"issuer/storage"
-)
-
-// Mutual-TLS client authentication methods (RFC 8705 §2.1, §2.2).
-const (
-	AuthTLSClientAuth           = "tls_client_auth"
-	AuthSelfSignedTLSClientAuth = "self_signed_tls_client_auth"
 )
 
 // maxClientChain caps the certificates a request may present: the leaf and
@@ -37,7 +32,9 @@ const maxClientChain = 8
 const unmatchedKid = "\x00certificate-rotation"
 
 // isTLSMethod reports whether m is one of the RFC 8705 methods.
-func isTLSMethod(m string) bool { return m == AuthTLSClientAuth || m == AuthSelfSignedTLSClientAuth }
+func isTLSMethod(m string) bool {
+	return m == oauth.AuthTLSClientAuth || m == oauth.AuthSelfSignedTLSClientAuth
+}
 
 // authenticateTLS authenticates c, registered for an RFC 8705 method, by
 // the certificates of the request (the leaf first). The TLS handshake
@@ -49,10 +46,10 @@ func (s *Service) authenticateTLS(ctx context.Context, c storage.Client, certs [
 	var err error
 	switch {
 	case len(certs) == 0:
-		err = ErrInvalidClient("", "the client cannot be authenticated with %s without a client certificate", c.AuthMethod)
+		err = oauth.ErrInvalidClient("the client cannot be authenticated with %s without a client certificate", c.AuthMethod)
 	case len(certs) > maxClientChain:
-		err = ErrInvalidClient("", "the client certificate chain is too long")
-	case c.AuthMethod == AuthTLSClientAuth:
+		err = oauth.ErrInvalidClient("the client certificate chain is too long")
+	case c.AuthMethod == oauth.AuthTLSClientAuth:
 		err = s.verifyPKICertificate(ctx, c, certs)
 	default:
 		err = s.verifySelfSignedCertificate(ctx, c, certs[0])
@@ -70,7 +67,7 @@ func (s *Service) verifyPKICertificate(ctx context.Context, c storage.Client, ce
 	roots := s.cfg.ClientAuth.ClientCAs
 	if roots == nil {
 		s.log.WarnContext(ctx, "a tls_client_auth client cannot authenticate: no client CA is configured", "client", c.ID)
-		return ErrInvalidClient("", "the client cannot be authenticated with tls_client_auth: no client CA is configured")
+		return oauth.ErrInvalidClient("the client cannot be authenticated with tls_client_auth: no client CA is configured")
 	}
 	intermediates := x509.NewCertPool()
 	for _, ic := range certs[1:] {
@@ -83,14 +80,14 @@ func (s *Service) verifyPKICertificate(ctx context.Context, c storage.Client, ce
 	var invalid x509.CertificateInvalidError
 	switch {
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
-		return ErrInvalidClient("", "the client certificate has expired or is not valid yet").WithCause(err)
+		return oauth.ErrInvalidClient("the client certificate has expired or is not valid yet").WithCause(err)
 	case errors.As(err, &invalid) && invalid.Reason == x509.IncompatibleUsage:
-		return ErrInvalidClient("", "the client certificate is not for client authentication (extended key usage)").WithCause(err)
+		return oauth.ErrInvalidClient("the client certificate is not for client authentication (extended key usage)").WithCause(err)
 	case err != nil:
-		return ErrInvalidClient("", "the client certificate is not issued by a trusted client CA").WithCause(err)
+		return oauth.ErrInvalidClient("the client certificate is not issued by a trusted client CA").WithCause(err)
 	}
 	if field, ok := matchesSubject(c.ClientTLS, certs[0]); !ok {
-		return ErrInvalidClient("", "the client certificate does not match the registered %s", field)
+		return oauth.ErrInvalidClient("the client certificate does not match the registered %s", field)
 	}
 	return nil
 }
@@ -138,7 +135,7 @@ func (s *Service) verifySelfSignedCertificate(ctx context.Context, c storage.Cli
 		}
 	}
 	if !holdsCertificate(set, leaf.Raw) {
-		return ErrInvalidClient("", "the client certificate is not one the client registered")
+		return oauth.ErrInvalidClient("the client certificate is not one the client registered")
 	}
 	return nil
 }
@@ -202,7 +199,7 @@ func bindCertificate(ctx context.Context, req ClientRequest, client *storage.Cli
 	case client == nil || !isTLSMethod(client.AuthMethod) && !client.CertificateBoundAccessTokens:
 		return ctx, nil
 	case len(req.Certs) == 0:
-		return ctx, ErrInvalidRequest("the client is registered with tls_client_certificate_bound_access_tokens and presented no client certificate")
+		return ctx, oauth.ErrInvalidRequest("the client is registered with tls_client_certificate_bound_access_tokens and presented no client certificate")
 	}
 	return context.WithValue(ctx, certBindingKey{}, certThumbprint(req.Certs[0])), nil
 }
@@ -238,9 +235,9 @@ func checkTLSMetadata(m *ClientMetadata) error {
 		}
 	}
 	switch {
-	case m.TokenEndpointAuthMethod == AuthTLSClientAuth && n != 1:
+	case m.TokenEndpointAuthMethod == oauth.AuthTLSClientAuth && n != 1:
 		return errInvalidMetadata("tls_client_auth needs exactly one of tls_client_auth_subject_dn, tls_client_auth_san_dns, tls_client_auth_san_uri, tls_client_auth_san_ip and tls_client_auth_san_email")
-	case m.TokenEndpointAuthMethod != AuthTLSClientAuth && n > 0:
+	case m.TokenEndpointAuthMethod != oauth.AuthTLSClientAuth && n > 0:
 		return errInvalidMetadata("the tls_client_auth_* values are for tls_client_auth clients")
 	}
 	if m.SANIP != "" {
@@ -253,7 +250,7 @@ func checkTLSMetadata(m *ClientMetadata) error {
 			return errInvalidMetadata("tls_client_auth_san_uri must be an absolute URI")
 		}
 	}
-	if m.TokenEndpointAuthMethod != AuthSelfSignedTLSClientAuth {
+	if m.TokenEndpointAuthMethod != oauth.AuthSelfSignedTLSClientAuth {
 		return nil
 	}
 	switch {

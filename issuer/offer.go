@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"issuer/issuer/oauth"
 	"issuer/storage"
 )
 
@@ -109,7 +110,7 @@ func (s *Service) CreateOffer(ctx context.Context, req OfferRequest) (OfferRespo
 	}
 	resp := OfferResponse{OfferID: o.ID, ExpiresAt: o.ExpiresAt, QRURL: s.cfg.URL + PathOffers + o.ID + "/qr"}
 	resp.CredentialOffer = CredentialOffer{CredentialIssuer: s.cfg.URL, CredentialConfigurationIDs: o.ConfigurationIDs}
-	if slices.Contains(req.Grants, GrantPreAuthorizedCode) {
+	if slices.Contains(req.Grants, oauth.GrantPreAuthorizedCode) {
 		grant := &PreAuthorizedGrant{PreAuthorizedCode: code}
 		if req.TxCode != nil {
 			resp.TxCode = newTxCode(req.TxCode)
@@ -119,14 +120,14 @@ func (s *Service) CreateOffer(ctx context.Context, req OfferRequest) (OfferRespo
 		}
 		resp.CredentialOffer.Grants.PreAuthorizedCode = grant
 	}
-	if slices.Contains(req.Grants, GrantAuthorizationCode) {
+	if slices.Contains(req.Grants, oauth.GrantAuthorizationCode) {
 		state := randomToken()
 		o.IssuerStateHash = issuerStateHash(state)
 		resp.CredentialOffer.Grants.AuthorizationCode = &AuthorizationCodeGrant{IssuerState: state}
 	}
 	offerJSON, err := json.Marshal(resp.CredentialOffer)
 	if err != nil {
-		return OfferResponse{}, ErrServer(err)
+		return OfferResponse{}, oauth.ErrServer(err)
 	}
 	// The JSON is kept for the QR page (and served by reference when asked
 	// for); it holds the code, so the record is swept with the offer.
@@ -138,7 +139,7 @@ func (s *Service) CreateOffer(ctx context.Context, req OfferRequest) (OfferRespo
 		resp.CredentialOfferURI = offerValueLink(offerJSON)
 	}
 	if err := s.store.CreateOffer(ctx, o); err != nil {
-		return OfferResponse{}, ErrServer(err)
+		return OfferResponse{}, oauth.ErrServer(err)
 	}
 	return resp, nil
 }
@@ -148,32 +149,32 @@ func (s *Service) CreateOffer(ctx context.Context, req OfferRequest) (OfferRespo
 func (s *Service) validateOffer(req *OfferRequest) (time.Duration, error) {
 	ids := req.CredentialConfigurationIDs
 	if len(ids) == 0 {
-		return 0, ErrInvalidRequest("credential_configuration_ids must be a non-empty array")
+		return 0, oauth.ErrInvalidRequest("credential_configuration_ids must be a non-empty array")
 	}
 	for i, id := range ids {
 		if _, ok := s.cfg.CredentialConfigurations[id]; !ok {
-			return 0, ErrInvalidRequest("credential_configuration_ids has an ID that is not in credential_configurations_supported")
+			return 0, oauth.ErrInvalidRequest("credential_configuration_ids has an ID that is not in credential_configurations_supported")
 		}
 		if slices.Contains(ids[:i], id) {
-			return 0, ErrInvalidRequest("credential_configuration_ids has a duplicate")
+			return 0, oauth.ErrInvalidRequest("credential_configuration_ids has a duplicate")
 		}
 	}
 	if req.Subject == "" || len(req.Subject) > 255 || !utf8.ValidString(req.Subject) {
-		return 0, ErrInvalidRequest("subject must be 1 to 255 bytes of UTF-8")
+		return 0, oauth.ErrInvalidRequest("subject must be 1 to 255 bytes of UTF-8")
 	}
 	if len(req.Claims) > 0 && (req.Claims[0] != '{' || !json.Valid(req.Claims)) {
-		return 0, ErrInvalidRequest("claims must be a JSON object")
+		return 0, oauth.ErrInvalidRequest("claims must be a JSON object")
 	}
 	if len(req.Grants) == 0 {
-		req.Grants = []string{GrantPreAuthorizedCode}
+		req.Grants = []string{oauth.GrantPreAuthorizedCode}
 	}
 	for i, g := range req.Grants {
-		if g != GrantPreAuthorizedCode && g != GrantAuthorizationCode || slices.Contains(req.Grants[:i], g) {
-			return 0, ErrInvalidRequest("grants must list %s and/or %s, once each", GrantPreAuthorizedCode, GrantAuthorizationCode)
+		if g != oauth.GrantPreAuthorizedCode && g != oauth.GrantAuthorizationCode || slices.Contains(req.Grants[:i], g) {
+			return 0, oauth.ErrInvalidRequest("grants must list %s and/or %s, once each", oauth.GrantPreAuthorizedCode, oauth.GrantAuthorizationCode)
 		}
 	}
-	if req.TxCode != nil && !slices.Contains(req.Grants, GrantPreAuthorizedCode) {
-		return 0, ErrInvalidRequest("tx_code protects the pre-authorized code grant, which the offer does not carry")
+	if req.TxCode != nil && !slices.Contains(req.Grants, oauth.GrantPreAuthorizedCode) {
+		return 0, oauth.ErrInvalidRequest("tx_code protects the pre-authorized code grant, which the offer does not carry")
 	}
 	if err := completeTxCode(req.TxCode); err != nil {
 		return 0, err
@@ -190,7 +191,7 @@ func (s *Service) offerTTL(expiresIn *int64) (time.Duration, error) {
 	}
 	maxSeconds := int64(s.cfg.PreAuthorized.MaxCodeTTL / time.Second)
 	if *expiresIn < 1 || *expiresIn > maxSeconds {
-		return 0, ErrInvalidRequest("expires_in must be between 1 and %d seconds", maxSeconds)
+		return 0, oauth.ErrInvalidRequest("expires_in must be between 1 and %d seconds", maxSeconds)
 	}
 	return time.Duration(*expiresIn) * time.Second, nil
 }
@@ -203,11 +204,11 @@ func completeTxCode(t *TxCodeRequest) error {
 	setIfZero(&t.InputMode, "numeric")
 	switch {
 	case t.Length < minTxCodeLength || t.Length > maxTxCodeLength:
-		return ErrInvalidRequest("tx_code.length must be between %d and %d", minTxCodeLength, maxTxCodeLength)
+		return oauth.ErrInvalidRequest("tx_code.length must be between %d and %d", minTxCodeLength, maxTxCodeLength)
 	case t.InputMode != "numeric" && t.InputMode != "text":
-		return ErrInvalidRequest("tx_code.input_mode must be numeric or text")
+		return oauth.ErrInvalidRequest("tx_code.input_mode must be numeric or text")
 	case utf8.RuneCountInString(t.Description) > 300 || !utf8.ValidString(t.Description):
-		return ErrInvalidRequest("tx_code.description must be at most 300 characters")
+		return oauth.ErrInvalidRequest("tx_code.description must be at most 300 characters")
 	}
 	return nil
 }
@@ -248,7 +249,7 @@ func (s *Service) OfferByReference(ctx context.Context, id string) (json.RawMess
 		return nil, err
 	}
 	if !o.ByReference {
-		return nil, ErrNotFound("no such credential offer")
+		return nil, oauth.ErrNotFound("no such credential offer")
 	}
 	return o.OfferJSON, nil
 }
@@ -259,12 +260,12 @@ func (s *Service) OfferByReference(ctx context.Context, id string) (json.RawMess
 func (s *Service) liveOffer(ctx context.Context, id string) (storage.Offer, error) {
 	o, err := s.store.GetOffer(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return o, ErrNotFound("no such credential offer")
+		return o, oauth.ErrNotFound("no such credential offer")
 	} else if err != nil {
-		return o, ErrServer(err)
+		return o, oauth.ErrServer(err)
 	}
 	if len(o.OfferJSON) == 0 || !o.RedeemedAt.IsZero() || o.Locked || s.cfg.Now().After(o.ExpiresAt) {
-		return o, ErrNotFound("no such credential offer")
+		return o, oauth.ErrNotFound("no such credential offer")
 	}
 	return o, nil
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
 	"issuer/dpop"
+	"issuer/issuer/oauth"
 	"issuer/storage"
 )
 
@@ -140,14 +140,13 @@ func (l signInLimits) succeed(k signInKeys, now time.Time) {
 
 // errSignInDelayed is the answer to a sign-in that must wait: the seconds
 // in the description and in Retry-After.
-func errSignInDelayed(wait time.Duration) *Error {
-	secs := int((wait + time.Second - 1) / time.Second)
+func errSignInDelayed(wait time.Duration) *oauth.Error {
+	secs := oauth.DelaySeconds(wait)
 	unit := "seconds"
 	if secs == 1 {
 		unit = "second"
 	}
-	return ErrInvalidGrant("too many failed sign-ins; try again in %d %s", secs, unit).
-		WithHeader("Retry-After", strconv.Itoa(secs))
+	return oauth.ErrInvalidGrant("too many failed sign-ins; try again in %d %s", secs, unit).WithRetryAfter(wait)
 }
 
 // password runs the resource owner password credentials grant (RFC 6749
@@ -157,9 +156,9 @@ func (s *Service) password(ctx context.Context, req TokenRequest, client *storag
 	username, password := req.Params["username"], req.Params["password"]
 	switch {
 	case username == "":
-		return nil, ErrInvalidRequest("the parameter username is missing")
+		return nil, oauth.ErrInvalidRequest("the parameter username is missing")
 	case password == "":
-		return nil, ErrInvalidRequest("the parameter password is missing")
+		return nil, oauth.ErrInvalidRequest("the parameter password is missing")
 	}
 	user, err := s.checkUser(ctx, username, password, passwordOrigin(client, req.RemoteIP), now)
 	if err != nil {
@@ -177,7 +176,7 @@ func (s *Service) password(ctx context.Context, req TokenRequest, client *storag
 // public client from one address (anyone may name a public client, and
 // would otherwise delay its users everywhere).
 func passwordOrigin(client *storage.Client, remoteIP string) string {
-	if client.AuthMethod == AuthNone {
+	if client.AuthMethod == oauth.AuthNone {
 		return "client:" + client.ID + "\x00" + addressKey(remoteIP)
 	}
 	return "client:" + client.ID
@@ -194,14 +193,14 @@ func (s *Service) checkUser(ctx context.Context, username, password, origin stri
 	}
 	user, err := s.store.GetUser(ctx, username)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return storage.User{}, ErrServer(err)
+		return storage.User{}, oauth.ErrServer(err)
 	}
 	hash := user.PasswordHash
 	if hash == "" {
 		hash = s.dummyHash() // computed on first use: argon2id takes 19 MiB
 	}
 	if !checkPassword(hash, password) || user.ID == "" {
-		return storage.User{}, ErrInvalidGrant("the username or password is invalid")
+		return storage.User{}, oauth.ErrInvalidGrant("the username or password is invalid")
 	}
 	s.signIns.succeed(keys, now)
 	return user, nil
@@ -230,7 +229,7 @@ func (s *Service) issue(ctx context.Context, a accessGrant, client *storage.Clie
 	if err := s.store.IssueTokens(ctx, iss); errors.Is(err, storage.ErrAlreadyExists) {
 		return nil, errReplay()
 	} else if err != nil {
-		return nil, ErrServer(err)
+		return nil, oauth.ErrServer(err)
 	}
 	s.log.InfoContext(ctx, "token issued", "client", client.ID, "token_id", rec.ID, "bound", proof != nil)
 	resp := s.tokenResponse(tok, rec, a.details, now)

@@ -3,6 +3,8 @@ package issuer
 import (
 	"net/url"
 	"testing"
+
+	"issuer/issuer/oauth"
 )
 
 // TestRedirectToRefusesDisallowedURIs: the builder of every /authorize
@@ -15,7 +17,7 @@ func TestRedirectToRefusesDisallowedURIs(t *testing.T) {
 		if err == nil || got != "" {
 			t.Errorf("redirectTo(%q) = %q, %v; want no URL and an error", u, got, err)
 		}
-		if _, err := s.errorRedirect(authRequest{RedirectURI: u}, ErrInvalidRequest("x")); err == nil {
+		if _, err := s.errorRedirect(authRequest{RedirectURI: u}, oauth.ErrInvalidRequest("x")); err == nil {
 			t.Errorf("errorRedirect(%q) redirected", u)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"issuer/dpop"
+	"issuer/issuer/oauth"
 	"issuer/storage"
 )
 
@@ -27,8 +28,8 @@ func refreshTokenID(tok string) string {
 // client registered the refresh_token grant, and a public client's token
 // can be bound to its DPoP key (RFC 9449 §5, RFC 9700 §4.14.2).
 func issuesRefresh(client *storage.Client, proof *dpop.Proof) bool {
-	return client != nil && slices.Contains(client.GrantTypes, GrantRefreshToken) &&
-		(client.AuthMethod != AuthNone || proof != nil)
+	return client != nil && slices.Contains(client.GrantTypes, oauth.GrantRefreshToken) &&
+		(client.AuthMethod != oauth.AuthNone || proof != nil)
 }
 
 // grantRefreshToken mints the refresh token a grant gives client, if any
@@ -39,7 +40,7 @@ func (s *Service) grantRefreshToken(a accessGrant, client *storage.Client, proof
 	if !issuesRefresh(client, proof) {
 		return "", nil, nil
 	}
-	tok, rrec, err := mintRefreshToken(a, client.AuthMethod == AuthNone, rec.JKT, now, now.Add(s.cfg.Tokens.RefreshTokenTTL))
+	tok, rrec, err := mintRefreshToken(a, client.AuthMethod == oauth.AuthNone, rec.JKT, now, now.Add(s.cfg.Tokens.RefreshTokenTTL))
 	if err != nil {
 		return "", nil, err
 	}
@@ -82,7 +83,7 @@ func refreshRecord(tok string, a accessGrant, public bool, jkt string, now, expi
 	if len(a.details) > 0 {
 		var err error
 		if rec.AuthorizationDetails, err = json.Marshal(a.details); err != nil {
-			return rec, ErrServer(err)
+			return rec, oauth.ErrServer(err)
 		}
 	}
 	return rec, nil
@@ -95,14 +96,14 @@ func refreshRecord(tok string, a accessGrant, public bool, jkt string, now, expi
 func (s *Service) refreshToken(ctx context.Context, req TokenRequest, client *storage.Client, proof *dpop.Proof, now time.Time) (*TokenResponse, error) {
 	raw := req.Params["refresh_token"]
 	if raw == "" {
-		return nil, ErrInvalidRequest("the parameter refresh_token is missing")
+		return nil, oauth.ErrInvalidRequest("the parameter refresh_token is missing")
 	}
 	rt, err := s.store.GetToken(ctx, refreshTokenID(raw))
 	switch {
 	case errors.Is(err, storage.ErrNotFound) || err == nil && rt.Kind != kindRefresh:
-		return nil, s.grantFailure(ctx, proof, now, ErrInvalidGrant("the refresh token is not valid"))
+		return nil, s.grantFailure(ctx, proof, now, oauth.ErrInvalidGrant("the refresh token is not valid"))
 	case err != nil:
-		return nil, ErrServer(err)
+		return nil, oauth.ErrServer(err)
 	}
 	if err := s.checkRefreshBinding(rt, client, proof); err != nil {
 		return nil, s.grantFailure(ctx, proof, now, err)
@@ -137,7 +138,7 @@ func (s *Service) refreshToken(ctx context.Context, req TokenRequest, client *st
 		use.ReplayKey, use.ReplayExpiry = proof.ReplayKey, proof.ReplayExpiry
 	}
 	if err := s.store.UseRefreshToken(ctx, use); err != nil {
-		return nil, refreshError(err)
+		return nil, redeemError(err, refreshAnswers)
 	}
 	s.log.InfoContext(ctx, "token refreshed", "client", client.ID, "token_id", rec.ID, "rotated", use.Rotate)
 	resp := s.tokenResponse(tok, rec, a.details, now)
@@ -159,13 +160,13 @@ func (s *Service) refreshToken(ctx context.Context, req TokenRequest, client *st
 func (s *Service) checkRefreshBinding(rt storage.Token, client *storage.Client, proof *dpop.Proof) error {
 	switch {
 	case rt.ClientID != client.ID:
-		return ErrInvalidGrant("the token has not been issued for the given client id '%s'", safeText(client.ID))
+		return oauth.ErrInvalidGrant("the token has not been issued for the given client id '%s'", safeText(client.ID))
 	case rt.JKT != "" && proof == nil:
-		return ErrInvalidGrant("the refresh token is bound to a DPoP key: send a proof made with that key")
+		return oauth.ErrInvalidGrant("the refresh token is bound to a DPoP key: send a proof made with that key")
 	case rt.JKT != "" && proof.JKT != rt.JKT:
-		return ErrInvalidGrant("the DPoP proof is not made with the key the refresh token is bound to")
+		return oauth.ErrInvalidGrant("the DPoP proof is not made with the key the refresh token is bound to")
 	case rt.AttestationJKT != "" && client.AttestationJKT != rt.AttestationJKT:
-		return ErrInvalidGrant("the refresh token is bound to the key of another client instance (the attestation's cnf)")
+		return oauth.ErrInvalidGrant("the refresh token is bound to the key of another client instance (the attestation's cnf)")
 	}
 	return nil
 }
@@ -174,7 +175,7 @@ func (s *Service) checkRefreshBinding(rt storage.Token, client *storage.Client, 
 // grant, narrowed by the request's scope (RFC 6749 §6; never widened).
 func (s *Service) refreshedGrant(rt storage.Token, params map[string]string) (accessGrant, error) {
 	if r := params["resource"]; r != "" && r != s.cfg.URL {
-		return accessGrant{}, newError(400, "invalid_target", "the resource is not covered by the refresh token")
+		return accessGrant{}, oauth.New(400, "invalid_target", "the resource is not covered by the refresh token")
 	}
 	scope, err := grantedScope(params["scope"], rt.Scope)
 	if err != nil {
@@ -183,26 +184,10 @@ func (s *Service) refreshedGrant(rt storage.Token, params map[string]string) (ac
 	a := accessGrant{subject: rt.Subject, clientID: rt.ClientID, scope: scope, grantID: rt.GrantID, authTime: rt.AuthTime}
 	if len(rt.AuthorizationDetails) > 0 {
 		if err := json.Unmarshal(rt.AuthorizationDetails, &a.details); err != nil {
-			return accessGrant{}, ErrServer(err)
+			return accessGrant{}, oauth.ErrServer(err)
 		}
 	}
 	return a, nil
-}
-
-func refreshError(err error) error {
-	switch {
-	case errors.Is(err, storage.ErrAlreadyExists):
-		return errReplay()
-	case errors.Is(err, storage.ErrExpired):
-		return ErrInvalidGrant("the refresh token has expired")
-	case errors.Is(err, storage.ErrConsumed):
-		return ErrInvalidGrant("the refresh token was replaced by rotation; every token of its grant is now revoked")
-	case errors.Is(err, storage.ErrRotated):
-		return ErrInvalidGrant("the refresh token was replaced by rotation")
-	case errors.Is(err, storage.ErrRevoked), errors.Is(err, storage.ErrNotFound):
-		return ErrInvalidGrant("the refresh token is not valid")
-	}
-	return ErrServer(err)
 }
 
 // safeText returns a client ID (visible ASCII, checked at registration)

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
+	"issuer/issuer/oauth"
 	"issuer/storage"
 )
 
@@ -41,7 +41,7 @@ func (s *Service) findToken(ctx context.Context, tok string) (storage.Token, boo
 	if errors.Is(err, storage.ErrNotFound) {
 		return rec, false, nil
 	} else if err != nil {
-		return rec, false, ErrServer(err)
+		return rec, false, oauth.ErrServer(err)
 	}
 	return rec, true, nil
 }
@@ -67,9 +67,8 @@ func (s *Service) lookup(ctx context.Context, client *storage.Client, tok string
 	now := s.cfg.Now()
 	if client != nil {
 		if blocked, until := s.scans.blocked(limiterKey(client), now); blocked {
-			e := ErrInvalidRequest("too many unknown tokens; try again later").
-				WithHeader("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
-			e.Status = http.StatusTooManyRequests
+			e := oauth.ErrInvalidRequest("too many unknown tokens; try again later").
+				WithRetryAfter(until.Sub(now)).WithStatus(http.StatusTooManyRequests)
 			return storage.Token{}, false, e
 		}
 	}
@@ -89,7 +88,7 @@ func (s *Service) lookup(ctx context.Context, client *storage.Client, tok string
 func (s *Service) Revoke(ctx context.Context, req ClientRequest) error {
 	tok := req.Params["token"]
 	if tok == "" {
-		return ErrInvalidRequest("the parameter token is missing")
+		return oauth.ErrInvalidRequest("the parameter token is missing")
 	}
 	client, err := s.authenticateClient(ctx, req)
 	if err != nil {
@@ -101,7 +100,7 @@ func (s *Service) Revoke(ctx context.Context, req ClientRequest) error {
 	}
 	switch {
 	case rec.ClientID != "" && client == nil:
-		return ErrInvalidClient(basicChallenge, "client authentication is required to revoke this token")
+		return oauth.ErrInvalidClient("client authentication is required to revoke this token").WithChallenge(basicChallenge())
 	case rec.ClientID != "" && client.ID != rec.ClientID, rec.ClientID == "" && client != nil,
 		rec.AttestationJKT != "" && client.AttestationJKT != rec.AttestationJKT: // another instance of the wallet
 		s.log.InfoContext(ctx, "revocation of another client's token ignored", "token_id", rec.ID)
@@ -115,7 +114,7 @@ func (s *Service) Revoke(ctx context.Context, req ClientRequest) error {
 		err = s.store.RevokeTokens(ctx, []string{rec.ID})
 	}
 	if err != nil {
-		return ErrServer(err)
+		return oauth.ErrServer(err)
 	}
 	s.log.InfoContext(ctx, "token revoked", "token_id", rec.ID, "kind", rec.Kind)
 	return nil
@@ -128,17 +127,17 @@ func (s *Service) Revoke(ctx context.Context, req ClientRequest) error {
 func (s *Service) Introspect(ctx context.Context, req ClientRequest) (Introspection, error) {
 	tok := req.Params["token"]
 	if tok == "" {
-		return Introspection{}, ErrInvalidRequest("the parameter token is missing")
+		return Introspection{}, oauth.ErrInvalidRequest("the parameter token is missing")
 	}
 	client, err := s.authenticateClient(ctx, req)
 	if err != nil {
 		return Introspection{}, err
 	}
-	if client == nil || client.AuthMethod == AuthNone {
-		return Introspection{}, ErrInvalidClient(basicChallenge, "introspection requires a client that authenticates with a secret")
+	if client == nil || client.AuthMethod == oauth.AuthNone {
+		return Introspection{}, oauth.ErrInvalidClient("introspection requires a client that authenticates with a secret").WithChallenge(basicChallenge())
 	}
-	if client.AuthMethod == AuthAttestJWT { // every instance of a wallet shares its client_id
-		return Introspection{}, ErrInvalidClient("", "introspection is for resource servers; a wallet attestation does not authenticate one")
+	if client.AuthMethod == oauth.AuthAttestJWT { // every instance of a wallet shares its client_id
+		return Introspection{}, oauth.ErrInvalidClient("introspection is for resource servers; a wallet attestation does not authenticate one")
 	}
 	rec, found, err := s.lookup(ctx, client, tok)
 	if err != nil || !found || !s.active(rec, s.cfg.Now()) {

@@ -15,16 +15,6 @@ import (
 	"issuer/storage"
 )
 
-// Grant types.
-const (
-	GrantPreAuthorizedCode = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
-	GrantAuthorizationCode = "authorization_code"
-	GrantRefreshToken      = "refresh_token"
-	GrantClientCredentials = "client_credentials"
-	GrantPassword          = "password"
-	GrantUMATicket         = "urn:ietf:params:oauth:grant-type:uma-ticket"
-)
-
 // Endpoint paths, relative to the base path of Config.URL.
 const (
 	PathToken       = "/token"

@@ -39,7 +39,7 @@ func TestRunSweeper(t *testing.T) {
 		time.Sleep(2 * time.Minute)
 		synctest.Wait()
 		if _, err := store.GetOffer(t.Context(), short.OfferID); !errors.Is(err, storage.ErrNotFound) {
-			t.Errorf("expired offer after sweeping: %v; want ErrNotFound", err)
+			t.Errorf("expired offer after sweeping: %v; want oauth.ErrNotFound", err)
 		}
 		if _, err := store.GetOffer(t.Context(), long.OfferID); err != nil {
 			t.Errorf("live offer after sweeping: %v; want it kept", err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"issuer/dpop"
+	"issuer/issuer/oauth"
 	"issuer/nonce"
 	"issuer/storage"
 )
@@ -69,12 +70,12 @@ type grant struct {
 
 // grants are the grant types the token endpoint serves.
 var grants = map[string]grant{
-	GrantPreAuthorizedCode: {anonymous: (*Service).anonymousPreAuth, run: (*Service).preAuthorized},
-	GrantAuthorizationCode: {run: (*Service).authorizationCode},
-	GrantClientCredentials: {confidential: true, run: (*Service).clientCredentials},
-	GrantRefreshToken:      {run: (*Service).refreshToken},
-	GrantPassword:          {run: (*Service).password},
-	GrantUMATicket:         {run: (*Service).umaTicket},
+	oauth.GrantPreAuthorizedCode: {anonymous: (*Service).anonymousPreAuth, run: (*Service).preAuthorized},
+	oauth.GrantAuthorizationCode: {run: (*Service).authorizationCode},
+	oauth.GrantClientCredentials: {confidential: true, run: (*Service).clientCredentials},
+	oauth.GrantRefreshToken:      {run: (*Service).refreshToken},
+	oauth.GrantPassword:          {run: (*Service).password},
+	oauth.GrantUMATicket:         {run: (*Service).umaTicket},
 }
 
 func (s *Service) anonymousPreAuth() bool { return s.cfg.AnonymousAccess() }
@@ -85,11 +86,11 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (*TokenResponse, 
 	now := s.cfg.Now()
 	grantType := req.Params["grant_type"]
 	if grantType == "" {
-		return nil, ErrInvalidRequest("the parameter grant_type is missing")
+		return nil, oauth.ErrInvalidRequest("the parameter grant_type is missing")
 	}
 	g, ok := grants[grantType]
 	if !ok {
-		return nil, ErrUnsupportedGrantType("the grant type is not supported")
+		return nil, oauth.ErrUnsupportedGrantType("the grant type is not supported")
 	}
 	client, err := s.authenticateClient(ctx, req.ClientRequest)
 	if err != nil {
@@ -112,13 +113,13 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (*TokenResponse, 
 func (g grant) allows(s *Service, client *storage.Client, grantType string) error {
 	switch {
 	case client == nil && (g.anonymous == nil || !g.anonymous(s)):
-		return ErrInvalidClient("", "client authentication is required for the grant type '%s'", grantType)
+		return oauth.ErrInvalidClient("client authentication is required for the grant type '%s'", grantType)
 	case client == nil:
 		return nil
 	case !slices.Contains(client.GrantTypes, grantType):
-		return ErrUnauthorizedClient("the client '%s' doesn't support the grant type '%s'", client.ID, grantType)
-	case g.confidential && client.AuthMethod == AuthNone:
-		return ErrUnauthorizedClient("the grant type '%s' is for confidential clients only", grantType)
+		return oauth.ErrUnauthorizedClient("the client '%s' doesn't support the grant type '%s'", client.ID, grantType)
+	case g.confidential && client.AuthMethod == oauth.AuthNone:
+		return oauth.ErrUnauthorizedClient("the grant type '%s' is for confidential clients only", grantType)
 	}
 	return nil
 }
@@ -128,11 +129,11 @@ func (g grant) allows(s *Service, client *storage.Client, grantType string) erro
 func (s *Service) checkDPoP(ctx context.Context, req TokenRequest, client *storage.Client, now time.Time) (*dpop.Proof, error) {
 	switch {
 	case len(req.DPoP) > 1:
-		return nil, ErrInvalidDPoPProof("the request has more than one DPoP header")
+		return nil, oauth.ErrInvalidDPoPProof("the request has more than one DPoP header")
 	case len(req.DPoP) == 0 && client != nil && client.DPoPBound:
-		return nil, ErrInvalidRequest("the client is registered with dpop_bound_access_tokens and sent no DPoP proof")
+		return nil, oauth.ErrInvalidRequest("the client is registered with dpop_bound_access_tokens and sent no DPoP proof")
 	case len(req.DPoP) == 0 && s.cfg.DPoP.Policy == DPoPRequired:
-		return nil, ErrInvalidRequest("a DPoP proof is required")
+		return nil, oauth.ErrInvalidRequest("a DPoP proof is required")
 	case len(req.DPoP) == 0:
 		return nil, nil
 	}
@@ -150,18 +151,20 @@ func (s *Service) verifyProof(ctx context.Context, raw, method, url string, now 
 	proof, err := s.verifier.Verify(ctx, in)
 	switch {
 	case errors.Is(err, dpop.ErrUseNonce):
-		return nil, ErrUseDPoPNonce("the DPoP proof must carry the nonce in the DPoP-Nonce header").
-			WithHeader("DPoP-Nonce", s.DPoPNonce())
+		return nil, oauth.ErrUseDPoPNonce("the DPoP proof must carry the nonce in the DPoP-Nonce header").
+			WithDPoPNonce(s.DPoPNonce())
 	case errors.Is(err, dpop.ErrInvalidProof):
-		return nil, ErrInvalidDPoPProof("%s", err.Error()).WithCause(err)
+		return nil, oauth.ErrInvalidDPoPProof("%s", err.Error()).WithCause(err)
 	case err != nil:
-		return nil, ErrServer(err)
+		return nil, oauth.ErrServer(err)
 	}
 	return proof, nil
 }
 
 // errReplay is the error for a proof whose jti was seen before.
-func errReplay() *Error { return ErrInvalidDPoPProof("the DPoP proof was used before (jti replay)") }
+func errReplay() *oauth.Error {
+	return oauth.ErrInvalidDPoPProof("the DPoP proof was used before (jti replay)")
+}
 
 // preAuthorized runs the pre-authorized code grant (OpenID4VCI 1.0 §6.1):
 // validate everything, then consume the code and record the token in one
@@ -169,14 +172,14 @@ func errReplay() *Error { return ErrInvalidDPoPProof("the DPoP proof was used be
 func (s *Service) preAuthorized(ctx context.Context, req TokenRequest, client *storage.Client, proof *dpop.Proof, now time.Time) (*TokenResponse, error) {
 	code := req.Params["pre-authorized_code"]
 	if code == "" {
-		return nil, ErrInvalidRequest("the parameter pre-authorized_code is missing")
+		return nil, oauth.ErrInvalidRequest("the parameter pre-authorized_code is missing")
 	}
 	codeHash := sha256.Sum256([]byte(code))
 	offer, err := s.store.GetOfferByCode(ctx, codeHash[:])
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, s.grantFailure(ctx, proof, now, ErrInvalidGrant("the pre-authorized code is invalid"))
+		return nil, s.grantFailure(ctx, proof, now, oauth.ErrInvalidGrant("the pre-authorized code is invalid"))
 	} else if err != nil {
-		return nil, ErrServer(err)
+		return nil, oauth.ErrServer(err)
 	}
 	if err := s.checkOffer(ctx, offer, req, now); err != nil {
 		return nil, s.grantFailure(ctx, proof, now, err)
@@ -203,7 +206,7 @@ func (s *Service) preAuthorized(ctx context.Context, req TokenRequest, client *s
 		red.ReplayKey, red.ReplayExpiry, red.JKT = proof.ReplayKey, proof.ReplayExpiry, proof.JKT
 	}
 	if err := s.store.Redeem(ctx, red); err != nil {
-		return nil, redeemError(err)
+		return nil, redeemError(err, preAuthorizedAnswers)
 	}
 	s.log.InfoContext(ctx, "pre-authorized code redeemed", "offer", offer.ID, "token_id", rec.ID, "bound", proof != nil)
 	resp := s.tokenResponse(tok, rec, details, now)
@@ -222,9 +225,9 @@ func (s *Service) preAuthorized(ctx context.Context, req TokenRequest, client *s
 func (s *Service) checkOffer(ctx context.Context, o storage.Offer, req TokenRequest, now time.Time) error {
 	switch {
 	case o.Locked:
-		return ErrInvalidGrant("the pre-authorized code was invalidated after too many wrong transaction codes")
+		return oauth.ErrInvalidGrant("the pre-authorized code was invalidated after too many wrong transaction codes")
 	case o.RedeemedAt.IsZero() && now.After(o.ExpiresAt):
-		return ErrInvalidGrant("the pre-authorized code has expired")
+		return oauth.ErrInvalidGrant("the pre-authorized code has expired")
 	}
 	return s.checkTxCode(ctx, o, req.Params)
 }
@@ -238,11 +241,11 @@ func (s *Service) checkTxCode(ctx context.Context, o storage.Offer, params map[s
 	txCode, hasTx := params["tx_code"]
 	switch {
 	case o.TxCode == nil && hasTx:
-		return ErrInvalidRequest("the parameter tx_code is not expected: the offer has no transaction code")
+		return oauth.ErrInvalidRequest("the parameter tx_code is not expected: the offer has no transaction code")
 	case o.TxCode == nil:
 		return nil
 	case !hasTx:
-		return ErrInvalidRequest("the parameter tx_code is missing")
+		return oauth.ErrInvalidRequest("the parameter tx_code is missing")
 	}
 	sum := sha256.Sum256([]byte(txCode))
 	if subtle.ConstantTimeCompare(sum[:], o.TxCode.Hash) == 1 {
@@ -250,17 +253,17 @@ func (s *Service) checkTxCode(ctx context.Context, o storage.Offer, params map[s
 	}
 	after, err := s.store.RecordTxCodeFailure(ctx, o.CodeHash, s.cfg.PreAuthorized.TxCodeMaxAttempts)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return ErrServer(err)
+		return oauth.ErrServer(err)
 	}
 	if after.Locked {
-		return ErrInvalidGrant("the transaction code is invalid; the pre-authorized code is now invalidated")
+		return oauth.ErrInvalidGrant("the transaction code is invalid; the pre-authorized code is now invalidated")
 	}
 	return errWrongTxCode()
 }
 
 // errWrongTxCode is the answer to a wrong transaction code that did not
 // lock the code.
-func errWrongTxCode() *Error { return ErrInvalidGrant("the transaction code is invalid") }
+func errWrongTxCode() *oauth.Error { return oauth.ErrInvalidGrant("the transaction code is invalid") }
 
 // grantFailure records the proof of a request refused for its grant, so
 // that the proof cannot be replayed either, and reports a replayed proof in
@@ -274,25 +277,9 @@ func (s *Service) grantFailure(ctx context.Context, proof *dpop.Proof, now time.
 	case errors.Is(err, storage.ErrAlreadyExists):
 		return errReplay()
 	case err != nil:
-		return ErrServer(err)
+		return oauth.ErrServer(err)
 	}
 	return grantErr
-}
-
-func redeemError(err error) error {
-	switch {
-	case errors.Is(err, storage.ErrAlreadyExists):
-		return errReplay()
-	case errors.Is(err, storage.ErrConsumed):
-		return ErrInvalidGrant("the pre-authorized code was already used; the tokens issued for it are revoked")
-	case errors.Is(err, storage.ErrExpired):
-		return ErrInvalidGrant("the pre-authorized code has expired")
-	case errors.Is(err, storage.ErrLocked):
-		return ErrInvalidGrant("the pre-authorized code was invalidated after too many wrong transaction codes")
-	case errors.Is(err, storage.ErrNotFound):
-		return ErrInvalidGrant("the pre-authorized code is invalid")
-	}
-	return ErrServer(err)
 }
 
 // accessGrant is what an access token grants.
@@ -319,7 +306,7 @@ func (s *Service) mintAccessToken(ctx context.Context, a accessGrant, proof *dpo
 	if len(a.details) > 0 {
 		var err error
 		if detailsJSON, err = json.Marshal(a.details); err != nil {
-			return "", storage.Token{}, ErrServer(err)
+			return "", storage.Token{}, oauth.ErrServer(err)
 		}
 	}
 	claims := accessClaims{
@@ -339,7 +326,7 @@ func (s *Service) mintAccessToken(ctx context.Context, a accessGrant, proof *dpo
 	claims.Cnf = tokenConfirmation(rec)
 	tok, err := s.signer.sign("at+jwt", claims)
 	if err != nil {
-		return "", storage.Token{}, ErrServer(err)
+		return "", storage.Token{}, oauth.ErrServer(err)
 	}
 	return tok, rec, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"issuer/dpop"
+	"issuer/issuer/oauth"
 	"issuer/storage"
 )
 
@@ -88,21 +89,21 @@ func dedupe(values []string) []string {
 // CreateUMAResource registers a resource.
 func (s *Service) CreateUMAResource(ctx context.Context, req UMAResourceRequest) (UMAResourceInfo, error) {
 	rs, err := s.store.GetClient(ctx, req.ResourceServer)
-	if err != nil || rs.AuthMethod == AuthNone {
-		return UMAResourceInfo{}, ErrInvalidRequest("resource_server must be a registered client that authenticates with a secret")
+	if err != nil || rs.AuthMethod == oauth.AuthNone {
+		return UMAResourceInfo{}, oauth.ErrInvalidRequest("resource_server must be a registered client that authenticates with a secret")
 	}
 	if _, err := s.store.GetUser(ctx, req.Owner); err != nil {
-		return UMAResourceInfo{}, ErrInvalidRequest("owner must be an existing user")
+		return UMAResourceInfo{}, oauth.ErrInvalidRequest("owner must be an existing user")
 	}
 	if len(req.Scopes) == 0 || slices.ContainsFunc(req.Scopes, func(v string) bool { return !validScopeToken(v) }) {
-		return UMAResourceInfo{}, ErrInvalidRequest("resource_scopes must be a non-empty list of scope values")
+		return UMAResourceInfo{}, oauth.ErrInvalidRequest("resource_scopes must be a non-empty list of scope values")
 	}
 	r := storage.UMAResource{
 		ID: newID(), ResourceServer: rs.ID, Owner: req.Owner, Name: req.Name,
 		Scopes: dedupe(req.Scopes), AskOwner: req.AskOwner, CreatedAt: s.cfg.Now().UTC(),
 	}
 	if err := s.store.CreateUMAResource(ctx, r); err != nil {
-		return UMAResourceInfo{}, ErrServer(err)
+		return UMAResourceInfo{}, oauth.ErrServer(err)
 	}
 	return resourceInfo(r), nil
 }
@@ -111,9 +112,9 @@ func (s *Service) CreateUMAResource(ctx context.Context, req UMAResourceRequest)
 func (s *Service) GetUMAResource(ctx context.Context, id string) (UMAResourceInfo, error) {
 	r, err := s.store.GetUMAResource(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return UMAResourceInfo{}, ErrNotFound("no such resource")
+		return UMAResourceInfo{}, oauth.ErrNotFound("no such resource")
 	} else if err != nil {
-		return UMAResourceInfo{}, ErrServer(err)
+		return UMAResourceInfo{}, oauth.ErrServer(err)
 	}
 	return resourceInfo(r), nil
 }
@@ -123,21 +124,21 @@ func (s *Service) AddUMAGrant(ctx context.Context, resourceID string, req UMAGra
 	g := storage.UMAGrant{ClientID: req.ClientID, Scopes: req.Scopes}
 	switch {
 	case (req.ClientID == "") == (req.RequestingParty == ""):
-		return ErrInvalidRequest("a grant names exactly one of client_id and requesting_party")
+		return oauth.ErrInvalidRequest("a grant names exactly one of client_id and requesting_party")
 	case req.ClientID != "":
 		if _, err := s.store.GetClient(ctx, req.ClientID); err != nil {
-			return ErrInvalidRequest("client_id must be a registered client")
+			return oauth.ErrInvalidRequest("client_id must be a registered client")
 		}
 	default:
 		u, err := s.store.GetUser(ctx, req.RequestingParty)
 		if err != nil {
-			return ErrInvalidRequest("requesting_party must be an existing user")
+			return oauth.ErrInvalidRequest("requesting_party must be an existing user")
 		}
 		g.RequestingParty = u.ID
 	}
 	return s.updateResource(ctx, resourceID, func(r *storage.UMAResource) error {
 		if len(g.Scopes) == 0 || !subset(g.Scopes, r.Scopes) {
-			return ErrInvalidRequest("scopes must be a non-empty subset of the resource's scopes")
+			return oauth.ErrInvalidRequest("scopes must be a non-empty subset of the resource's scopes")
 		}
 		r.Grants = append(r.Grants, g)
 		return nil
@@ -150,7 +151,7 @@ func (s *Service) DecideUMARequest(ctx context.Context, resourceID, requestID st
 	err := s.updateResource(ctx, resourceID, func(r *storage.UMAResource) error {
 		i := slices.IndexFunc(r.Requests, func(q storage.UMARequest) bool { return q.ID == requestID })
 		if i < 0 {
-			return ErrNotFound("no such request")
+			return oauth.ErrNotFound("no such request")
 		}
 		if approve {
 			r.Grants = append(r.Grants, storage.UMAGrant{ClientID: r.Requests[i].ClientID, Scopes: r.Requests[i].Scopes})
@@ -162,21 +163,21 @@ func (s *Service) DecideUMARequest(ctx context.Context, resourceID, requestID st
 		return err
 	}
 	if err := s.store.DenyUMATicket(ctx, requestID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return ErrServer(err)
+		return oauth.ErrServer(err)
 	}
 	return nil
 }
 
 func (s *Service) updateResource(ctx context.Context, id string, update func(*storage.UMAResource) error) error {
 	err := s.store.UpdateUMAResource(ctx, id, update)
-	var oe *Error
+	var oe *oauth.Error
 	switch {
 	case errors.As(err, &oe):
 		return oe
 	case errors.Is(err, storage.ErrNotFound):
-		return ErrNotFound("no such resource")
+		return oauth.ErrNotFound("no such resource")
 	case err != nil:
-		return ErrServer(err)
+		return oauth.ErrServer(err)
 	}
 	return nil
 }
@@ -196,8 +197,8 @@ func (s *Service) CreatePermissionTicket(ctx context.Context, req ClientRequest,
 	if err != nil {
 		return "", err
 	}
-	if rs == nil || rs.AuthMethod == AuthNone {
-		return "", ErrInvalidClient(basicChallenge, "the resource server must authenticate with HTTP Basic")
+	if rs == nil || rs.AuthMethod == oauth.AuthNone {
+		return "", oauth.ErrInvalidClient("the resource server must authenticate with HTTP Basic").WithChallenge(basicChallenge())
 	}
 	perms, err := parsePermissions(body)
 	if err != nil {
@@ -206,16 +207,16 @@ func (s *Service) CreatePermissionTicket(ctx context.Context, req ClientRequest,
 	for _, p := range perms {
 		r, err := s.store.GetUMAResource(ctx, p.ResourceID)
 		if err != nil || r.ResourceServer != rs.ID {
-			return "", newError(http.StatusBadRequest, "invalid_resource_id", "a resource_id is unknown or not protected by this resource server")
+			return "", oauth.New(http.StatusBadRequest, "invalid_resource_id", "a resource_id is unknown or not protected by this resource server")
 		}
 		if !subset(p.Scopes, r.Scopes) {
-			return "", ErrInvalidScope("a resource scope is not registered for the resource")
+			return "", oauth.ErrInvalidScope("a resource scope is not registered for the resource")
 		}
 	}
 	ticket := randomToken()
 	t := storage.UMATicket{ID: umaTicketID(ticket), ResourceServer: rs.ID, Permissions: perms, ExpiresAt: s.cfg.Now().Add(umaTicketTTL)}
 	if err := s.store.CreateUMATicket(ctx, t); err != nil {
-		return "", ErrServer(err)
+		return "", oauth.ErrServer(err)
 	}
 	return ticket, nil
 }
@@ -234,11 +235,11 @@ func parsePermissions(body []byte) ([]storage.UMAPermission, error) {
 		err = json.Unmarshal(body, &perms)
 	}
 	if err != nil || len(perms) == 0 {
-		return nil, ErrInvalidRequest("the body must be a permission request object or a non-empty array of them")
+		return nil, oauth.ErrInvalidRequest("the body must be a permission request object or a non-empty array of them")
 	}
 	for _, p := range perms {
 		if p.ResourceID == "" || len(p.Scopes) == 0 {
-			return nil, ErrInvalidRequest("each permission request needs resource_id and resource_scopes")
+			return nil, oauth.ErrInvalidRequest("each permission request needs resource_id and resource_scopes")
 		}
 	}
 	return perms, nil
@@ -260,7 +261,7 @@ func subset(values, of []string) bool {
 func (s *Service) umaTicket(ctx context.Context, req TokenRequest, client *storage.Client, proof *dpop.Proof, now time.Time) (*TokenResponse, error) {
 	ticket := req.Params["ticket"]
 	if ticket == "" {
-		return nil, ErrInvalidRequest("the parameter ticket is missing")
+		return nil, oauth.ErrInvalidRequest("the parameter ticket is missing")
 	}
 	party, err := s.requestingParty(ctx, req.Params, now)
 	if err != nil {
@@ -271,7 +272,7 @@ func (s *Service) umaTicket(ctx context.Context, req TokenRequest, client *stora
 		err = storage.CheckTicket(t, now)
 	}
 	if err != nil {
-		return nil, s.grantFailure(ctx, proof, now, umaTicketError(err))
+		return nil, s.grantFailure(ctx, proof, now, redeemError(err, umaTicketAnswers))
 	}
 	requested, err := narrowPermissions(t.Permissions, req.Params["scope"])
 	if err != nil {
@@ -299,10 +300,8 @@ func (s *Service) umaTicket(ctx context.Context, req TokenRequest, client *stora
 	if proof != nil {
 		iss.ReplayKey, iss.ReplayExpiry = proof.ReplayKey, proof.ReplayExpiry
 	}
-	if err := s.store.UseUMATicket(ctx, iss, t.ID); errors.Is(err, storage.ErrAlreadyExists) {
-		return nil, errReplay()
-	} else if err != nil {
-		return nil, umaTicketError(err)
+	if err := s.store.UseUMATicket(ctx, iss, t.ID); err != nil {
+		return nil, redeemError(err, umaTicketAnswers)
 	}
 	resp := s.tokenResponse(tok, rec, nil, now)
 	upgraded := false
@@ -316,18 +315,18 @@ func (s *Service) requestingParty(ctx context.Context, p map[string]string, now 
 	tok, format := p["claim_token"], p["claim_token_format"]
 	switch {
 	case (tok == "") != (format == ""):
-		return "", ErrInvalidRequest("claim_token and claim_token_format go together")
+		return "", oauth.ErrInvalidRequest("claim_token and claim_token_format go together")
 	case tok == "":
 		return "", nil
 	case format != claimTokenFormat:
-		return "", ErrInvalidRequest("the claim_token_format is not supported")
+		return "", oauth.ErrInvalidRequest("the claim_token_format is not supported")
 	}
 	rec, found, err := s.findToken(ctx, tok)
 	if err != nil {
 		return "", err
 	}
 	if !found || rec.Kind != "access_token" || !s.active(rec, now) {
-		return "", ErrInvalidRequest("the claim token is not an active access token of this server")
+		return "", oauth.ErrInvalidRequest("the claim token is not an active access token of this server")
 	}
 	return rec.Subject, nil
 }
@@ -342,7 +341,7 @@ func narrowPermissions(perms []storage.UMAPermission, scope string) ([]storage.U
 	var out []storage.UMAPermission
 	for _, v := range wanted {
 		if !slices.ContainsFunc(perms, func(p storage.UMAPermission) bool { return slices.Contains(p.Scopes, v) }) {
-			return nil, ErrInvalidScope("a scope value is not in the permission ticket")
+			return nil, oauth.ErrInvalidScope("a scope value is not in the permission ticket")
 		}
 	}
 	for _, p := range perms {
@@ -367,7 +366,7 @@ func (s *Service) evaluate(ctx context.Context, requested []storage.UMAPermissio
 		if errors.Is(err, storage.ErrNotFound) {
 			continue
 		} else if err != nil {
-			return nil, why, ErrServer(err)
+			return nil, why, oauth.ErrServer(err)
 		}
 		var allowed []string
 		for _, g := range r.Grants {
@@ -417,32 +416,20 @@ func (s *Service) queueRequest(ctx context.Context, t storage.UMATicket, request
 			return nil
 		})
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return ErrServer(err)
+			return oauth.ErrServer(err)
 		}
 	}
 	return nil
 }
 
 // consumeTicket uses the ticket up and returns answer.
-func (s *Service) consumeTicket(ctx context.Context, t storage.UMATicket, answer *Error) error {
+func (s *Service) consumeTicket(ctx context.Context, t storage.UMATicket, answer *oauth.Error) error {
 	if err := s.store.UseUMATicket(ctx, storage.Issuance{Now: s.cfg.Now()}, t.ID); err != nil {
-		return umaTicketError(err)
+		return redeemError(err, umaTicketAnswers)
 	}
 	return answer
 }
 
-func errUMA(code, description string) *Error {
-	return newError(http.StatusForbidden, code, "%s", description)
-}
-
-func umaTicketError(err error) error {
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return ErrInvalidGrant("the permission ticket is not valid")
-	case errors.Is(err, storage.ErrConsumed):
-		return ErrInvalidGrant("the permission ticket has been used")
-	case errors.Is(err, storage.ErrExpired):
-		return ErrInvalidGrant("the permission ticket has expired")
-	}
-	return ErrServer(err)
+func errUMA(code, description string) *oauth.Error {
+	return oauth.New(http.StatusForbidden, code, "%s", description)
 }

@@ -6,10 +6,10 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
+	"issuer/issuer/oauth"
 	"issuer/storage"
 )
 
@@ -26,30 +26,26 @@ type UserInfoRequest struct {
 
 // errToken is a resource-server error (RFC 6750 §3, RFC 9449 §7.1): 401
 // with a WWW-Authenticate challenge of the scheme the token needs.
-func (s *Service) errToken(scheme, code, format string, args ...any) *Error {
-	e := newError(http.StatusUnauthorized, code, format, args...)
-	var params []string
+func (s *Service) errToken(scheme, code, format string, args ...any) *oauth.Error {
+	e := oauth.New(http.StatusUnauthorized, code, format, args...)
+	ch := &oauth.Challenge{Scheme: scheme}
 	if code != "" {
-		desc := strings.NewReplacer(`"`, "'", `\`, "/").Replace(e.Description)
-		params = append(params, fmt.Sprintf(`error="%s"`, code), fmt.Sprintf(`error_description="%s"`, desc))
+		ch.Code, ch.Description = code, e.Description
 	} else {
-		e.Code = CodeInvalidRequest // no token at all: the challenge has no error (RFC 6750 §3.1)
+		e.Code = oauth.CodeInvalidRequest // no token at all: the challenge has no error (RFC 6750 §3.1)
 	}
-	if scheme == "DPoP" {
-		params = append(params, `algs="`+strings.Join(s.verifier.Algs(), " ")+`"`)
+	if scheme == oauth.SchemeDPoP {
+		ch.Algs = s.verifier.Algs()
 	}
-	if len(params) == 0 {
-		return e.WithHeader("WWW-Authenticate", scheme)
-	}
-	return e.WithHeader("WWW-Authenticate", scheme+" "+strings.Join(params, ", "))
+	return e.WithChallenge(ch)
 }
 
 // tokenScheme is the scheme a token is used with.
 func tokenScheme(rec storage.Token) string {
 	if rec.JKT != "" {
-		return "DPoP"
+		return oauth.SchemeDPoP
 	}
-	return "Bearer"
+	return oauth.SchemeBearer
 }
 
 // UserInfo answers the UserInfo endpoint (OpenID Connect Core §5.3) for an
@@ -59,44 +55,44 @@ func tokenScheme(rec storage.Token) string {
 func (s *Service) UserInfo(ctx context.Context, req UserInfoRequest) (map[string]any, error) {
 	now := s.cfg.Now()
 	if len(req.Authorization) == 0 {
-		return nil, s.errToken("DPoP", "", "the request has no access token")
+		return nil, s.errToken(oauth.SchemeDPoP, "", "the request has no access token")
 	}
 	if len(req.Authorization) > 1 {
-		return nil, ErrInvalidRequest("the request has more than one Authorization header")
+		return nil, oauth.ErrInvalidRequest("the request has more than one Authorization header")
 	}
 	scheme, tok, _ := strings.Cut(req.Authorization[0], " ")
 	tok = strings.TrimSpace(tok)
-	if !strings.EqualFold(scheme, "DPoP") && !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return nil, s.errToken("DPoP", "invalid_token", "the Authorization header must be DPoP <token>")
+	if !strings.EqualFold(scheme, oauth.SchemeDPoP) && !strings.EqualFold(scheme, oauth.SchemeBearer) || tok == "" {
+		return nil, s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidToken, "the Authorization header must be DPoP <token>")
 	}
 	claims, err := s.signer.verifyAccessToken(tok)
 	if err != nil {
-		return nil, s.errToken("DPoP", "invalid_token", "the access token is not valid")
+		return nil, s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidToken, "the access token is not valid")
 	}
 	rec, err := s.store.GetToken(ctx, claims.Jti)
 	switch {
 	case errors.Is(err, storage.ErrNotFound) || err == nil && (rec.Revoked || now.After(rec.ExpiresAt)):
-		return nil, s.errToken("DPoP", "invalid_token", "the access token has expired or was revoked")
+		return nil, s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidToken, "the access token has expired or was revoked")
 	case err != nil:
-		return nil, ErrServer(err)
+		return nil, oauth.ErrServer(err)
 	}
 	if err := s.checkTokenBinding(ctx, req, scheme, tok, rec); err != nil {
 		return nil, err
 	}
 	if !hasScopeValue(rec.Scope, ScopeOpenID) {
-		e := newError(http.StatusForbidden, "insufficient_scope", "the access token has no openid scope")
-		return nil, e.WithHeader("WWW-Authenticate", `DPoP error="insufficient_scope", scope="openid"`)
+		return nil, oauth.New(http.StatusForbidden, oauth.CodeInsufficientScope, "the access token has no openid scope").
+			WithChallenge(&oauth.Challenge{Scheme: oauth.SchemeDPoP, Code: oauth.CodeInsufficientScope, Scope: ScopeOpenID})
 	}
 	user, err := s.store.GetUserByID(ctx, rec.Subject)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, s.errToken("DPoP", "invalid_token", "the user of the access token no longer exists")
+		return nil, s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidToken, "the user of the access token no longer exists")
 	} else if err != nil {
-		return nil, ErrServer(err)
+		return nil, oauth.ErrServer(err)
 	}
 	out := map[string]any{}
 	if len(user.Claims) > 0 {
 		if err := json.Unmarshal(user.Claims, &out); err != nil {
-			return nil, ErrServer(err)
+			return nil, oauth.ErrServer(err)
 		}
 	}
 	out["sub"] = user.ID
@@ -107,36 +103,36 @@ func (s *Service) UserInfo(ctx context.Context, req UserInfoRequest) (map[string
 func (s *Service) checkTokenBinding(ctx context.Context, req UserInfoRequest, scheme, tok string, rec storage.Token) error {
 	now := s.cfg.Now()
 	if rec.X5T != "" && (len(req.Certs) == 0 || subtle.ConstantTimeCompare([]byte(certThumbprint(req.Certs[0])), []byte(rec.X5T)) != 1) {
-		return s.errToken(tokenScheme(rec), "invalid_token", "the access token is bound to a client certificate that the request does not present")
+		return s.errToken(tokenScheme(rec), oauth.CodeInvalidToken, "the access token is bound to a client certificate that the request does not present")
 	}
 	switch {
-	case rec.JKT == "" && strings.EqualFold(scheme, "Bearer"):
+	case rec.JKT == "" && strings.EqualFold(scheme, oauth.SchemeBearer):
 		return nil
 	case rec.JKT == "":
-		return s.errToken("Bearer", "invalid_token", "the access token is not DPoP-bound: use the Bearer scheme")
-	case strings.EqualFold(scheme, "Bearer"):
-		return s.errToken("DPoP", "invalid_token", "the access token is DPoP-bound: use the DPoP scheme with a proof")
+		return s.errToken(oauth.SchemeBearer, oauth.CodeInvalidToken, "the access token is not DPoP-bound: use the Bearer scheme")
+	case strings.EqualFold(scheme, oauth.SchemeBearer):
+		return s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidToken, "the access token is DPoP-bound: use the DPoP scheme with a proof")
 	case len(req.DPoP) == 0:
-		return s.errToken("DPoP", "invalid_token", "the request has no DPoP proof")
+		return s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidToken, "the request has no DPoP proof")
 	case len(req.DPoP) > 1:
-		return s.errToken("DPoP", CodeInvalidDPoPProof, "the request has more than one DPoP header")
+		return s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidDPoPProof, "the request has more than one DPoP header")
 	}
 	proof, err := s.verifyProof(ctx, req.DPoP[0], req.Method, s.cfg.URL+PathUserInfo, now, tok)
-	var e *Error
+	var e *oauth.Error
 	switch {
-	case errors.As(err, &e) && e.Code == CodeUseDPoPNonce:
-		return s.errToken("DPoP", CodeUseDPoPNonce, "%s", e.Description).WithHeader("DPoP-Nonce", s.DPoPNonce())
-	case errors.As(err, &e) && e.Code == CodeInvalidDPoPProof:
-		return s.errToken("DPoP", CodeInvalidDPoPProof, "%s", e.Description)
+	case errors.As(err, &e) && e.Code == oauth.CodeUseDPoPNonce:
+		return s.errToken(oauth.SchemeDPoP, oauth.CodeUseDPoPNonce, "%s", e.Description).WithDPoPNonce(s.DPoPNonce())
+	case errors.As(err, &e) && e.Code == oauth.CodeInvalidDPoPProof:
+		return s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidDPoPProof, "%s", e.Description)
 	case err != nil:
 		return err
 	case proof.JKT != rec.JKT:
-		return s.errToken("DPoP", "invalid_token", "the DPoP proof's key is not the key the access token is bound to")
+		return s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidToken, "the DPoP proof's key is not the key the access token is bound to")
 	}
 	if err := s.store.UseReplayKey(ctx, proof.ReplayKey, proof.ReplayExpiry, now); errors.Is(err, storage.ErrAlreadyExists) {
-		return s.errToken("DPoP", CodeInvalidDPoPProof, "the DPoP proof was used before (jti replay)")
+		return s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidDPoPProof, "the DPoP proof was used before (jti replay)")
 	} else if err != nil {
-		return ErrServer(err)
+		return oauth.ErrServer(err)
 	}
 	return nil
 }

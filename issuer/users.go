@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
+	"issuer/issuer/oauth"
 	"issuer/storage"
 )
 
@@ -79,21 +80,21 @@ func (s *Service) CreateUser(ctx context.Context, req UserRequest) (UserInfo, er
 	}
 	switch {
 	case !validClientID(req.Username):
-		return UserInfo{}, ErrInvalidRequest("username must be 1 to 255 visible ASCII characters")
+		return UserInfo{}, oauth.ErrInvalidRequest("username must be 1 to 255 visible ASCII characters")
 	case utf8.RuneCountInString(req.Password) < 8 || len(req.Password) > 1024 || !utf8.ValidString(req.Password):
-		return UserInfo{}, ErrInvalidRequest("password must have 8 to 1024 bytes of UTF-8")
+		return UserInfo{}, oauth.ErrInvalidRequest("password must have 8 to 1024 bytes of UTF-8")
 	case len(req.Claims) > 0 && (req.Claims[0] != '{' || !json.Valid(req.Claims)):
-		return UserInfo{}, ErrInvalidRequest("claims must be a JSON object")
+		return UserInfo{}, oauth.ErrInvalidRequest("claims must be a JSON object")
 	}
 	hash, err := hashPassword(req.Password)
 	if err != nil {
-		return UserInfo{}, ErrServer(err)
+		return UserInfo{}, oauth.ErrServer(err)
 	}
 	u := storage.User{ID: newID(), Username: req.Username, PasswordHash: hash, Claims: req.Claims, CreatedAt: s.cfg.Now().UTC()}
 	if err := s.store.CreateUser(ctx, u); errors.Is(err, storage.ErrAlreadyExists) {
-		return UserInfo{}, ErrInvalidRequest("the username is taken")
+		return UserInfo{}, oauth.ErrInvalidRequest("the username is taken")
 	} else if err != nil {
-		return UserInfo{}, ErrServer(err)
+		return UserInfo{}, oauth.ErrServer(err)
 	}
 	return UserInfo{ID: u.ID, Username: u.Username, Claims: u.Claims}, nil
 }
@@ -102,9 +103,9 @@ func (s *Service) CreateUser(ctx context.Context, req UserRequest) (UserInfo, er
 func (s *Service) GetUser(ctx context.Context, username string) (UserInfo, error) {
 	u, err := s.store.GetUser(ctx, username)
 	if errors.Is(err, storage.ErrNotFound) {
-		return UserInfo{}, ErrNotFound("the user doesn't exist")
+		return UserInfo{}, oauth.ErrNotFound("the user doesn't exist")
 	} else if err != nil {
-		return UserInfo{}, ErrServer(err)
+		return UserInfo{}, oauth.ErrServer(err)
 	}
 	return UserInfo{ID: u.ID, Username: u.Username, Claims: u.Claims}, nil
 }
@@ -113,9 +114,9 @@ func (s *Service) GetUser(ctx context.Context, username string) (UserInfo, error
 func (s *Service) DeleteUser(ctx context.Context, username string) error {
 	err := s.store.DeleteUser(ctx, username)
 	if errors.Is(err, storage.ErrNotFound) {
-		return ErrNotFound("the user doesn't exist")
+		return oauth.ErrNotFound("the user doesn't exist")
 	} else if err != nil {
-		return ErrServer(err)
+		return oauth.ErrServer(err)
 	}
 	return nil
 }

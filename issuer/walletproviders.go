@@ -17,6 +17,7 @@ import (
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
+	"issuer/issuer/oauth"
 	"issuer/storage"
 )
 
@@ -243,19 +244,19 @@ func providerFromRecord(r storage.WalletProvider) (WalletProvider, error) {
 func (s *Service) CreateWalletProvider(ctx context.Context, p WalletProvider) (WalletProvider, error) {
 	_, p, err := p.parse()
 	if err != nil {
-		return WalletProvider{}, ErrInvalidRequest("%s", err.Error())
+		return WalletProvider{}, oauth.ErrInvalidRequest("%s", err.Error())
 	}
 	rec := storage.WalletProvider{ID: newID(), Name: p.Name, Issuer: p.Issuer, ClientIDs: p.ClientIDs, X5CRoots: p.X5CRoots, CreatedAt: s.cfg.Now().UTC()}
 	if len(p.JWKS) > 0 {
 		if rec.JWKS, err = json.Marshal(p.JWKS); err != nil {
-			return WalletProvider{}, ErrServer(err)
+			return WalletProvider{}, oauth.ErrServer(err)
 		}
 	}
 	if err := s.store.CreateWalletProvider(ctx, rec); err != nil {
-		return WalletProvider{}, ErrServer(err)
+		return WalletProvider{}, oauth.ErrServer(err)
 	}
 	if err := s.reloadWalletProviders(ctx); err != nil {
-		return WalletProvider{}, ErrServer(err)
+		return WalletProvider{}, oauth.ErrServer(err)
 	}
 	s.log.InfoContext(ctx, "wallet provider added", "id", rec.ID, "name", rec.Name)
 	p.ID, p.Source, p.CreatedAt = rec.ID, ProviderFromAPI, rec.CreatedAt.Unix()
@@ -273,12 +274,12 @@ func (s *Service) WalletProviders(ctx context.Context) ([]WalletProvider, error)
 	}
 	recs, err := s.store.WalletProviders(ctx)
 	if err != nil {
-		return nil, ErrServer(err)
+		return nil, oauth.ErrServer(err)
 	}
 	for _, r := range recs {
 		p, err := providerFromRecord(r)
 		if err != nil {
-			return nil, ErrServer(err)
+			return nil, oauth.ErrServer(err)
 		}
 		out = append(out, p)
 	}
@@ -290,12 +291,12 @@ func (s *Service) WalletProviders(ctx context.Context) ([]WalletProvider, error)
 func (s *Service) DeleteWalletProvider(ctx context.Context, id string) error {
 	err := s.store.DeleteWalletProvider(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return ErrNotFound("the wallet provider doesn't exist (providers of the config file are removed from the file)")
+		return oauth.ErrNotFound("the wallet provider doesn't exist (providers of the config file are removed from the file)")
 	} else if err != nil {
-		return ErrServer(err)
+		return oauth.ErrServer(err)
 	}
 	if err := s.reloadWalletProviders(ctx); err != nil {
-		return ErrServer(err)
+		return oauth.ErrServer(err)
 	}
 	s.log.InfoContext(ctx, "wallet provider removed", "id", id)
 	return nil

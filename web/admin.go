@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 func sha256Sum(s string) []byte {
@@ -28,8 +29,9 @@ func (h *handlers) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		scheme, token, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
 		token = strings.TrimLeft(token, " ")
 		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(sha256Sum(token), h.admin) != 1 {
-			e := issuer.ErrInvalidClient(`Bearer realm="issuer-admin"`, "a valid admin token is required")
-			e.Code = "invalid_token"
+			e := oauth.ErrInvalidClient("a valid admin token is required").
+				WithChallenge(&oauth.Challenge{Scheme: oauth.SchemeBearer, Realm: "issuer-admin"})
+			e.Code = oauth.CodeInvalidToken
 			return e
 		}
 		return next(c)
@@ -41,7 +43,7 @@ func (h *handlers) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 func readJSON(c echo.Context, v any, strict bool) error {
 	r := c.Request()
 	if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err != nil || mt != echo.MIMEApplicationJSON {
-		return issuer.ErrInvalidRequest("the request body must be application/json")
+		return oauth.ErrInvalidRequest("the request body must be application/json")
 	}
 	body, err := readBody(c, maxAdminBytes)
 	if err != nil {
@@ -52,7 +54,7 @@ func readJSON(c echo.Context, v any, strict bool) error {
 		dec.DisallowUnknownFields()
 	}
 	if err := dec.Decode(v); err != nil || dec.More() {
-		return issuer.ErrInvalidRequest("the request body is not the expected JSON object")
+		return oauth.ErrInvalidRequest("the request body is not the expected JSON object")
 	}
 	return nil
 }

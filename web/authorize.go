@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 	"rsc.io/qr"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 //go:embed templates/*.html
@@ -34,7 +34,7 @@ func (h *handlers) par(c echo.Context) error {
 		return err
 	}
 	resp, err := h.svc.PushAuthorizationRequest(c.Request().Context(), issuer.PARRequest{
-		ClientRequest: req, DPoP: c.Request().Header.Values("DPoP"),
+		ClientRequest: req, DPoP: c.Request().Header.Values(oauth.HeaderDPoP),
 	})
 	if err != nil {
 		return err
@@ -80,7 +80,7 @@ func (h *handlers) consent(c echo.Context) error {
 	}
 	decision := form["decision"]
 	if decision != "approve" && decision != "deny" {
-		return h.errorPage(c, issuer.ErrInvalidRequest("decision must be approve or deny"))
+		return h.errorPage(c, oauth.ErrInvalidRequest("decision must be approve or deny"))
 	}
 	res, err := h.svc.Decide(c.Request().Context(), issuer.DecisionForm{
 		Cookie: cookieValue(c), CSRF: form["csrf_token"], Approve: decision == "approve",
@@ -109,7 +109,7 @@ func (h *handlers) authorizeResult(c echo.Context, res issuer.AuthorizeResult) e
 	status := http.StatusOK
 	if res.RetryAfter > 0 { // the sign-in is delayed (RFC 6585 §4)
 		status = http.StatusTooManyRequests
-		c.Response().Header().Set("Retry-After", strconv.Itoa(res.RetryAfter))
+		setRetryAfter(c, res.RetryAfter)
 	}
 	return h.render(c, status, res.Page.Step, map[string]any{"Title": "Sign in", "Page": res.Page, "Action": action})
 }
@@ -132,7 +132,7 @@ func (h *handlers) errorPage(c echo.Context, err error) error {
 func (h *handlers) render(c echo.Context, status int, name string, data any) error {
 	var buf bytes.Buffer
 	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
-		return issuer.ErrServer(err)
+		return oauth.ErrServer(err)
 	}
 	return c.HTMLBlob(status, buf.Bytes())
 }
@@ -173,7 +173,7 @@ func cookieValue(c echo.Context) string {
 func queryParams(c echo.Context) (map[string]string, error) {
 	r := c.Request()
 	if len(r.URL.RawQuery) > maxFormBytes {
-		return nil, issuer.ErrInvalidRequest("the request URI is too long")
+		return nil, oauth.ErrInvalidRequest("the request URI is too long")
 	}
 	return parseForm(r.URL.RawQuery)
 }
@@ -181,7 +181,7 @@ func queryParams(c echo.Context) (map[string]string, error) {
 // pageForm reads a form posted by one of the pages.
 func pageForm(c echo.Context) (map[string]string, error) {
 	if c.Request().URL.RawQuery != "" {
-		return nil, issuer.ErrInvalidRequest("the form must be posted without a query")
+		return nil, oauth.ErrInvalidRequest("the form must be posted without a query")
 	}
 	return readForm(c)
 }
@@ -189,12 +189,10 @@ func pageForm(c echo.Context) (map[string]string, error) {
 // userinfo is the OpenID Connect UserInfo endpoint (GET or POST).
 func (h *handlers) userinfo(c echo.Context) error {
 	noStore(c)
-	if n := h.svc.DPoPNonce(); n != "" {
-		c.Response().Header().Set("DPoP-Nonce", n)
-	}
+	setDPoPNonce(c, h.svc.DPoPNonce())
 	r := c.Request()
 	out, err := h.svc.UserInfo(r.Context(), issuer.UserInfoRequest{
-		Method: r.Method, Authorization: r.Header.Values(echo.HeaderAuthorization), DPoP: r.Header.Values("DPoP"),
+		Method: r.Method, Authorization: r.Header.Values(echo.HeaderAuthorization), DPoP: r.Header.Values(oauth.HeaderDPoP),
 		Certs: h.clientCertificates(c),
 	})
 	if err != nil {
@@ -212,7 +210,7 @@ func (h *handlers) offerQR(c echo.Context) error {
 	}
 	svg, err := qrSVG(p.Link)
 	if err != nil {
-		return h.errorPage(c, issuer.ErrServer(err))
+		return h.errorPage(c, oauth.ErrServer(err))
 	}
 	return h.render(c, http.StatusOK, "qr", map[string]any{
 		"Title": "Credential offer", "QR": svg, "Link": template.URL(p.Link), "Credentials": p.Credentials,

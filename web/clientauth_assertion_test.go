@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // JWT client authentication (RFC 7523 §2.2, OIDC Core §9, FAPI 2.0
@@ -46,7 +47,7 @@ func asSetup(t testing.TB, ts *testServer) *asFixture {
 	f.PublicJWK = asJWK(f.Key1, "k1")
 	f.PK = ts.registerClient(t, map[string]any{
 		"token_endpoint_auth_method": "private_key_jwt", "scope": "read",
-		"grant_types": []string{issuer.GrantClientCredentials},
+		"grant_types": []string{oauth.GrantClientCredentials},
 		"jwks":        map[string]any{"keys": []any{f.PublicJWK, asJWK(f.Key2, "k2")}},
 	})
 	f.SJ = ts.ccClient(t, "client_secret_jwt", "read")
@@ -103,14 +104,14 @@ func TestAssertionClientRegistration(t *testing.T) {
 
 	t.Run("private_key_jwt with jwks has no secret", func(t *testing.T) {
 		c := ts.registerClient(t, map[string]any{"token_endpoint_auth_method": "private_key_jwt", "jwks": jwks,
-			"grant_types": []string{issuer.GrantClientCredentials}})
+			"grant_types": []string{oauth.GrantClientCredentials}})
 		if c.Secret != "" || c.Method != "private_key_jwt" {
 			t.Fatalf("client = %+v; want method private_key_jwt and no client_secret", c)
 		}
 	})
 	t.Run("client_secret_jwt gets a generated secret", func(t *testing.T) {
 		c := ts.registerClient(t, map[string]any{"token_endpoint_auth_method": "client_secret_jwt",
-			"grant_types": []string{issuer.GrantClientCredentials}})
+			"grant_types": []string{oauth.GrantClientCredentials}})
 		if len(c.Secret) < 32 || c.Method != "client_secret_jwt" {
 			t.Fatalf("client = %+v; want method client_secret_jwt and a secret of at least 32 characters", c)
 		}
@@ -525,7 +526,7 @@ func TestAssertionReplay(t *testing.T) {
 			proofs[i] = proofAt(t, newWallet(t), http.MethodPost, ts.TokenURL(), ts.Clock.Now())
 		}
 		form := asForm(a)
-		form.Set("grant_type", issuer.GrantClientCredentials)
+		form.Set("grant_type", oauth.GrantClientCredentials)
 		type result struct {
 			status int
 			body   []byte

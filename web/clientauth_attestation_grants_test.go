@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // The authorization code flow for an unregistered wallet that authenticates
@@ -102,15 +103,15 @@ func TestAttestationClient(t *testing.T) {
 	})
 	t.Run("client_credentials is not a wallet's grant", func(t *testing.T) {
 		in := f.instance(t, atWalletID())
-		res := f.ts.post(t, "/token", url.Values{"grant_type": {issuer.GrantClientCredentials}},
+		res := f.ts.post(t, "/token", url.Values{"grant_type": {oauth.GrantClientCredentials}},
 			map[string][]string{hdrAtt: {in.Att}, hdrPoP: {in.pop(t, nil)}, "DPoP": {f.ts.freshProof(t, in.DPoP)}})
 		wantError(t, res, http.StatusBadRequest, "unauthorized_client")
 	})
 	t.Run("a registered attest_jwt_client_auth client keeps its grant types", func(t *testing.T) {
-		c := f.ts.registerClient(t, map[string]any{"client_id": atWalletID(), "token_endpoint_auth_method": issuer.AuthAttestJWT,
+		c := f.ts.registerClient(t, map[string]any{"client_id": atWalletID(), "token_endpoint_auth_method": oauth.AuthAttestJWT,
 			"grant_types": []string{preAuth}})
-		if c.Secret != "" || c.Method != issuer.AuthAttestJWT {
-			t.Fatalf("registered client = %+v; want method %s and no secret", c, issuer.AuthAttestJWT)
+		if c.Secret != "" || c.Method != oauth.AuthAttestJWT {
+			t.Fatalf("registered client = %+v; want method %s and no secret", c, oauth.AuthAttestJWT)
 		}
 		in := f.instance(t, c.ID)
 		b := atWantToken(t, in.redeem(t, in.headers(t), nil), c.ID)
@@ -135,7 +136,7 @@ func (f *atFixture) atRefresh(t testing.TB, rt string, hdr map[string][]string, 
 	for k, v := range hdr {
 		h[k] = v
 	}
-	return f.ts.post(t, "/token", url.Values{"grant_type": {issuer.GrantRefreshToken}, "refresh_token": {rt}}, h)
+	return f.ts.post(t, "/token", url.Values{"grant_type": {oauth.GrantRefreshToken}, "refresh_token": {rt}}, h)
 }
 
 // TestAttestationRefresh covers H08, ATT-14 and checklist §7 item 4: a
@@ -241,12 +242,12 @@ func TestAttestationMetadata(t *testing.T) {
 	ts := newTestServer(t)
 	m, _ := getJSON(t, ts.URL+"/.well-known/oauth-authorization-server")
 	for _, member := range []string{"token_endpoint_auth_methods_supported", "revocation_endpoint_auth_methods_supported"} {
-		if !slices.Contains(stringList(m[member]), issuer.AuthAttestJWT) {
-			t.Errorf("%s = %v; want %s", member, m[member], issuer.AuthAttestJWT)
+		if !slices.Contains(stringList(m[member]), oauth.AuthAttestJWT) {
+			t.Errorf("%s = %v; want %s", member, m[member], oauth.AuthAttestJWT)
 		}
 	}
-	if slices.Contains(stringList(m["introspection_endpoint_auth_methods_supported"]), issuer.AuthAttestJWT) {
-		t.Errorf("introspection_endpoint_auth_methods_supported lists %s, which introspection refuses", issuer.AuthAttestJWT)
+	if slices.Contains(stringList(m["introspection_endpoint_auth_methods_supported"]), oauth.AuthAttestJWT) {
+		t.Errorf("introspection_endpoint_auth_methods_supported lists %s, which introspection refuses", oauth.AuthAttestJWT)
 	}
 	for _, member := range []string{"client_attestation_signing_alg_values_supported", "client_attestation_pop_signing_alg_values_supported"} {
 		algs := stringList(m[member])

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // TestJWKSURI covers private_key_jwt clients registered with jwks_uri: the
@@ -21,7 +22,7 @@ func TestJWKSURI(t *testing.T) {
 	js := newJWKSServer(t, asJWK(k1, "k1"))
 	c := ts.registerClient(t, map[string]any{
 		"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": js.URL + "/jwks",
-		"grant_types": []string{issuer.GrantClientCredentials},
+		"grant_types": []string{oauth.GrantClientCredentials},
 	})
 	sign := func(key *ecdsa.PrivateKey, kid string) string {
 		return asES(t, key, kid, asClaims(ts, c.ID))
@@ -67,7 +68,7 @@ func TestJWKSURI(t *testing.T) {
 			bad.mu.Unlock()
 			bc := ts.registerClient(t, map[string]any{
 				"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": bad.URL + "/jwks",
-				"grant_types": []string{issuer.GrantClientCredentials},
+				"grant_types": []string{oauth.GrantClientCredentials},
 			})
 			asWantRefused(t, ts.asToken(t, asForm(asES(t, k1, "k1", asClaims(ts, bc.ID))), nil), "the client's keys could not be fetched")
 		})

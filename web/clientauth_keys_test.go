@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // Encodings of edwards25519 points of small order.
@@ -118,14 +118,14 @@ func TestKeysClientRegistration(t *testing.T) {
 		t.Run("private_key_jwt, "+tc.name, func(t *testing.T) {
 			res := ts.admin(t, http.MethodPost, "/admin/clients", map[string]any{
 				"token_endpoint_auth_method": "private_key_jwt", "jwks": jwks,
-				"grant_types": []string{issuer.GrantClientCredentials},
+				"grant_types": []string{oauth.GrantClientCredentials},
 			})
 			keyWantNamed(t, res, "invalid_client_metadata", "jwks: ")
 		})
 		t.Run("public client, "+tc.name, func(t *testing.T) {
 			res := ts.admin(t, http.MethodPost, "/admin/clients", map[string]any{
 				"token_endpoint_auth_method": "none", "jwks": jwks,
-				"grant_types": []string{issuer.GrantPreAuthorizedCode},
+				"grant_types": []string{oauth.GrantPreAuthorizedCode},
 			})
 			keyWantNamed(t, res, "invalid_client_metadata", "jwks: ")
 		})
@@ -134,7 +134,7 @@ func TestKeysClientRegistration(t *testing.T) {
 		ts.registerClient(t, map[string]any{
 			"token_endpoint_auth_method": "private_key_jwt",
 			"jwks":                       map[string]any{"keys": []any{keyGoodEd25519(t), good, keyRSA(&dpRSA2048().PublicKey)}},
-			"grant_types":                []string{issuer.GrantClientCredentials},
+			"grant_types":                []string{oauth.GrantClientCredentials},
 		})
 	})
 }
@@ -173,7 +173,7 @@ func TestKeysJWKSURI(t *testing.T) {
 	mixed := newJWKSServer(t, identity, asJWK(k1, "k1"))
 	c := ts.registerClient(t, map[string]any{
 		"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": mixed.URL + "/jwks",
-		"grant_types": []string{issuer.GrantClientCredentials},
+		"grant_types": []string{oauth.GrantClientCredentials},
 	})
 	asWantRefused(t, ts.asToken(t, asForm(forged(c.ID)), nil), "the client assertion's signature is invalid")
 	asWantClient(t, ts.asToken(t, asForm(asES(t, k1, "k1", asClaims(ts, c.ID))), nil), c.ID)
@@ -181,7 +181,7 @@ func TestKeysJWKSURI(t *testing.T) {
 	only := newJWKSServer(t, identity)
 	c = ts.registerClient(t, map[string]any{
 		"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": only.URL + "/jwks",
-		"grant_types": []string{issuer.GrantClientCredentials},
+		"grant_types": []string{oauth.GrantClientCredentials},
 	})
 	asWantRefused(t, ts.asToken(t, asForm(forged(c.ID)), nil), "the client's keys could not be fetched")
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // escapedPEM is the certificate as nginx's $ssl_client_escaped_cert sends
@@ -116,7 +117,7 @@ func TestMTLSTokenEndpoint(t *testing.T) {
 		})
 	}
 	t.Run("a client secret for an mTLS client", func(t *testing.T) {
-		res := f.ts.postCert(t, &f.dnCert, "/token", url.Values{"grant_type": {issuer.GrantClientCredentials}},
+		res := f.ts.postCert(t, &f.dnCert, "/token", url.Values{"grant_type": {oauth.GrantClientCredentials}},
 			map[string][]string{"Authorization": {basicAuth(dnClient, strings.Repeat("s", 43))}})
 		wantInvalidClient(t, res, "the client cannot be authenticated with client_secret_basic")
 	})
@@ -197,15 +198,15 @@ func TestMTLSWithDPoP(t *testing.T) {
 // which then requires one (RFC 8705 §3.4).
 func TestMTLSOtherMethods(t *testing.T) {
 	f := newMTLSFixture(t, optionalDPoP)
-	plain := f.ts.registerTLS(t, map[string]any{"grant_types": []string{issuer.GrantClientCredentials}})
-	bound := f.ts.registerTLS(t, map[string]any{"grant_types": []string{issuer.GrantClientCredentials}, "tls_client_certificate_bound_access_tokens": true})
+	plain := f.ts.registerTLS(t, map[string]any{"grant_types": []string{oauth.GrantClientCredentials}})
+	bound := f.ts.registerTLS(t, map[string]any{"grant_types": []string{oauth.GrantClientCredentials}, "tls_client_certificate_bound_access_tokens": true})
 	if bound["tls_client_certificate_bound_access_tokens"] != true {
 		t.Fatalf("registration = %v; want tls_client_certificate_bound_access_tokens true", bound)
 	}
 	auth := func(c map[string]any) map[string][]string {
 		return map[string][]string{"Authorization": {basicAuth(c["client_id"].(string), c["client_secret"].(string))}}
 	}
-	form := url.Values{"grant_type": {issuer.GrantClientCredentials}}
+	form := url.Values{"grant_type": {oauth.GrantClientCredentials}}
 
 	tb := wantToken(t, f.ts.postCert(t, &f.ssCert, "/token", form, auth(plain)))
 	if _, claims := jwtParts(t, tb.AccessToken); claims["cnf"] != nil || tb.ExpiresIn != 300 {
@@ -287,7 +288,7 @@ func TestMTLSSelfSignedJWKSURI(t *testing.T) {
 	}))
 	t.Cleanup(keys.Close)
 	ts.registerTLS(t, map[string]any{"client_id": "pub", "token_endpoint_auth_method": "self_signed_tls_client_auth",
-		"jwks_uri": keys.URL, "grant_types": []string{issuer.GrantClientCredentials}})
+		"jwks_uri": keys.URL, "grant_types": []string{oauth.GrantClientCredentials}})
 	wantCertBound(t, ts.postCert(t, &cert, "/token", ccForm("pub"), nil), cert, "Bearer")
 	wantInvalidClient(t, ts.postCert(t, &next, "/token", ccForm("pub"), nil), "the client certificate is not one the client registered")
 
@@ -304,7 +305,7 @@ func TestMTLSNoClientCA(t *testing.T) {
 	ca := newTestCA(t, "Client CA")
 	ts := newMTLSServer(t, nil, optionalDPoP)
 	ts.registerTLS(t, map[string]any{"client_id": dnClient, "token_endpoint_auth_method": "tls_client_auth",
-		"tls_client_auth_subject_dn": "CN=x", "grant_types": []string{issuer.GrantClientCredentials}})
+		"tls_client_auth_subject_dn": "CN=x", "grant_types": []string{oauth.GrantClientCredentials}})
 	cert := ca.Issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "x"}})
 	wantInvalidClient(t, ts.postCert(t, &cert, "/token", ccForm(dnClient), nil), "the client cannot be authenticated with tls_client_auth: no client CA is configured")
 }
@@ -320,7 +321,7 @@ func TestMTLSCertificateHeader(t *testing.T) {
 	other := newTestCA(t, "Client CA").Issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "proxied"}})
 	setup := func(ts *testServer) *testServer {
 		ts.registerTLS(t, map[string]any{"client_id": "proxied", "token_endpoint_auth_method": "tls_client_auth",
-			"tls_client_auth_subject_dn": "CN=proxied", "grant_types": []string{issuer.GrantClientCredentials}})
+			"tls_client_auth_subject_dn": "CN=proxied", "grant_types": []string{oauth.GrantClientCredentials}})
 		return ts
 	}
 	withHeader := func(c *issuer.Config) {

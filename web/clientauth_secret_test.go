@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // rawBasic is a Basic header whose parts were not form-urlencoded.
@@ -204,7 +205,7 @@ func TestClientSecretThrottling(t *testing.T) {
 			"Authorization": {basicAuth(rc.ID, rc.Secret)},
 			"DPoP":          {proofAt(t, w, http.MethodPost, ts.TokenURL(), ts.Clock.Now())},
 		}
-		return ts.postVia(t, hc, "/token", url.Values{"grant_type": {issuer.GrantClientCredentials}}, h)
+		return ts.postVia(t, hc, "/token", url.Values{"grant_type": {oauth.GrantClientCredentials}}, h)
 	}
 	wrong := registeredClient{ID: c.ID, Secret: "not-the-secret"}
 	wantDelayed := func(t *testing.T, res *http.Response, seconds string) {

@@ -35,6 +35,7 @@ import (
 
 	"issuer/dpop"
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // dpSegments splits a compact JWS and decodes its three parts.
@@ -125,7 +126,7 @@ func dpCreateClient(t testing.TB, ts *testServer, dpopBound bool) string {
 	t.Helper()
 	res := ts.admin(t, http.MethodPost, "/admin/clients", map[string]any{
 		"token_endpoint_auth_method": "none",
-		"grant_types":                []string{issuer.GrantPreAuthorizedCode},
+		"grant_types":                []string{oauth.GrantPreAuthorizedCode},
 		"dpop_bound_access_tokens":   dpopBound,
 	})
 	body := readBody(t, res)

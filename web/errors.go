@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // errorBody is the RFC 6749 §5.2 error response.
@@ -30,10 +30,7 @@ func (h *handlers) renderError(err error, c echo.Context) {
 	} else {
 		h.log.DebugContext(ctx, "request refused", "err", e)
 	}
-	hdr := c.Response().Header()
-	for k, v := range e.Header {
-		hdr[k] = v
-	}
+	setChallenges(c, e)
 	noStore(c)
 	var body any = errorBody{Error: e.Code, Description: e.Description}
 	if len(e.Extra) > 0 {
@@ -48,35 +45,35 @@ func (h *handlers) renderError(err error, c echo.Context) {
 	}
 }
 
-func toOAuthError(err error) *issuer.Error {
-	var oe *issuer.Error
+func toOAuthError(err error) *oauth.Error {
+	var oe *oauth.Error
 	if errors.As(err, &oe) {
 		return oe
 	}
 	var he *echo.HTTPError
 	if !errors.As(err, &he) {
-		return issuer.ErrServer(err)
+		return oauth.ErrServer(err)
 	}
 	switch he.Code {
 	case http.StatusNotFound:
-		return issuer.ErrNotFound("no such endpoint")
+		return oauth.ErrNotFound("no such endpoint")
 	case http.StatusMethodNotAllowed:
-		e := issuer.ErrInvalidRequest("the HTTP method is not allowed at this endpoint")
+		e := oauth.ErrInvalidRequest("the HTTP method is not allowed at this endpoint")
 		e.Status = http.StatusMethodNotAllowed
 		return e
 	case http.StatusRequestEntityTooLarge:
 		return errTooLarge()
 	}
 	if he.Code >= 500 {
-		return issuer.ErrServer(err)
+		return oauth.ErrServer(err)
 	}
-	e := issuer.ErrInvalidRequest("%s", http.StatusText(he.Code))
+	e := oauth.ErrInvalidRequest("%s", http.StatusText(he.Code))
 	e.Status = he.Code
 	return e
 }
 
-func errTooLarge() *issuer.Error {
-	e := issuer.ErrInvalidRequest("the request body is too large")
+func errTooLarge() *oauth.Error {
+	e := oauth.ErrInvalidRequest("the request body is too large")
 	e.Status = http.StatusRequestEntityTooLarge
 	return e
 }
@@ -87,5 +84,5 @@ func noStore(c echo.Context) {
 	c.Response().Header().Set("Pragma", "no-cache")
 }
 
-// issuer.Error decides how it is logged.
-var _ slog.LogValuer = (*issuer.Error)(nil)
+// oauth.Error decides how it is logged.
+var _ slog.LogValuer = (*oauth.Error)(nil)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // credentialParams may never travel in a request URI (RFC 6749 §2.3.1):
@@ -32,7 +32,7 @@ func readForm(c echo.Context) (map[string]string, error) {
 		query := r.URL.Query()
 		for _, name := range credentialParams {
 			if query.Has(name) {
-				return nil, issuer.ErrInvalidRequest("credentials and grants must not be sent in the request URI")
+				return nil, oauth.ErrInvalidRequest("credentials and grants must not be sent in the request URI")
 			}
 		}
 	}
@@ -41,14 +41,14 @@ func readForm(c echo.Context) (map[string]string, error) {
 		// the conflict (a request-smuggling sign, RFC 9112 §6.1) cannot be
 		// seen here: form bodies must declare their length instead.
 		c.Response().Header().Set(echo.HeaderConnection, "close")
-		return nil, issuer.ErrInvalidRequest("the request body must have a Content-Length")
+		return nil, oauth.ErrInvalidRequest("the request body must have a Content-Length")
 	}
 	mt, params, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
 	if err != nil || mt != echo.MIMEApplicationForm {
-		return nil, issuer.ErrInvalidRequest("the request body must be application/x-www-form-urlencoded")
+		return nil, oauth.ErrInvalidRequest("the request body must be application/x-www-form-urlencoded")
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return nil, issuer.ErrInvalidRequest("the request body must be UTF-8")
+		return nil, oauth.ErrInvalidRequest("the request body must be UTF-8")
 	}
 	body, err := readBody(c, maxFormBytes)
 	if err != nil {
@@ -64,7 +64,7 @@ func readBody(c echo.Context, limit int64) ([]byte, error) {
 	if errors.As(err, &tooBig) {
 		return nil, errTooLarge()
 	} else if err != nil {
-		return nil, issuer.ErrInvalidRequest("the request body could not be read")
+		return nil, oauth.ErrInvalidRequest("the request body could not be read")
 	}
 	return body, nil
 }
@@ -74,7 +74,7 @@ func parseForm(body string) (map[string]string, error) {
 	seen := make(map[string]bool, 8)
 	for n := 0; body != ""; n++ {
 		if n == maxParams {
-			return nil, issuer.ErrInvalidRequest("the request has too many parameters")
+			return nil, oauth.ErrInvalidRequest("the request has too many parameters")
 		}
 		var pair string
 		pair, body, _ = strings.Cut(body, "&")
@@ -85,10 +85,10 @@ func parseForm(body string) (map[string]string, error) {
 		key, err1 := url.QueryUnescape(k)
 		value, err2 := url.QueryUnescape(v)
 		if err1 != nil || err2 != nil || !clean(key) || !clean(value) {
-			return nil, issuer.ErrInvalidRequest("a parameter is not properly form-encoded UTF-8 text")
+			return nil, oauth.ErrInvalidRequest("a parameter is not properly form-encoded UTF-8 text")
 		}
 		if seen[key] {
-			return nil, issuer.ErrInvalidRequest("the parameter %s appears more than once", printableName(key))
+			return nil, oauth.ErrInvalidRequest("the parameter %s appears more than once", printableName(key))
 		}
 		seen[key] = true
 		if value != "" {

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	"issuer/issuer"
+	"issuer/issuer/oauth"
 	"issuer/web"
 )
 
@@ -102,7 +102,7 @@ func (ts *testServer) ccPost(t testing.TB, base string, c registeredClient, w *w
 	if xff != "" {
 		h["X-Forwarded-For"] = xff
 	}
-	return tokenPost{base: base, form: url.Values{"grant_type": {issuer.GrantClientCredentials}}, headers: h}
+	return tokenPost{base: base, form: url.Values{"grant_type": {oauth.GrantClientCredentials}}, headers: h}
 }
 
 // wantAnswer sends p and checks the answer's status and description.
@@ -167,7 +167,7 @@ func TestSignInGuessesConcurrent(t *testing.T) {
 	var posts []tokenPost
 	for range 32 {
 		posts = append(posts, tokenPost{base: ts.URL,
-			form: url.Values{"grant_type": {issuer.GrantPassword}, "username": {"alice"}, "password": {"wrong"}},
+			form: url.Values{"grant_type": {oauth.GrantPassword}, "username": {"alice"}, "password": {"wrong"}},
 			headers: map[string]string{
 				"Authorization": basicAuth(c.ID, c.Secret),
 				"DPoP":          proofAt(t, w, http.MethodPost, ts.TokenURL(), ts.Clock.Now()),
@@ -192,11 +192,11 @@ func TestPasswordGrantPublicClientOrigin(t *testing.T) {
 	ts := newTestServer(t)
 	pwSetup(t, ts)
 	c := ts.registerClient(t, map[string]any{
-		"client_id": "public-app", "token_endpoint_auth_method": "none", "grant_types": []string{issuer.GrantPassword},
+		"client_id": "public-app", "token_endpoint_auth_method": "none", "grant_types": []string{oauth.GrantPassword},
 	})
 	w := newWallet(t)
 	post := func(password string) url.Values {
-		return url.Values{"grant_type": {issuer.GrantPassword}, "client_id": {c.ID}, "username": {"alice"}, "password": {password}}
+		return url.Values{"grant_type": {oauth.GrantPassword}, "client_id": {c.ID}, "username": {"alice"}, "password": {password}}
 	}
 	guesser := &http.Client{Transport: fromAddress("127.0.0.2")}
 	for range signInFree + 1 {

@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // Request head limits. net/http answers a head above its
@@ -32,7 +32,7 @@ func (h *handlers) limitHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		if headBytes(c.Request()) <= MaxHeaderBytes {
 			return next(c)
 		}
-		e := issuer.ErrInvalidRequest("the request header fields are too large")
+		e := oauth.ErrInvalidRequest("the request header fields are too large")
 		e.Status = http.StatusRequestHeaderFieldsTooLarge
 		if h.pageRoutes[c.Path()] {
 			return h.errorPage(c, e)

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 const (
@@ -96,7 +96,7 @@ func asForm(assertion string) url.Values {
 // given form parameters and headers.
 func (ts *testServer) asToken(t testing.TB, form url.Values, hdr map[string][]string) *http.Response {
 	t.Helper()
-	f := url.Values{"grant_type": {issuer.GrantClientCredentials}}
+	f := url.Values{"grant_type": {oauth.GrantClientCredentials}}
 	for k, v := range form {
 		f[k] = v
 	}

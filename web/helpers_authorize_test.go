@@ -10,6 +10,7 @@ import (
 
 	"issuer/dpop"
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // Tests of the front half of the authorization code flow through HTTP:
@@ -24,7 +25,7 @@ import (
 const (
 	paPIDName  = "Person Identification Data"
 	paMDLName  = "Mobile Driving Licence"
-	paAuthCode = issuer.GrantAuthorizationCode
+	paAuthCode = oauth.GrantAuthorizationCode
 	paBadLogin = "the username or password is invalid"
 	paDelayed  = "too many failed sign-ins; try again in "
 	paOther    = "this credential offer is for another person"

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // registeredClient is what POST /admin/clients returned.
@@ -65,14 +65,14 @@ func (ts *testServer) ccClient(t testing.TB, method, scope string) registeredCli
 	t.Helper()
 	return ts.registerClient(t, map[string]any{
 		"token_endpoint_auth_method": method, "scope": scope,
-		"grant_types": []string{issuer.GrantClientCredentials},
+		"grant_types": []string{oauth.GrantClientCredentials},
 	})
 }
 
 // ccRequest posts a client_credentials request authenticated with Basic.
 func (ts *testServer) ccRequest(t testing.TB, c registeredClient, proof string, extra url.Values) *http.Response {
 	t.Helper()
-	form := url.Values{"grant_type": {issuer.GrantClientCredentials}}
+	form := url.Values{"grant_type": {oauth.GrantClientCredentials}}
 	for k, v := range extra {
 		form[k] = v
 	}
@@ -130,7 +130,7 @@ func pwSetup(t *testing.T, ts *testServer) (registeredClient, string) {
 	t.Helper()
 	c := ts.registerClient(t, map[string]any{
 		"token_endpoint_auth_method": "client_secret_basic", "scope": "profile",
-		"grant_types": []string{issuer.GrantPassword, issuer.GrantRefreshToken},
+		"grant_types": []string{oauth.GrantPassword, oauth.GrantRefreshToken},
 	})
 	res := ts.admin(t, http.MethodPost, "/admin/users", map[string]any{"username": "alice", "password": "correct horse", "claims": map[string]any{"given_name": "Alice"}})
 	body := readBody(t, res)
@@ -146,7 +146,7 @@ func pwSetup(t *testing.T, ts *testServer) (registeredClient, string) {
 
 func (ts *testServer) signIn(t testing.TB, c registeredClient, w *wallet, username, password string) *http.Response {
 	t.Helper()
-	form := url.Values{"grant_type": {issuer.GrantPassword}, "username": {username}, "password": {password}}
+	form := url.Values{"grant_type": {oauth.GrantPassword}, "username": {username}, "password": {password}}
 	proof := proofAt(t, w, http.MethodPost, ts.TokenURL(), ts.Clock.Now())
 	return ts.post(t, "/token", form, map[string][]string{"Authorization": {basicAuth(c.ID, c.Secret)}, "DPoP": {proof}})
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 	"issuer/storage/memory"
 	"issuer/web"
 )
@@ -229,7 +230,7 @@ func (ts *testServer) registerTLS(t testing.TB, meta map[string]any) map[string]
 
 // ccForm is a client_credentials request identifying client id.
 func ccForm(id string) url.Values {
-	return url.Values{"grant_type": {issuer.GrantClientCredentials}, "client_id": {id}}
+	return url.Values{"grant_type": {oauth.GrantClientCredentials}, "client_id": {id}}
 }
 
 // wantCertBound asserts a 200 token response bound to cert and returns the
@@ -275,7 +276,7 @@ func newMTLSFixture(t *testing.T, opts ...func(*issuer.Config)) *mtlsFixture {
 	}})
 	f.dnsCert = f.ca.Issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "rs"}, DNSNames: []string{"other.example", "RS.example.com"}})
 	f.ssCert = selfSigned(t, &x509.Certificate{Subject: pkix.Name{CommonName: "self-signed client"}})
-	cc := []string{issuer.GrantClientCredentials}
+	cc := []string{oauth.GrantClientCredentials}
 	for _, meta := range []map[string]any{
 		{"client_id": dnClient, "token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_subject_dn": clientDN, "grant_types": cc, "scope": "status"},
 		{"client_id": dnsClient, "token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_san_dns": "rs.example.com", "grant_types": cc},

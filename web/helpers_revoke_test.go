@@ -14,6 +14,7 @@ import (
 
 	"issuer/dpop"
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // rvEnv is a server with one registered client per authentication method,
@@ -39,11 +40,11 @@ func rvNewEnv(t testing.TB, opts ...func(*issuer.Config)) *rvEnv {
 	}
 	return &rvEnv{
 		ts:   ts,
-		a:    reg("rv-client-a", issuer.AuthClientSecretBasic),
-		b:    reg("rv-client-b", issuer.AuthClientSecretBasic),
-		post: reg("rv-client-post", issuer.AuthClientSecretPost),
-		pub:  reg("rv-client-public", issuer.AuthNone),
-		rs:   reg("rv-resource-server", issuer.AuthClientSecretBasic),
+		a:    reg("rv-client-a", oauth.AuthClientSecretBasic),
+		b:    reg("rv-client-b", oauth.AuthClientSecretBasic),
+		post: reg("rv-client-post", oauth.AuthClientSecretPost),
+		pub:  reg("rv-client-public", oauth.AuthNone),
+		rs:   reg("rv-resource-server", oauth.AuthClientSecretBasic),
 	}
 }
 
@@ -60,9 +61,9 @@ var rvAnon = rvCaller{}
 // rvAs authenticates as c with its registered method.
 func rvAs(c registeredClient) rvCaller {
 	switch c.Method {
-	case issuer.AuthClientSecretBasic:
+	case oauth.AuthClientSecretBasic:
 		return rvCaller{auth: basicAuth(c.ID, c.Secret)}
-	case issuer.AuthClientSecretPost:
+	case oauth.AuthClientSecretPost:
 		return rvCaller{form: url.Values{"client_id": {c.ID}, "client_secret": {c.Secret}}}
 	default:
 		return rvCaller{form: url.Values{"client_id": {c.ID}}}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 	"issuer/storage"
 	"issuer/storage/memory"
 	"issuer/web"
@@ -22,7 +23,7 @@ import (
 
 const (
 	adminToken = "test-admin-token"
-	preAuth    = issuer.GrantPreAuthorizedCode
+	preAuth    = oauth.GrantPreAuthorizedCode
 	pidConfig  = "eu.europa.ec.eudi.pid_vc_sd_jwt"
 	mdlConfig  = "org.iso.18013.5.1.mDL"
 )

@@ -13,6 +13,7 @@ import (
 
 	"issuer/dpop"
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // ---------------------------------------------------------------------------
@@ -201,7 +202,7 @@ func wantToken(t testing.TB, res *http.Response) tokenBody {
 }
 
 const (
-	rfGrant = issuer.GrantRefreshToken
+	rfGrant = oauth.GrantRefreshToken
 	rfDay   = 24 * time.Hour
 	// Descriptions of the error catalogue.
 	rfDescMissing    = "the parameter refresh_token is missing"
@@ -277,7 +278,7 @@ func rfIdentify(c registeredClient, form url.Values, h map[string][]string) {
 	case c.ID == "":
 	case c.Secret == "":
 		form.Set("client_id", c.ID)
-	case c.Method == issuer.AuthClientSecretPost:
+	case c.Method == oauth.AuthClientSecretPost:
 		form.Set("client_id", c.ID)
 		form.Set("client_secret", c.Secret)
 	default:

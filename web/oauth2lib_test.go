@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // TestAuthCodeOAuth2Library redeems a code with golang.org/x/oauth2 (its
@@ -171,7 +172,7 @@ func TestRefreshOAuth2Library(t *testing.T) {
 	for _, rotate := range []bool{false, true} {
 		t.Run(fmt.Sprintf("rotation %t", rotate), func(t *testing.T) {
 			ts := newTestServer(t, func(c *issuer.Config) { c.Tokens.RotateRefreshTokens = rotate })
-			client := ts.rfRegister(t, "rf-lib-wallet", issuer.AuthClientSecretBasic, preAuth, rfGrant)
+			client := ts.rfRegister(t, "rf-lib-wallet", oauth.AuthClientSecretBasic, preAuth, rfGrant)
 			conf := oauth2.Config{
 				ClientID: client.ID, ClientSecret: client.Secret,
 				Endpoint: oauth2.Endpoint{TokenURL: ts.TokenURL(), AuthStyle: oauth2.AuthStyleInHeader},

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // An offer with both grants is for one issuance: whichever grant is used
@@ -203,7 +204,7 @@ func TestOfferGrants(t *testing.T) {
 		req  map[string]any
 	}{
 		{"unknown grant", map[string]any{"grants": []string{"implicit"}}},
-		{"password grant", map[string]any{"grants": []string{issuer.GrantPassword}}},
+		{"password grant", map[string]any{"grants": []string{oauth.GrantPassword}}},
 		{"duplicate", map[string]any{"grants": []string{paAuthCode, paAuthCode}}},
 		{"duplicate pre-authorized code", map[string]any{"grants": []string{preAuth, paAuthCode, preAuth}}},
 		{"tx_code without the pre-authorized code", map[string]any{"grants": []string{paAuthCode}, "tx_code": map[string]any{"length": 6}}},

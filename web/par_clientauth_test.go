@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // Client authentication at the pushed authorization request endpoint
@@ -46,7 +47,7 @@ type pcCase struct {
 // redirect URI afRedirect; meta adds the method and its credentials.
 func pcClient(t testing.TB, ts *testServer, meta map[string]any) map[string]any {
 	t.Helper()
-	m := map[string]any{"grant_types": []string{issuer.GrantAuthorizationCode}, "redirect_uris": []string{afRedirect}}
+	m := map[string]any{"grant_types": []string{oauth.GrantAuthorizationCode}, "redirect_uris": []string{afRedirect}}
 	for k, v := range meta {
 		m[k] = v
 	}
@@ -163,8 +164,8 @@ const (
 func TestPARClientSecretMethods(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
-	basic := pcClient(t, ts, map[string]any{"client_id": "pc-basic", "token_endpoint_auth_method": issuer.AuthClientSecretBasic})
-	post := pcClient(t, ts, map[string]any{"client_id": "pc-post", "token_endpoint_auth_method": issuer.AuthClientSecretPost})
+	basic := pcClient(t, ts, map[string]any{"client_id": "pc-basic", "token_endpoint_auth_method": oauth.AuthClientSecretBasic})
+	post := pcClient(t, ts, map[string]any{"client_id": "pc-post", "token_endpoint_auth_method": oauth.AuthClientSecretPost})
 	bs, ps := pcSecret(t, basic), pcSecret(t, post)
 	pk := newPKCE(t)
 	bForm, pForm := afParams("pc-basic", pk, nil), afParams("pc-post", pk, nil)
@@ -194,7 +195,7 @@ func TestPARClientSecretMethods(t *testing.T) {
 func TestPARClientNone(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
-	pcClient(t, ts, map[string]any{"client_id": "pc-public", "token_endpoint_auth_method": issuer.AuthNone})
+	pcClient(t, ts, map[string]any{"client_id": "pc-public", "token_endpoint_auth_method": oauth.AuthNone})
 	form := afParams("pc-public", newPKCE(t), nil)
 	pcRun(t, ts, []pcCase{
 		{name: "client_id", form: form, status: 201},
@@ -218,9 +219,9 @@ func TestPARClientAssertion(t *testing.T) {
 	}
 	sjSecret := strings.Repeat("k", 40)
 	for _, ts := range servers {
-		pcClient(t, ts, map[string]any{"client_id": "pc-pkjwt", "token_endpoint_auth_method": issuer.AuthPrivateKeyJWT,
+		pcClient(t, ts, map[string]any{"client_id": "pc-pkjwt", "token_endpoint_auth_method": oauth.AuthPrivateKeyJWT,
 			"jwks": map[string]any{"keys": []any{asJWK(key, "k1")}}})
-		pcClient(t, ts, map[string]any{"client_id": "pc-sjwt", "token_endpoint_auth_method": issuer.AuthClientSecretJWT, "client_secret": sjSecret})
+		pcClient(t, ts, map[string]any{"client_id": "pc-sjwt", "token_endpoint_auth_method": oauth.AuthClientSecretJWT, "client_secret": sjSecret})
 	}
 	// An assertion builder gets the server (for its URL and clock) and the
 	// claims to change.
@@ -307,8 +308,8 @@ func TestPARClientMTLS(t *testing.T) {
 	foreign := otherCA.Issue(t, &x509.Certificate{Subject: subject})
 	ssCert := selfSigned(t, &x509.Certificate{Subject: pkix.Name{CommonName: "pc self-signed"}})
 	otherSS := selfSigned(t, &x509.Certificate{Subject: pkix.Name{CommonName: "pc self-signed"}})
-	pcClient(t, ts, map[string]any{"client_id": "pc-tls", "token_endpoint_auth_method": issuer.AuthTLSClientAuth, "tls_client_auth_subject_dn": clientDN})
-	pcClient(t, ts, map[string]any{"client_id": "pc-ss", "token_endpoint_auth_method": issuer.AuthSelfSignedTLSClientAuth,
+	pcClient(t, ts, map[string]any{"client_id": "pc-tls", "token_endpoint_auth_method": oauth.AuthTLSClientAuth, "tls_client_auth_subject_dn": clientDN})
+	pcClient(t, ts, map[string]any{"client_id": "pc-ss", "token_endpoint_auth_method": oauth.AuthSelfSignedTLSClientAuth,
 		"jwks": map[string]any{"keys": []any{certJWK(ssCert)}}})
 	pk := newPKCE(t)
 	tlsForm, ssForm := afParams("pc-tls", pk, nil), afParams("pc-ss", pk, nil)
@@ -341,11 +342,11 @@ func TestPARClientPrivateKeyJWTFlow(t *testing.T) {
 	s := newAuthFlow(t)
 	ts := s.testServer
 	key, otherKey := asNewKey(t), asNewKey(t)
-	pcClient(t, ts, map[string]any{"client_id": "pc-flow", "token_endpoint_auth_method": issuer.AuthPrivateKeyJWT,
+	pcClient(t, ts, map[string]any{"client_id": "pc-flow", "token_endpoint_auth_method": oauth.AuthPrivateKeyJWT,
 		"jwks": map[string]any{"keys": []any{asJWK(key, "k1")}}})
-	pcClient(t, ts, map[string]any{"client_id": "pc-flow-other", "token_endpoint_auth_method": issuer.AuthPrivateKeyJWT,
+	pcClient(t, ts, map[string]any{"client_id": "pc-flow-other", "token_endpoint_auth_method": oauth.AuthPrivateKeyJWT,
 		"jwks": map[string]any{"keys": []any{asJWK(otherKey, "k1")}}})
-	basic := pcClient(t, ts, map[string]any{"client_id": "pc-flow-basic", "token_endpoint_auth_method": issuer.AuthClientSecretBasic})
+	basic := pcClient(t, ts, map[string]any{"client_id": "pc-flow-basic", "token_endpoint_auth_method": oauth.AuthClientSecretBasic})
 
 	pk, w := newPKCE(t), newWallet(t)
 	uri := pcWantCreated(t, ts.postCert(t, nil, "/par", pcAssertion(afParams("pc-flow", pk, nil), pcSign(t, ts, key, "k1", "pc-flow", nil)), nil))
@@ -360,7 +361,7 @@ func TestPARClientPrivateKeyJWTFlow(t *testing.T) {
 		for k, v := range headers {
 			h[k] = v
 		}
-		f := url.Values{"grant_type": {issuer.GrantAuthorizationCode}, "code": {code}, "redirect_uri": {afRedirect}, "code_verifier": {pk.Verifier}, "client_id": {clientID}}
+		f := url.Values{"grant_type": {oauth.GrantAuthorizationCode}, "code": {code}, "redirect_uri": {afRedirect}, "code_verifier": {pk.Verifier}, "client_id": {clientID}}
 		for k, v := range form {
 			f[k] = v
 		}

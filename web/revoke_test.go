@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // Tests of POST /revoke (RFC 7009) and POST /introspect (RFC 7662):
@@ -381,13 +382,13 @@ func TestRevocationMetadata(t *testing.T) {
 			t.Errorf("%s = %v; want a non-empty list", member, m[member])
 			continue
 		}
-		for _, want := range []string{issuer.AuthClientSecretBasic, issuer.AuthClientSecretPost} {
+		for _, want := range []string{oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost} {
 			if !slices.Contains(got, want) {
 				t.Errorf("%s = %v; want it to contain %s", member, got, want)
 			}
 		}
 	}
-	if got := stringList(m["introspection_endpoint_auth_methods_supported"]); slices.Contains(got, issuer.AuthNone) {
+	if got := stringList(m["introspection_endpoint_auth_methods_supported"]); slices.Contains(got, oauth.AuthNone) {
 		t.Errorf("introspection_endpoint_auth_methods_supported = %v; must not contain none (INT-02)", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // token is the token endpoint (RFC 6749 §3.2). Every response, success or
@@ -18,7 +19,7 @@ func (h *handlers) token(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	resp, err := h.svc.Token(c.Request().Context(), issuer.TokenRequest{ClientRequest: req, DPoP: c.Request().Header.Values("DPoP")})
+	resp, err := h.svc.Token(c.Request().Context(), issuer.TokenRequest{ClientRequest: req, DPoP: c.Request().Header.Values(oauth.HeaderDPoP)})
 	if err != nil {
 		return err
 	}
@@ -29,12 +30,8 @@ func (h *handlers) token(c echo.Context) error {
 // (RFC 9449 §8) and a fresh attestation challenge on every response of an
 // endpoint that takes DPoP proofs and authenticates clients (token, PAR).
 func (h *handlers) challengeHeaders(c echo.Context) {
-	if n := h.svc.DPoPNonce(); n != "" {
-		c.Response().Header().Set("DPoP-Nonce", n)
-	}
-	if ch := h.svc.AttestationChallengeHeader(); ch != "" {
-		c.Response().Header().Set(issuer.HeaderAttestationChallenge, ch)
-	}
+	setDPoPNonce(c, h.svc.DPoPNonce())
+	setAttestationChallenge(c, h.svc.AttestationChallengeHeader())
 }
 
 // nonce is the OpenID4VCI 1.0 §7 nonce endpoint.
@@ -60,13 +57,13 @@ func (h *handlers) clientRequest(c echo.Context) (issuer.ClientRequest, error) {
 	noStore(c)
 	r := c.Request()
 	if len(r.Header.Values(echo.HeaderAuthorization)) > 1 {
-		return issuer.ClientRequest{}, issuer.ErrInvalidRequest("the request has more than one Authorization header")
+		return issuer.ClientRequest{}, oauth.ErrInvalidRequest("the request has more than one Authorization header")
 	}
 	params, err := readForm(c)
 	return issuer.ClientRequest{
 		Params: params, Authorization: r.Header.Get(echo.HeaderAuthorization), Certs: h.clientCertificates(c),
-		ClientAttestation:    r.Header.Values(issuer.HeaderClientAttestation),
-		ClientAttestationPoP: r.Header.Values(issuer.HeaderClientAttestationPoP),
+		ClientAttestation:    r.Header.Values(oauth.HeaderClientAttestation),
+		ClientAttestationPoP: r.Header.Values(oauth.HeaderClientAttestationPoP),
 		RemoteIP:             c.RealIP(),
 	}, err
 }

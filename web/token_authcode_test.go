@@ -17,6 +17,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwt"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // The authorization code grant at /token (RFC 6749 §4.1.3, RFC 7636,
@@ -52,7 +53,7 @@ func acForm(clientID string, g acGrant) url.Values {
 func (ts *testServer) acIntrospector(t testing.TB) registeredClient {
 	t.Helper()
 	return ts.registerClient(t, map[string]any{
-		"client_id": "ac-resource-server", "token_endpoint_auth_method": issuer.AuthClientSecretBasic, "grant_types": []string{preAuth},
+		"client_id": "ac-resource-server", "token_endpoint_auth_method": oauth.AuthClientSecretBasic, "grant_types": []string{preAuth},
 	})
 }
 
@@ -270,7 +271,7 @@ func TestAuthCodeRefused(t *testing.T) {
 		"grant_types": []string{"authorization_code"}, "redirect_uris": []string{afRedirect},
 	})
 	otherConf := s.registerClient(t, map[string]any{
-		"client_id": "ac-confidential-b", "token_endpoint_auth_method": issuer.AuthClientSecretBasic,
+		"client_id": "ac-confidential-b", "token_endpoint_auth_method": oauth.AuthClientSecretBasic,
 		"grant_types": []string{"authorization_code"}, "redirect_uris": []string{afRedirect},
 	})
 	preOnly := "ac-preauth-only"
@@ -633,7 +634,7 @@ func TestAuthCodeRefreshToken(t *testing.T) {
 func TestAuthCodeConfidentialClient(t *testing.T) {
 	s := newAuthFlow(t)
 	c := s.registerClient(t, map[string]any{
-		"client_id": "ac-confidential", "token_endpoint_auth_method": issuer.AuthClientSecretBasic,
+		"client_id": "ac-confidential", "token_endpoint_auth_method": oauth.AuthClientSecretBasic,
 		"grant_types": []string{"authorization_code", "refresh_token"}, "redirect_uris": []string{afRedirect},
 	})
 	basic := map[string][]string{"Authorization": {basicAuth(c.ID, c.Secret)}}
@@ -754,8 +755,8 @@ func TestAuthCodeUnauthorizedClient(t *testing.T) {
 	s := newAuthFlow(t)
 	g := s.acNewCode(t, nil, nil)
 	conf := s.registerClient(t, map[string]any{
-		"client_id": "ac-cc-only", "token_endpoint_auth_method": issuer.AuthClientSecretBasic,
-		"grant_types": []string{issuer.GrantClientCredentials}, "scope": "read",
+		"client_id": "ac-cc-only", "token_endpoint_auth_method": oauth.AuthClientSecretBasic,
+		"grant_types": []string{oauth.GrantClientCredentials}, "scope": "read",
 	})
 	s.afCreateClient(t, map[string]any{"client_id": "ac-pre-only", "token_endpoint_auth_method": "none", "grant_types": []string{preAuth}})
 	w := newWallet(t)

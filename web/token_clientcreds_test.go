@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // TestClientCredentials covers the grant's rules through HTTP (RFC 6749
@@ -36,7 +36,7 @@ func TestClientCredentials(t *testing.T) {
 	})
 	t.Run("client_secret_post", func(t *testing.T) {
 		c := ts.ccClient(t, "client_secret_post", "read")
-		form := url.Values{"grant_type": {issuer.GrantClientCredentials}, "client_id": {c.ID}, "client_secret": {c.Secret}}
+		form := url.Values{"grant_type": {oauth.GrantClientCredentials}, "client_id": {c.ID}, "client_secret": {c.Secret}}
 		wantToken(t, ts.post(t, "/token", form, map[string][]string{"DPoP": {proof()}}))
 	})
 
@@ -53,14 +53,14 @@ func TestClientCredentials(t *testing.T) {
 			return ts.ccRequest(t, basic, proof(), url.Values{"scope": {"read \"x"}})
 		}, 400, "invalid_scope"},
 		{"no client authentication", func() *http.Response {
-			return ts.post(t, "/token", url.Values{"grant_type": {issuer.GrantClientCredentials}}, map[string][]string{"DPoP": {proof()}})
+			return ts.post(t, "/token", url.Values{"grant_type": {oauth.GrantClientCredentials}}, map[string][]string{"DPoP": {proof()}})
 		}, 401, "invalid_client"},
 		{"wrong secret", func() *http.Response {
 			return ts.ccRequest(t, registeredClient{ID: basic.ID, Secret: basic.Secret + "x"}, proof(), nil)
 		}, 401, "invalid_client"},
 		{"B08 public client", func() *http.Response {
 			c := ts.ccClient(t, "none", "read")
-			form := url.Values{"grant_type": {issuer.GrantClientCredentials}, "client_id": {c.ID}}
+			form := url.Values{"grant_type": {oauth.GrantClientCredentials}, "client_id": {c.ID}}
 			return ts.post(t, "/token", form, map[string][]string{"DPoP": {proof()}})
 		}, 400, "unauthorized_client"},
 		{"client not registered for the grant", func() *http.Response {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // TestPasswordGrant covers RFC 6749 §4.3 through HTTP.
@@ -51,7 +52,7 @@ func TestPasswordGrant(t *testing.T) {
 		})
 	}
 	t.Run("missing username", func(t *testing.T) {
-		form := url.Values{"grant_type": {issuer.GrantPassword}, "password": {"x"}}
+		form := url.Values{"grant_type": {oauth.GrantPassword}, "password": {"x"}}
 		e := wantError(t, ts.post(t, "/token", form, map[string][]string{"Authorization": {basicAuth(c.ID, c.Secret)}, "DPoP": {w.Proof(t, ts.TokenURL(), "")}}), 400, "invalid_request")
 		if e.Description != "the parameter username is missing" {
 			t.Errorf("error_description = %q", e.Description)
@@ -65,11 +66,11 @@ func TestPasswordGrant(t *testing.T) {
 		}
 	})
 	t.Run("anonymous", func(t *testing.T) {
-		form := url.Values{"grant_type": {issuer.GrantPassword}, "username": {"alice"}, "password": {"correct horse"}}
+		form := url.Values{"grant_type": {oauth.GrantPassword}, "username": {"alice"}, "password": {"correct horse"}}
 		wantError(t, ts.post(t, "/token", form, map[string][]string{"DPoP": {w.Proof(t, ts.TokenURL(), "")}}), 401, "invalid_client")
 	})
 	t.Run("scope beyond the client's", func(t *testing.T) {
-		form := url.Values{"grant_type": {issuer.GrantPassword}, "username": {"alice"}, "password": {"correct horse"}, "scope": {"admin"}}
+		form := url.Values{"grant_type": {oauth.GrantPassword}, "username": {"alice"}, "password": {"correct horse"}, "scope": {"admin"}}
 		wantError(t, ts.post(t, "/token", form, map[string][]string{"Authorization": {basicAuth(c.ID, c.Secret)}, "DPoP": {w.Proof(t, ts.TokenURL(), "")}}), 400, "invalid_scope")
 	})
 }
@@ -116,7 +117,7 @@ func TestPasswordThrottling(t *testing.T) {
 // no refresh token, since there is no key to bind it to.
 func TestNoUnboundRefreshTokenForPublicClients(t *testing.T) {
 	ts := newTestServer(t, func(c *issuer.Config) { c.DPoP.Policy = issuer.DPoPOptional })
-	c := ts.registerClient(t, map[string]any{"token_endpoint_auth_method": "none", "grant_types": []string{preAuth, issuer.GrantRefreshToken}})
+	c := ts.registerClient(t, map[string]any{"token_endpoint_auth_method": "none", "grant_types": []string{preAuth, oauth.GrantRefreshToken}})
 	redeem := func(proof string) map[string]any {
 		o := ts.offer(t, nil)
 		form := url.Values{"grant_type": {preAuth}, "pre-authorized_code": {code(o)}, "client_id": {c.ID}}

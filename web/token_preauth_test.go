@@ -19,6 +19,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwt"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // rawResult is a response read without testing.TB, for goroutines.
@@ -382,8 +383,8 @@ func TestPreAuthorizedCode(t *testing.T) {
 // often it tries, and nothing stored changes.
 func TestPreAuthReplay(t *testing.T) {
 	ts := newTestServer(t)
-	rs := ts.rfRegister(t, "pa-resource-server", issuer.AuthClientSecretBasic, issuer.GrantClientCredentials)
-	c := ts.rfRegister(t, "pa-wallet", issuer.AuthNone, preAuth, rfGrant)
+	rs := ts.rfRegister(t, "pa-resource-server", oauth.AuthClientSecretBasic, oauth.GrantClientCredentials)
+	c := ts.rfRegister(t, "pa-wallet", oauth.AuthNone, preAuth, rfGrant)
 	// redeemAs redeems o's code as the wallet c with w's key.
 	redeemAs := func(t *testing.T, o issuer.OfferResponse, w *wallet, extra url.Values) *http.Response {
 		t.Helper()

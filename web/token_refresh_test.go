@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // Refresh token grant (RFC 6749 §6) through HTTP: checklist DPOP-22,
@@ -100,8 +101,8 @@ type rfKind struct {
 }
 
 var rfKinds = []rfKind{
-	{"public", issuer.AuthNone},
-	{"confidential", issuer.AuthClientSecretBasic},
+	{"public", oauth.AuthNone},
+	{"confidential", oauth.AuthClientSecretBasic},
 }
 
 // rfRefusal returns, for a client of the given kind, a refused refresh of
@@ -130,11 +131,11 @@ func TestRefreshIssuance(t *testing.T) {
 		want   bool
 	}{
 		{"anonymous wallet", registeredClient{}, false},
-		{"public client with the refresh_token grant", ts.rfRegister(t, "rf-public", issuer.AuthNone, preAuth, rfGrant), true},
-		{"client_secret_basic client with the refresh_token grant", ts.rfRegister(t, "rf-basic", issuer.AuthClientSecretBasic, preAuth, rfGrant), true},
-		{"client_secret_post client with the refresh_token grant", ts.rfRegister(t, "rf-post", issuer.AuthClientSecretPost, preAuth, rfGrant), true},
-		{"public client without the refresh_token grant", ts.rfRegister(t, "rf-public-no-rt", issuer.AuthNone, preAuth), false},
-		{"confidential client without the refresh_token grant", ts.rfRegister(t, "rf-basic-no-rt", issuer.AuthClientSecretBasic, preAuth), false},
+		{"public client with the refresh_token grant", ts.rfRegister(t, "rf-public", oauth.AuthNone, preAuth, rfGrant), true},
+		{"client_secret_basic client with the refresh_token grant", ts.rfRegister(t, "rf-basic", oauth.AuthClientSecretBasic, preAuth, rfGrant), true},
+		{"client_secret_post client with the refresh_token grant", ts.rfRegister(t, "rf-post", oauth.AuthClientSecretPost, preAuth, rfGrant), true},
+		{"public client without the refresh_token grant", ts.rfRegister(t, "rf-public-no-rt", oauth.AuthNone, preAuth), false},
+		{"confidential client without the refresh_token grant", ts.rfRegister(t, "rf-basic-no-rt", oauth.AuthClientSecretBasic, preAuth), false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -151,8 +152,8 @@ func TestRefreshIssuance(t *testing.T) {
 	}
 	t.Run("client_credentials never gives one", func(t *testing.T) {
 		c := ts.registerClient(t, map[string]any{
-			"client_id": "rf-cc", "token_endpoint_auth_method": issuer.AuthClientSecretBasic, "scope": "read",
-			"grant_types": []string{issuer.GrantClientCredentials, rfGrant},
+			"client_id": "rf-cc", "token_endpoint_auth_method": oauth.AuthClientSecretBasic, "scope": "read",
+			"grant_types": []string{oauth.GrantClientCredentials, rfGrant},
 		})
 		b := rfWantToken(t, ts.ccRequest(t, c, ts.freshProof(t, newWallet(t)), nil))
 		if b.has("refresh_token") {
@@ -168,9 +169,9 @@ func TestRefreshIssuance(t *testing.T) {
 func TestRefreshSuccess(t *testing.T) {
 	ts := newTestServer(t)
 	clients := []registeredClient{
-		ts.rfRegister(t, "rf-public", issuer.AuthNone, preAuth, rfGrant),
-		ts.rfRegister(t, "rf-basic", issuer.AuthClientSecretBasic, preAuth, rfGrant),
-		ts.rfRegister(t, "rf-post", issuer.AuthClientSecretPost, preAuth, rfGrant),
+		ts.rfRegister(t, "rf-public", oauth.AuthNone, preAuth, rfGrant),
+		ts.rfRegister(t, "rf-basic", oauth.AuthClientSecretBasic, preAuth, rfGrant),
+		ts.rfRegister(t, "rf-post", oauth.AuthClientSecretPost, preAuth, rfGrant),
 	}
 	for _, c := range clients {
 		t.Run(c.ID, func(t *testing.T) {
@@ -260,11 +261,11 @@ func TestRefreshSuccess(t *testing.T) {
 // refresh token still works for its client and key.
 func TestRefreshRefused(t *testing.T) {
 	ts := newTestServer(t)
-	public := ts.rfRegister(t, "rf-public", issuer.AuthNone, preAuth, rfGrant)
-	public2 := ts.rfRegister(t, "rf-public-2", issuer.AuthNone, preAuth, rfGrant)
-	a := ts.rfRegister(t, "rf-client-a", issuer.AuthClientSecretBasic, preAuth, rfGrant)
-	b := ts.rfRegister(t, "rf-client-b", issuer.AuthClientSecretBasic, preAuth, rfGrant)
-	noGrant := ts.rfRegister(t, "rf-no-refresh", issuer.AuthClientSecretBasic, preAuth)
+	public := ts.rfRegister(t, "rf-public", oauth.AuthNone, preAuth, rfGrant)
+	public2 := ts.rfRegister(t, "rf-public-2", oauth.AuthNone, preAuth, rfGrant)
+	a := ts.rfRegister(t, "rf-client-a", oauth.AuthClientSecretBasic, preAuth, rfGrant)
+	b := ts.rfRegister(t, "rf-client-b", oauth.AuthClientSecretBasic, preAuth, rfGrant)
+	noGrant := ts.rfRegister(t, "rf-no-refresh", oauth.AuthClientSecretBasic, preAuth)
 	wp, wa, other := newWallet(t), newWallet(t), newWallet(t)
 	pub := ts.rfIssueRT(t, public, wp)
 	conf := ts.rfIssueRT(t, a, wa)
@@ -363,7 +364,7 @@ func TestRefreshRefused(t *testing.T) {
 // key-bound refresh token still needs its key.
 func TestRefreshDPoPOptional(t *testing.T) {
 	ts := newTestServer(t, func(c *issuer.Config) { c.DPoP.Policy = issuer.DPoPOptional })
-	public := ts.rfRegister(t, "rf-public", issuer.AuthNone, preAuth, rfGrant)
+	public := ts.rfRegister(t, "rf-public", oauth.AuthNone, preAuth, rfGrant)
 	w := newWallet(t)
 	rt := ts.rfIssueRT(t, public, w).RefreshToken
 	t.Run("H07 public client without DPoP header", func(t *testing.T) {
@@ -465,7 +466,7 @@ func TestRefreshLifetime(t *testing.T) {
 // is refused, and the access tokens of its grant are revoked with it.
 func TestRefreshRevocation(t *testing.T) {
 	ts := newTestServer(t)
-	rs := ts.rfRegister(t, "rf-resource-server", issuer.AuthClientSecretBasic, issuer.GrantClientCredentials)
+	rs := ts.rfRegister(t, "rf-resource-server", oauth.AuthClientSecretBasic, oauth.GrantClientCredentials)
 	clients := map[string]registeredClient{}
 	for _, k := range rfKinds {
 		clients[k.name] = ts.rfRegister(t, "rf-"+k.name, k.method, preAuth, rfGrant)
@@ -519,7 +520,7 @@ func TestRefreshRotation(t *testing.T) {
 		t.Run(k.name, func(t *testing.T) {
 			setup := func(t *testing.T, opts ...func(*issuer.Config)) (*testServer, registeredClient, registeredClient, *wallet, rfBody) {
 				ts := newTestServer(t, append([]func(*issuer.Config){rfRotating}, opts...)...)
-				rs := ts.rfRegister(t, "rf-resource-server", issuer.AuthClientSecretBasic, issuer.GrantClientCredentials)
+				rs := ts.rfRegister(t, "rf-resource-server", oauth.AuthClientSecretBasic, oauth.GrantClientCredentials)
 				c := ts.rfRegister(t, "rf-"+k.name, k.method, preAuth, rfGrant)
 				w := newWallet(t)
 				return ts, rs, c, w, ts.rfIssueRT(t, c, w)
@@ -604,7 +605,7 @@ func TestRefreshConcurrency(t *testing.T) {
 		for _, k := range rfKinds {
 			t.Run(fmt.Sprintf("rotation %t/%s", rotate, k.name), func(t *testing.T) {
 				ts := newTestServer(t, func(c *issuer.Config) { c.Tokens.RotateRefreshTokens = rotate })
-				rs := ts.rfRegister(t, "rf-resource-server", issuer.AuthClientSecretBasic, issuer.GrantClientCredentials)
+				rs := ts.rfRegister(t, "rf-resource-server", oauth.AuthClientSecretBasic, oauth.GrantClientCredentials)
 				c := ts.rfRegister(t, "rf-"+k.name, k.method, preAuth, rfGrant)
 				w := newWallet(t)
 				rt := ts.rfIssueRT(t, c, w).RefreshToken
@@ -692,8 +693,8 @@ func rfRace(t *testing.T, ts *testServer, c registeredClient, rt string, w *wall
 func TestRefreshRotationKeepsScope(t *testing.T) {
 	ts := newTestServer(t, rfRotating)
 	c := ts.registerClient(t, map[string]any{
-		"token_endpoint_auth_method": issuer.AuthClientSecretBasic, "scope": "profile email",
-		"grant_types": []string{issuer.GrantPassword, rfGrant},
+		"token_endpoint_auth_method": oauth.AuthClientSecretBasic, "scope": "profile email",
+		"grant_types": []string{oauth.GrantPassword, rfGrant},
 	})
 	if res := ts.admin(t, http.MethodPost, "/admin/users", map[string]any{"username": "alice", "password": "correct horse"}); res.StatusCode != http.StatusCreated {
 		t.Fatalf("POST /admin/users = %d %s; want 201", res.StatusCode, readBody(t, res))

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // permission is the UMA permission endpoint: a resource server posts JSON
@@ -15,7 +16,7 @@ func (h *handlers) permission(c echo.Context) error {
 	noStore(c)
 	r := c.Request()
 	if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err != nil || mt != echo.MIMEApplicationJSON {
-		return issuer.ErrInvalidRequest("the request body must be application/json")
+		return oauth.ErrInvalidRequest("the request body must be application/json")
 	}
 	body, err := readBody(c, maxFormBytes)
 	if err != nil {

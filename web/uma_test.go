@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 const (
@@ -45,12 +45,12 @@ func umaNewEnv(t *testing.T) *umaEnv {
 	t.Helper()
 	ts := newTestServer(t)
 	e := &umaEnv{ts: ts, w: newWallet(t)}
-	e.rs = ts.registerClient(t, map[string]any{"token_endpoint_auth_method": "client_secret_basic", "grant_types": []string{issuer.GrantClientCredentials}})
-	e.rs2 = ts.registerClient(t, map[string]any{"token_endpoint_auth_method": "client_secret_basic", "grant_types": []string{issuer.GrantClientCredentials}})
-	e.client = ts.registerClient(t, map[string]any{"token_endpoint_auth_method": "client_secret_basic", "grant_types": []string{issuer.GrantUMATicket}})
-	e.public = ts.registerClient(t, map[string]any{"token_endpoint_auth_method": "none", "grant_types": []string{issuer.GrantUMATicket}})
-	e.noGrant = ts.registerClient(t, map[string]any{"token_endpoint_auth_method": "client_secret_basic", "grant_types": []string{issuer.GrantPassword}})
-	e.pw = ts.registerClient(t, map[string]any{"token_endpoint_auth_method": "client_secret_basic", "grant_types": []string{issuer.GrantPassword}})
+	e.rs = ts.registerClient(t, map[string]any{"token_endpoint_auth_method": "client_secret_basic", "grant_types": []string{oauth.GrantClientCredentials}})
+	e.rs2 = ts.registerClient(t, map[string]any{"token_endpoint_auth_method": "client_secret_basic", "grant_types": []string{oauth.GrantClientCredentials}})
+	e.client = ts.registerClient(t, map[string]any{"token_endpoint_auth_method": "client_secret_basic", "grant_types": []string{oauth.GrantUMATicket}})
+	e.public = ts.registerClient(t, map[string]any{"token_endpoint_auth_method": "none", "grant_types": []string{oauth.GrantUMATicket}})
+	e.noGrant = ts.registerClient(t, map[string]any{"token_endpoint_auth_method": "client_secret_basic", "grant_types": []string{oauth.GrantPassword}})
+	e.pw = ts.registerClient(t, map[string]any{"token_endpoint_auth_method": "client_secret_basic", "grant_types": []string{oauth.GrantPassword}})
 	for _, u := range []string{"alice", "bob", "carol"} {
 		umaUser(t, ts, u)
 	}
@@ -168,7 +168,7 @@ func umaWantTicket(t testing.TB, res *http.Response) string {
 // fresh DPoP proof of w. extra is merged into the form.
 func (e *umaEnv) umaToken(t testing.TB, c registeredClient, w *wallet, extra url.Values) *http.Response {
 	t.Helper()
-	form := url.Values{"grant_type": {issuer.GrantUMATicket}}
+	form := url.Values{"grant_type": {oauth.GrantUMATicket}}
 	for k, v := range extra {
 		form[k] = v
 	}
@@ -462,14 +462,14 @@ func TestUMATokenRequest(t *testing.T) {
 		})
 	}
 	t.Run("no DPoP proof", func(t *testing.T) {
-		form := url.Values{"grant_type": {issuer.GrantUMATicket}, "ticket": {ticket()}}
+		form := url.Values{"grant_type": {oauth.GrantUMATicket}, "ticket": {ticket()}}
 		wantError(t, e.ts.post(t, "/token", form, map[string][]string{"Authorization": {basicAuth(e.client.ID, e.client.Secret)}}), 400, "invalid_request")
 	})
 	t.Run("UMA-03 expired ticket", func(t *testing.T) {
 		tk := ticket()
 		e.ts.Clock.Advance(6 * time.Minute)
 		proof := proofAt(t, e.w, http.MethodPost, e.ts.TokenURL(), e.ts.Clock.Now())
-		form := url.Values{"grant_type": {issuer.GrantUMATicket}, "ticket": {tk}}
+		form := url.Values{"grant_type": {oauth.GrantUMATicket}, "ticket": {tk}}
 		wantError(t, e.ts.post(t, "/token", form, map[string][]string{"Authorization": {basicAuth(e.client.ID, e.client.Secret)}, "DPoP": {proof}}), 400, "invalid_grant")
 	})
 	t.Run("ticket still valid after 4 minutes", func(t *testing.T) {
@@ -559,7 +559,7 @@ func TestUMAConcurrentRedemption(t *testing.T) {
 	const n = 16
 	reqs := make([]*http.Request, n)
 	for i := range reqs {
-		form := url.Values{"grant_type": {issuer.GrantUMATicket}, "ticket": {tk}}
+		form := url.Values{"grant_type": {oauth.GrantUMATicket}, "ticket": {tk}}
 		r, err := http.NewRequest(http.MethodPost, e.ts.TokenURL(), strings.NewReader(form.Encode()))
 		if err != nil {
 			t.Fatal(err)
@@ -721,8 +721,8 @@ func TestUMARequestSubmitted(t *testing.T) {
 func TestUMAMetadata(t *testing.T) {
 	ts := newTestServer(t)
 	m, _ := getJSON(t, ts.URL+"/.well-known/oauth-authorization-server")
-	if !slices.Contains(stringList(m["grant_types_supported"]), issuer.GrantUMATicket) {
-		t.Errorf("grant_types_supported = %v; want %s", m["grant_types_supported"], issuer.GrantUMATicket)
+	if !slices.Contains(stringList(m["grant_types_supported"]), oauth.GrantUMATicket) {
+		t.Errorf("grant_types_supported = %v; want %s", m["grant_types_supported"], oauth.GrantUMATicket)
 	}
 	if m["permission_endpoint"] != ts.URL+"/uma/permission" {
 		t.Errorf("permission_endpoint = %v; want %s", m["permission_endpoint"], ts.URL+"/uma/permission")

@@ -12,6 +12,7 @@ import (
 	"sort"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 	"issuer/web"
 )
 
@@ -32,8 +33,8 @@ func printDemo(ctx context.Context, svc *issuer.Service, adminToken string, w io
 	cfg := svc.Config()
 	callback := cfg.URL + web.PathDevCallback
 	_, err := svc.CreateClient(ctx, issuer.ClientMetadata{
-		ClientID: demoClientID, TokenEndpointAuthMethod: issuer.AuthNone,
-		GrantTypes:            []string{issuer.GrantPreAuthorizedCode, issuer.GrantAuthorizationCode, issuer.GrantRefreshToken},
+		ClientID: demoClientID, TokenEndpointAuthMethod: oauth.AuthNone,
+		GrantTypes:            []string{oauth.GrantPreAuthorizedCode, oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
 		RedirectURIs:          []string{callback},
 		DPoPBoundAccessTokens: true,
 	})
@@ -57,7 +58,7 @@ func printDemo(ctx context.Context, svc *issuer.Service, adminToken string, w io
 	sort.Strings(ids)
 	offer, err := svc.CreateOffer(ctx, issuer.OfferRequest{
 		CredentialConfigurationIDs: ids[:1], Subject: demoUser,
-		Grants: []string{issuer.GrantPreAuthorizedCode, issuer.GrantAuthorizationCode},
+		Grants: []string{oauth.GrantPreAuthorizedCode, oauth.GrantAuthorizationCode},
 	})
 	if err != nil {
 		return err
@@ -104,7 +105,7 @@ The authorization code flow (PAR, PKCE, DPoP) for the same offer:
     -d grant_type=authorization_code -d client_id=%[2]s -d redirect_uri=%[11]s \
     -d code_verifier=$CODE_VERIFIER -d code=<code>
 
-`, adminToken, demoClientID, offer.CredentialOfferURI, code, base, url.QueryEscape(issuer.GrantPreAuthorizedCode), ids[0],
+`, adminToken, demoClientID, offer.CredentialOfferURI, code, base, url.QueryEscape(oauth.GrantPreAuthorizedCode), ids[0],
 		offer.QRURL, demoUser, password, callback, state)
 	return err
 }
@@ -112,7 +113,7 @@ The authorization code flow (PAR, PKCE, DPoP) for the same offer:
 // ignoreExisting treats "already registered" as success: the demo records
 // are created once per database.
 func ignoreExisting(err error) error {
-	var ie *issuer.Error
+	var ie *oauth.Error
 	if err != nil && errors.As(err, &ie) && ie.Status < 500 {
 		return nil
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // TestMain lets the test binary act as the issuer binary: with
@@ -105,7 +106,7 @@ func (c *child) offer(t *testing.T) string {
 // redeem returns the status and error code of a redemption (err is set
 // when the connection failed, e.g. because the server was killed).
 func (c *child) redeem(code, proof string) (int, string, error) {
-	form := url.Values{"grant_type": {issuer.GrantPreAuthorizedCode}, "pre-authorized_code": {code}}
+	form := url.Values{"grant_type": {oauth.GrantPreAuthorizedCode}, "pre-authorized_code": {code}}
 	req, _ := http.NewRequest(http.MethodPost, c.base+"/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("DPoP", proof)

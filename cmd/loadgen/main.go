@@ -30,6 +30,7 @@ import (
 
 	"issuer/dpop"
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 type config struct {
@@ -129,7 +130,7 @@ func redeemAll(ctx context.Context, client *http.Client, c config, reqs []redemp
 	tokenURL := c.url + issuer.PathToken
 	start := time.Now()
 	_ = parallel(c.wallets, len(reqs), func(i int) error {
-		body := "grant_type=" + url.QueryEscape(issuer.GrantPreAuthorizedCode) + "&pre-authorized_code=" + url.QueryEscape(reqs[i].code)
+		body := "grant_type=" + url.QueryEscape(oauth.GrantPreAuthorizedCode) + "&pre-authorized_code=" + url.QueryEscape(reqs[i].code)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, bytes.NewBufferString(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("DPoP", reqs[i].proof)
