@@ -60,7 +60,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		WriteTimeout:      15 * time.Second,
 		IdleTimeout:       90 * time.Second,
 		// web enforces web.MaxHeaderBytes (64 KiB) with an OAuth JSON 431;
-		// net/http's own, plain-text 431 only answers heads above 1 MiB.
+		// net/http's own, plain-text 431 only answers heads above 256 KiB.
 		MaxHeaderBytes: web.ServerMaxHeaderBytes,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		TLSConfig:      tlsConfig,
