@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"issuer/issuer"
-	"issuer/storage/bolt"
 	"issuer/web"
 )
 
@@ -34,10 +33,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	if err := checkDBFile(s.DB, s.AllowInsecureDB, log); err != nil {
-		return err
-	}
-	store, err := bolt.Open(s.DB, bolt.Options{Timeout: time.Second, Logger: log})
+	store, err := openDB(&s, log)
 	if err != nil {
 		return err
 	}
