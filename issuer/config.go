@@ -144,6 +144,20 @@ const (
 	maxRequestURITTL = 10 * time.Minute // RFC 9126 §2.2
 	maxAuthCodeTTL   = 10 * time.Minute // RFC 6749 §4.1.2
 	defaultPublicURL = "http://127.0.0.1:8080"
+
+	// Sanity caps: a larger value weakens a protection or keeps state far
+	// longer than any use needs.
+	maxTxCodeAttempts   = 10               // a 4-digit tx_code must stay unguessable (VCI-08)
+	maxProofAge         = 10 * time.Minute // RFC 9449 §11.1: "seconds to minutes"
+	maxNonceTTL         = time.Hour        // server nonces and challenges
+	maxAccessTokenTTL   = 24 * time.Hour
+	maxLoginTTL         = time.Hour
+	maxIDTokenTTL       = 24 * time.Hour
+	maxRefreshTokenTTL  = 366 * 24 * time.Hour
+	maxRefreshGrace     = 5 * time.Minute // a benign retry, not a second token
+	maxOfferCodeTTL     = 30 * 24 * time.Hour
+	maxJWKSFetchTimeout = 30 * time.Second // a request waits for it
+	maxAttestationAge   = 366 * 24 * time.Hour
 )
 
 // Defaults returns the configuration used when nothing is set. Every call
@@ -208,8 +222,8 @@ func (c *Config) Validate() error {
 	if len(c.DPoP.Algs) == 0 {
 		errs = append(errs, errors.New("dpop.signing_alg_values: at least one algorithm is needed"))
 	}
-	if c.PreAuthorized.TxCodeMaxAttempts < 1 {
-		errs = append(errs, errors.New("pre_authorized.tx_code_max_attempts: must be at least 1"))
+	if n := c.PreAuthorized.TxCodeMaxAttempts; n < 1 || n > maxTxCodeAttempts {
+		errs = append(errs, fmt.Errorf("pre_authorized.tx_code_max_attempts: must be at least 1 and at most %d (a short tx_code must stay unguessable, VCI-08, OpenID4VCI 1.0 §13.6.3)", maxTxCodeAttempts))
 	}
 	if c.PreAuthorized.CodeTTL > c.PreAuthorized.MaxCodeTTL {
 		errs = append(errs, errors.New("pre_authorized.code_ttl: must not exceed max_code_ttl"))
@@ -238,24 +252,27 @@ type durationRule struct {
 // durations lists the duration settings of c with their bounds.
 func (c *Config) durations() []durationRule {
 	return []durationRule{
-		{key: "dpop.nonce_ttl", value: c.DPoP.NonceTTL},
-		{key: "dpop.max_age", value: c.DPoP.MaxAge},
+		{key: "dpop.nonce_ttl", value: c.DPoP.NonceTTL, max: maxNonceTTL, source: "a nonce is short-lived"},
+		{key: "dpop.max_age", value: c.DPoP.MaxAge, max: maxProofAge, source: "RFC 9449 §11.1"},
 		{key: "dpop.future_skew", value: c.DPoP.FutureSkew, max: maxFutureSkew, source: "FAPI 2.0 §5.3.2.1"},
 		{key: "pre_authorized.code_ttl", value: c.PreAuthorized.CodeTTL},
-		{key: "pre_authorized.max_code_ttl", value: c.PreAuthorized.MaxCodeTTL},
-		{key: "client_auth.jwks_fetch_timeout", value: c.ClientAuth.JWKSFetchTimeout},
-		{key: "tokens.access_token_ttl", value: c.Tokens.AccessTokenTTL},
-		{key: "tokens.c_nonce_ttl", value: c.Tokens.CNonceTTL},
-		{key: "tokens.refresh_token_ttl", value: c.Tokens.RefreshTokenTTL},
-		{key: "tokens.refresh_token_idle_ttl", value: c.Tokens.RefreshTokenIdleTTL, zeroOK: true}, // no idle limit
-		{key: "tokens.refresh_grace", value: c.Tokens.RefreshGrace, zeroOK: true},                 // no grace
+		{key: "pre_authorized.max_code_ttl", value: c.PreAuthorized.MaxCodeTTL, max: maxOfferCodeTTL, source: "sanity"},
+		{key: "client_auth.jwks_fetch_timeout", value: c.ClientAuth.JWKSFetchTimeout, max: maxJWKSFetchTimeout, source: "a token request waits for it"},
+		{key: "tokens.access_token_ttl", value: c.Tokens.AccessTokenTTL, max: maxAccessTokenTTL, source: "sanity"},
+		{key: "tokens.c_nonce_ttl", value: c.Tokens.CNonceTTL, max: maxNonceTTL, source: "a nonce is short-lived"},
+		{key: "tokens.refresh_token_ttl", value: c.Tokens.RefreshTokenTTL, max: maxRefreshTokenTTL, source: "sanity"},
+		{key: "tokens.refresh_token_idle_ttl", value: c.Tokens.RefreshTokenIdleTTL, zeroOK: true, // no idle limit
+			max: c.Tokens.RefreshTokenTTL, source: "tokens.refresh_token_ttl"},
+		{key: "tokens.refresh_grace", value: c.Tokens.RefreshGrace, zeroOK: true, // no grace
+			max: maxRefreshGrace, source: "a grace is for a benign retry"},
 		{key: "authorization.request_uri_ttl", value: c.Authorization.RequestURITTL, max: maxRequestURITTL, source: "RFC 9126 §2.2"},
 		{key: "authorization.code_ttl", value: c.Authorization.CodeTTL, max: maxAuthCodeTTL, source: "RFC 6749 §4.1.2"},
-		{key: "authorization.login_ttl", value: c.Authorization.LoginTTL},
-		{key: "authorization.id_token_ttl", value: c.Authorization.IDTokenTTL},
-		{key: "client_attestation.challenge_ttl", value: c.ClientAttestation.ChallengeTTL},
-		{key: "client_attestation.max_pop_age", value: c.ClientAttestation.MaxPoPAge},
-		{key: "client_attestation.max_attestation_age", value: c.ClientAttestation.MaxAttestationAge, zeroOK: true}, // any age
+		{key: "authorization.login_ttl", value: c.Authorization.LoginTTL, max: maxLoginTTL, source: "sanity"},
+		{key: "authorization.id_token_ttl", value: c.Authorization.IDTokenTTL, max: maxIDTokenTTL, source: "sanity"},
+		{key: "client_attestation.challenge_ttl", value: c.ClientAttestation.ChallengeTTL, max: maxNonceTTL, source: "a challenge is short-lived"},
+		{key: "client_attestation.max_pop_age", value: c.ClientAttestation.MaxPoPAge, max: maxProofAge, source: "as dpop.max_age"},
+		{key: "client_attestation.max_attestation_age", value: c.ClientAttestation.MaxAttestationAge, zeroOK: true, // any age
+			max: maxAttestationAge, source: "sanity; 0 accepts any age"},
 	}
 }
 

@@ -63,3 +63,12 @@ func TestDefaultsShareNothing(t *testing.T) {
 		t.Fatalf("found %d references in two Defaults(); want the algorithm lists and credential configurations", len(seen))
 	}
 }
+
+// TestDefaultsValidate: the defaults stay within every bound Validate
+// enforces (the sanity caps included).
+func TestDefaultsValidate(t *testing.T) {
+	c := issuer.Defaults()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Defaults().Validate() = %v", err)
+	}
+}

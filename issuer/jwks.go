@@ -152,10 +152,13 @@ func checkJWKSURI(raw string) error {
 var errJWKNotPublic = errors.New("must be a public key, not a private or symmetric one")
 
 // checkJWK reports whether k can verify signatures here: a public,
-// asymmetric key that dpop.CheckPublicKey accepts (the one key policy of
-// the server: EC on P-256/P-384/P-521 and on the curve, RSA of 2048 to
-// 4096 bits, Ed25519 canonical and not of small order). jwx parses keys
-// without these checks: it stores an EC key with x "AA" and y "AA".
+// asymmetric key in the encoding RFC 7518 prescribes (checkJWKEncoding)
+// that dpop.CheckPublicKey accepts (the one key policy of the server: EC
+// on P-256/P-384/P-521 and on the curve, RSA of 2048 to 4096 bits, Ed25519
+// canonical and not of small order). jwx parses keys without these
+// checks: it stores an EC key with x "AA" and y "AA". Every key parsed
+// with jwx from outside (clients' jwks and jwks_uri documents, wallet
+// providers' jwks, attestations' cnf.jwk) comes through here.
 func checkJWK(k jwk.Key) error {
 	if k.KeyType() == jwa.OctetSeq {
 		return errJWKNotPublic
@@ -163,11 +166,49 @@ func checkJWK(k jwk.Key) error {
 	if private, err := jwk.IsPrivateKey(k); err != nil || private {
 		return errJWKNotPublic
 	}
+	if err := checkJWKEncoding(k); err != nil {
+		return err
+	}
 	var pub any
 	if err := k.Raw(&pub); err != nil {
 		return errors.New("is not a valid key")
 	}
 	return dpop.CheckPublicKey(pub)
+}
+
+// ecCoordinateSizes are the lengths in bytes of the x and y members of an
+// EC JWK (RFC 7518 §6.2.1.2, §6.2.1.3): the full coordinate size.
+var ecCoordinateSizes = map[jwa.EllipticCurveAlgorithm]int{jwa.P256: 32, jwa.P384: 48, jwa.P521: 66}
+
+// Encoding defects of a JWK that dpop.CheckPublicKey cannot see: it gets
+// the numbers, not their encoding. (RFC 7518 §6.2.1.2 and §6.3.1.1; the
+// messages end up in error_description, whose character set has no §.)
+var (
+	errJWKCoordinateSize = fmt.Errorf("%w: the x and y of an EC key must have the full coordinate length", dpop.ErrUnacceptableKey)
+	errJWKRSAOctets      = fmt.Errorf("%w: the n and e of an RSA key must have no leading zero octet", dpop.ErrUnacceptableKey)
+)
+
+// checkJWKEncoding applies the encoding rules of RFC 7518 that the DPoP
+// parser (dpop/jwk.go) applies and jwx does not: x and y of an EC key of
+// exactly the coordinate size, n and e of an RSA key in the minimum number
+// of octets. A shorter or longer encoding names the same number, so the
+// key would work, but it is malformed, and with it one key has several
+// JWKs. jwx keeps each member as the bytes its base64url string decodes
+// to (k.X() is the decoded "x" of the JSON); k.Raw turns them into
+// numbers, which lose the length.
+func checkJWKEncoding(k jwk.Key) error {
+	switch k := k.(type) {
+	case jwk.ECDSAPublicKey:
+		size, ok := ecCoordinateSizes[k.Crv()]
+		if ok && (len(k.X()) != size || len(k.Y()) != size) {
+			return errJWKCoordinateSize
+		}
+	case jwk.RSAPublicKey:
+		if n, e := k.N(), k.E(); len(n) > 0 && n[0] == 0 || len(e) > 0 && e[0] == 0 {
+			return errJWKRSAOctets
+		}
+	}
+	return nil // other curves and types: dpop.CheckPublicKey refuses them
 }
 
 // keyName names the i-th key of a set in messages by its position (0 for

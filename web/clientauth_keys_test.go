@@ -8,6 +8,7 @@ package web_test
 // message, so that anyone could sign as that key.
 
 import (
+	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
@@ -56,6 +57,24 @@ func keyRSA(k *rsa.PublicKey) map[string]any {
 	return map[string]any{"kty": "RSA", "n": asB64(k.N.Bytes()), "e": asB64(big.NewInt(int64(k.E)).Bytes())}
 }
 
+// keyShortX returns a P-256 key whose x coordinate starts with a zero
+// byte, and its JWK with x in 31 bytes: the same point, malformed (RFC
+// 7518 §6.2.1.2 requires the full coordinate length).
+func keyShortX(t testing.TB) (*ecdsa.PrivateKey, map[string]any) {
+	t.Helper()
+	for range 1 << 16 { // one key in 256
+		k := asNewKey(t)
+		if k.X.BitLen() > 248 {
+			continue
+		}
+		j := publicJWK(&k.PublicKey)
+		j["x"] = asB64(k.X.FillBytes(make([]byte, 31)))
+		return k, j
+	}
+	t.Fatal("no P-256 key with a leading zero byte in x")
+	return nil, nil
+}
+
 // keyUnusable are JWKs that parse but are no usable public key.
 func keyUnusable(t *testing.T) []struct {
 	name string
@@ -67,6 +86,9 @@ func keyUnusable(t *testing.T) []struct {
 	offCurve["y"] = asB64(y)
 	rsaE1 := keyRSA(&dpRSA2048().PublicKey)
 	rsaE1["e"] = "AQ"
+	_, shortX := keyShortX(t)
+	rsaN0 := keyRSA(&dpRSA2048().PublicKey)
+	rsaN0["n"] = asB64(append([]byte{0}, dpRSA2048().N.Bytes()...))
 	x25519 := make([]byte, 32)
 	_, _ = rand.Read(x25519)
 	return []struct {
@@ -75,6 +97,8 @@ func keyUnusable(t *testing.T) []struct {
 	}{
 		{"EC x AA y AA", map[string]any{"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}},
 		{"EC point off the curve", offCurve},
+		{"EC x of 31 bytes", shortX},
+		{"RSA n with a leading zero octet", rsaN0},
 		{"EC point (0, 0)", map[string]any{"kty": "EC", "crv": "P-256", "x": asB64(make([]byte, 32)), "y": asB64(make([]byte, 32))}},
 		{"Ed25519 identity point", keyOKP(t, "Ed25519", dpEd25519Identity)},
 		{"Ed25519 point of order 8", keyOKP(t, "Ed25519", keyEdOrder8)},
@@ -210,6 +234,18 @@ func TestKeysAttestation(t *testing.T) {
 			wantSafeDescription(t, e.Description)
 		})
 	}
+
+	t.Run("cnf.jwk with an x of 31 bytes", func(t *testing.T) {
+		key, jwk := keyShortX(t)
+		in := f.instance(t, atWalletID())
+		in.Key = key // the PoP is signed by the cnf key: only its encoding is wrong
+		in.Att = f.attest(t, in.ID, key, func(_, c map[string]any) { c["cnf"] = map[string]any{"jwk": jwk} })
+		e := wantError(t, in.redeem(t, in.headers(t), nil), http.StatusUnauthorized, "invalid_client")
+		if !strings.HasPrefix(e.Description, "the client attestation's cnf.jwk is not an acceptable key: ") {
+			t.Errorf("error_description = %q; want the cnf.jwk refused", e.Description)
+		}
+		wantSafeDescription(t, e.Description)
+	})
 
 	t.Run("x5c leaf with the identity key", func(t *testing.T) {
 		key, err := hex.DecodeString(dpEd25519Identity)

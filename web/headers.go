@@ -19,9 +19,12 @@ const (
 	// chains are large.
 	MaxHeaderBytes = 64 << 10
 	// ServerMaxHeaderBytes is the value for http.Server.MaxHeaderBytes:
-	// net/http's own default, well above MaxHeaderBytes. Only heads above
-	// it get net/http's plain-text 431.
-	ServerMaxHeaderBytes = 1 << 20
+	// well above MaxHeaderBytes, so that the usual oversized heads get the
+	// OAuth answer, and a quarter of net/http's 1 MiB default, so that a
+	// flood of large heads costs a quarter of the memory per connection.
+	// Only heads above it (plus net/http's 4 KiB slack) get net/http's
+	// plain-text 431.
+	ServerMaxHeaderBytes = 256 << 10
 )
 
 // limitHeaders refuses a request whose head exceeds MaxHeaderBytes with

@@ -422,7 +422,7 @@ func TestRefreshLifetime(t *testing.T) {
 		{"K03 past the default 14 days", nil, []step{{15 * rfDay, false}}},
 		{"K03 used every 6 days, refused on day 15", nil, []step{{6 * rfDay, true}, {6 * rfDay, true}, {3 * rfDay, false}}},
 		{"K03 used every 6 days, works on day 13", nil, []step{{6 * rfDay, true}, {6 * rfDay, true}, {rfDay, true}}},
-		{"K03 configured lifetime of an hour", func(c *issuer.Config) { c.Tokens.RefreshTokenTTL = time.Hour },
+		{"K03 configured lifetime of an hour", func(c *issuer.Config) { c.Tokens.RefreshTokenTTL, c.Tokens.RefreshTokenIdleTTL = time.Hour, time.Hour },
 			[]step{{59 * time.Minute, true}, {2 * time.Minute, false}}},
 		{"K04 idle past the default 7 days", nil, []step{{8 * rfDay, false}}},
 		{"K04 used on day 5 and day 10", nil, []step{{5 * rfDay, true}, {5 * rfDay, true}}},

@@ -189,14 +189,75 @@ func readConfigFile(path string, s *settings) error {
 }
 
 // decodeConfig decodes a YAML config file on top of s: a key of the file
-// overrides, a key it lacks keeps its value, an unknown key is an error.
+// overrides, a key it lacks keeps its value, an unknown key or a key with
+// a null value is an error.
 func decodeConfig(b []byte, s *settings) error {
+	if err := refuseNullValues(b); err != nil {
+		return err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(s); err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
 	return nil
+}
+
+// refuseNullValues reports every key of the YAML document b whose value
+// is null (`key:` with no value, `~`, `null`). Decoded into settings, a
+// null leaves the field as it was, the default: an operator who wrote
+// `refresh_grace:` meaning "none" would silently keep 30s.
+func refuseNullValues(b []byte) error {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(b)).Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return err
+	}
+	var errs []error
+	walkNullValues(&doc, "", func(key string, line int) {
+		errs = append(errs, fmt.Errorf("%s: a null value; remove the key to keep the default (line %d)", key, line))
+	})
+	return errors.Join(errs...)
+}
+
+// walkNullValues calls found with the dotted path and line of every
+// mapping value under n that is null. An alias is checked (it may name a
+// null) but not walked: the node it names is walked where it is defined,
+// so that a document of aliases of aliases costs no more than its size.
+func walkNullValues(n *yaml.Node, path string, found func(key string, line int)) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			walkNullValues(c, path, found)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			walkNullValues(c, fmt.Sprintf("%s[%d]", path, i), found)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			key := k.Value
+			if path != "" {
+				key = path + "." + k.Value
+			}
+			if isNullNode(v) {
+				found(key, k.Line)
+				continue
+			}
+			walkNullValues(v, key, found)
+		}
+	}
+}
+
+// isNullNode reports whether n is a null scalar, or an alias of one.
+func isNullNode(n *yaml.Node) bool {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
 
 func (s *settings) validate() error {

@@ -93,7 +93,7 @@ var settingCases = map[string]settingCase{
 	"client_auth.tls_certificate_header":                  {value: "X-SSL-Client-Cert", want: func(s *settings) { s.ClientAuth.TLSCertificateHeader = "X-SSL-Client-Cert" }},
 	"tokens.access_token_ttl":                             {value: "90s", want: func(s *settings) { s.Tokens.AccessTokenTTL = 90 * time.Second }},
 	"tokens.c_nonce_ttl":                                  {value: "1m", want: func(s *settings) { s.Tokens.CNonceTTL = time.Minute }},
-	"tokens.refresh_token_ttl":                            {value: "24h", want: func(s *settings) { s.Tokens.RefreshTokenTTL = 24 * time.Hour }},
+	"tokens.refresh_token_ttl":                            {value: "240h", want: func(s *settings) { s.Tokens.RefreshTokenTTL = 240 * time.Hour }}, // not under the default idle TTL (7 days)
 	"tokens.refresh_token_idle_ttl":                       {value: "0s", want: func(s *settings) { s.Tokens.RefreshTokenIdleTTL = 0 }},
 	"tokens.rotate_refresh_tokens":                        {value: "true", want: func(s *settings) { s.Tokens.RotateRefreshTokens = true }},
 	"tokens.refresh_grace":                                {value: "0s", want: func(s *settings) { s.Tokens.RefreshGrace = 0 }},
@@ -193,6 +193,22 @@ func TestSettingsRefused(t *testing.T) {
 		{"pre_authorized.code_ttl", "169h", ""}, // over max_code_ttl
 		{"pre_authorized.max_code_ttl", "-5m", ""},
 		{"pre_authorized.tx_code_max_attempts", "0", ""},
+		{"pre_authorized.tx_code_max_attempts", "11", "pre_authorized.tx_code_max_attempts: must be at least 1 and at most 10"},
+		{"pre_authorized.tx_code_max_attempts", "100000000", "at most 10"},
+		{"pre_authorized.max_code_ttl", "721h", "pre_authorized.max_code_ttl: at most 720h0m0s"},
+		{"tokens.access_token_ttl", "24h1s", "tokens.access_token_ttl: at most 24h0m0s"},
+		{"dpop.max_age", "10m1s", "dpop.max_age: at most 10m0s (RFC 9449 §11.1)"},
+		{"dpop.nonce_ttl", "61m", "dpop.nonce_ttl: at most 1h0m0s"},
+		{"tokens.c_nonce_ttl", "2h", "tokens.c_nonce_ttl: at most 1h0m0s"},
+		{"authorization.login_ttl", "1h1m", "authorization.login_ttl: at most 1h0m0s"},
+		{"authorization.id_token_ttl", "25h", "authorization.id_token_ttl: at most 24h0m0s"},
+		{"tokens.refresh_token_ttl", "8785h", "tokens.refresh_token_ttl: at most 8784h0m0s"},
+		{"tokens.refresh_token_idle_ttl", "337h", "tokens.refresh_token_idle_ttl: at most 336h0m0s (tokens.refresh_token_ttl)"}, // the default 14 days
+		{"tokens.refresh_grace", "5m1s", "tokens.refresh_grace: at most 5m0s"},
+		{"client_auth.jwks_fetch_timeout", "31s", "client_auth.jwks_fetch_timeout: at most 30s"},
+		{"client_attestation.challenge_ttl", "2h", "client_attestation.challenge_ttl: at most 1h0m0s"},
+		{"client_attestation.max_pop_age", "11m", "client_attestation.max_pop_age: at most 10m0s"},
+		{"client_attestation.max_attestation_age", "8785h", "client_attestation.max_attestation_age: at most 8784h0m0s"},
 		{"client_auth.jwks_fetch_timeout", "0s", ""},
 		{"tokens.access_token_ttl", "0s", ""},
 		{"tokens.c_nonce_ttl", "0s", ""},
@@ -250,6 +266,53 @@ func FuzzConfigFile(f *testing.F) {
 		}
 		if _, err := issuer.New(t.Context(), s.Config, memory.New(), nil); err != nil {
 			t.Logf("valid settings that start no service: %v", err)
+		}
+	})
+}
+
+// TestNullSettingsRefused: a key with no value or a null one does not
+// silently keep its default (decoded into a struct, a YAML null leaves
+// the field as it was): it is refused, named by its dotted path and line.
+func TestNullSettingsRefused(t *testing.T) {
+	const remove = ": a null value; remove the key to keep the default"
+	tests := []struct{ doc, want string }{
+		{"tokens:\n  refresh_grace:\n", "tokens.refresh_grace" + remove + " (line 2)"},
+		{"tokens:\n  refresh_grace: ~\n", "tokens.refresh_grace" + remove},
+		{"tokens:\n  refresh_grace: null\n", "tokens.refresh_grace" + remove},
+		{"tokens: {refresh_grace: Null}\n", "tokens.refresh_grace" + remove},
+		{"tokens:\n", "tokens" + remove},
+		{"dpop:\n  max_age: 30s\n  nonce_ttl: NULL\n", "dpop.nonce_ttl" + remove + " (line 3)"},
+		{"admin_token:\n", "admin_token" + remove},
+		{"pre_authorized:\n  tx_code_max_attempts: ~\n", "pre_authorized.tx_code_max_attempts" + remove},
+		{"x: &n ~\n", "x" + remove}, // unknown keys are refused anyway; the null first
+		{"client_attestation:\n  wallet_providers:\n    - name: w\n      issuer:\n", "client_attestation.wallet_providers[0].issuer" + remove},
+		{"display: [{name: ~}]\n", "display[0].name" + remove},
+	}
+	for _, tt := range tests {
+		t.Run(tt.doc, func(t *testing.T) {
+			_, err := loadFile(t, tt.doc)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("loading\n%s= %v; want an error with %q", tt.doc, err, tt.want)
+			}
+		})
+	}
+	t.Run("an alias of a null", func(t *testing.T) {
+		s := defaultSettings()
+		err := decodeConfig([]byte("display: [&n ~]\ntokens:\n  refresh_grace: *n\n"), &s)
+		if err == nil || !strings.Contains(err.Error(), "tokens.refresh_grace"+remove) {
+			t.Fatalf("decodeConfig = %v; want tokens.refresh_grace refused", err)
+		}
+	})
+	t.Run("every null at once", func(t *testing.T) {
+		_, err := loadFile(t, "tokens:\n  refresh_grace:\ndpop:\n  max_age: ~\n")
+		if err == nil || !strings.Contains(err.Error(), "tokens.refresh_grace"+remove) || !strings.Contains(err.Error(), "dpop.max_age"+remove) {
+			t.Fatalf("loading two nulls = %v; want both named", err)
+		}
+	})
+	t.Run("quoted strings and explicit zeros are values", func(t *testing.T) {
+		got, err := loadFile(t, "admin_token: \"null\"\ntokens:\n  refresh_grace: 0s\n")
+		if err != nil || got.AdminToken != "null" || got.Tokens.RefreshGrace != 0 {
+			t.Fatalf("loading a quoted null and a zero = %+v, %v", got, err)
 		}
 	})
 }

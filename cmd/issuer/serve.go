@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"issuer/issuer"
-	"issuer/storage/bolt"
 	"issuer/web"
 )
 
@@ -34,10 +33,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	if err := checkDBFile(s.DB, s.AllowInsecureDB, log); err != nil {
-		return err
-	}
-	store, err := bolt.Open(s.DB, bolt.Options{Timeout: time.Second, Logger: log})
+	store, err := openDB(&s, log)
 	if err != nil {
 		return err
 	}
@@ -64,7 +60,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		WriteTimeout:      15 * time.Second,
 		IdleTimeout:       90 * time.Second,
 		// web enforces web.MaxHeaderBytes (64 KiB) with an OAuth JSON 431;
-		// net/http's own, plain-text 431 only answers heads above 1 MiB.
+		// net/http's own, plain-text 431 only answers heads above 256 KiB.
 		MaxHeaderBytes: web.ServerMaxHeaderBytes,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		TLSConfig:      tlsConfig,

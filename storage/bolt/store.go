@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -65,6 +67,11 @@ type Options struct {
 	NoSync bool
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
+	// CheckFile, when set, is called with what fstat says of the database
+	// file as soon as it is opened, before bbolt reads, locks or writes it;
+	// its error closes the file and fails Open. It lets the caller judge
+	// the file opened rather than a path it looked at earlier.
+	CheckFile func(fs.FileInfo) error
 }
 
 // Store is a storage.Store backed by one bbolt file. Create it with Open.
@@ -94,6 +101,7 @@ func Open(path string, opts Options) (*Store, error) {
 		NoSync:         opts.NoSync,
 		NoFreelistSync: true,
 		FreelistType:   bbolt.FreelistMapType,
+		OpenFile:       checkedOpen(path, opts.CheckFile),
 	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("storage/bolt: database %s is locked by another process (is another issuer running?): %w", path, err)
@@ -115,6 +123,27 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	log.Debug("storage opened", "path", path, "nosync", opts.NoSync, "replay_keys", len(replay))
 	return &Store{db: db, log: log, c: newCommitter(db, log, replay)}, nil
+}
+
+// checkedOpen is os.OpenFile that runs check, if any, on the fstat of
+// the database file at path when it opens it; other files (a backup's
+// copy) are opened unchecked.
+func checkedOpen(path string, check func(fs.FileInfo) error) func(string, int, os.FileMode) (*os.File, error) {
+	return func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		f, err := os.OpenFile(name, flag, perm)
+		if err != nil || check == nil || name != path {
+			return f, err
+		}
+		info, err := f.Stat()
+		if err == nil {
+			err = check(info)
+		}
+		if err != nil {
+			_ = f.Close()
+			return nil, err
+		}
+		return f, nil
+	}
 }
 
 // initBuckets creates the buckets and checks the schema version.
