@@ -94,8 +94,14 @@ func publicKey(f *jwkFields, a *algorithm) (crypto.PublicKey, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if err := CheckPublicKey(pub); err != nil {
-		return nil, "", proofKeyError(err)
+	// An EC key is already held to the policy of CheckPublicKey: its curve
+	// comes from the alg table (P-256, P-384) and ParseUncompressedPublicKey
+	// validated the point. Checking it again would cost the hot path three
+	// allocations for nothing.
+	if a.kty != ktyEC {
+		if err := CheckPublicKey(pub); err != nil {
+			return nil, "", proofKeyError(err)
+		}
 	}
 	// The members were strictly decoded and length-checked above, so they are
 	// the canonical encodings RFC 7638 §3.2 hashes.
