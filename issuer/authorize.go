@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"issuer/dpop"
+	"issuer/issuer/limit"
 	"issuer/issuer/oauth"
 	"issuer/storage"
 )
@@ -41,7 +42,7 @@ type PARRequest struct {
 // its quota for every user.
 func pushQuotaKey(c *storage.Client, remoteIP string) string {
 	if c.AuthMethod == oauth.AuthNone {
-		return c.ID + "\x00" + addressKey(remoteIP)
+		return c.ID + "\x00" + limit.AddressKey(remoteIP)
 	}
 	return limiterKey(c)
 }
@@ -68,12 +69,12 @@ func (s *Service) PushAuthorizationRequest(ctx context.Context, req PARRequest) 
 		return PARResponse{}, oauth.ErrInvalidRequest("the parameter client_id is missing")
 	}
 	quota := pushQuotaKey(client, req.RemoteIP)
-	if blocked, until := s.pushes.blocked(quota, now); blocked {
+	if blocked, until := s.pushes.Blocked(quota, now); blocked {
 		e := oauth.ErrInvalidRequest("too many pushed authorization requests; try again later").
 			WithRetryAfter(until.Sub(now)).WithStatus(http.StatusTooManyRequests)
 		return PARResponse{}, e
 	}
-	s.pushes.fail(quota, now)
+	s.pushes.Fail(quota, now)
 	proof, err := s.parProof(ctx, req.DPoP, now)
 	if err != nil {
 		return PARResponse{}, err
@@ -359,7 +360,7 @@ func (s *Service) Login(ctx context.Context, f LoginForm) (AuthorizeResult, erro
 	// public, and a per-client count would let anyone slow down every
 	// user of a wallet. A sign-in session is no origin: anyone can open
 	// as many as they like.
-	user, err := s.checkUser(ctx, f.Username, f.Password, "address:"+addressKey(f.RemoteIP), now)
+	user, err := s.checkUser(ctx, f.Username, f.Password, "address:"+limit.AddressKey(f.RemoteIP), now)
 	if err != nil {
 		var e *oauth.Error
 		if !errors.As(err, &e) || e.Status >= 500 {

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"issuer/issuer/limit"
 	"issuer/issuer/oauth"
 	"issuer/storage"
 )
@@ -161,15 +162,15 @@ func (s *Service) authenticateClient(ctx context.Context, req ClientRequest) (*s
 	// §2.3.1), so that a guesser slows down while the client, elsewhere,
 	// keeps working: a client_id is no secret.
 	now := s.cfg.Now()
-	key := c.ID + "\x00" + addressKey(req.RemoteIP)
-	if wait := s.secretFailures.take(key, now); wait > 0 {
+	key := c.ID + "\x00" + limit.AddressKey(req.RemoteIP)
+	if wait := s.secretFailures.Take(key, now); wait > 0 {
 		s.log.WarnContext(ctx, "client secret guessing delayed", "client", c.ID, "address", req.RemoteIP)
 		return nil, oauth.ErrInvalidClient("too many failed authentications; try again later").WithChallenge(cred.challenge).WithRetryAfter(wait)
 	}
 	if !secretMatches(c.SecretHash, cred.secret) {
 		return nil, oauth.ErrInvalidClient("the client secret is invalid").WithChallenge(cred.challenge)
 	}
-	s.secretFailures.reset(key)
+	s.secretFailures.Reset(key)
 	return &c, nil
 }
 

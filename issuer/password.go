@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"issuer/dpop"
+	"issuer/issuer/limit"
 	"issuer/issuer/oauth"
 	"issuer/storage"
 )
@@ -49,16 +50,16 @@ const (
 
 // signInLimits are the delays of failed sign-ins.
 type signInLimits struct {
-	pair, origin, user *backoff
-	known              *seen // pairs that signed in successfully
+	pair, origin, user *limit.Backoff
+	known              *limit.Seen // pairs that signed in successfully
 }
 
 func newSignInLimits() signInLimits {
 	return signInLimits{
-		pair:   newBackoff(pairFreeFailures, firstSignInDelay, maxSignInDelay, signInMemory),
-		origin: newBackoff(originFreeFailures, firstSignInDelay, maxSignInDelay, signInMemory),
-		user:   newBackoff(userFreeFailures, firstSignInDelay, maxUserDelay, signInMemory),
-		known:  newSeen(knownOriginTTL),
+		pair:   limit.NewBackoff(pairFreeFailures, firstSignInDelay, maxSignInDelay, signInMemory),
+		origin: limit.NewBackoff(originFreeFailures, firstSignInDelay, maxSignInDelay, signInMemory),
+		user:   limit.NewBackoff(userFreeFailures, firstSignInDelay, maxUserDelay, signInMemory),
+		known:  limit.NewSeen(knownOriginTTL),
 	}
 }
 
@@ -80,9 +81,9 @@ func newSignInKeys(username, origin string) signInKeys {
 // elsewhere, or at other usernames from the same origin (all the users
 // behind one proxy share its address), cannot keep the user out.
 func (l signInLimits) wait(k signInKeys, now time.Time) time.Duration {
-	w := l.pair.wait(k.pair, now)
-	if !l.known.has(k.pair, now) {
-		w = max(w, l.origin.wait(k.origin, now), l.user.wait(k.user, now))
+	w := l.pair.Wait(k.pair, now)
+	if !l.known.Has(k.pair, now) {
+		w = max(w, l.origin.Wait(k.origin, now), l.user.Wait(k.user, now))
 	}
 	return w
 }
@@ -97,21 +98,21 @@ func (l signInLimits) start(k signInKeys, now time.Time) time.Duration {
 	if w := l.wait(k, now); w > 0 {
 		return w
 	}
-	if w := l.pair.take(k.pair, now); w > 0 {
+	if w := l.pair.Take(k.pair, now); w > 0 {
 		return w
 	}
-	if l.known.has(k.pair, now) {
-		l.origin.fail(k.origin, now)
-		l.user.fail(k.user, now)
+	if l.known.Has(k.pair, now) {
+		l.origin.Fail(k.origin, now)
+		l.user.Fail(k.user, now)
 		return 0
 	}
-	if w := l.origin.take(k.origin, now); w > 0 {
-		l.pair.refund(k.pair)
+	if w := l.origin.Take(k.origin, now); w > 0 {
+		l.pair.Refund(k.pair)
 		return w
 	}
-	if w := l.user.take(k.user, now); w > 0 {
-		l.pair.refund(k.pair)
-		l.origin.refund(k.origin)
+	if w := l.user.Take(k.user, now); w > 0 {
+		l.pair.Refund(k.pair)
+		l.origin.Refund(k.origin)
 		return w
 	}
 	return 0
@@ -119,9 +120,9 @@ func (l signInLimits) start(k signInKeys, now time.Time) time.Duration {
 
 // fail counts a failed sign-in, whatever the delays.
 func (l signInLimits) fail(k signInKeys, now time.Time) {
-	l.pair.fail(k.pair, now)
-	l.origin.fail(k.origin, now)
-	l.user.fail(k.user, now)
+	l.pair.Fail(k.pair, now)
+	l.origin.Fail(k.origin, now)
+	l.user.Fail(k.user, now)
 }
 
 // succeed resets the pair's failures and remembers it. The origin's and
@@ -132,10 +133,10 @@ func (l signInLimits) fail(k signInKeys, now time.Time) {
 // The sign-in must have been started with start, whose count of the
 // attempt at the origin and the username it takes back.
 func (l signInLimits) succeed(k signInKeys, now time.Time) {
-	l.pair.reset(k.pair)
-	l.origin.refund(k.origin)
-	l.user.refund(k.user)
-	l.known.add(k.pair, now)
+	l.pair.Reset(k.pair)
+	l.origin.Refund(k.origin)
+	l.user.Refund(k.user)
+	l.known.Add(k.pair, now)
 }
 
 // errSignInDelayed is the answer to a sign-in that must wait: the seconds
@@ -177,7 +178,7 @@ func (s *Service) password(ctx context.Context, req TokenRequest, client *storag
 // would otherwise delay its users everywhere).
 func passwordOrigin(client *storage.Client, remoteIP string) string {
 	if client.AuthMethod == oauth.AuthNone {
-		return "client:" + client.ID + "\x00" + addressKey(remoteIP)
+		return "client:" + client.ID + "\x00" + limit.AddressKey(remoteIP)
 	}
 	return "client:" + client.ID
 }

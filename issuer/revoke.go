@@ -66,7 +66,7 @@ const (
 func (s *Service) lookup(ctx context.Context, client *storage.Client, tok string) (storage.Token, bool, error) {
 	now := s.cfg.Now()
 	if client != nil {
-		if blocked, until := s.scans.blocked(limiterKey(client), now); blocked {
+		if blocked, until := s.scans.Blocked(limiterKey(client), now); blocked {
 			e := oauth.ErrInvalidRequest("too many unknown tokens; try again later").
 				WithRetryAfter(until.Sub(now)).WithStatus(http.StatusTooManyRequests)
 			return storage.Token{}, false, e
@@ -74,7 +74,7 @@ func (s *Service) lookup(ctx context.Context, client *storage.Client, tok string
 	}
 	rec, found, err := s.findToken(ctx, tok)
 	if err == nil && !found && client != nil {
-		s.scans.fail(limiterKey(client), now)
+		s.scans.Fail(limiterKey(client), now)
 	}
 	return rec, found, err
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"issuer/dpop"
+	"issuer/issuer/limit"
 	"issuer/nonce"
 	"issuer/storage"
 )
@@ -57,14 +58,14 @@ type Service struct {
 	dummyHash func() string
 	// secretFailures delays client-secret guessing per client and address;
 	// scans counts unknown tokens looked up per client.
-	secretFailures *backoff
-	scans          *failureLimiter
+	secretFailures *limit.Backoff
+	scans          *limit.Failures
 	// fetcher fetches and caches the jwks_uri of private_key_jwt clients.
 	fetcher *keyFetcher
 	// scopes maps credential scopes to configuration IDs.
 	scopes map[string]string
 	// pushes counts pushed authorization requests per client.
-	pushes *failureLimiter
+	pushes *limit.Failures
 	// providers are the trusted wallet providers (walletproviders.go).
 	providers walletProviders
 }
@@ -105,11 +106,11 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 		tokenURL:       cfg.URL + PathToken,
 		signIns:        newSignInLimits(),
 		dummyHash:      sync.OnceValue(func() string { h, _ := hashPassword(randomToken()); return h }),
-		secretFailures: newBackoff(secretFreeFailures, time.Second, maxSecretDelay, failureWindow),
-		scans:          newFailureLimiter(maxScans, scanWindow),
+		secretFailures: limit.NewBackoff(secretFreeFailures, time.Second, maxSecretDelay, failureWindow),
+		scans:          limit.NewFailures(maxScans, scanWindow),
 		fetcher:        newKeyFetcher(cfg.ClientAuth.JWKSFetchTimeout, cfg.Now, log),
 		scopes:         credentialScopes(cfg.CredentialConfigurations),
-		pushes:         newFailureLimiter(maxPushes, pushWindow),
+		pushes:         limit.NewFailures(maxPushes, pushWindow),
 	}
 	if s.meta, err = buildMetadata(s); err != nil {
 		return nil, err
