@@ -15,6 +15,7 @@ import (
 	"issuer/dpop"
 	"issuer/issuer/limit"
 	"issuer/issuer/oauth"
+	"issuer/issuer/token"
 	"issuer/storage"
 )
 
@@ -91,7 +92,7 @@ func (s *Service) PushAuthorizationRequest(ctx context.Context, req PARRequest) 
 	if err != nil {
 		return PARResponse{}, oauth.ErrServer(err)
 	}
-	uri := requestURIPrefix + randomToken()
+	uri := requestURIPrefix + token.Random()
 	ttl := s.cfg.Authorization.RequestURITTL
 	sess := storage.AuthSession{ID: sessionID(kindPAR, uri), Kind: kindPAR, ClientID: client.ID, Request: body, ExpiresAt: now.Add(ttl)}
 	if err := s.store.CreateAuthSession(ctx, sess); err != nil {
@@ -166,7 +167,7 @@ func (s *Service) Authorize(ctx context.Context, p map[string]string) (Authorize
 	if err != nil {
 		return AuthorizeResult{}, oauth.ErrServer(err)
 	}
-	cookie := randomToken()
+	cookie := token.Random()
 	csrf, csrfHash := newCSRF()
 	sess := storage.AuthSession{
 		ID: sessionID(kindInteraction, cookie), Kind: kindInteraction, ClientID: r.ClientID, Request: body,
@@ -399,10 +400,10 @@ func (s *Service) Login(ctx context.Context, f LoginForm) (AuthorizeResult, erro
 }
 
 // newCSRF returns a fresh CSRF token and the hash the sign-in stores.
-func newCSRF() (token string, hash []byte) {
-	token = randomToken()
-	sum := sha256.Sum256([]byte(token))
-	return token, sum[:]
+func newCSRF() (csrf string, hash []byte) {
+	csrf = token.Random()
+	sum := sha256.Sum256([]byte(csrf))
+	return csrf, sum[:]
 }
 
 // loginStep refuses, as an invalid session, a sign-in whose user has
@@ -495,7 +496,7 @@ func (s *Service) createCode(ctx context.Context, r authRequest, sess storage.Au
 			return "", oauth.ErrServer(err)
 		}
 	}
-	var details []AuthorizationDetail
+	var details []oauth.AuthorizationDetail
 	for i, id := range r.Credentials {
 		ids[i] = uuid.NewString()
 		for j, oid := range offer.ConfigurationIDs {
@@ -503,13 +504,13 @@ func (s *Service) createCode(ctx context.Context, r authRequest, sess storage.Au
 				ids[i] = offer.CredentialIdentifiers[j]
 			}
 		}
-		details = append(details, AuthorizationDetail{Type: TypeOpenIDCredential, CredentialConfigurationID: id, CredentialIdentifiers: []string{ids[i]}})
+		details = append(details, oauth.AuthorizationDetail{Type: oauth.TypeOpenIDCredential, CredentialConfigurationID: id, CredentialIdentifiers: []string{ids[i]}})
 	}
 	detailsJSON, err := json.Marshal(details)
 	if err != nil {
 		return "", oauth.ErrServer(err)
 	}
-	code := randomToken()
+	code := token.Random()
 	c := storage.AuthCode{
 		ID: codeID(code), ClientID: r.ClientID, RedirectURI: r.RedirectURI, Scope: r.Scope,
 		AuthorizationDetails: detailsJSON, CodeChallenge: r.CodeChallenge,

@@ -14,6 +14,7 @@ import (
 
 	"issuer/issuer/limit"
 	"issuer/issuer/oauth"
+	"issuer/issuer/token"
 	"issuer/storage"
 )
 
@@ -239,7 +240,7 @@ func (s *Service) completeClient(m *ClientMetadata) error {
 		m.GrantTypes = []string{oauth.GrantAuthorizationCode}
 	}
 	if m.ClientID == "" {
-		m.ClientID = randomToken()
+		m.ClientID = token.Random()
 	}
 	switch {
 	case !validClientID(m.ClientID):
@@ -249,7 +250,7 @@ func (s *Service) completeClient(m *ClientMetadata) error {
 	case !slices.Contains(secretMethods, m.TokenEndpointAuthMethod) && m.ClientSecret != "":
 		return errInvalidMetadata("a client with token_endpoint_auth_method %s has no secret", m.TokenEndpointAuthMethod)
 	case slices.Contains(secretMethods, m.TokenEndpointAuthMethod) && m.ClientSecret == "":
-		m.ClientSecret = randomToken()
+		m.ClientSecret = token.Random()
 	case slices.Contains(secretMethods, m.TokenEndpointAuthMethod) && len(m.ClientSecret) < 32:
 		return errInvalidMetadata("client_secret must have at least 32 characters")
 	}

@@ -5,8 +5,6 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/lestrrat-go/jwx/v2/jwk"
-
 	"issuer/issuer/oauth"
 )
 
@@ -31,7 +29,7 @@ func buildMetadata(s *Service) (metadata, error) {
 		"introspection_endpoint_auth_signing_alg_values_supported": assertionAlgs,
 		"dpop_signing_alg_values_supported":                        s.verifier.Algs(),
 		"pre-authorized_grant_anonymous_access_supported":          c.AnonymousAccess(),
-		"authorization_details_types_supported":                    []string{TypeOpenIDCredential},
+		"authorization_details_types_supported":                    []string{oauth.TypeOpenIDCredential},
 		"revocation_endpoint":                                      c.URL + PathRevoke,
 		"revocation_endpoint_auth_methods_supported":               supportedAuthMethods,
 		"introspection_endpoint":                                   c.URL + PathIntrospect,
@@ -64,10 +62,6 @@ func buildMetadata(s *Service) (metadata, error) {
 	if len(c.Display) > 0 {
 		vci["display"] = c.Display
 	}
-	set := jwk.NewSet()
-	if err := set.AddKey(s.signer.public); err != nil {
-		return metadata{}, err
-	}
 	var m metadata
 	var err error
 	if m.oauth, err = json.Marshal(oauth); err != nil {
@@ -79,8 +73,8 @@ func buildMetadata(s *Service) (metadata, error) {
 	if m.vci, err = json.Marshal(vci); err != nil {
 		return m, err
 	}
-	m.jwks, err = json.Marshal(set)
-	return m, err
+	m.jwks = s.mint.JWKS()
+	return m, nil
 }
 
 // AuthorizationServerMetadata is the RFC 8414 document.

@@ -185,38 +185,19 @@ func certThumbprint(c *x509.Certificate) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// certBindingKey is the context key of the thumbprint the access tokens of
-// a token request are bound to.
-type certBindingKey struct{}
-
-// bindCertificate returns ctx carrying the thumbprint of the request's
-// certificate when the client's access tokens are to be bound to it: the
-// client authenticated with an RFC 8705 method, or registered
+// boundCertificate returns the thumbprint of the request's certificate
+// when the client's access tokens are to be bound to it, or "": the client
+// authenticated with an RFC 8705 method, or registered
 // tls_client_certificate_bound_access_tokens (then a certificate is
 // required, as a proof is for dpop_bound_access_tokens).
-func bindCertificate(ctx context.Context, req ClientRequest, client *storage.Client) (context.Context, error) {
+func boundCertificate(req ClientRequest, client *storage.Client) (string, error) {
 	switch {
 	case client == nil || !isTLSMethod(client.AuthMethod) && !client.CertificateBoundAccessTokens:
-		return ctx, nil
+		return "", nil
 	case len(req.Certs) == 0:
-		return ctx, oauth.ErrInvalidRequest("the client is registered with tls_client_certificate_bound_access_tokens and presented no client certificate")
+		return "", oauth.ErrInvalidRequest("the client is registered with tls_client_certificate_bound_access_tokens and presented no client certificate")
 	}
-	return context.WithValue(ctx, certBindingKey{}, certThumbprint(req.Certs[0])), nil
-}
-
-// boundCertificate returns the thumbprint bindCertificate put in ctx, or "".
-func boundCertificate(ctx context.Context) string {
-	x5t, _ := ctx.Value(certBindingKey{}).(string)
-	return x5t
-}
-
-// tokenConfirmation is the cnf of an access token record (RFC 9449 §6,
-// RFC 8705 §3.1), nil for an unbound token.
-func tokenConfirmation(rec storage.Token) *confirmation {
-	if rec.JKT == "" && rec.X5T == "" {
-		return nil
-	}
-	return &confirmation{JKT: rec.JKT, X5T: rec.X5T}
+	return certThumbprint(req.Certs[0]), nil
 }
 
 // tlsSubjectFields are the values of the RFC 8705 §2.1.2 metadata.

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"issuer/dpop"
 	"issuer/issuer/limit"
 	"issuer/issuer/oauth"
+	"issuer/issuer/token"
 	"issuer/storage"
 )
 
@@ -153,7 +153,8 @@ func errSignInDelayed(wait time.Duration) *oauth.Error {
 // password runs the resource owner password credentials grant (RFC 6749
 // §4.3) for clients registered for it. An unknown user costs the same hash
 // work as a wrong password, and both give the same answer.
-func (s *Service) password(ctx context.Context, req TokenRequest, client *storage.Client, proof *dpop.Proof, now time.Time) (*TokenResponse, error) {
+func (s *Service) password(ctx context.Context, r *grantRequest) (*token.Response, error) {
+	req, client, proof, now := &r.TokenRequest, r.Client, r.Proof, r.Now
 	username, password := req.Params["username"], req.Params["password"]
 	switch {
 	case username == "":
@@ -169,7 +170,7 @@ func (s *Service) password(ctx context.Context, req TokenRequest, client *storag
 	if err != nil {
 		return nil, err
 	}
-	return s.issue(ctx, accessGrant{subject: user.ID, clientID: client.ID, scope: scope, grantID: newID()}, client, proof, now, true)
+	return s.issue(ctx, r, token.Grant{Subject: user.ID, ClientID: client.ID, Scope: scope, GrantID: token.NewID()}, true)
 }
 
 // passwordOrigin is where a password grant's sign-in comes from, for the
@@ -210,8 +211,9 @@ func (s *Service) checkUser(ctx context.Context, username, password, origin stri
 // issue mints an access token (and, if withRefresh and the client may have
 // one, a refresh token) for a grant that consumes no code, and records them
 // with the proof's replay key.
-func (s *Service) issue(ctx context.Context, a accessGrant, client *storage.Client, proof *dpop.Proof, now time.Time, withRefresh bool) (*TokenResponse, error) {
-	tok, rec, err := s.mintAccessToken(ctx, a, proof, now)
+func (s *Service) issue(ctx context.Context, r *grantRequest, a token.Grant, withRefresh bool) (*token.Response, error) {
+	client, proof, now := r.Client, r.Proof, r.Now
+	tok, rec, err := s.mint.Access(a, r.Binding, now)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +221,7 @@ func (s *Service) issue(ctx context.Context, a accessGrant, client *storage.Clie
 	var refresh string
 	if withRefresh {
 		var rtoks []storage.Token
-		if refresh, rtoks, err = s.grantRefreshToken(a, client, proof, rec, now); err != nil {
+		if refresh, rtoks, err = s.grantRefreshToken(r, a); err != nil {
 			return nil, err
 		}
 		iss.Tokens = append(iss.Tokens, rtoks...)
@@ -233,7 +235,7 @@ func (s *Service) issue(ctx context.Context, a accessGrant, client *storage.Clie
 		return nil, oauth.ErrServer(err)
 	}
 	s.log.InfoContext(ctx, "token issued", "client", client.ID, "token_id", rec.ID, "bound", proof != nil)
-	resp := s.tokenResponse(tok, rec, a.details, now)
+	resp := s.mint.Response(tok, rec, a.Details, now)
 	resp.RefreshToken = refresh
 	return resp, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"issuer/issuer/oauth"
+	"issuer/issuer/token"
 	"issuer/storage"
 )
 
@@ -24,7 +25,7 @@ type Introspection struct {
 	Aud                  string                  `json:"aud,omitempty"`
 	Iss                  string                  `json:"iss,omitempty"`
 	Jti                  string                  `json:"jti,omitempty"`
-	Cnf                  *confirmation           `json:"cnf,omitempty"`
+	Cnf                  *token.Cnf              `json:"cnf,omitempty"`
 	AuthorizationDetails json.RawMessage         `json:"authorization_details,omitempty"`
 	Permissions          []storage.UMAPermission `json:"permissions,omitempty"`
 }
@@ -33,8 +34,8 @@ type Introspection struct {
 // token (a JWT it signed) or a refresh token (found by its hash); found is
 // false for anything else (malformed, forged, unknown, swept).
 func (s *Service) findToken(ctx context.Context, tok string) (storage.Token, bool, error) {
-	id := refreshTokenID(tok)
-	if claims, err := s.signer.verifyAccessToken(tok); err == nil {
+	id := token.RefreshID(tok)
+	if claims, err := s.mint.VerifyAccess(tok); err == nil {
 		id = claims.Jti
 	}
 	rec, err := s.store.GetToken(ctx, id)
@@ -48,7 +49,7 @@ func (s *Service) findToken(ctx context.Context, tok string) (storage.Token, boo
 
 // active reports whether a token record is usable at now.
 func (s *Service) active(rec storage.Token, now time.Time) bool {
-	if rec.Kind == kindRefresh {
+	if rec.Kind == token.KindRefresh {
 		return storage.CheckRefresh(rec, storage.RefreshUse{Now: now, IdleTimeout: s.cfg.Tokens.RefreshTokenIdleTTL, Grace: s.cfg.Tokens.RefreshGrace}) == nil
 	}
 	return !rec.Revoked && now.Before(rec.ExpiresAt)
@@ -108,7 +109,7 @@ func (s *Service) Revoke(ctx context.Context, req ClientRequest) error {
 	}
 	// Revoking a refresh token revokes its grant: the access tokens issued
 	// from it too (RFC 7009 §2.1).
-	if rec.Kind == kindRefresh && rec.GrantID != "" {
+	if rec.Kind == token.KindRefresh && rec.GrantID != "" {
 		err = s.store.RevokeGrant(ctx, rec.GrantID)
 	} else {
 		err = s.store.RevokeTokens(ctx, []string{rec.ID})
@@ -148,10 +149,10 @@ func (s *Service) Introspect(ctx context.Context, req ClientRequest) (Introspect
 		Sub: rec.Subject, Iss: s.cfg.URL, Jti: rec.ID, AuthorizationDetails: rec.AuthorizationDetails,
 		Permissions: rec.Permissions,
 	}
-	if rec.Kind == kindRefresh {
+	if rec.Kind == token.KindRefresh {
 		return out, nil
 	}
-	out.Aud, out.TokenType, out.Cnf = s.cfg.URL, "Bearer", tokenConfirmation(rec)
+	out.Aud, out.TokenType, out.Cnf = s.cfg.URL, "Bearer", token.Confirmation(rec)
 	if rec.JKT != "" {
 		out.TokenType = "DPoP"
 	}

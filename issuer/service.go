@@ -2,7 +2,6 @@ package issuer
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 
 	"issuer/dpop"
 	"issuer/issuer/limit"
+	"issuer/issuer/token"
 	"issuer/nonce"
 	"issuer/storage"
 )
@@ -33,9 +33,6 @@ const (
 	WellKnownOAuth  = "/.well-known/oauth-authorization-server"
 	WellKnownVCI    = "/.well-known/openid-credential-issuer"
 	nonceSecretName = "nonce-hmac-v1"
-	// successorSecretName names the key rotated refresh tokens' successors
-	// are derived with (refresh.go).
-	successorSecretName = "refresh-successor-hmac-v1"
 )
 
 // Service is the token service. Create it with [New]; it is safe for
@@ -46,10 +43,9 @@ type Service struct {
 	log      *slog.Logger
 	verifier *dpop.Verifier
 	nonces   *nonce.Manager
-	signer   *signer
-	// successorKey derives the successor of a rotated refresh token.
-	successorKey []byte
-	meta         metadata
+	// mint signs and mints the tokens.
+	mint *token.Minter
+	meta metadata
 
 	tokenURL string
 	// signIns delays failed password sign-ins; dummyHash is checked for
@@ -85,7 +81,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("dpop: %w", err)
 	}
-	secret, err := store.GetOrCreateSecret(ctx, nonceSecretName, randomBytes32)
+	secret, err := store.GetOrCreateSecret(ctx, nonceSecretName, token.RandomBytes32)
 	if err != nil {
 		return nil, fmt.Errorf("loading the nonce secret: %w", err)
 	}
@@ -93,19 +89,19 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 	if err != nil {
 		return nil, err
 	}
-	successorKey, err := store.GetOrCreateSecret(ctx, successorSecretName, randomBytes32)
-	if err != nil {
-		return nil, fmt.Errorf("loading the refresh token secret: %w", err)
-	}
-	sig, err := loadSigner(ctx, store, cfg.Now())
+	mint, err := token.New(ctx, token.Config{
+		Issuer: cfg.URL, AccessTTL: cfg.Tokens.AccessTokenTTL, MaxBearerTTL: maxBearerTTL,
+		IDTokenTTL: cfg.Authorization.IDTokenTTL, CNonceTTL: cfg.Tokens.CNonceTTL,
+		CNonceInResponse: cfg.Tokens.CNonceInTokenResponse,
+	}, store, nonces, cfg.Now())
 	if err != nil {
 		return nil, err
 	}
 	s := &Service{
-		cfg: cfg, store: store, log: log, verifier: verifier, nonces: nonces, signer: sig, successorKey: successorKey,
+		cfg: cfg, store: store, log: log, verifier: verifier, nonces: nonces, mint: mint,
 		tokenURL:       cfg.URL + PathToken,
 		signIns:        newSignInLimits(),
-		dummyHash:      sync.OnceValue(func() string { h, _ := hashPassword(randomToken()); return h }),
+		dummyHash:      sync.OnceValue(func() string { h, _ := hashPassword(token.Random()); return h }),
 		secretFailures: limit.NewBackoff(secretFreeFailures, time.Second, maxSecretDelay, failureWindow),
 		scans:          limit.NewFailures(maxScans, scanWindow),
 		fetcher:        newKeyFetcher(cfg.ClientAuth.JWKSFetchTimeout, cfg.Now, log),
@@ -152,7 +148,7 @@ type CNonceResponse struct {
 
 // CNonce issues a c_nonce (OpenID4VCI 1.0 §7).
 func (s *Service) CNonce(context.Context) CNonceResponse {
-	return CNonceResponse{CNonce: s.nonces.Issue(nonce.CNonce, s.cfg.Now(), s.cfg.Tokens.CNonceTTL)}
+	return CNonceResponse{CNonce: s.mint.CNonce(s.cfg.Now())}
 }
 
 // RunSweeper deletes expired state every interval until ctx ends.
@@ -173,10 +169,4 @@ func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 			}
 		}
 	}
-}
-
-func randomBytes32() ([]byte, error) {
-	b := make([]byte, 32)
-	_, err := rand.Read(b)
-	return b, err
 }

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"issuer/dpop"
 	"issuer/issuer/oauth"
+	"issuer/issuer/token"
 	"issuer/storage"
 )
 
@@ -99,7 +99,7 @@ func (s *Service) CreateUMAResource(ctx context.Context, req UMAResourceRequest)
 		return UMAResourceInfo{}, oauth.ErrInvalidRequest("resource_scopes must be a non-empty list of scope values")
 	}
 	r := storage.UMAResource{
-		ID: newID(), ResourceServer: rs.ID, Owner: req.Owner, Name: req.Name,
+		ID: token.NewID(), ResourceServer: rs.ID, Owner: req.Owner, Name: req.Name,
 		Scopes: dedupe(req.Scopes), AskOwner: req.AskOwner, CreatedAt: s.cfg.Now().UTC(),
 	}
 	if err := s.store.CreateUMAResource(ctx, r); err != nil {
@@ -213,7 +213,7 @@ func (s *Service) CreatePermissionTicket(ctx context.Context, req ClientRequest,
 			return "", oauth.ErrInvalidScope("a resource scope is not registered for the resource")
 		}
 	}
-	ticket := randomToken()
+	ticket := token.Random()
 	t := storage.UMATicket{ID: umaTicketID(ticket), ResourceServer: rs.ID, Permissions: perms, ExpiresAt: s.cfg.Now().Add(umaTicketTTL)}
 	if err := s.store.CreateUMATicket(ctx, t); err != nil {
 		return "", oauth.ErrServer(err)
@@ -258,7 +258,8 @@ func subset(values, of []string) bool {
 // permission ticket for an RPT whose permissions claim lists what the
 // owner's grants allow, or answers need_info, request_submitted or
 // request_denied (§3.3.6).
-func (s *Service) umaTicket(ctx context.Context, req TokenRequest, client *storage.Client, proof *dpop.Proof, now time.Time) (*TokenResponse, error) {
+func (s *Service) umaTicket(ctx context.Context, r *grantRequest) (*token.Response, error) {
+	req, client, proof, now := &r.TokenRequest, r.Client, r.Proof, r.Now
 	ticket := req.Params["ticket"]
 	if ticket == "" {
 		return nil, oauth.ErrInvalidRequest("the parameter ticket is missing")
@@ -288,11 +289,11 @@ func (s *Service) umaTicket(ctx context.Context, req TokenRequest, client *stora
 	if len(granted) == 0 {
 		return nil, s.notGranted(ctx, t, ticket, requested, client.ID, why)
 	}
-	a := accessGrant{subject: client.ID, clientID: client.ID, permissions: granted}
+	a := token.Grant{Subject: client.ID, ClientID: client.ID, Permissions: granted}
 	if party != "" {
-		a.subject = party
+		a.Subject = party
 	}
-	tok, rec, err := s.mintAccessToken(ctx, a, proof, now)
+	tok, rec, err := s.mint.Access(a, r.Binding, now)
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +304,7 @@ func (s *Service) umaTicket(ctx context.Context, req TokenRequest, client *stora
 	if err := s.store.UseUMATicket(ctx, iss, t.ID); err != nil {
 		return nil, redeemError(err, umaTicketAnswers)
 	}
-	resp := s.tokenResponse(tok, rec, nil, now)
+	resp := s.mint.Response(tok, rec, nil, now)
 	upgraded := false
 	resp.Upgraded = &upgraded
 	return resp, nil

@@ -65,7 +65,7 @@ func (s *Service) UserInfo(ctx context.Context, req UserInfoRequest) (map[string
 	if !strings.EqualFold(scheme, oauth.SchemeDPoP) && !strings.EqualFold(scheme, oauth.SchemeBearer) || tok == "" {
 		return nil, s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidToken, "the Authorization header must be DPoP <token>")
 	}
-	claims, err := s.signer.verifyAccessToken(tok)
+	claims, err := s.mint.VerifyAccess(tok)
 	if err != nil {
 		return nil, s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidToken, "the access token is not valid")
 	}

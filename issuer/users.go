@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"issuer/issuer/oauth"
+	"issuer/issuer/token"
 	"issuer/storage"
 )
 
@@ -90,7 +91,7 @@ func (s *Service) CreateUser(ctx context.Context, req UserRequest) (UserInfo, er
 	if err != nil {
 		return UserInfo{}, oauth.ErrServer(err)
 	}
-	u := storage.User{ID: newID(), Username: req.Username, PasswordHash: hash, Claims: req.Claims, CreatedAt: s.cfg.Now().UTC()}
+	u := storage.User{ID: token.NewID(), Username: req.Username, PasswordHash: hash, Claims: req.Claims, CreatedAt: s.cfg.Now().UTC()}
 	if err := s.store.CreateUser(ctx, u); errors.Is(err, storage.ErrAlreadyExists) {
 		return UserInfo{}, oauth.ErrInvalidRequest("the username is taken")
 	} else if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
 	"issuer/issuer/oauth"
+	"issuer/issuer/token"
 	"issuer/storage"
 )
 
@@ -246,7 +247,7 @@ func (s *Service) CreateWalletProvider(ctx context.Context, p WalletProvider) (W
 	if err != nil {
 		return WalletProvider{}, oauth.ErrInvalidRequest("%s", err.Error())
 	}
-	rec := storage.WalletProvider{ID: newID(), Name: p.Name, Issuer: p.Issuer, ClientIDs: p.ClientIDs, X5CRoots: p.X5CRoots, CreatedAt: s.cfg.Now().UTC()}
+	rec := storage.WalletProvider{ID: token.NewID(), Name: p.Name, Issuer: p.Issuer, ClientIDs: p.ClientIDs, X5CRoots: p.X5CRoots, CreatedAt: s.cfg.Now().UTC()}
 	if len(p.JWKS) > 0 {
 		if rec.JWKS, err = json.Marshal(p.JWKS); err != nil {
 			return WalletProvider{}, oauth.ErrServer(err)
