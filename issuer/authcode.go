@@ -33,7 +33,7 @@ func (s *Service) authorizationCode(ctx context.Context, r *grantRequest) (*toke
 	} else if err != nil {
 		return nil, oauth.ErrServer(err)
 	}
-	if err := checkCode(c, client, p, proof, now); err != nil {
+	if err := checkCode(c, client, r.Binding, p, proof, now); err != nil {
 		return nil, s.grantFailure(ctx, proof, now, err)
 	}
 	var ids, identifiers []string
@@ -58,7 +58,7 @@ func (s *Service) authorizationCode(ctx context.Context, r *grantRequest) (*toke
 // checkCode applies the rules of a stored code to the token request. A
 // code redeemed before is let through when everything else matches:
 // RedeemAuthCode refuses it and revokes its tokens.
-func checkCode(c storage.AuthCode, client *storage.Client, p map[string]string, proof *dpop.Proof, now time.Time) error {
+func checkCode(c storage.AuthCode, client *storage.Client, b oauth.Binding, p map[string]string, proof *dpop.Proof, now time.Time) error {
 	switch {
 	case c.ClientID != client.ID:
 		return oauth.ErrInvalidGrant("the authorization code was not issued to this client")
@@ -77,7 +77,7 @@ func checkCode(c storage.AuthCode, client *storage.Client, p map[string]string, 
 		return oauth.ErrInvalidGrant("the authorization code is bound to a DPoP key and the request has no DPoP proof")
 	case c.DPoPJKT != "" && proof.JKT != c.DPoPJKT:
 		return oauth.ErrInvalidGrant("the DPoP proof's key is not the key the authorization code is bound to (dpop_jkt)")
-	case c.AttestationJKT != client.AttestationJKT:
+	case c.AttestationJKT != b.Instance:
 		return oauth.ErrInvalidGrant("the client attestation is for another wallet instance than the authorization request's")
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"issuer/dpop"
+	"issuer/issuer/clientauth"
 	"issuer/issuer/limit"
 	"issuer/issuer/oauth"
 	"issuer/issuer/token"
@@ -41,11 +42,11 @@ type PARRequest struct {
 // attested wallet instance, or a public client from one address. A public
 // client's ID is no secret, so a count per client would let anyone use up
 // its quota for every user.
-func pushQuotaKey(c *storage.Client, remoteIP string) string {
+func pushQuotaKey(c *storage.Client, b oauth.Binding, remoteIP string) string {
 	if c.AuthMethod == oauth.AuthNone {
 		return c.ID + "\x00" + limit.AddressKey(remoteIP)
 	}
-	return limiterKey(c)
+	return clientauth.LimiterKey(c, b)
 }
 
 // PARResponse is the RFC 9126 §2.2 response.
@@ -60,7 +61,7 @@ type PARResponse struct {
 // authorization request and stores it under a fresh request_uri.
 func (s *Service) PushAuthorizationRequest(ctx context.Context, req PARRequest) (PARResponse, error) {
 	now := s.cfg.Now()
-	client, err := s.authenticateClient(ctx, req.ClientRequest)
+	client, bind, err := s.ClientAuth.Authenticate(ctx, req.ClientRequest)
 	switch {
 	case err != nil:
 		return PARResponse{}, err
@@ -69,7 +70,7 @@ func (s *Service) PushAuthorizationRequest(ctx context.Context, req PARRequest) 
 	case req.Params["client_id"] == "" && client.AuthMethod == oauth.AuthNone:
 		return PARResponse{}, oauth.ErrInvalidRequest("the parameter client_id is missing")
 	}
-	quota := pushQuotaKey(client, req.RemoteIP)
+	quota := pushQuotaKey(client, bind, req.RemoteIP)
 	if blocked, until := s.pushes.Blocked(quota, now); blocked {
 		e := oauth.ErrInvalidRequest("too many pushed authorization requests; try again later").
 			WithRetryAfter(until.Sub(now)).WithStatus(http.StatusTooManyRequests)
@@ -80,11 +81,10 @@ func (s *Service) PushAuthorizationRequest(ctx context.Context, req PARRequest) 
 	if err != nil {
 		return PARResponse{}, err
 	}
-	jkt := ""
 	if proof != nil {
-		jkt = proof.JKT
+		bind.JKT = proof.JKT
 	}
-	r, err := s.validateAuthRequest(ctx, client, req.Params, jkt)
+	r, err := s.validateAuthRequest(ctx, client, req.Params, bind)
 	if err != nil {
 		return PARResponse{}, err
 	}
@@ -198,14 +198,14 @@ func (s *Service) authorizationRequest(ctx context.Context, p map[string]string,
 	}
 	// Errors go to the redirect URI only when the client is known and the
 	// URI registered (RFC 6749 §4.1.2.1).
-	if err := checkRequestShape(&client, p); err != nil && !redirectAllowed(&client, p["redirect_uri"]) {
+	if err := checkRequestShape(&client, p); err != nil && !clientauth.RedirectAllowed(&client, p["redirect_uri"]) {
 		return authRequest{}, err
 	}
 	base := authRequest{ClientID: client.ID, RedirectURI: p["redirect_uri"], State: p["state"]}
 	if s.cfg.Authorization.RequirePAR {
 		return authRequest{}, s.redirectError(base, oauth.ErrInvalidRequest("authorization requests must be pushed to the PAR endpoint (RFC 9126)"))
 	}
-	r, err := s.validateAuthRequest(ctx, &client, p, "")
+	r, err := s.validateAuthRequest(ctx, &client, p, oauth.Binding{})
 	if err != nil {
 		return authRequest{}, s.redirectError(base, err)
 	}
@@ -294,7 +294,7 @@ func errRedirectRefused() *oauth.Error {
 // registered before the allow-list existed must not send the browser to,
 // say, a javascript: URI.
 func (s *Service) redirectTo(r authRequest, q url.Values) (string, error) {
-	if checkRedirectURI(r.RedirectURI) != nil {
+	if clientauth.CheckRedirectURI(r.RedirectURI) != nil {
 		return "", errRedirectRefused()
 	}
 	u, err := url.Parse(r.RedirectURI)
@@ -465,7 +465,7 @@ func (s *Service) Decide(ctx context.Context, f DecisionForm) (AuthorizeResult, 
 	if err != nil {
 		return AuthorizeResult{}, oauth.ErrServer(err)
 	}
-	if checkRedirectURI(r.RedirectURI) != nil { // mint no code that cannot be delivered
+	if clientauth.CheckRedirectURI(r.RedirectURI) != nil { // mint no code that cannot be delivered
 		return AuthorizeResult{}, errRedirectRefused()
 	}
 	if !f.Approve {

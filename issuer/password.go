@@ -13,16 +13,6 @@ import (
 	"issuer/storage"
 )
 
-// Client-secret guessing: failures are free per client and address up to
-// secretFreeFailures, then delay that client's attempts from that address
-// (1 s, doubling per failure up to maxSecretDelay); forgotten after
-// failureWindow without one.
-const (
-	secretFreeFailures = 20
-	maxSecretDelay     = 5 * time.Minute
-	failureWindow      = 15 * time.Minute
-)
-
 // Sign-in throttling, so that the login page and the password grant are
 // no password oracle (RFC 6749 §4.3.2, §10.10) and yet nobody can lock a
 // user out by knowing the username: failures delay further attempts

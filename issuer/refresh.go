@@ -52,7 +52,7 @@ func (s *Service) refreshToken(ctx context.Context, r *grantRequest) (*token.Res
 	case err != nil:
 		return nil, oauth.ErrServer(err)
 	}
-	if err := s.checkRefreshBinding(rt, client, proof); err != nil {
+	if err := s.checkRefreshBinding(rt, client, r.Binding, proof); err != nil {
 		return nil, s.grantFailure(ctx, proof, now, err)
 	}
 	a, err := s.refreshedGrant(rt, req.Params)
@@ -103,7 +103,7 @@ func (s *Service) refreshToken(ctx context.Context, r *grantRequest) (*token.Res
 // and, for a public client's token, to the key of the proof (RFC 9449 §5);
 // an attested client's token, to the instance key of the attestation it
 // authenticated with (attestation-based client auth -07 §10.3).
-func (s *Service) checkRefreshBinding(rt storage.Token, client *storage.Client, proof *dpop.Proof) error {
+func (s *Service) checkRefreshBinding(rt storage.Token, client *storage.Client, b oauth.Binding, proof *dpop.Proof) error {
 	switch {
 	case rt.ClientID != client.ID:
 		return oauth.ErrInvalidGrant("the token has not been issued for the given client id '%s'", safeText(client.ID))
@@ -111,7 +111,7 @@ func (s *Service) checkRefreshBinding(rt storage.Token, client *storage.Client, 
 		return oauth.ErrInvalidGrant("the refresh token is bound to a DPoP key: send a proof made with that key")
 	case rt.JKT != "" && proof.JKT != rt.JKT:
 		return oauth.ErrInvalidGrant("the DPoP proof is not made with the key the refresh token is bound to")
-	case rt.AttestationJKT != "" && client.AttestationJKT != rt.AttestationJKT:
+	case rt.AttestationJKT != "" && b.Instance != rt.AttestationJKT:
 		return oauth.ErrInvalidGrant("the refresh token is bound to the key of another client instance (the attestation's cnf)")
 	}
 	return nil

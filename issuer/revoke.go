@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"issuer/issuer/clientauth"
 	"issuer/issuer/oauth"
 	"issuer/issuer/token"
 	"issuer/storage"
@@ -64,10 +65,10 @@ const (
 
 // lookup finds tok for client, counting unknown tokens against the client
 // and refusing a client that has scanned too many.
-func (s *Service) lookup(ctx context.Context, client *storage.Client, tok string) (storage.Token, bool, error) {
+func (s *Service) lookup(ctx context.Context, client *storage.Client, b oauth.Binding, tok string) (storage.Token, bool, error) {
 	now := s.cfg.Now()
 	if client != nil {
-		if blocked, until := s.scans.Blocked(limiterKey(client), now); blocked {
+		if blocked, until := s.scans.Blocked(clientauth.LimiterKey(client, b), now); blocked {
 			e := oauth.ErrInvalidRequest("too many unknown tokens; try again later").
 				WithRetryAfter(until.Sub(now)).WithStatus(http.StatusTooManyRequests)
 			return storage.Token{}, false, e
@@ -75,7 +76,7 @@ func (s *Service) lookup(ctx context.Context, client *storage.Client, tok string
 	}
 	rec, found, err := s.findToken(ctx, tok)
 	if err == nil && !found && client != nil {
-		s.scans.Fail(limiterKey(client), now)
+		s.scans.Fail(clientauth.LimiterKey(client, b), now)
 	}
 	return rec, found, err
 }
@@ -91,19 +92,19 @@ func (s *Service) Revoke(ctx context.Context, req ClientRequest) error {
 	if tok == "" {
 		return oauth.ErrInvalidRequest("the parameter token is missing")
 	}
-	client, err := s.authenticateClient(ctx, req)
+	client, bind, err := s.ClientAuth.Authenticate(ctx, req)
 	if err != nil {
 		return err
 	}
-	rec, found, err := s.lookup(ctx, client, tok)
+	rec, found, err := s.lookup(ctx, client, bind, tok)
 	if err != nil || !found || rec.Revoked {
 		return err
 	}
 	switch {
 	case rec.ClientID != "" && client == nil:
-		return oauth.ErrInvalidClient("client authentication is required to revoke this token").WithChallenge(basicChallenge())
+		return oauth.ErrInvalidClient("client authentication is required to revoke this token").WithChallenge(clientauth.BasicChallenge())
 	case rec.ClientID != "" && client.ID != rec.ClientID, rec.ClientID == "" && client != nil,
-		rec.AttestationJKT != "" && client.AttestationJKT != rec.AttestationJKT: // another instance of the wallet
+		rec.AttestationJKT != "" && bind.Instance != rec.AttestationJKT: // another instance of the wallet
 		s.log.InfoContext(ctx, "revocation of another client's token ignored", "token_id", rec.ID)
 		return nil
 	}
@@ -130,17 +131,17 @@ func (s *Service) Introspect(ctx context.Context, req ClientRequest) (Introspect
 	if tok == "" {
 		return Introspection{}, oauth.ErrInvalidRequest("the parameter token is missing")
 	}
-	client, err := s.authenticateClient(ctx, req)
+	client, bind, err := s.ClientAuth.Authenticate(ctx, req)
 	if err != nil {
 		return Introspection{}, err
 	}
 	if client == nil || client.AuthMethod == oauth.AuthNone {
-		return Introspection{}, oauth.ErrInvalidClient("introspection requires a client that authenticates with a secret").WithChallenge(basicChallenge())
+		return Introspection{}, oauth.ErrInvalidClient("introspection requires a client that authenticates with a secret").WithChallenge(clientauth.BasicChallenge())
 	}
 	if client.AuthMethod == oauth.AuthAttestJWT { // every instance of a wallet shares its client_id
 		return Introspection{}, oauth.ErrInvalidClient("introspection is for resource servers; a wallet attestation does not authenticate one")
 	}
-	rec, found, err := s.lookup(ctx, client, tok)
+	rec, found, err := s.lookup(ctx, client, bind, tok)
 	if err != nil || !found || !s.active(rec, s.cfg.Now()) {
 		return Introspection{}, err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"issuer/dpop"
+	"issuer/issuer/clientauth"
 	"issuer/issuer/limit"
 	"issuer/issuer/token"
 	"issuer/nonce"
@@ -18,20 +19,22 @@ import (
 
 // Endpoint paths, relative to the base path of Config.URL.
 const (
-	PathToken       = "/token"
-	PathNonce       = "/nonce"
-	PathJWKS        = "/jwks"
-	PathRevoke      = "/revoke"
-	PathIntrospect  = "/introspect"
-	PathOffers      = "/offers/"
-	PathPAR         = "/par"
-	PathAuthorize   = "/authorize"
-	PathLogin       = "/authorize/login"
-	PathConsent     = "/authorize/consent"
-	PathUserInfo    = "/userinfo"
-	WellKnownOIDC   = "/.well-known/openid-configuration"
-	WellKnownOAuth  = "/.well-known/oauth-authorization-server"
-	WellKnownVCI    = "/.well-known/openid-credential-issuer"
+	PathToken      = "/token"
+	PathNonce      = "/nonce"
+	PathJWKS       = "/jwks"
+	PathRevoke     = "/revoke"
+	PathIntrospect = "/introspect"
+	PathOffers     = "/offers/"
+	PathPAR        = "/par"
+	PathAuthorize  = "/authorize"
+	PathLogin      = "/authorize/login"
+	PathConsent    = "/authorize/consent"
+	PathUserInfo   = "/userinfo"
+	WellKnownOIDC  = "/.well-known/openid-configuration"
+	WellKnownOAuth = "/.well-known/oauth-authorization-server"
+	WellKnownVCI   = "/.well-known/openid-credential-issuer"
+	// PathChallenge is the attestation challenge endpoint (-07 §8).
+	PathChallenge   = "/challenge"
 	nonceSecretName = "nonce-hmac-v1"
 )
 
@@ -52,18 +55,20 @@ type Service struct {
 	// unknown users so that they cost the same as wrong passwords.
 	signIns   signInLimits
 	dummyHash func() string
-	// secretFailures delays client-secret guessing per client and address;
 	// scans counts unknown tokens looked up per client.
-	secretFailures *limit.Backoff
-	scans          *limit.Failures
-	// fetcher fetches and caches the jwks_uri of private_key_jwt clients.
-	fetcher *keyFetcher
+	scans *limit.Failures
 	// scopes maps credential scopes to configuration IDs.
 	scopes map[string]string
 	// pushes counts pushed authorization requests per client.
 	pushes *limit.Failures
-	// providers are the trusted wallet providers (walletproviders.go).
-	providers walletProviders
+
+	// ClientAuth authenticates the clients of requests and issues the
+	// attestation challenges.
+	ClientAuth *clientauth.Authenticator
+	// Clients registers clients (the admin API).
+	Clients *clientauth.Registry
+	// WalletProviders are the trusted wallet providers (the admin API).
+	WalletProviders *clientauth.Providers
 }
 
 // New validates cfg, loads (or on first start creates) the signing key and
@@ -99,19 +104,23 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 	}
 	s := &Service{
 		cfg: cfg, store: store, log: log, verifier: verifier, nonces: nonces, mint: mint,
-		tokenURL:       cfg.URL + PathToken,
-		signIns:        newSignInLimits(),
-		dummyHash:      sync.OnceValue(func() string { h, _ := hashPassword(token.Random()); return h }),
-		secretFailures: limit.NewBackoff(secretFreeFailures, time.Second, maxSecretDelay, failureWindow),
-		scans:          limit.NewFailures(maxScans, scanWindow),
-		fetcher:        newKeyFetcher(cfg.ClientAuth.JWKSFetchTimeout, cfg.Now, log),
-		scopes:         credentialScopes(cfg.CredentialConfigurations),
-		pushes:         limit.NewFailures(maxPushes, pushWindow),
+		tokenURL:  cfg.URL + PathToken,
+		signIns:   newSignInLimits(),
+		dummyHash: sync.OnceValue(func() string { h, _ := hashPassword(token.Random()); return h }),
+		scans:     limit.NewFailures(maxScans, scanWindow),
+		scopes:    credentialScopes(cfg.CredentialConfigurations),
+		pushes:    limit.NewFailures(maxPushes, pushWindow),
 	}
+	s.ClientAuth, s.Clients, s.WalletProviders = clientauth.New(clientauth.Config{
+		URL: cfg.URL, TokenURL: s.tokenURL, PARURL: cfg.URL + PathPAR,
+		PermissiveAssertionAudience: cfg.ClientAuth.PermissiveAssertionAudience,
+		JWKSFetchTimeout:            cfg.ClientAuth.JWKSFetchTimeout, ClientCAs: cfg.ClientAuth.ClientCAs,
+		Attestation: cfg.ClientAttestation, Now: cfg.Now,
+	}, store, nonces, log)
 	if s.meta, err = buildMetadata(s); err != nil {
 		return nil, err
 	}
-	if err := s.reloadWalletProviders(ctx); err != nil {
+	if err := s.WalletProviders.Reload(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil

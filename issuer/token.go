@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"issuer/dpop"
+	"issuer/issuer/clientauth"
 	"issuer/issuer/oauth"
 	"issuer/issuer/token"
 	"issuer/nonce"
@@ -68,19 +69,16 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (*token.Response,
 	if !ok {
 		return nil, oauth.ErrUnsupportedGrantType("the grant type is not supported")
 	}
-	client, err := s.authenticateClient(ctx, req.ClientRequest)
+	client, bind, err := s.ClientAuth.Authenticate(ctx, req.ClientRequest)
 	if err != nil {
 		return nil, err
 	}
 	if err := g.allows(s, client, grantType); err != nil {
 		return nil, err
 	}
-	r := grantRequest{TokenRequest: req, Client: client, Now: now}
-	if r.Binding.X5T, err = boundCertificate(req.ClientRequest, client); err != nil {
+	r := grantRequest{TokenRequest: req, Client: client, Binding: bind, Now: now}
+	if r.Binding.X5T, err = clientauth.CertificateBinding(req.ClientRequest, client); err != nil {
 		return nil, err
-	}
-	if client != nil {
-		r.Binding.Instance = client.AttestationJKT
 	}
 	if r.Proof, err = s.checkDPoP(ctx, req, client, now); err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"issuer/issuer/clientauth"
 	"issuer/issuer/oauth"
 	"issuer/issuer/token"
 	"issuer/storage"
@@ -193,12 +194,12 @@ func umaTicketID(ticket string) string {
 // registers the permissions a client asked it for and gets a ticket. Only
 // req's Authorization and RemoteIP are used.
 func (s *Service) CreatePermissionTicket(ctx context.Context, req ClientRequest, body []byte) (string, error) {
-	rs, err := s.authenticateClient(ctx, ClientRequest{Params: map[string]string{}, Authorization: req.Authorization, RemoteIP: req.RemoteIP})
+	rs, _, err := s.ClientAuth.Authenticate(ctx, ClientRequest{Params: map[string]string{}, Authorization: req.Authorization, RemoteIP: req.RemoteIP})
 	if err != nil {
 		return "", err
 	}
 	if rs == nil || rs.AuthMethod == oauth.AuthNone {
-		return "", oauth.ErrInvalidClient("the resource server must authenticate with HTTP Basic").WithChallenge(basicChallenge())
+		return "", oauth.ErrInvalidClient("the resource server must authenticate with HTTP Basic").WithChallenge(clientauth.BasicChallenge())
 	}
 	perms, err := parsePermissions(body)
 	if err != nil {

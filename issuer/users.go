@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
+	"issuer/issuer/clientauth"
 	"issuer/issuer/oauth"
 	"issuer/issuer/token"
 	"issuer/storage"
@@ -80,7 +81,7 @@ func (s *Service) CreateUser(ctx context.Context, req UserRequest) (UserInfo, er
 		req.Claims = nil // "claims": null is no claims
 	}
 	switch {
-	case !validClientID(req.Username):
+	case !clientauth.ValidClientID(req.Username):
 		return UserInfo{}, oauth.ErrInvalidRequest("username must be 1 to 255 visible ASCII characters")
 	case utf8.RuneCountInString(req.Password) < 8 || len(req.Password) > 1024 || !utf8.ValidString(req.Password):
 		return UserInfo{}, oauth.ErrInvalidRequest("password must have 8 to 1024 bytes of UTF-8")
