@@ -18,7 +18,8 @@ import (
 // consumed and the tokens recorded in one transaction. A code presented
 // again, with everything else right, revokes what it issued (RFC 6749
 // §4.1.2).
-func (s *Service) authorizationCode(ctx context.Context, r *grantRequest) (*token.Response, error) {
+func (s *Service) authorizationCode(ctx context.Context, in grantRequest) (*token.Response, error) {
+	r := &in
 	req, client, proof, now := &r.TokenRequest, r.Client, r.Proof, r.Now
 	p := req.Params
 	switch {

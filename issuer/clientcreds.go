@@ -13,7 +13,8 @@ import (
 // an authenticated confidential client: the token's subject is the client,
 // its scope is the requested one (each value registered for the client) or
 // all the client registered, and there is no refresh token (§4.4.3).
-func (s *Service) clientCredentials(ctx context.Context, r *grantRequest) (*token.Response, error) {
+func (s *Service) clientCredentials(ctx context.Context, in grantRequest) (*token.Response, error) {
+	r := &in
 	scope, err := grantedScope(r.Params["scope"], r.Client.Scope)
 	if err != nil {
 		return nil, err

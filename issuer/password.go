@@ -143,7 +143,8 @@ func errSignInDelayed(wait time.Duration) *oauth.Error {
 // password runs the resource owner password credentials grant (RFC 6749
 // §4.3) for clients registered for it. An unknown user costs the same hash
 // work as a wrong password, and both give the same answer.
-func (s *Service) password(ctx context.Context, r *grantRequest) (*token.Response, error) {
+func (s *Service) password(ctx context.Context, in grantRequest) (*token.Response, error) {
+	r := &in
 	req, client, proof, now := &r.TokenRequest, r.Client, r.Proof, r.Now
 	username, password := req.Params["username"], req.Params["password"]
 	switch {

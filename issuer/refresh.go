@@ -39,7 +39,8 @@ func (s *Service) grantRefreshToken(r *grantRequest, a token.Grant) (string, []s
 // first (binding to the client, to the DPoP key for public clients, scope,
 // resource), then one transaction that re-checks the token's state and
 // records the new tokens, so that a refused request never burns the token.
-func (s *Service) refreshToken(ctx context.Context, r *grantRequest) (*token.Response, error) {
+func (s *Service) refreshToken(ctx context.Context, in grantRequest) (*token.Response, error) {
+	r := &in
 	req, client, proof, now := &r.TokenRequest, r.Client, r.Proof, r.Now
 	raw := req.Params["refresh_token"]
 	if raw == "" {

@@ -31,7 +31,7 @@ type grant struct {
 	// anonymous reports whether a request without client identification
 	// may use the grant.
 	anonymous func(*Service) bool
-	run       func(s *Service, ctx context.Context, r *grantRequest) (*token.Response, error)
+	run       func(s *Service, ctx context.Context, r grantRequest) (*token.Response, error)
 }
 
 // grantRequest is what a grant runs on: the token request, its client (nil
@@ -86,7 +86,7 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (*token.Response,
 	if r.Proof != nil {
 		r.Binding.JKT = r.Proof.JKT
 	}
-	return g.run(s, ctx, &r)
+	return g.run(s, ctx, r)
 }
 
 // allows checks that client (nil when anonymous) may use the grant.
@@ -149,7 +149,8 @@ func errReplay() *oauth.Error {
 // preAuthorized runs the pre-authorized code grant (OpenID4VCI 1.0 §6.1):
 // validate everything, then consume the code and record the token in one
 // transaction.
-func (s *Service) preAuthorized(ctx context.Context, r *grantRequest) (*token.Response, error) {
+func (s *Service) preAuthorized(ctx context.Context, in grantRequest) (*token.Response, error) {
+	r := &in
 	req, client, proof, now := &r.TokenRequest, r.Client, r.Proof, r.Now
 	code := req.Params["pre-authorized_code"]
 	if code == "" {

@@ -259,7 +259,8 @@ func subset(values, of []string) bool {
 // permission ticket for an RPT whose permissions claim lists what the
 // owner's grants allow, or answers need_info, request_submitted or
 // request_denied (§3.3.6).
-func (s *Service) umaTicket(ctx context.Context, r *grantRequest) (*token.Response, error) {
+func (s *Service) umaTicket(ctx context.Context, in grantRequest) (*token.Response, error) {
+	r := &in
 	req, client, proof, now := &r.TokenRequest, r.Client, r.Proof, r.Now
 	ticket := req.Params["ticket"]
 	if ticket == "" {
