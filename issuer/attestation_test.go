@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"issuer/issuer"
+	"issuer/issuer/clientauth"
 	"issuer/storage/memory"
 )
 
@@ -52,8 +53,8 @@ func TestClientAttestationConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := svc.WalletProviders(t.Context())
-	if err != nil || len(list) != 1 || list[0].Name != "wallets" || list[0].Source != issuer.ProviderFromConfig {
+	list, err := svc.WalletProviders.List(t.Context())
+	if err != nil || len(list) != 1 || list[0].Name != "wallets" || list[0].Source != clientauth.ProviderFromConfig {
 		t.Fatalf("WalletProviders() = %+v, %v; want the configured provider", list, err)
 	}
 	if got := svc.Config().ClientAttestation; got.MaxPoPAge != time.Minute || got.ChallengeTTL != 5*time.Minute || len(got.SigningAlgs) == 0 {

@@ -2,37 +2,25 @@ package issuer
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"time"
 
 	"issuer/dpop"
 	"issuer/issuer/oauth"
+	"issuer/issuer/token"
 	"issuer/pkce"
 	"issuer/storage"
 )
-
-// idClaims are the claims of an ID token (OpenID Connect Core §2).
-type idClaims struct {
-	Iss      string `json:"iss"`
-	Sub      string `json:"sub"`
-	Aud      string `json:"aud"`
-	Exp      int64  `json:"exp"`
-	Iat      int64  `json:"iat"`
-	AuthTime int64  `json:"auth_time"`
-	Nonce    string `json:"nonce,omitempty"`
-	AtHash   string `json:"at_hash"`
-	Azp      string `json:"azp"`
-}
 
 // authorizationCode runs the authorization code grant (RFC 6749 §4.1.3,
 // RFC 7636 §4.6, RFC 9449 §10): every check first, then the code is
 // consumed and the tokens recorded in one transaction. A code presented
 // again, with everything else right, revokes what it issued (RFC 6749
 // §4.1.2).
-func (s *Service) authorizationCode(ctx context.Context, req TokenRequest, client *storage.Client, proof *dpop.Proof, now time.Time) (*TokenResponse, error) {
+func (s *Service) authorizationCode(ctx context.Context, in grantRequest) (*token.Response, error) {
+	r := &in
+	req, client, proof, now := &r.TokenRequest, r.Client, r.Proof, r.Now
 	p := req.Params
 	switch {
 	case p["code"] == "":
@@ -46,11 +34,11 @@ func (s *Service) authorizationCode(ctx context.Context, req TokenRequest, clien
 	} else if err != nil {
 		return nil, oauth.ErrServer(err)
 	}
-	if err := checkCode(c, client, p, proof, now); err != nil {
+	if err := checkCode(c, client, r.Binding, p, proof, now); err != nil {
 		return nil, s.grantFailure(ctx, proof, now, err)
 	}
 	var ids, identifiers []string
-	var stored []AuthorizationDetail
+	var stored []oauth.AuthorizationDetail
 	if err := json.Unmarshal(c.AuthorizationDetails, &stored); err != nil {
 		return nil, oauth.ErrServer(err)
 	}
@@ -61,17 +49,17 @@ func (s *Service) authorizationCode(ctx context.Context, req TokenRequest, clien
 	if err != nil {
 		return nil, err
 	}
-	a := accessGrant{subject: c.Subject, clientID: client.ID, scope: c.Scope, grantID: c.ID, details: details}
+	a := token.Grant{Subject: c.Subject, ClientID: client.ID, Scope: c.Scope, GrantID: c.ID, Details: details}
 	if hasScopeValue(c.Scope, ScopeOpenID) {
-		a.authTime = c.AuthTime // kept on the refresh token, for the ID tokens of refreshes
+		a.AuthTime = c.AuthTime // kept on the refresh token, for the ID tokens of refreshes
 	}
-	return s.redeemCode(ctx, c, a, client, proof, now)
+	return s.redeemCode(ctx, r, c, a)
 }
 
 // checkCode applies the rules of a stored code to the token request. A
 // code redeemed before is let through when everything else matches:
 // RedeemAuthCode refuses it and revokes its tokens.
-func checkCode(c storage.AuthCode, client *storage.Client, p map[string]string, proof *dpop.Proof, now time.Time) error {
+func checkCode(c storage.AuthCode, client *storage.Client, b oauth.Binding, p map[string]string, proof *dpop.Proof, now time.Time) error {
 	switch {
 	case c.ClientID != client.ID:
 		return oauth.ErrInvalidGrant("the authorization code was not issued to this client")
@@ -90,7 +78,7 @@ func checkCode(c storage.AuthCode, client *storage.Client, p map[string]string, 
 		return oauth.ErrInvalidGrant("the authorization code is bound to a DPoP key and the request has no DPoP proof")
 	case c.DPoPJKT != "" && proof.JKT != c.DPoPJKT:
 		return oauth.ErrInvalidGrant("the DPoP proof's key is not the key the authorization code is bound to (dpop_jkt)")
-	case c.AttestationJKT != client.AttestationJKT:
+	case c.AttestationJKT != b.Instance:
 		return oauth.ErrInvalidGrant("the client attestation is for another wallet instance than the authorization request's")
 	}
 	return nil
@@ -102,22 +90,23 @@ func checkCode(c storage.AuthCode, client *storage.Client, p map[string]string, 
 // identifiers whenever credentials were granted, whether the request named
 // them by authorization_details, by scope or through an offer: OpenID4VCI
 // 1.0 §6.2 requires them in the first case and allows them in the others.
-func (s *Service) redeemCode(ctx context.Context, c storage.AuthCode, a accessGrant, client *storage.Client, proof *dpop.Proof, now time.Time) (*TokenResponse, error) {
-	tok, rec, err := s.mintAccessToken(ctx, a, proof, now)
+func (s *Service) redeemCode(ctx context.Context, r *grantRequest, c storage.AuthCode, a token.Grant) (*token.Response, error) {
+	client, proof, now := r.Client, r.Proof, r.Now
+	tok, rec, err := s.mint.Access(a, r.Binding, now)
 	if err != nil {
 		return nil, err
 	}
 	// The code's offer (issuer_state) is checked and marked in the same
 	// transaction: an offer is for one issuance.
 	red := storage.Redemption{CodeID: c.ID, Now: now, Tokens: []storage.Token{rec}, OfferID: c.OfferID}
-	refresh, rtoks, err := s.grantRefreshToken(a, client, proof, rec, now)
+	refresh, rtoks, err := s.grantRefreshToken(r, a)
 	if err != nil {
 		return nil, err
 	}
 	red.Tokens = append(red.Tokens, rtoks...)
 	var idToken string
 	if hasScopeValue(c.Scope, ScopeOpenID) {
-		if idToken, err = s.mintIDToken(c.Subject, client.ID, c.Nonce, c.AuthTime, tok, now); err != nil {
+		if idToken, err = s.mint.IDToken(c.Subject, client.ID, c.Nonce, c.AuthTime, tok, now); err != nil {
 			return nil, err
 		}
 	}
@@ -128,7 +117,7 @@ func (s *Service) redeemCode(ctx context.Context, c storage.AuthCode, a accessGr
 		return nil, s.codeRedeemError(ctx, c, err)
 	}
 	s.log.InfoContext(ctx, "authorization code redeemed", "client_id", client.ID, "token_id", rec.ID, "bound", proof != nil)
-	resp := s.tokenResponse(tok, rec, a.details, now)
+	resp := s.mint.Response(tok, rec, a.Details, now)
 	resp.RefreshToken, resp.IDToken = refresh, idToken
 	return resp, nil
 }
@@ -141,21 +130,4 @@ func (s *Service) codeRedeemError(ctx context.Context, c storage.AuthCode, err e
 		s.log.WarnContext(ctx, "authorization code reused; its tokens are revoked", "client_id", c.ClientID)
 	}
 	return redeemError(err, authCodeAnswers)
-}
-
-// mintIDToken signs an ID token (OpenID Connect Core §2, §3.1.3.6) for
-// subject and clientID: at_hash is the left half of the SHA-256 of the
-// access token; auth_time is always given; nonce only when not empty.
-func (s *Service) mintIDToken(subject, clientID, nonce string, authTime time.Time, accessToken string, now time.Time) (string, error) {
-	sum := sha256.Sum256([]byte(accessToken))
-	claims := idClaims{
-		Iss: s.cfg.URL, Sub: subject, Aud: clientID, Azp: clientID, Iat: now.Unix(),
-		Exp: now.Add(s.cfg.Authorization.IDTokenTTL).Unix(), AuthTime: authTime.Unix(), Nonce: nonce,
-		AtHash: base64.RawURLEncoding.EncodeToString(sum[:sha256.Size/2]),
-	}
-	tok, err := s.signer.sign("JWT", claims)
-	if err != nil {
-		return "", oauth.ErrServer(err)
-	}
-	return tok, nil
 }

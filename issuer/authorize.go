@@ -13,7 +13,10 @@ import (
 	"github.com/google/uuid"
 
 	"issuer/dpop"
+	"issuer/issuer/clientauth"
+	"issuer/issuer/limit"
 	"issuer/issuer/oauth"
+	"issuer/issuer/token"
 	"issuer/storage"
 )
 
@@ -39,11 +42,11 @@ type PARRequest struct {
 // attested wallet instance, or a public client from one address. A public
 // client's ID is no secret, so a count per client would let anyone use up
 // its quota for every user.
-func pushQuotaKey(c *storage.Client, remoteIP string) string {
+func pushQuotaKey(c *storage.Client, b oauth.Binding, remoteIP string) string {
 	if c.AuthMethod == oauth.AuthNone {
-		return c.ID + "\x00" + addressKey(remoteIP)
+		return c.ID + "\x00" + limit.AddressKey(remoteIP)
 	}
-	return limiterKey(c)
+	return clientauth.LimiterKey(c, b)
 }
 
 // PARResponse is the RFC 9126 §2.2 response.
@@ -58,7 +61,7 @@ type PARResponse struct {
 // authorization request and stores it under a fresh request_uri.
 func (s *Service) PushAuthorizationRequest(ctx context.Context, req PARRequest) (PARResponse, error) {
 	now := s.cfg.Now()
-	client, err := s.authenticateClient(ctx, req.ClientRequest)
+	client, bind, err := s.ClientAuth.Authenticate(ctx, req.ClientRequest)
 	switch {
 	case err != nil:
 		return PARResponse{}, err
@@ -67,22 +70,21 @@ func (s *Service) PushAuthorizationRequest(ctx context.Context, req PARRequest) 
 	case req.Params["client_id"] == "" && client.AuthMethod == oauth.AuthNone:
 		return PARResponse{}, oauth.ErrInvalidRequest("the parameter client_id is missing")
 	}
-	quota := pushQuotaKey(client, req.RemoteIP)
-	if blocked, until := s.pushes.blocked(quota, now); blocked {
+	quota := pushQuotaKey(client, bind, req.RemoteIP)
+	if blocked, until := s.pushes.Blocked(quota, now); blocked {
 		e := oauth.ErrInvalidRequest("too many pushed authorization requests; try again later").
 			WithRetryAfter(until.Sub(now)).WithStatus(http.StatusTooManyRequests)
 		return PARResponse{}, e
 	}
-	s.pushes.fail(quota, now)
+	s.pushes.Fail(quota, now)
 	proof, err := s.parProof(ctx, req.DPoP, now)
 	if err != nil {
 		return PARResponse{}, err
 	}
-	jkt := ""
 	if proof != nil {
-		jkt = proof.JKT
+		bind.JKT = proof.JKT
 	}
-	r, err := s.validateAuthRequest(ctx, client, req.Params, jkt)
+	r, err := s.validateAuthRequest(ctx, client, req.Params, bind)
 	if err != nil {
 		return PARResponse{}, err
 	}
@@ -90,7 +92,7 @@ func (s *Service) PushAuthorizationRequest(ctx context.Context, req PARRequest) 
 	if err != nil {
 		return PARResponse{}, oauth.ErrServer(err)
 	}
-	uri := requestURIPrefix + randomToken()
+	uri := requestURIPrefix + token.Random()
 	ttl := s.cfg.Authorization.RequestURITTL
 	sess := storage.AuthSession{ID: sessionID(kindPAR, uri), Kind: kindPAR, ClientID: client.ID, Request: body, ExpiresAt: now.Add(ttl)}
 	if err := s.store.CreateAuthSession(ctx, sess); err != nil {
@@ -165,7 +167,7 @@ func (s *Service) Authorize(ctx context.Context, p map[string]string) (Authorize
 	if err != nil {
 		return AuthorizeResult{}, oauth.ErrServer(err)
 	}
-	cookie := randomToken()
+	cookie := token.Random()
 	csrf, csrfHash := newCSRF()
 	sess := storage.AuthSession{
 		ID: sessionID(kindInteraction, cookie), Kind: kindInteraction, ClientID: r.ClientID, Request: body,
@@ -196,14 +198,14 @@ func (s *Service) authorizationRequest(ctx context.Context, p map[string]string,
 	}
 	// Errors go to the redirect URI only when the client is known and the
 	// URI registered (RFC 6749 §4.1.2.1).
-	if err := checkRequestShape(&client, p); err != nil && !redirectAllowed(&client, p["redirect_uri"]) {
+	if err := checkRequestShape(&client, p); err != nil && !clientauth.RedirectAllowed(&client, p["redirect_uri"]) {
 		return authRequest{}, err
 	}
 	base := authRequest{ClientID: client.ID, RedirectURI: p["redirect_uri"], State: p["state"]}
 	if s.cfg.Authorization.RequirePAR {
 		return authRequest{}, s.redirectError(base, oauth.ErrInvalidRequest("authorization requests must be pushed to the PAR endpoint (RFC 9126)"))
 	}
-	r, err := s.validateAuthRequest(ctx, &client, p, "")
+	r, err := s.validateAuthRequest(ctx, &client, p, oauth.Binding{})
 	if err != nil {
 		return authRequest{}, s.redirectError(base, err)
 	}
@@ -292,7 +294,7 @@ func errRedirectRefused() *oauth.Error {
 // registered before the allow-list existed must not send the browser to,
 // say, a javascript: URI.
 func (s *Service) redirectTo(r authRequest, q url.Values) (string, error) {
-	if checkRedirectURI(r.RedirectURI) != nil {
+	if clientauth.CheckRedirectURI(r.RedirectURI) != nil {
 		return "", errRedirectRefused()
 	}
 	u, err := url.Parse(r.RedirectURI)
@@ -359,7 +361,7 @@ func (s *Service) Login(ctx context.Context, f LoginForm) (AuthorizeResult, erro
 	// public, and a per-client count would let anyone slow down every
 	// user of a wallet. A sign-in session is no origin: anyone can open
 	// as many as they like.
-	user, err := s.checkUser(ctx, f.Username, f.Password, "address:"+addressKey(f.RemoteIP), now)
+	user, err := s.checkUser(ctx, f.Username, f.Password, "address:"+limit.AddressKey(f.RemoteIP), now)
 	if err != nil {
 		var e *oauth.Error
 		if !errors.As(err, &e) || e.Status >= 500 {
@@ -398,10 +400,10 @@ func (s *Service) Login(ctx context.Context, f LoginForm) (AuthorizeResult, erro
 }
 
 // newCSRF returns a fresh CSRF token and the hash the sign-in stores.
-func newCSRF() (token string, hash []byte) {
-	token = randomToken()
-	sum := sha256.Sum256([]byte(token))
-	return token, sum[:]
+func newCSRF() (csrf string, hash []byte) {
+	csrf = token.Random()
+	sum := sha256.Sum256([]byte(csrf))
+	return csrf, sum[:]
 }
 
 // loginStep refuses, as an invalid session, a sign-in whose user has
@@ -463,7 +465,7 @@ func (s *Service) Decide(ctx context.Context, f DecisionForm) (AuthorizeResult, 
 	if err != nil {
 		return AuthorizeResult{}, oauth.ErrServer(err)
 	}
-	if checkRedirectURI(r.RedirectURI) != nil { // mint no code that cannot be delivered
+	if clientauth.CheckRedirectURI(r.RedirectURI) != nil { // mint no code that cannot be delivered
 		return AuthorizeResult{}, errRedirectRefused()
 	}
 	if !f.Approve {
@@ -494,7 +496,7 @@ func (s *Service) createCode(ctx context.Context, r authRequest, sess storage.Au
 			return "", oauth.ErrServer(err)
 		}
 	}
-	var details []AuthorizationDetail
+	var details []oauth.AuthorizationDetail
 	for i, id := range r.Credentials {
 		ids[i] = uuid.NewString()
 		for j, oid := range offer.ConfigurationIDs {
@@ -502,13 +504,13 @@ func (s *Service) createCode(ctx context.Context, r authRequest, sess storage.Au
 				ids[i] = offer.CredentialIdentifiers[j]
 			}
 		}
-		details = append(details, AuthorizationDetail{Type: TypeOpenIDCredential, CredentialConfigurationID: id, CredentialIdentifiers: []string{ids[i]}})
+		details = append(details, oauth.AuthorizationDetail{Type: oauth.TypeOpenIDCredential, CredentialConfigurationID: id, CredentialIdentifiers: []string{ids[i]}})
 	}
 	detailsJSON, err := json.Marshal(details)
 	if err != nil {
 		return "", oauth.ErrServer(err)
 	}
-	code := randomToken()
+	code := token.Random()
 	c := storage.AuthCode{
 		ID: codeID(code), ClientID: r.ClientID, RedirectURI: r.RedirectURI, Scope: r.Scope,
 		AuthorizationDetails: detailsJSON, CodeChallenge: r.CodeChallenge,

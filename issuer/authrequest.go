@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"issuer/issuer/clientauth"
 	"issuer/issuer/oauth"
 	"issuer/pkce"
 	"issuer/storage"
@@ -55,10 +56,12 @@ func hasScopeValue(scope, v string) bool { return slices.Contains(strings.Fields
 
 // validateAuthRequest checks the parameters of an authorization request of
 // client (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 9126 §2.1, RFC 9449 §10,
-// OpenID4VCI 1.0 §5.1). jkt is the thumbprint of a DPoP proof sent with a
-// pushed request ("" if none).
-func (s *Service) validateAuthRequest(ctx context.Context, client *storage.Client, p map[string]string, jkt string) (authRequest, error) {
-	r := authRequest{ClientID: client.ID, State: p["state"], Nonce: p["nonce"], Prompt: p["prompt"], DPoPJKT: p["dpop_jkt"], AttestationJKT: client.AttestationJKT}
+// OpenID4VCI 1.0 §5.1). b holds the thumbprint of a DPoP proof sent with a
+// pushed request and the attested wallet instance of its client (each ""
+// if none).
+func (s *Service) validateAuthRequest(ctx context.Context, client *storage.Client, p map[string]string, b oauth.Binding) (authRequest, error) {
+	jkt := b.JKT
+	r := authRequest{ClientID: client.ID, State: p["state"], Nonce: p["nonce"], Prompt: p["prompt"], DPoPJKT: p["dpop_jkt"], AttestationJKT: b.Instance}
 	if err := checkRequestShape(client, p); err != nil {
 		return r, err
 	}
@@ -105,7 +108,7 @@ func checkRequestShape(client *storage.Client, p map[string]string) error {
 		return oauth.ErrUnauthorizedClient("the client '%s' doesn't support the grant type '%s'", client.ID, oauth.GrantAuthorizationCode)
 	case p["redirect_uri"] == "":
 		return oauth.ErrInvalidRequest("the parameter redirect_uri is missing")
-	case !redirectAllowed(client, p["redirect_uri"]):
+	case !clientauth.RedirectAllowed(client, p["redirect_uri"]):
 		return oauth.ErrInvalidRequest("the redirect_uri is not registered for the client")
 	case p["prompt"] != "" && p["prompt"] != "none" && p["prompt"] != "login" && p["prompt"] != "consent":
 		return oauth.ErrInvalidRequest("prompt must be none, login or consent")

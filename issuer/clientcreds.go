@@ -4,23 +4,22 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
-	"issuer/dpop"
 	"issuer/issuer/oauth"
-	"issuer/storage"
+	"issuer/issuer/token"
 )
 
 // clientCredentials runs the client_credentials grant (RFC 6749 §4.4) for
 // an authenticated confidential client: the token's subject is the client,
 // its scope is the requested one (each value registered for the client) or
 // all the client registered, and there is no refresh token (§4.4.3).
-func (s *Service) clientCredentials(ctx context.Context, req TokenRequest, client *storage.Client, proof *dpop.Proof, now time.Time) (*TokenResponse, error) {
-	scope, err := grantedScope(req.Params["scope"], client.Scope)
+func (s *Service) clientCredentials(ctx context.Context, in grantRequest) (*token.Response, error) {
+	r := &in
+	scope, err := grantedScope(r.Params["scope"], r.Client.Scope)
 	if err != nil {
 		return nil, err
 	}
-	return s.issue(ctx, accessGrant{subject: client.ID, clientID: client.ID, scope: scope}, client, proof, now, false)
+	return s.issue(ctx, r, token.Grant{Subject: r.Client.ID, ClientID: r.Client.ID, Scope: scope}, false)
 }
 
 // grantedScope checks a requested scope against the registered one

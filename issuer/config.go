@@ -235,7 +235,7 @@ func (c *Config) Validate() error {
 	if len(c.CredentialConfigurations) == 0 {
 		errs = append(errs, errors.New("credential_configurations_supported: at least one configuration is needed"))
 	}
-	errs = append(errs, c.ClientAttestation.validate()...)
+	errs = append(errs, c.ClientAttestation.Validate()...)
 	return errors.Join(errs...)
 }
 

@@ -7,18 +7,6 @@ import (
 	"issuer/issuer/oauth"
 )
 
-// TypeOpenIDCredential is the authorization_details type of OpenID4VCI
-// (1.0 §5.1.1).
-const TypeOpenIDCredential = "openid_credential"
-
-// AuthorizationDetail is one openid_credential entry of authorization_details
-// (RFC 9396, OpenID4VCI 1.0 §5.1.1 and §6.2).
-type AuthorizationDetail struct {
-	Type                      string   `json:"type"`
-	CredentialConfigurationID string   `json:"credential_configuration_id"`
-	CredentialIdentifiers     []string `json:"credential_identifiers,omitempty"`
-}
-
 // requestedDetail is an entry of a request's authorization_details; fields
 // we do not understand are ignored (OpenID4VCI 1.0 §5.1.1).
 type requestedDetail struct {
@@ -32,10 +20,10 @@ type requestedDetail struct {
 // or the subset that the token request's authorization_details names
 // (OpenID4VCI 1.0 §6.1.1, RFC 9396 §6.1). Asking for anything outside the
 // grant is refused, never silently dropped.
-func (s *Service) grantedDetails(configIDs, identifiers []string, raw string) ([]AuthorizationDetail, error) {
-	all := make([]AuthorizationDetail, len(configIDs))
+func (s *Service) grantedDetails(configIDs, identifiers []string, raw string) ([]oauth.AuthorizationDetail, error) {
+	all := make([]oauth.AuthorizationDetail, len(configIDs))
 	for i, id := range configIDs {
-		all[i] = AuthorizationDetail{Type: TypeOpenIDCredential, CredentialConfigurationID: id, CredentialIdentifiers: []string{identifiers[i]}}
+		all[i] = oauth.AuthorizationDetail{Type: oauth.TypeOpenIDCredential, CredentialConfigurationID: id, CredentialIdentifiers: []string{identifiers[i]}}
 	}
 	if raw == "" {
 		return all, nil
@@ -44,7 +32,7 @@ func (s *Service) grantedDetails(configIDs, identifiers []string, raw string) ([
 	if err != nil {
 		return nil, err
 	}
-	var out []AuthorizationDetail
+	var out []oauth.AuthorizationDetail
 	for _, id := range ids {
 		i := slices.Index(configIDs, id)
 		if i < 0 {
@@ -64,7 +52,7 @@ func (s *Service) requestedConfiguration(raw json.RawMessage) (string, error) {
 	switch {
 	case d.Type == nil:
 		return "", oauth.ErrInvalidAuthorizationDetails("an authorization_details entry has no type")
-	case *d.Type != TypeOpenIDCredential:
+	case *d.Type != oauth.TypeOpenIDCredential:
 		return "", oauth.ErrInvalidAuthorizationDetails("the authorization_details type is not supported")
 	case d.CredentialConfigurationID == nil:
 		return "", oauth.ErrInvalidAuthorizationDetails("an openid_credential entry has no credential_configuration_id")

@@ -5,8 +5,7 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/lestrrat-go/jwx/v2/jwk"
-
+	"issuer/issuer/clientauth"
 	"issuer/issuer/oauth"
 )
 
@@ -17,13 +16,13 @@ type metadata struct {
 
 func buildMetadata(s *Service) (metadata, error) {
 	c := s.cfg
-	assertionAlgs := append(slices.Clone(asymmetricAlgs), hmacAlgs...)
+	assertionAlgs := clientauth.AssertionAlgs()
 	oauth := map[string]any{
 		"issuer":                                c.URL,
 		"token_endpoint":                        c.URL + PathToken,
 		"jwks_uri":                              c.URL + PathJWKS,
 		"grant_types_supported":                 slices.Sorted(maps.Keys(grants)),
-		"token_endpoint_auth_methods_supported": supportedAuthMethods,
+		"token_endpoint_auth_methods_supported": clientauth.SupportedMethods(),
 		"token_endpoint_auth_signing_alg_values_supported": assertionAlgs,
 		// The same client authentication serves revocation and introspection
 		// (RFC 8414 §2).
@@ -31,11 +30,11 @@ func buildMetadata(s *Service) (metadata, error) {
 		"introspection_endpoint_auth_signing_alg_values_supported": assertionAlgs,
 		"dpop_signing_alg_values_supported":                        s.verifier.Algs(),
 		"pre-authorized_grant_anonymous_access_supported":          c.AnonymousAccess(),
-		"authorization_details_types_supported":                    []string{TypeOpenIDCredential},
+		"authorization_details_types_supported":                    []string{oauth.TypeOpenIDCredential},
 		"revocation_endpoint":                                      c.URL + PathRevoke,
-		"revocation_endpoint_auth_methods_supported":               supportedAuthMethods,
+		"revocation_endpoint_auth_methods_supported":               clientauth.SupportedMethods(),
 		"introspection_endpoint":                                   c.URL + PathIntrospect,
-		"introspection_endpoint_auth_methods_supported":            slices.DeleteFunc(slices.Clone(supportedAuthMethods), func(m string) bool { return m == oauth.AuthNone || m == oauth.AuthAttestJWT }),
+		"introspection_endpoint_auth_methods_supported":            slices.DeleteFunc(clientauth.SupportedMethods(), func(m string) bool { return m == oauth.AuthNone || m == oauth.AuthAttestJWT }),
 		"permission_endpoint":                                      c.URL + PathUMAPermission,
 		"authorization_endpoint":                                   c.URL + PathAuthorize,
 		"pushed_authorization_request_endpoint":                    c.URL + PathPAR,
@@ -47,7 +46,7 @@ func buildMetadata(s *Service) (metadata, error) {
 		"scopes_supported":                                         scopesSupported(s.scopes),
 		"tls_client_certificate_bound_access_tokens":               true,
 	}
-	s.addAttestationMetadata(oauth)
+	addAttestationMetadata(oauth, c)
 	oidc := maps.Clone(oauth)
 	oidc["userinfo_endpoint"] = c.URL + PathUserInfo
 	oidc["subject_types_supported"] = []string{"public"}
@@ -64,10 +63,6 @@ func buildMetadata(s *Service) (metadata, error) {
 	if len(c.Display) > 0 {
 		vci["display"] = c.Display
 	}
-	set := jwk.NewSet()
-	if err := set.AddKey(s.signer.public); err != nil {
-		return metadata{}, err
-	}
 	var m metadata
 	var err error
 	if m.oauth, err = json.Marshal(oauth); err != nil {
@@ -79,8 +74,8 @@ func buildMetadata(s *Service) (metadata, error) {
 	if m.vci, err = json.Marshal(vci); err != nil {
 		return m, err
 	}
-	m.jwks, err = json.Marshal(set)
-	return m, err
+	m.jwks = s.mint.JWKS()
+	return m, nil
 }
 
 // AuthorizationServerMetadata is the RFC 8414 document.
@@ -100,3 +95,16 @@ func (s *Service) CredentialIssuerMetadata() []byte { return s.meta.vci }
 
 // JWKS is the JWK set of the public signing keys.
 func (s *Service) JWKS() []byte { return s.meta.jwks }
+
+// addAttestationMetadata adds the members of -07 §10.1 and §8 to the
+// authorization server metadata. client_attestation_pop_nonce_required is
+// the -05 name that wallets built on earlier drafts still read.
+func addAttestationMetadata(m map[string]any, cfg Config) {
+	c := cfg.ClientAttestation
+	m["client_attestation_signing_alg_values_supported"] = c.SigningAlgs
+	m["client_attestation_pop_signing_alg_values_supported"] = c.PoPSigningAlgs
+	m["client_attestation_pop_nonce_required"] = c.RequireChallenge
+	if c.RequireChallenge {
+		m["challenge_endpoint"] = cfg.URL + PathChallenge
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"math/big"
@@ -16,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"issuer/issuer/oauth"
+	"issuer/issuer/token"
 	"issuer/storage"
 )
 
@@ -98,10 +98,10 @@ func (s *Service) CreateOffer(ctx context.Context, req OfferRequest) (OfferRespo
 	if err != nil {
 		return OfferResponse{}, err
 	}
-	code := randomToken()
+	code := token.Random()
 	codeHash := sha256.Sum256([]byte(code))
 	o := storage.Offer{
-		ID: newID(), CodeHash: codeHash[:], Subject: req.Subject, Claims: req.Claims,
+		ID: token.NewID(), CodeHash: codeHash[:], Subject: req.Subject, Claims: req.Claims,
 		ConfigurationIDs: req.CredentialConfigurationIDs, CreatedAt: now,
 		ExpiresAt: now.Add(ttl), KeepUntil: now.Add(ttl),
 	}
@@ -121,7 +121,7 @@ func (s *Service) CreateOffer(ctx context.Context, req OfferRequest) (OfferRespo
 		resp.CredentialOffer.Grants.PreAuthorizedCode = grant
 	}
 	if slices.Contains(req.Grants, oauth.GrantAuthorizationCode) {
-		state := randomToken()
+		state := token.Random()
 		o.IssuerStateHash = issuerStateHash(state)
 		resp.CredentialOffer.Grants.AuthorizationCode = &AuthorizationCodeGrant{IssuerState: state}
 	}
@@ -305,21 +305,4 @@ func (s *Service) OfferQR(ctx context.Context, id string) (OfferPage, error) {
 		p.Credentials = append(p.Credentials, credentialName(s.cfg.CredentialConfigurations, c))
 	}
 	return p, nil
-}
-
-// randomToken returns 256 random bits, base64url-encoded.
-func randomToken() string {
-	b, _ := randomBytes32()
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// newID returns a time-ordered UUID (version 7): records keyed by it are
-// written near each other in the B+tree, so a batch of writes dirties few
-// pages.
-func newID() string {
-	id, err := uuid.NewV7()
-	if err != nil {
-		return uuid.NewString()
-	}
-	return id.String()
 }

@@ -7,19 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"issuer/dpop"
+	"issuer/issuer/limit"
 	"issuer/issuer/oauth"
+	"issuer/issuer/token"
 	"issuer/storage"
-)
-
-// Client-secret guessing: failures are free per client and address up to
-// secretFreeFailures, then delay that client's attempts from that address
-// (1 s, doubling per failure up to maxSecretDelay); forgotten after
-// failureWindow without one.
-const (
-	secretFreeFailures = 20
-	maxSecretDelay     = 5 * time.Minute
-	failureWindow      = 15 * time.Minute
 )
 
 // Sign-in throttling, so that the login page and the password grant are
@@ -49,16 +40,16 @@ const (
 
 // signInLimits are the delays of failed sign-ins.
 type signInLimits struct {
-	pair, origin, user *backoff
-	known              *seen // pairs that signed in successfully
+	pair, origin, user *limit.Backoff
+	known              *limit.Seen // pairs that signed in successfully
 }
 
 func newSignInLimits() signInLimits {
 	return signInLimits{
-		pair:   newBackoff(pairFreeFailures, firstSignInDelay, maxSignInDelay, signInMemory),
-		origin: newBackoff(originFreeFailures, firstSignInDelay, maxSignInDelay, signInMemory),
-		user:   newBackoff(userFreeFailures, firstSignInDelay, maxUserDelay, signInMemory),
-		known:  newSeen(knownOriginTTL),
+		pair:   limit.NewBackoff(pairFreeFailures, firstSignInDelay, maxSignInDelay, signInMemory),
+		origin: limit.NewBackoff(originFreeFailures, firstSignInDelay, maxSignInDelay, signInMemory),
+		user:   limit.NewBackoff(userFreeFailures, firstSignInDelay, maxUserDelay, signInMemory),
+		known:  limit.NewSeen(knownOriginTTL),
 	}
 }
 
@@ -80,9 +71,9 @@ func newSignInKeys(username, origin string) signInKeys {
 // elsewhere, or at other usernames from the same origin (all the users
 // behind one proxy share its address), cannot keep the user out.
 func (l signInLimits) wait(k signInKeys, now time.Time) time.Duration {
-	w := l.pair.wait(k.pair, now)
-	if !l.known.has(k.pair, now) {
-		w = max(w, l.origin.wait(k.origin, now), l.user.wait(k.user, now))
+	w := l.pair.Wait(k.pair, now)
+	if !l.known.Has(k.pair, now) {
+		w = max(w, l.origin.Wait(k.origin, now), l.user.Wait(k.user, now))
 	}
 	return w
 }
@@ -97,21 +88,21 @@ func (l signInLimits) start(k signInKeys, now time.Time) time.Duration {
 	if w := l.wait(k, now); w > 0 {
 		return w
 	}
-	if w := l.pair.take(k.pair, now); w > 0 {
+	if w := l.pair.Take(k.pair, now); w > 0 {
 		return w
 	}
-	if l.known.has(k.pair, now) {
-		l.origin.fail(k.origin, now)
-		l.user.fail(k.user, now)
+	if l.known.Has(k.pair, now) {
+		l.origin.Fail(k.origin, now)
+		l.user.Fail(k.user, now)
 		return 0
 	}
-	if w := l.origin.take(k.origin, now); w > 0 {
-		l.pair.refund(k.pair)
+	if w := l.origin.Take(k.origin, now); w > 0 {
+		l.pair.Refund(k.pair)
 		return w
 	}
-	if w := l.user.take(k.user, now); w > 0 {
-		l.pair.refund(k.pair)
-		l.origin.refund(k.origin)
+	if w := l.user.Take(k.user, now); w > 0 {
+		l.pair.Refund(k.pair)
+		l.origin.Refund(k.origin)
 		return w
 	}
 	return 0
@@ -119,9 +110,9 @@ func (l signInLimits) start(k signInKeys, now time.Time) time.Duration {
 
 // fail counts a failed sign-in, whatever the delays.
 func (l signInLimits) fail(k signInKeys, now time.Time) {
-	l.pair.fail(k.pair, now)
-	l.origin.fail(k.origin, now)
-	l.user.fail(k.user, now)
+	l.pair.Fail(k.pair, now)
+	l.origin.Fail(k.origin, now)
+	l.user.Fail(k.user, now)
 }
 
 // succeed resets the pair's failures and remembers it. The origin's and
@@ -132,10 +123,10 @@ func (l signInLimits) fail(k signInKeys, now time.Time) {
 // The sign-in must have been started with start, whose count of the
 // attempt at the origin and the username it takes back.
 func (l signInLimits) succeed(k signInKeys, now time.Time) {
-	l.pair.reset(k.pair)
-	l.origin.refund(k.origin)
-	l.user.refund(k.user)
-	l.known.add(k.pair, now)
+	l.pair.Reset(k.pair)
+	l.origin.Refund(k.origin)
+	l.user.Refund(k.user)
+	l.known.Add(k.pair, now)
 }
 
 // errSignInDelayed is the answer to a sign-in that must wait: the seconds
@@ -152,7 +143,9 @@ func errSignInDelayed(wait time.Duration) *oauth.Error {
 // password runs the resource owner password credentials grant (RFC 6749
 // §4.3) for clients registered for it. An unknown user costs the same hash
 // work as a wrong password, and both give the same answer.
-func (s *Service) password(ctx context.Context, req TokenRequest, client *storage.Client, proof *dpop.Proof, now time.Time) (*TokenResponse, error) {
+func (s *Service) password(ctx context.Context, in grantRequest) (*token.Response, error) {
+	r := &in
+	req, client, proof, now := &r.TokenRequest, r.Client, r.Proof, r.Now
 	username, password := req.Params["username"], req.Params["password"]
 	switch {
 	case username == "":
@@ -168,7 +161,7 @@ func (s *Service) password(ctx context.Context, req TokenRequest, client *storag
 	if err != nil {
 		return nil, err
 	}
-	return s.issue(ctx, accessGrant{subject: user.ID, clientID: client.ID, scope: scope, grantID: newID()}, client, proof, now, true)
+	return s.issue(ctx, r, token.Grant{Subject: user.ID, ClientID: client.ID, Scope: scope, GrantID: token.NewID()}, true)
 }
 
 // passwordOrigin is where a password grant's sign-in comes from, for the
@@ -177,7 +170,7 @@ func (s *Service) password(ctx context.Context, req TokenRequest, client *storag
 // would otherwise delay its users everywhere).
 func passwordOrigin(client *storage.Client, remoteIP string) string {
 	if client.AuthMethod == oauth.AuthNone {
-		return "client:" + client.ID + "\x00" + addressKey(remoteIP)
+		return "client:" + client.ID + "\x00" + limit.AddressKey(remoteIP)
 	}
 	return "client:" + client.ID
 }
@@ -209,8 +202,9 @@ func (s *Service) checkUser(ctx context.Context, username, password, origin stri
 // issue mints an access token (and, if withRefresh and the client may have
 // one, a refresh token) for a grant that consumes no code, and records them
 // with the proof's replay key.
-func (s *Service) issue(ctx context.Context, a accessGrant, client *storage.Client, proof *dpop.Proof, now time.Time, withRefresh bool) (*TokenResponse, error) {
-	tok, rec, err := s.mintAccessToken(ctx, a, proof, now)
+func (s *Service) issue(ctx context.Context, r *grantRequest, a token.Grant, withRefresh bool) (*token.Response, error) {
+	client, proof, now := r.Client, r.Proof, r.Now
+	tok, rec, err := s.mint.Access(a, r.Binding, now)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +212,7 @@ func (s *Service) issue(ctx context.Context, a accessGrant, client *storage.Clie
 	var refresh string
 	if withRefresh {
 		var rtoks []storage.Token
-		if refresh, rtoks, err = s.grantRefreshToken(a, client, proof, rec, now); err != nil {
+		if refresh, rtoks, err = s.grantRefreshToken(r, a); err != nil {
 			return nil, err
 		}
 		iss.Tokens = append(iss.Tokens, rtoks...)
@@ -232,7 +226,7 @@ func (s *Service) issue(ctx context.Context, a accessGrant, client *storage.Clie
 		return nil, oauth.ErrServer(err)
 	}
 	s.log.InfoContext(ctx, "token issued", "client", client.ID, "token_id", rec.ID, "bound", proof != nil)
-	resp := s.tokenResponse(tok, rec, a.details, now)
+	resp := s.mint.Response(tok, rec, a.Details, now)
 	resp.RefreshToken = refresh
 	return resp, nil
 }

@@ -11,16 +11,15 @@ import (
 // attested wallet's per instance, a confidential client's per client.
 func TestPushQuotaKey(t *testing.T) {
 	public := &storage.Client{ID: "wallet", AuthMethod: oauth.AuthNone}
-	if pushQuotaKey(public, "192.0.2.1") == pushQuotaKey(public, "192.0.2.2") {
+	if pushQuotaKey(public, oauth.Binding{}, "192.0.2.1") == pushQuotaKey(public, oauth.Binding{}, "192.0.2.2") {
 		t.Error("a public client's quota is shared across addresses")
 	}
-	a := &storage.Client{ID: "w", AuthMethod: oauth.AuthAttestJWT, AttestationJKT: "k1"}
-	b := &storage.Client{ID: "w", AuthMethod: oauth.AuthAttestJWT, AttestationJKT: "k2"}
-	if pushQuotaKey(a, "x") == pushQuotaKey(b, "x") {
+	w := &storage.Client{ID: "w", AuthMethod: oauth.AuthAttestJWT}
+	if pushQuotaKey(w, oauth.Binding{Instance: "k1"}, "x") == pushQuotaKey(w, oauth.Binding{Instance: "k2"}, "x") {
 		t.Error("two instances of a wallet share a quota")
 	}
 	c := &storage.Client{ID: "backend", AuthMethod: oauth.AuthClientSecretBasic}
-	if pushQuotaKey(c, "192.0.2.1") != pushQuotaKey(c, "192.0.2.2") {
+	if pushQuotaKey(c, oauth.Binding{}, "192.0.2.1") != pushQuotaKey(c, oauth.Binding{}, "192.0.2.2") {
 		t.Error("a confidential client's quota depends on its address")
 	}
 }

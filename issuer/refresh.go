@@ -2,27 +2,15 @@ package issuer
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"slices"
-	"time"
 
 	"issuer/dpop"
 	"issuer/issuer/oauth"
+	"issuer/issuer/token"
 	"issuer/storage"
 )
-
-const kindRefresh = "refresh_token"
-
-// refreshTokenID is the record ID of a refresh token: a hash of it, so that
-// the database never holds a usable refresh token.
-func refreshTokenID(tok string) string {
-	sum := sha256.Sum256([]byte(tok))
-	return "rt-" + base64.RawURLEncoding.EncodeToString(sum[:])
-}
 
 // issuesRefresh reports whether a grant gives client a refresh token: the
 // client registered the refresh_token grant, and a public client's token
@@ -36,83 +24,43 @@ func issuesRefresh(client *storage.Client, proof *dpop.Proof) bool {
 // (issuesRefresh), for the access token rec: bound to the DPoP key for a
 // public client, and to the instance key for an attested one. It returns
 // "" and no record when the client gets none.
-func (s *Service) grantRefreshToken(a accessGrant, client *storage.Client, proof *dpop.Proof, rec storage.Token, now time.Time) (string, []storage.Token, error) {
-	if !issuesRefresh(client, proof) {
+func (s *Service) grantRefreshToken(r *grantRequest, a token.Grant) (string, []storage.Token, error) {
+	if !issuesRefresh(r.Client, r.Proof) {
 		return "", nil, nil
 	}
-	tok, rrec, err := mintRefreshToken(a, client.AuthMethod == oauth.AuthNone, rec.JKT, now, now.Add(s.cfg.Tokens.RefreshTokenTTL))
+	tok, rrec, err := token.NewRefresh(a, r.Client.AuthMethod == oauth.AuthNone, r.Binding, r.Now, r.Now.Add(s.cfg.Tokens.RefreshTokenTTL))
 	if err != nil {
 		return "", nil, err
 	}
-	rrec.AttestationJKT = client.AttestationJKT
 	return tok, []storage.Token{rrec}, nil
-}
-
-// mintRefreshToken returns a new opaque refresh token and its record. A
-// public client's token is bound to jkt; a confidential client's token is
-// bound to the client only (RFC 9449 §5).
-func mintRefreshToken(a accessGrant, public bool, jkt string, now, expires time.Time) (string, storage.Token, error) {
-	tok := randomToken()
-	rec, err := refreshRecord(tok, a, public, jkt, now, expires)
-	return tok, rec, err
-}
-
-// successorOf returns the refresh token that the refresh token raw is
-// rotated to: an HMAC of raw under a server secret. Deriving it, rather
-// than drawing it at random, makes a rotating refresh idempotent: every
-// retry of raw inside the grace window, concurrent or not, gets back the
-// same successor, which the store keeps as raw's only successor (it stores
-// hashes only and could not give a stored one back).
-func (s *Service) successorOf(raw string) string {
-	mac := hmac.New(sha256.New, s.successorKey)
-	mac.Write([]byte("refresh-successor\x00"))
-	mac.Write([]byte(raw))
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
-}
-
-// refreshRecord returns the record of the refresh token tok: see
-// mintRefreshToken.
-func refreshRecord(tok string, a accessGrant, public bool, jkt string, now, expires time.Time) (storage.Token, error) {
-	rec := storage.Token{
-		ID: refreshTokenID(tok), Kind: kindRefresh, ClientID: a.clientID, Subject: a.subject, Scope: a.scope,
-		GrantID: a.grantID, IssuedAt: now.UTC(), ExpiresAt: expires.UTC(), AuthTime: a.authTime,
-	}
-	if public {
-		rec.JKT = jkt
-	}
-	if len(a.details) > 0 {
-		var err error
-		if rec.AuthorizationDetails, err = json.Marshal(a.details); err != nil {
-			return rec, oauth.ErrServer(err)
-		}
-	}
-	return rec, nil
 }
 
 // refreshToken runs the refresh_token grant (RFC 6749 §6): every check
 // first (binding to the client, to the DPoP key for public clients, scope,
 // resource), then one transaction that re-checks the token's state and
 // records the new tokens, so that a refused request never burns the token.
-func (s *Service) refreshToken(ctx context.Context, req TokenRequest, client *storage.Client, proof *dpop.Proof, now time.Time) (*TokenResponse, error) {
+func (s *Service) refreshToken(ctx context.Context, in grantRequest) (*token.Response, error) {
+	r := &in
+	req, client, proof, now := &r.TokenRequest, r.Client, r.Proof, r.Now
 	raw := req.Params["refresh_token"]
 	if raw == "" {
 		return nil, oauth.ErrInvalidRequest("the parameter refresh_token is missing")
 	}
-	rt, err := s.store.GetToken(ctx, refreshTokenID(raw))
+	rt, err := s.store.GetToken(ctx, token.RefreshID(raw))
 	switch {
-	case errors.Is(err, storage.ErrNotFound) || err == nil && rt.Kind != kindRefresh:
+	case errors.Is(err, storage.ErrNotFound) || err == nil && rt.Kind != token.KindRefresh:
 		return nil, s.grantFailure(ctx, proof, now, oauth.ErrInvalidGrant("the refresh token is not valid"))
 	case err != nil:
 		return nil, oauth.ErrServer(err)
 	}
-	if err := s.checkRefreshBinding(rt, client, proof); err != nil {
+	if err := s.checkRefreshBinding(rt, client, r.Binding, proof); err != nil {
 		return nil, s.grantFailure(ctx, proof, now, err)
 	}
 	a, err := s.refreshedGrant(rt, req.Params)
 	if err != nil {
 		return nil, err
 	}
-	tok, rec, err := s.mintAccessToken(ctx, a, proof, now)
+	tok, rec, err := s.mint.Access(a, r.Binding, now)
 	if err != nil {
 		return nil, err
 	}
@@ -124,14 +72,13 @@ func (s *Service) refreshToken(ctx context.Context, req TokenRequest, client *st
 	if use.Rotate {
 		// The successor keeps the grant's scope (OA-28), not the narrowed
 		// scope of this access token.
-		next = s.successorOf(raw)
+		next = s.mint.Successor(raw)
 		kept := a
-		kept.scope = rt.Scope
-		nrec, err := refreshRecord(next, kept, rt.JKT != "", rt.JKT, now, rt.ExpiresAt)
+		kept.Scope = rt.Scope
+		nrec, err := token.RefreshRecord(next, kept, rt.JKT != "", oauth.Binding{JKT: rt.JKT, Instance: rt.AttestationJKT}, now, rt.ExpiresAt)
 		if err != nil {
 			return nil, err
 		}
-		nrec.AttestationJKT = rt.AttestationJKT
 		use.Successor = &nrec
 	}
 	if proof != nil {
@@ -141,12 +88,12 @@ func (s *Service) refreshToken(ctx context.Context, req TokenRequest, client *st
 		return nil, redeemError(err, refreshAnswers)
 	}
 	s.log.InfoContext(ctx, "token refreshed", "client", client.ID, "token_id", rec.ID, "rotated", use.Rotate)
-	resp := s.tokenResponse(tok, rec, a.details, now)
+	resp := s.mint.Response(tok, rec, a.Details, now)
 	resp.RefreshToken = next
-	if !a.authTime.IsZero() && hasScopeValue(a.scope, ScopeOpenID) {
+	if !a.AuthTime.IsZero() && hasScopeValue(a.Scope, ScopeOpenID) {
 		// OpenID Connect Core §12.2: same iss, sub and aud, the original
 		// auth_time, a new iat, no nonce.
-		if resp.IDToken, err = s.mintIDToken(a.subject, client.ID, "", a.authTime, tok, now); err != nil {
+		if resp.IDToken, err = s.mint.IDToken(a.Subject, client.ID, "", a.AuthTime, tok, now); err != nil {
 			return nil, err
 		}
 	}
@@ -157,7 +104,7 @@ func (s *Service) refreshToken(ctx context.Context, req TokenRequest, client *st
 // and, for a public client's token, to the key of the proof (RFC 9449 §5);
 // an attested client's token, to the instance key of the attestation it
 // authenticated with (attestation-based client auth -07 §10.3).
-func (s *Service) checkRefreshBinding(rt storage.Token, client *storage.Client, proof *dpop.Proof) error {
+func (s *Service) checkRefreshBinding(rt storage.Token, client *storage.Client, b oauth.Binding, proof *dpop.Proof) error {
 	switch {
 	case rt.ClientID != client.ID:
 		return oauth.ErrInvalidGrant("the token has not been issued for the given client id '%s'", safeText(client.ID))
@@ -165,7 +112,7 @@ func (s *Service) checkRefreshBinding(rt storage.Token, client *storage.Client, 
 		return oauth.ErrInvalidGrant("the refresh token is bound to a DPoP key: send a proof made with that key")
 	case rt.JKT != "" && proof.JKT != rt.JKT:
 		return oauth.ErrInvalidGrant("the DPoP proof is not made with the key the refresh token is bound to")
-	case rt.AttestationJKT != "" && client.AttestationJKT != rt.AttestationJKT:
+	case rt.AttestationJKT != "" && b.Instance != rt.AttestationJKT:
 		return oauth.ErrInvalidGrant("the refresh token is bound to the key of another client instance (the attestation's cnf)")
 	}
 	return nil
@@ -173,18 +120,18 @@ func (s *Service) checkRefreshBinding(rt storage.Token, client *storage.Client, 
 
 // refreshedGrant is what the new access token grants: the refresh token's
 // grant, narrowed by the request's scope (RFC 6749 §6; never widened).
-func (s *Service) refreshedGrant(rt storage.Token, params map[string]string) (accessGrant, error) {
+func (s *Service) refreshedGrant(rt storage.Token, params map[string]string) (token.Grant, error) {
 	if r := params["resource"]; r != "" && r != s.cfg.URL {
-		return accessGrant{}, oauth.New(400, "invalid_target", "the resource is not covered by the refresh token")
+		return token.Grant{}, oauth.New(400, "invalid_target", "the resource is not covered by the refresh token")
 	}
 	scope, err := grantedScope(params["scope"], rt.Scope)
 	if err != nil {
-		return accessGrant{}, err
+		return token.Grant{}, err
 	}
-	a := accessGrant{subject: rt.Subject, clientID: rt.ClientID, scope: scope, grantID: rt.GrantID, authTime: rt.AuthTime}
+	a := token.Grant{Subject: rt.Subject, ClientID: rt.ClientID, Scope: scope, GrantID: rt.GrantID, AuthTime: rt.AuthTime}
 	if len(rt.AuthorizationDetails) > 0 {
-		if err := json.Unmarshal(rt.AuthorizationDetails, &a.details); err != nil {
-			return accessGrant{}, oauth.ErrServer(err)
+		if err := json.Unmarshal(rt.AuthorizationDetails, &a.Details); err != nil {
+			return token.Grant{}, oauth.ErrServer(err)
 		}
 	}
 	return a, nil

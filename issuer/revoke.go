@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"time"
 
+	"issuer/issuer/clientauth"
 	"issuer/issuer/oauth"
+	"issuer/issuer/token"
 	"issuer/storage"
 )
 
@@ -24,7 +26,7 @@ type Introspection struct {
 	Aud                  string                  `json:"aud,omitempty"`
 	Iss                  string                  `json:"iss,omitempty"`
 	Jti                  string                  `json:"jti,omitempty"`
-	Cnf                  *confirmation           `json:"cnf,omitempty"`
+	Cnf                  *token.Cnf              `json:"cnf,omitempty"`
 	AuthorizationDetails json.RawMessage         `json:"authorization_details,omitempty"`
 	Permissions          []storage.UMAPermission `json:"permissions,omitempty"`
 }
@@ -33,8 +35,8 @@ type Introspection struct {
 // token (a JWT it signed) or a refresh token (found by its hash); found is
 // false for anything else (malformed, forged, unknown, swept).
 func (s *Service) findToken(ctx context.Context, tok string) (storage.Token, bool, error) {
-	id := refreshTokenID(tok)
-	if claims, err := s.signer.verifyAccessToken(tok); err == nil {
+	id := token.RefreshID(tok)
+	if claims, err := s.mint.VerifyAccess(tok); err == nil {
 		id = claims.Jti
 	}
 	rec, err := s.store.GetToken(ctx, id)
@@ -48,7 +50,7 @@ func (s *Service) findToken(ctx context.Context, tok string) (storage.Token, boo
 
 // active reports whether a token record is usable at now.
 func (s *Service) active(rec storage.Token, now time.Time) bool {
-	if rec.Kind == kindRefresh {
+	if rec.Kind == token.KindRefresh {
 		return storage.CheckRefresh(rec, storage.RefreshUse{Now: now, IdleTimeout: s.cfg.Tokens.RefreshTokenIdleTTL, Grace: s.cfg.Tokens.RefreshGrace}) == nil
 	}
 	return !rec.Revoked && now.Before(rec.ExpiresAt)
@@ -63,10 +65,10 @@ const (
 
 // lookup finds tok for client, counting unknown tokens against the client
 // and refusing a client that has scanned too many.
-func (s *Service) lookup(ctx context.Context, client *storage.Client, tok string) (storage.Token, bool, error) {
+func (s *Service) lookup(ctx context.Context, client *storage.Client, b oauth.Binding, tok string) (storage.Token, bool, error) {
 	now := s.cfg.Now()
 	if client != nil {
-		if blocked, until := s.scans.blocked(limiterKey(client), now); blocked {
+		if blocked, until := s.scans.Blocked(clientauth.LimiterKey(client, b), now); blocked {
 			e := oauth.ErrInvalidRequest("too many unknown tokens; try again later").
 				WithRetryAfter(until.Sub(now)).WithStatus(http.StatusTooManyRequests)
 			return storage.Token{}, false, e
@@ -74,7 +76,7 @@ func (s *Service) lookup(ctx context.Context, client *storage.Client, tok string
 	}
 	rec, found, err := s.findToken(ctx, tok)
 	if err == nil && !found && client != nil {
-		s.scans.fail(limiterKey(client), now)
+		s.scans.Fail(clientauth.LimiterKey(client, b), now)
 	}
 	return rec, found, err
 }
@@ -90,25 +92,25 @@ func (s *Service) Revoke(ctx context.Context, req ClientRequest) error {
 	if tok == "" {
 		return oauth.ErrInvalidRequest("the parameter token is missing")
 	}
-	client, err := s.authenticateClient(ctx, req)
+	client, bind, err := s.ClientAuth.Authenticate(ctx, req)
 	if err != nil {
 		return err
 	}
-	rec, found, err := s.lookup(ctx, client, tok)
+	rec, found, err := s.lookup(ctx, client, bind, tok)
 	if err != nil || !found || rec.Revoked {
 		return err
 	}
 	switch {
 	case rec.ClientID != "" && client == nil:
-		return oauth.ErrInvalidClient("client authentication is required to revoke this token").WithChallenge(basicChallenge())
+		return oauth.ErrInvalidClient("client authentication is required to revoke this token").WithChallenge(clientauth.BasicChallenge())
 	case rec.ClientID != "" && client.ID != rec.ClientID, rec.ClientID == "" && client != nil,
-		rec.AttestationJKT != "" && client.AttestationJKT != rec.AttestationJKT: // another instance of the wallet
+		rec.AttestationJKT != "" && bind.Instance != rec.AttestationJKT: // another instance of the wallet
 		s.log.InfoContext(ctx, "revocation of another client's token ignored", "token_id", rec.ID)
 		return nil
 	}
 	// Revoking a refresh token revokes its grant: the access tokens issued
 	// from it too (RFC 7009 §2.1).
-	if rec.Kind == kindRefresh && rec.GrantID != "" {
+	if rec.Kind == token.KindRefresh && rec.GrantID != "" {
 		err = s.store.RevokeGrant(ctx, rec.GrantID)
 	} else {
 		err = s.store.RevokeTokens(ctx, []string{rec.ID})
@@ -129,17 +131,17 @@ func (s *Service) Introspect(ctx context.Context, req ClientRequest) (Introspect
 	if tok == "" {
 		return Introspection{}, oauth.ErrInvalidRequest("the parameter token is missing")
 	}
-	client, err := s.authenticateClient(ctx, req)
+	client, bind, err := s.ClientAuth.Authenticate(ctx, req)
 	if err != nil {
 		return Introspection{}, err
 	}
 	if client == nil || client.AuthMethod == oauth.AuthNone {
-		return Introspection{}, oauth.ErrInvalidClient("introspection requires a client that authenticates with a secret").WithChallenge(basicChallenge())
+		return Introspection{}, oauth.ErrInvalidClient("introspection requires a client that authenticates with a secret").WithChallenge(clientauth.BasicChallenge())
 	}
 	if client.AuthMethod == oauth.AuthAttestJWT { // every instance of a wallet shares its client_id
 		return Introspection{}, oauth.ErrInvalidClient("introspection is for resource servers; a wallet attestation does not authenticate one")
 	}
-	rec, found, err := s.lookup(ctx, client, tok)
+	rec, found, err := s.lookup(ctx, client, bind, tok)
 	if err != nil || !found || !s.active(rec, s.cfg.Now()) {
 		return Introspection{}, err
 	}
@@ -148,10 +150,10 @@ func (s *Service) Introspect(ctx context.Context, req ClientRequest) (Introspect
 		Sub: rec.Subject, Iss: s.cfg.URL, Jti: rec.ID, AuthorizationDetails: rec.AuthorizationDetails,
 		Permissions: rec.Permissions,
 	}
-	if rec.Kind == kindRefresh {
+	if rec.Kind == token.KindRefresh {
 		return out, nil
 	}
-	out.Aud, out.TokenType, out.Cnf = s.cfg.URL, "Bearer", tokenConfirmation(rec)
+	out.Aud, out.TokenType, out.Cnf = s.cfg.URL, "Bearer", token.Confirmation(rec)
 	if rec.JKT != "" {
 		out.TokenType = "DPoP"
 	}

@@ -2,7 +2,6 @@ package issuer
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,30 +10,32 @@ import (
 	"time"
 
 	"issuer/dpop"
+	"issuer/issuer/clientauth"
+	"issuer/issuer/limit"
+	"issuer/issuer/token"
 	"issuer/nonce"
 	"issuer/storage"
 )
 
 // Endpoint paths, relative to the base path of Config.URL.
 const (
-	PathToken       = "/token"
-	PathNonce       = "/nonce"
-	PathJWKS        = "/jwks"
-	PathRevoke      = "/revoke"
-	PathIntrospect  = "/introspect"
-	PathOffers      = "/offers/"
-	PathPAR         = "/par"
-	PathAuthorize   = "/authorize"
-	PathLogin       = "/authorize/login"
-	PathConsent     = "/authorize/consent"
-	PathUserInfo    = "/userinfo"
-	WellKnownOIDC   = "/.well-known/openid-configuration"
-	WellKnownOAuth  = "/.well-known/oauth-authorization-server"
-	WellKnownVCI    = "/.well-known/openid-credential-issuer"
+	PathToken      = "/token"
+	PathNonce      = "/nonce"
+	PathJWKS       = "/jwks"
+	PathRevoke     = "/revoke"
+	PathIntrospect = "/introspect"
+	PathOffers     = "/offers/"
+	PathPAR        = "/par"
+	PathAuthorize  = "/authorize"
+	PathLogin      = "/authorize/login"
+	PathConsent    = "/authorize/consent"
+	PathUserInfo   = "/userinfo"
+	WellKnownOIDC  = "/.well-known/openid-configuration"
+	WellKnownOAuth = "/.well-known/oauth-authorization-server"
+	WellKnownVCI   = "/.well-known/openid-credential-issuer"
+	// PathChallenge is the attestation challenge endpoint (-07 §8).
+	PathChallenge   = "/challenge"
 	nonceSecretName = "nonce-hmac-v1"
-	// successorSecretName names the key rotated refresh tokens' successors
-	// are derived with (refresh.go).
-	successorSecretName = "refresh-successor-hmac-v1"
 )
 
 // Service is the token service. Create it with [New]; it is safe for
@@ -45,28 +46,29 @@ type Service struct {
 	log      *slog.Logger
 	verifier *dpop.Verifier
 	nonces   *nonce.Manager
-	signer   *signer
-	// successorKey derives the successor of a rotated refresh token.
-	successorKey []byte
-	meta         metadata
+	// mint signs and mints the tokens.
+	mint *token.Minter
+	meta metadata
 
 	tokenURL string
 	// signIns delays failed password sign-ins; dummyHash is checked for
 	// unknown users so that they cost the same as wrong passwords.
 	signIns   signInLimits
 	dummyHash func() string
-	// secretFailures delays client-secret guessing per client and address;
 	// scans counts unknown tokens looked up per client.
-	secretFailures *backoff
-	scans          *failureLimiter
-	// fetcher fetches and caches the jwks_uri of private_key_jwt clients.
-	fetcher *keyFetcher
+	scans *limit.Failures
 	// scopes maps credential scopes to configuration IDs.
 	scopes map[string]string
 	// pushes counts pushed authorization requests per client.
-	pushes *failureLimiter
-	// providers are the trusted wallet providers (walletproviders.go).
-	providers walletProviders
+	pushes *limit.Failures
+
+	// ClientAuth authenticates the clients of requests and issues the
+	// attestation challenges.
+	ClientAuth *clientauth.Authenticator
+	// Clients registers clients (the admin API).
+	Clients *clientauth.Registry
+	// WalletProviders are the trusted wallet providers (the admin API).
+	WalletProviders *clientauth.Providers
 }
 
 // New validates cfg, loads (or on first start creates) the signing key and
@@ -84,7 +86,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("dpop: %w", err)
 	}
-	secret, err := store.GetOrCreateSecret(ctx, nonceSecretName, randomBytes32)
+	secret, err := store.GetOrCreateSecret(ctx, nonceSecretName, token.RandomBytes32)
 	if err != nil {
 		return nil, fmt.Errorf("loading the nonce secret: %w", err)
 	}
@@ -92,29 +94,33 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 	if err != nil {
 		return nil, err
 	}
-	successorKey, err := store.GetOrCreateSecret(ctx, successorSecretName, randomBytes32)
-	if err != nil {
-		return nil, fmt.Errorf("loading the refresh token secret: %w", err)
-	}
-	sig, err := loadSigner(ctx, store, cfg.Now())
+	mint, err := token.New(ctx, token.Config{
+		Issuer: cfg.URL, AccessTTL: cfg.Tokens.AccessTokenTTL, MaxBearerTTL: maxBearerTTL,
+		IDTokenTTL: cfg.Authorization.IDTokenTTL, CNonceTTL: cfg.Tokens.CNonceTTL,
+		CNonceInResponse: cfg.Tokens.CNonceInTokenResponse,
+	}, store, nonces, cfg.Now())
 	if err != nil {
 		return nil, err
 	}
 	s := &Service{
-		cfg: cfg, store: store, log: log, verifier: verifier, nonces: nonces, signer: sig, successorKey: successorKey,
-		tokenURL:       cfg.URL + PathToken,
-		signIns:        newSignInLimits(),
-		dummyHash:      sync.OnceValue(func() string { h, _ := hashPassword(randomToken()); return h }),
-		secretFailures: newBackoff(secretFreeFailures, time.Second, maxSecretDelay, failureWindow),
-		scans:          newFailureLimiter(maxScans, scanWindow),
-		fetcher:        newKeyFetcher(cfg.ClientAuth.JWKSFetchTimeout, cfg.Now, log),
-		scopes:         credentialScopes(cfg.CredentialConfigurations),
-		pushes:         newFailureLimiter(maxPushes, pushWindow),
+		cfg: cfg, store: store, log: log, verifier: verifier, nonces: nonces, mint: mint,
+		tokenURL:  cfg.URL + PathToken,
+		signIns:   newSignInLimits(),
+		dummyHash: sync.OnceValue(func() string { h, _ := hashPassword(token.Random()); return h }),
+		scans:     limit.NewFailures(maxScans, scanWindow),
+		scopes:    credentialScopes(cfg.CredentialConfigurations),
+		pushes:    limit.NewFailures(maxPushes, pushWindow),
 	}
+	s.ClientAuth, s.Clients, s.WalletProviders = clientauth.New(clientauth.Config{
+		URL: cfg.URL, TokenURL: s.tokenURL, PARURL: cfg.URL + PathPAR,
+		PermissiveAssertionAudience: cfg.ClientAuth.PermissiveAssertionAudience,
+		JWKSFetchTimeout:            cfg.ClientAuth.JWKSFetchTimeout, ClientCAs: cfg.ClientAuth.ClientCAs,
+		Attestation: cfg.ClientAttestation, Now: cfg.Now,
+	}, store, nonces, log)
 	if s.meta, err = buildMetadata(s); err != nil {
 		return nil, err
 	}
-	if err := s.reloadWalletProviders(ctx); err != nil {
+	if err := s.WalletProviders.Reload(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -151,7 +157,7 @@ type CNonceResponse struct {
 
 // CNonce issues a c_nonce (OpenID4VCI 1.0 §7).
 func (s *Service) CNonce(context.Context) CNonceResponse {
-	return CNonceResponse{CNonce: s.nonces.Issue(nonce.CNonce, s.cfg.Now(), s.cfg.Tokens.CNonceTTL)}
+	return CNonceResponse{CNonce: s.mint.CNonce(s.cfg.Now())}
 }
 
 // RunSweeper deletes expired state every interval until ctx ends.
@@ -172,10 +178,4 @@ func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 			}
 		}
 	}
-}
-
-func randomBytes32() ([]byte, error) {
-	b := make([]byte, 32)
-	_, err := rand.Read(b)
-	return b, err
 }

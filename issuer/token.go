@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"slices"
 	"time"
 
 	"issuer/dpop"
+	"issuer/issuer/clientauth"
 	"issuer/issuer/oauth"
+	"issuer/issuer/token"
 	"issuer/nonce"
 	"issuer/storage"
 )
@@ -23,41 +24,6 @@ type TokenRequest struct {
 	DPoP []string
 }
 
-// TokenResponse is the successful token response (RFC 6749 §5.1,
-// OpenID4VCI 1.0 §6.2).
-type TokenResponse struct {
-	AccessToken          string                `json:"access_token"`
-	TokenType            string                `json:"token_type"`
-	ExpiresIn            int64                 `json:"expires_in"`
-	Scope                string                `json:"scope,omitempty"`
-	RefreshToken         string                `json:"refresh_token,omitempty"`
-	IDToken              string                `json:"id_token,omitempty"`
-	Upgraded             *bool                 `json:"upgraded,omitempty"`
-	CNonce               string                `json:"c_nonce,omitempty"`
-	CNonceExpiresIn      int64                 `json:"c_nonce_expires_in,omitempty"`
-	AuthorizationDetails []AuthorizationDetail `json:"authorization_details,omitempty"`
-}
-
-// accessClaims are the claims of a JWT access token (RFC 9068 §2.2).
-type accessClaims struct {
-	Iss                  string                  `json:"iss"`
-	Sub                  string                  `json:"sub"`
-	Aud                  string                  `json:"aud"`
-	ClientID             string                  `json:"client_id,omitempty"`
-	Scope                string                  `json:"scope,omitempty"`
-	Iat                  int64                   `json:"iat"`
-	Exp                  int64                   `json:"exp"`
-	Jti                  string                  `json:"jti"`
-	Permissions          []storage.UMAPermission `json:"permissions,omitempty"`
-	Cnf                  *confirmation           `json:"cnf,omitempty"`
-	AuthorizationDetails json.RawMessage         `json:"authorization_details,omitempty"`
-}
-
-type confirmation struct {
-	JKT string `json:"jkt,omitempty"`
-	X5T string `json:"x5t#S256,omitempty"` // RFC 8705 §3.1
-}
-
 // grant is one grant type of the token endpoint.
 type grant struct {
 	// confidential grants are for clients that authenticate with a secret.
@@ -65,7 +31,18 @@ type grant struct {
 	// anonymous reports whether a request without client identification
 	// may use the grant.
 	anonymous func(*Service) bool
-	run       func(s *Service, ctx context.Context, req TokenRequest, client *storage.Client, proof *dpop.Proof, now time.Time) (*TokenResponse, error)
+	run       func(s *Service, ctx context.Context, r grantRequest) (*token.Response, error)
+}
+
+// grantRequest is what a grant runs on: the token request, its client (nil
+// when anonymous), its verified DPoP proof (nil without one), what the
+// tokens are bound to, and the time of the request.
+type grantRequest struct {
+	TokenRequest
+	Client  *storage.Client
+	Proof   *dpop.Proof
+	Binding oauth.Binding
+	Now     time.Time
 }
 
 // grants are the grant types the token endpoint serves.
@@ -82,7 +59,7 @@ func (s *Service) anonymousPreAuth() bool { return s.cfg.AnonymousAccess() }
 
 // Token handles a token request (RFC 6749 §3.2): it checks the grant type,
 // authenticates the client, verifies the DPoP proof and runs the grant.
-func (s *Service) Token(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+func (s *Service) Token(ctx context.Context, req TokenRequest) (*token.Response, error) {
 	now := s.cfg.Now()
 	grantType := req.Params["grant_type"]
 	if grantType == "" {
@@ -92,21 +69,24 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (*TokenResponse, 
 	if !ok {
 		return nil, oauth.ErrUnsupportedGrantType("the grant type is not supported")
 	}
-	client, err := s.authenticateClient(ctx, req.ClientRequest)
+	client, bind, err := s.ClientAuth.Authenticate(ctx, req.ClientRequest)
 	if err != nil {
 		return nil, err
 	}
 	if err := g.allows(s, client, grantType); err != nil {
 		return nil, err
 	}
-	if ctx, err = bindCertificate(ctx, req.ClientRequest, client); err != nil {
+	r := grantRequest{TokenRequest: req, Client: client, Binding: bind, Now: now}
+	if r.Binding.X5T, err = clientauth.CertificateBinding(req.ClientRequest, client); err != nil {
 		return nil, err
 	}
-	proof, err := s.checkDPoP(ctx, req, client, now)
-	if err != nil {
+	if r.Proof, err = s.checkDPoP(ctx, req, client, now); err != nil {
 		return nil, err
 	}
-	return g.run(s, ctx, req, client, proof, now)
+	if r.Proof != nil {
+		r.Binding.JKT = r.Proof.JKT
+	}
+	return g.run(s, ctx, r)
 }
 
 // allows checks that client (nil when anonymous) may use the grant.
@@ -169,7 +149,9 @@ func errReplay() *oauth.Error {
 // preAuthorized runs the pre-authorized code grant (OpenID4VCI 1.0 §6.1):
 // validate everything, then consume the code and record the token in one
 // transaction.
-func (s *Service) preAuthorized(ctx context.Context, req TokenRequest, client *storage.Client, proof *dpop.Proof, now time.Time) (*TokenResponse, error) {
+func (s *Service) preAuthorized(ctx context.Context, in grantRequest) (*token.Response, error) {
+	r := &in
+	req, client, proof, now := &r.TokenRequest, r.Client, r.Proof, r.Now
 	code := req.Params["pre-authorized_code"]
 	if code == "" {
 		return nil, oauth.ErrInvalidRequest("the parameter pre-authorized_code is missing")
@@ -181,23 +163,23 @@ func (s *Service) preAuthorized(ctx context.Context, req TokenRequest, client *s
 	} else if err != nil {
 		return nil, oauth.ErrServer(err)
 	}
-	if err := s.checkOffer(ctx, offer, req, now); err != nil {
+	if err := s.checkOffer(ctx, offer, req.Params, now); err != nil {
 		return nil, s.grantFailure(ctx, proof, now, err)
 	}
 	details, err := s.grantedDetails(offer.ConfigurationIDs, offer.CredentialIdentifiers, req.Params["authorization_details"])
 	if err != nil {
 		return nil, err
 	}
-	a := accessGrant{subject: offer.Subject, grantID: offer.ID, details: details}
+	a := token.Grant{Subject: offer.Subject, GrantID: offer.ID, Details: details}
 	if client != nil {
-		a.clientID = client.ID
+		a.ClientID = client.ID
 	}
-	tok, rec, err := s.mintAccessToken(ctx, a, proof, now)
+	tok, rec, err := s.mint.Access(a, r.Binding, now)
 	if err != nil {
 		return nil, err
 	}
 	red := storage.Redemption{CodeHash: codeHash[:], Now: now, Tokens: []storage.Token{rec}}
-	refresh, rtoks, err := s.grantRefreshToken(a, client, proof, rec, now)
+	refresh, rtoks, err := s.grantRefreshToken(r, a)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +191,7 @@ func (s *Service) preAuthorized(ctx context.Context, req TokenRequest, client *s
 		return nil, redeemError(err, preAuthorizedAnswers)
 	}
 	s.log.InfoContext(ctx, "pre-authorized code redeemed", "offer", offer.ID, "token_id", rec.ID, "bound", proof != nil)
-	resp := s.tokenResponse(tok, rec, details, now)
+	resp := s.mint.Response(tok, rec, details, now)
 	resp.RefreshToken = refresh
 	return resp, nil
 }
@@ -222,14 +204,14 @@ func (s *Service) preAuthorized(ctx context.Context, req TokenRequest, client *s
 // code cannot cut off the wallet that redeemed it, and cannot guess the
 // transaction code either: wrong ones count and lock a redeemed code as
 // they lock a live one, and a locked code revokes nothing.
-func (s *Service) checkOffer(ctx context.Context, o storage.Offer, req TokenRequest, now time.Time) error {
+func (s *Service) checkOffer(ctx context.Context, o storage.Offer, params map[string]string, now time.Time) error {
 	switch {
 	case o.Locked:
 		return oauth.ErrInvalidGrant("the pre-authorized code was invalidated after too many wrong transaction codes")
 	case o.RedeemedAt.IsZero() && now.After(o.ExpiresAt):
 		return oauth.ErrInvalidGrant("the pre-authorized code has expired")
 	}
-	return s.checkTxCode(ctx, o, req.Params)
+	return s.checkTxCode(ctx, o, params)
 }
 
 // checkTxCode checks the request's transaction code against the offer's
@@ -280,70 +262,4 @@ func (s *Service) grantFailure(ctx context.Context, proof *dpop.Proof, now time.
 		return oauth.ErrServer(err)
 	}
 	return grantErr
-}
-
-// accessGrant is what an access token grants.
-type accessGrant struct {
-	subject, clientID, scope, grantID string
-	details                           []AuthorizationDetail
-	permissions                       []storage.UMAPermission // UMA RPTs
-	// authTime is the user's sign-in time in the authorization code flow.
-	authTime time.Time
-}
-
-// mintAccessToken signs a JWT access token (RFC 9068) and returns it with
-// its record, bound to the proof's key and to the certificate in ctx
-// (bindCertificate). Without either the token is a Bearer token of at most
-// five minutes (OpenID4VCI 1.0 §13.10). An anonymous wallet's token has no
-// client_id claim: there is no client to name.
-func (s *Service) mintAccessToken(ctx context.Context, a accessGrant, proof *dpop.Proof, now time.Time) (string, storage.Token, error) {
-	ttl := s.cfg.Tokens.AccessTokenTTL
-	x5t := boundCertificate(ctx)
-	if proof == nil && x5t == "" {
-		ttl = min(ttl, maxBearerTTL)
-	}
-	var detailsJSON json.RawMessage
-	if len(a.details) > 0 {
-		var err error
-		if detailsJSON, err = json.Marshal(a.details); err != nil {
-			return "", storage.Token{}, oauth.ErrServer(err)
-		}
-	}
-	claims := accessClaims{
-		Iss: s.cfg.URL, Sub: a.subject, Aud: s.cfg.URL, ClientID: a.clientID, Scope: a.scope,
-		Iat: now.Unix(), Exp: now.Add(ttl).Unix(), Jti: newID(), AuthorizationDetails: detailsJSON,
-		Permissions: a.permissions,
-	}
-	rec := storage.Token{
-		ID: claims.Jti, Kind: "access_token", Subject: a.subject, ClientID: a.clientID, Scope: a.scope,
-		GrantID: a.grantID, AuthorizationDetails: detailsJSON, Permissions: a.permissions,
-		IssuedAt: time.Unix(claims.Iat, 0).UTC(), ExpiresAt: time.Unix(claims.Exp, 0).UTC(),
-	}
-	if proof != nil {
-		rec.JKT = proof.JKT
-	}
-	rec.X5T = x5t
-	claims.Cnf = tokenConfirmation(rec)
-	tok, err := s.signer.sign("at+jwt", claims)
-	if err != nil {
-		return "", storage.Token{}, oauth.ErrServer(err)
-	}
-	return tok, rec, nil
-}
-
-// tokenResponse is the response for an access token. Tokens for credential
-// issuance carry authorization_details and, unless switched off, a c_nonce.
-func (s *Service) tokenResponse(tok string, rec storage.Token, details []AuthorizationDetail, now time.Time) *TokenResponse {
-	resp := &TokenResponse{
-		AccessToken: tok, TokenType: "DPoP", AuthorizationDetails: details, Scope: rec.Scope,
-		ExpiresIn: int64(rec.ExpiresAt.Sub(rec.IssuedAt).Seconds()),
-	}
-	if rec.JKT == "" {
-		resp.TokenType = "Bearer"
-	}
-	if len(details) > 0 && s.cfg.Tokens.CNonceInTokenResponse {
-		resp.CNonce = s.nonces.Issue(nonce.CNonce, now, s.cfg.Tokens.CNonceTTL)
-		resp.CNonceExpiresIn = int64(s.cfg.Tokens.CNonceTTL.Seconds())
-	}
-	return resp
 }

@@ -11,8 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"issuer/dpop"
+	"issuer/issuer/clientauth"
 	"issuer/issuer/oauth"
+	"issuer/issuer/token"
 	"issuer/storage"
 )
 
@@ -99,7 +100,7 @@ func (s *Service) CreateUMAResource(ctx context.Context, req UMAResourceRequest)
 		return UMAResourceInfo{}, oauth.ErrInvalidRequest("resource_scopes must be a non-empty list of scope values")
 	}
 	r := storage.UMAResource{
-		ID: newID(), ResourceServer: rs.ID, Owner: req.Owner, Name: req.Name,
+		ID: token.NewID(), ResourceServer: rs.ID, Owner: req.Owner, Name: req.Name,
 		Scopes: dedupe(req.Scopes), AskOwner: req.AskOwner, CreatedAt: s.cfg.Now().UTC(),
 	}
 	if err := s.store.CreateUMAResource(ctx, r); err != nil {
@@ -193,12 +194,12 @@ func umaTicketID(ticket string) string {
 // registers the permissions a client asked it for and gets a ticket. Only
 // req's Authorization and RemoteIP are used.
 func (s *Service) CreatePermissionTicket(ctx context.Context, req ClientRequest, body []byte) (string, error) {
-	rs, err := s.authenticateClient(ctx, ClientRequest{Params: map[string]string{}, Authorization: req.Authorization, RemoteIP: req.RemoteIP})
+	rs, _, err := s.ClientAuth.Authenticate(ctx, ClientRequest{Params: map[string]string{}, Authorization: req.Authorization, RemoteIP: req.RemoteIP})
 	if err != nil {
 		return "", err
 	}
 	if rs == nil || rs.AuthMethod == oauth.AuthNone {
-		return "", oauth.ErrInvalidClient("the resource server must authenticate with HTTP Basic").WithChallenge(basicChallenge())
+		return "", oauth.ErrInvalidClient("the resource server must authenticate with HTTP Basic").WithChallenge(clientauth.BasicChallenge())
 	}
 	perms, err := parsePermissions(body)
 	if err != nil {
@@ -213,7 +214,7 @@ func (s *Service) CreatePermissionTicket(ctx context.Context, req ClientRequest,
 			return "", oauth.ErrInvalidScope("a resource scope is not registered for the resource")
 		}
 	}
-	ticket := randomToken()
+	ticket := token.Random()
 	t := storage.UMATicket{ID: umaTicketID(ticket), ResourceServer: rs.ID, Permissions: perms, ExpiresAt: s.cfg.Now().Add(umaTicketTTL)}
 	if err := s.store.CreateUMATicket(ctx, t); err != nil {
 		return "", oauth.ErrServer(err)
@@ -258,7 +259,9 @@ func subset(values, of []string) bool {
 // permission ticket for an RPT whose permissions claim lists what the
 // owner's grants allow, or answers need_info, request_submitted or
 // request_denied (§3.3.6).
-func (s *Service) umaTicket(ctx context.Context, req TokenRequest, client *storage.Client, proof *dpop.Proof, now time.Time) (*TokenResponse, error) {
+func (s *Service) umaTicket(ctx context.Context, in grantRequest) (*token.Response, error) {
+	r := &in
+	req, client, proof, now := &r.TokenRequest, r.Client, r.Proof, r.Now
 	ticket := req.Params["ticket"]
 	if ticket == "" {
 		return nil, oauth.ErrInvalidRequest("the parameter ticket is missing")
@@ -288,11 +291,11 @@ func (s *Service) umaTicket(ctx context.Context, req TokenRequest, client *stora
 	if len(granted) == 0 {
 		return nil, s.notGranted(ctx, t, ticket, requested, client.ID, why)
 	}
-	a := accessGrant{subject: client.ID, clientID: client.ID, permissions: granted}
+	a := token.Grant{Subject: client.ID, ClientID: client.ID, Permissions: granted}
 	if party != "" {
-		a.subject = party
+		a.Subject = party
 	}
-	tok, rec, err := s.mintAccessToken(ctx, a, proof, now)
+	tok, rec, err := s.mint.Access(a, r.Binding, now)
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +306,7 @@ func (s *Service) umaTicket(ctx context.Context, req TokenRequest, client *stora
 	if err := s.store.UseUMATicket(ctx, iss, t.ID); err != nil {
 		return nil, redeemError(err, umaTicketAnswers)
 	}
-	resp := s.tokenResponse(tok, rec, nil, now)
+	resp := s.mint.Response(tok, rec, nil, now)
 	upgraded := false
 	resp.Upgraded = &upgraded
 	return resp, nil

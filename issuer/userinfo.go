@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"issuer/issuer/clientauth"
 	"issuer/issuer/oauth"
 	"issuer/storage"
 )
@@ -65,7 +66,7 @@ func (s *Service) UserInfo(ctx context.Context, req UserInfoRequest) (map[string
 	if !strings.EqualFold(scheme, oauth.SchemeDPoP) && !strings.EqualFold(scheme, oauth.SchemeBearer) || tok == "" {
 		return nil, s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidToken, "the Authorization header must be DPoP <token>")
 	}
-	claims, err := s.signer.verifyAccessToken(tok)
+	claims, err := s.mint.VerifyAccess(tok)
 	if err != nil {
 		return nil, s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidToken, "the access token is not valid")
 	}
@@ -102,7 +103,7 @@ func (s *Service) UserInfo(ctx context.Context, req UserInfoRequest) (map[string
 // checkTokenBinding checks the proof of possession of a bound token.
 func (s *Service) checkTokenBinding(ctx context.Context, req UserInfoRequest, scheme, tok string, rec storage.Token) error {
 	now := s.cfg.Now()
-	if rec.X5T != "" && (len(req.Certs) == 0 || subtle.ConstantTimeCompare([]byte(certThumbprint(req.Certs[0])), []byte(rec.X5T)) != 1) {
+	if rec.X5T != "" && (len(req.Certs) == 0 || subtle.ConstantTimeCompare([]byte(clientauth.CertThumbprint(req.Certs[0])), []byte(rec.X5T)) != 1) {
 		return s.errToken(tokenScheme(rec), oauth.CodeInvalidToken, "the access token is bound to a client certificate that the request does not present")
 	}
 	switch {

@@ -13,7 +13,9 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
+	"issuer/issuer/clientauth"
 	"issuer/issuer/oauth"
+	"issuer/issuer/token"
 	"issuer/storage"
 )
 
@@ -79,7 +81,7 @@ func (s *Service) CreateUser(ctx context.Context, req UserRequest) (UserInfo, er
 		req.Claims = nil // "claims": null is no claims
 	}
 	switch {
-	case !validClientID(req.Username):
+	case !clientauth.ValidClientID(req.Username):
 		return UserInfo{}, oauth.ErrInvalidRequest("username must be 1 to 255 visible ASCII characters")
 	case utf8.RuneCountInString(req.Password) < 8 || len(req.Password) > 1024 || !utf8.ValidString(req.Password):
 		return UserInfo{}, oauth.ErrInvalidRequest("password must have 8 to 1024 bytes of UTF-8")
@@ -90,7 +92,7 @@ func (s *Service) CreateUser(ctx context.Context, req UserRequest) (UserInfo, er
 	if err != nil {
 		return UserInfo{}, oauth.ErrServer(err)
 	}
-	u := storage.User{ID: newID(), Username: req.Username, PasswordHash: hash, Claims: req.Claims, CreatedAt: s.cfg.Now().UTC()}
+	u := storage.User{ID: token.NewID(), Username: req.Username, PasswordHash: hash, Claims: req.Claims, CreatedAt: s.cfg.Now().UTC()}
 	if err := s.store.CreateUser(ctx, u); errors.Is(err, storage.ErrAlreadyExists) {
 		return UserInfo{}, oauth.ErrInvalidRequest("the username is taken")
 	} else if err != nil {

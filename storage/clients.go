@@ -32,11 +32,6 @@ type Client struct {
 	JWKSURI      string          `json:"jwks_uri,omitempty"`
 	DPoPBound    bool            `json:"dpop_bound_access_tokens,omitempty"`
 	CreatedAt    time.Time       `json:"created_at"`
-	// AttestationJKT is set by client authentication, never stored: the
-	// JWK thumbprint of the client instance key (the cnf of the wallet
-	// attestation) of the request that authenticated the client with
-	// attest_jwt_client_auth.
-	AttestationJKT string `json:"-"`
 	ClientTLS
 }
 

@@ -66,7 +66,7 @@ func (h *handlers) createClient(c echo.Context) error {
 	if err := readJSON(c, &m, false); err != nil {
 		return err
 	}
-	out, err := h.svc.CreateClient(c.Request().Context(), m)
+	out, err := h.svc.Clients.Create(c.Request().Context(), m)
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func (h *handlers) createClient(c echo.Context) error {
 }
 
 func (h *handlers) getClient(c echo.Context) error {
-	out, err := h.svc.GetClient(c.Request().Context(), c.Param("id"))
+	out, err := h.svc.Clients.Get(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func (h *handlers) getClient(c echo.Context) error {
 }
 
 func (h *handlers) deleteClient(c echo.Context) error {
-	if err := h.svc.DeleteClient(c.Request().Context(), c.Param("id")); err != nil {
+	if err := h.svc.Clients.Delete(c.Request().Context(), c.Param("id")); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

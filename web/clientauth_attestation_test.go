@@ -150,7 +150,7 @@ func TestAttestationAccepted(t *testing.T) {
 			})), nil
 		}},
 		{"PoP with a valid challenge though none is required", func(t *testing.T, in *atInstance) (map[string][]string, url.Values) {
-			ch := f.ts.Svc.Challenge(t.Context()).AttestationChallenge
+			ch := f.ts.Svc.ClientAuth.Challenge(t.Context()).AttestationChallenge
 			return atHeaders(in.Att, in.pop(t, func(_, c map[string]any) { c["challenge"] = ch })), nil
 		}},
 	}
@@ -597,7 +597,7 @@ func TestAttestationChallenge(t *testing.T) {
 	}{
 		{"D13 another value", func(t *testing.T) string { return randomJTI() }},
 		{"a challenge with one character changed", func(t *testing.T) string {
-			ch := ts.Svc.Challenge(t.Context()).AttestationChallenge
+			ch := ts.Svc.ClientAuth.Challenge(t.Context()).AttestationChallenge
 			return rfFlip(ch, 5)
 		}},
 		{"a c_nonce is not a challenge", func(t *testing.T) string {
@@ -609,7 +609,7 @@ func TestAttestationChallenge(t *testing.T) {
 			return m["c_nonce"]
 		}},
 		{"an expired challenge", func(t *testing.T) string {
-			ch := ts.Svc.Challenge(t.Context()).AttestationChallenge
+			ch := ts.Svc.ClientAuth.Challenge(t.Context()).AttestationChallenge
 			ts.Clock.Advance(5*time.Minute + time.Second)
 			return ch
 		}},
@@ -627,7 +627,7 @@ func TestAttestationChallenge(t *testing.T) {
 	}
 	t.Run("a challenge is not a DPoP nonce", func(t *testing.T) {
 		nts := newTestServer(t, func(c *issuer.Config) { c.DPoP.UseNonce = true })
-		ch := nts.Svc.Challenge(t.Context()).AttestationChallenge
+		ch := nts.Svc.ClientAuth.Challenge(t.Context()).AttestationChallenge
 		res := nts.redeem(t, code(nts.offer(t, nil)), newWallet(t).Proof(t, nts.TokenURL(), ch), nil)
 		wantError(t, res, http.StatusBadRequest, "use_dpop_nonce")
 	})

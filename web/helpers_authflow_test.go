@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // Shared helpers of the authorization code flow tests: a user, a public
@@ -266,15 +267,15 @@ const (
 // acToken is a token response of the authorization code grant with every
 // member kept, to tell absent from empty.
 type acToken struct {
-	AccessToken          string                       `json:"access_token"`
-	TokenType            string                       `json:"token_type"`
-	ExpiresIn            int64                        `json:"expires_in"`
-	Scope                string                       `json:"scope"`
-	RefreshToken         string                       `json:"refresh_token"`
-	IDToken              string                       `json:"id_token"`
-	CNonce               string                       `json:"c_nonce"`
-	CNonceExpiresIn      int64                        `json:"c_nonce_expires_in"`
-	AuthorizationDetails []issuer.AuthorizationDetail `json:"authorization_details"`
+	AccessToken          string                      `json:"access_token"`
+	TokenType            string                      `json:"token_type"`
+	ExpiresIn            int64                       `json:"expires_in"`
+	Scope                string                      `json:"scope"`
+	RefreshToken         string                      `json:"refresh_token"`
+	IDToken              string                      `json:"id_token"`
+	CNonce               string                      `json:"c_nonce"`
+	CNonceExpiresIn      int64                       `json:"c_nonce_expires_in"`
+	AuthorizationDetails []oauth.AuthorizationDetail `json:"authorization_details"`
 	members              map[string]json.RawMessage
 	raw                  []byte
 }

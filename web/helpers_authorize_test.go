@@ -214,7 +214,7 @@ func paWantLoginError(t testing.TB, res *http.Response, msg string) string {
 
 // paIdentifiers maps each credential configuration of a token response's
 // authorization_details to its one credential identifier.
-func paIdentifiers(t testing.TB, details []issuer.AuthorizationDetail) map[string]string {
+func paIdentifiers(t testing.TB, details []oauth.AuthorizationDetail) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, d := range details {

@@ -176,12 +176,12 @@ func wantError(t testing.TB, res *http.Response, status int, code string) oauthE
 
 // tokenBody is a successful token response.
 type tokenBody struct {
-	AccessToken          string                       `json:"access_token"`
-	TokenType            string                       `json:"token_type"`
-	ExpiresIn            int64                        `json:"expires_in"`
-	CNonce               string                       `json:"c_nonce"`
-	CNonceExpiresIn      int64                        `json:"c_nonce_expires_in"`
-	AuthorizationDetails []issuer.AuthorizationDetail `json:"authorization_details"`
+	AccessToken          string                      `json:"access_token"`
+	TokenType            string                      `json:"token_type"`
+	ExpiresIn            int64                       `json:"expires_in"`
+	CNonce               string                      `json:"c_nonce"`
+	CNonceExpiresIn      int64                       `json:"c_nonce_expires_in"`
+	AuthorizationDetails []oauth.AuthorizationDetail `json:"authorization_details"`
 }
 
 // wantToken asserts a 200 token response with its cache headers.
@@ -214,13 +214,13 @@ const (
 // rfBody is a token response with the members a refresh-capable response
 // may carry (tokenBody has no refresh_token).
 type rfBody struct {
-	AccessToken          string                       `json:"access_token"`
-	TokenType            string                       `json:"token_type"`
-	ExpiresIn            int64                        `json:"expires_in"`
-	RefreshToken         string                       `json:"refresh_token"`
-	Scope                string                       `json:"scope"`
-	AuthorizationDetails []issuer.AuthorizationDetail `json:"authorization_details"`
-	CNonce               string                       `json:"c_nonce"`
+	AccessToken          string                      `json:"access_token"`
+	TokenType            string                      `json:"token_type"`
+	ExpiresIn            int64                       `json:"expires_in"`
+	RefreshToken         string                      `json:"refresh_token"`
+	Scope                string                      `json:"scope"`
+	AuthorizationDetails []oauth.AuthorizationDetail `json:"authorization_details"`
+	CNonce               string                      `json:"c_nonce"`
 	// members holds every member of the body, to tell absent from empty.
 	members map[string]json.RawMessage
 	raw     []byte

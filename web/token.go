@@ -31,7 +31,7 @@ func (h *handlers) token(c echo.Context) error {
 // endpoint that takes DPoP proofs and authenticates clients (token, PAR).
 func (h *handlers) challengeHeaders(c echo.Context) {
 	setDPoPNonce(c, h.svc.DPoPNonce())
-	setAttestationChallenge(c, h.svc.AttestationChallengeHeader())
+	setAttestationChallenge(c, h.svc.ClientAuth.ChallengeHeader())
 }
 
 // nonce is the OpenID4VCI 1.0 §7 nonce endpoint.

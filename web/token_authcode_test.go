@@ -738,9 +738,9 @@ func TestAuthCodeAuthorizationDetails(t *testing.T) {
 		w := newWallet(t)
 		g := s.acNewCode(t, url.Values{"scope": {""}, "issuer_state": {ac.IssuerState}}, nil)
 		b := s.acRedeem(t, g, w)
-		var want []issuer.AuthorizationDetail
+		var want []oauth.AuthorizationDetail
 		for i, id := range stored.ConfigurationIDs {
-			want = append(want, issuer.AuthorizationDetail{Type: "openid_credential", CredentialConfigurationID: id, CredentialIdentifiers: []string{stored.CredentialIdentifiers[i]}})
+			want = append(want, oauth.AuthorizationDetail{Type: "openid_credential", CredentialConfigurationID: id, CredentialIdentifiers: []string{stored.CredentialIdentifiers[i]}})
 		}
 		if !reflect.DeepEqual(acDetailsJSON(t, b.AuthorizationDetails), acDetailsJSON(t, want)) {
 			t.Errorf("authorization_details = %+v; want the offer's %+v", b.AuthorizationDetails, want)

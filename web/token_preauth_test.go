@@ -70,7 +70,7 @@ func claimDetails(t testing.TB, claims map[string]any) []string {
 		m, _ := e.(map[string]any)
 		id, _ := m["credential_configuration_id"].(string)
 		ids = append(ids, id)
-		if m["type"] != issuer.TypeOpenIDCredential {
+		if m["type"] != oauth.TypeOpenIDCredential {
 			t.Errorf("authorization_details claim entry type = %v; want openid_credential", m["type"])
 		}
 		if ci, _ := m["credential_identifiers"].([]any); len(ci) == 0 {
@@ -86,7 +86,7 @@ func responseDetails(t testing.TB, tb tokenBody) []string {
 	t.Helper()
 	var ids []string
 	for _, d := range tb.AuthorizationDetails {
-		if d.Type != issuer.TypeOpenIDCredential {
+		if d.Type != oauth.TypeOpenIDCredential {
 			t.Errorf("authorization_details entry type = %q; want openid_credential", d.Type)
 		}
 		if len(d.CredentialIdentifiers) == 0 || slices.Contains(d.CredentialIdentifiers, "") {

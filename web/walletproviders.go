@@ -12,7 +12,7 @@ import (
 // authentication (draft -07 §8): a fresh challenge, never cached.
 func (h *handlers) challenge(c echo.Context) error {
 	noStore(c)
-	return c.JSON(http.StatusOK, h.svc.Challenge(c.Request().Context()))
+	return c.JSON(http.StatusOK, h.svc.ClientAuth.Challenge(c.Request().Context()))
 }
 
 // createWalletProvider trusts a wallet provider: {"name", "issuer"?, and
@@ -22,7 +22,7 @@ func (h *handlers) createWalletProvider(c echo.Context) error {
 	if err := readJSON(c, &p, true); err != nil {
 		return err
 	}
-	out, err := h.svc.CreateWalletProvider(c.Request().Context(), p)
+	out, err := h.svc.WalletProviders.Create(c.Request().Context(), p)
 	if err != nil {
 		return err
 	}
@@ -32,7 +32,7 @@ func (h *handlers) createWalletProvider(c echo.Context) error {
 // listWalletProviders lists the trusted wallet providers, those of the
 // config file included.
 func (h *handlers) listWalletProviders(c echo.Context) error {
-	out, err := h.svc.WalletProviders(c.Request().Context())
+	out, err := h.svc.WalletProviders.List(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -41,7 +41,7 @@ func (h *handlers) listWalletProviders(c echo.Context) error {
 
 // deleteWalletProvider stops trusting a provider added through the API.
 func (h *handlers) deleteWalletProvider(c echo.Context) error {
-	if err := h.svc.DeleteWalletProvider(c.Request().Context(), c.Param("id")); err != nil {
+	if err := h.svc.WalletProviders.Delete(c.Request().Context(), c.Param("id")); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -64,7 +64,7 @@ func TestSettingsWalletProviders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := svc.WalletProviders(t.Context())
+	list, err := svc.WalletProviders.List(t.Context())
 	if err != nil || len(list) != 2 || len(list[0].X5CRoots) != 1 || list[1].JWKS == nil {
 		t.Fatalf("WalletProviders() = %+v, %v; want the root as base64 DER and the JWKS", list, err)
 	}

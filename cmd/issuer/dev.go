@@ -32,7 +32,7 @@ func newAdminToken() string {
 func printDemo(ctx context.Context, svc *issuer.Service, adminToken string, w io.Writer) error {
 	cfg := svc.Config()
 	callback := cfg.URL + web.PathDevCallback
-	_, err := svc.CreateClient(ctx, issuer.ClientMetadata{
+	_, err := svc.Clients.Create(ctx, issuer.ClientMetadata{
 		ClientID: demoClientID, TokenEndpointAuthMethod: oauth.AuthNone,
 		GrantTypes:            []string{oauth.GrantPreAuthorizedCode, oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
 		RedirectURIs:          []string{callback},

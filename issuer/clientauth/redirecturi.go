@@ -1,4 +1,4 @@
-package issuer
+package clientauth
 
 import (
 	"errors"
@@ -20,7 +20,7 @@ var (
 	errRedirectScheme      = errors.New("must use https, http on a loopback address, or a private-use scheme in reverse domain name form such as com.example.wallet")
 )
 
-// checkRedirectURI is the one allow-list of redirect URIs, applied to
+// CheckRedirectURI is the one allow-list of redirect URIs, applied to
 // registrations, to the redirect_uris of wallet attestations and again
 // before the authorization endpoint redirects: an absolute URI without
 // fragment or userinfo whose scheme is
@@ -34,7 +34,7 @@ var (
 // Every other scheme (javascript, data, file, a bare custom word) is
 // refused: the browser would run or read it instead of handing the
 // response to the client.
-func checkRedirectURI(raw string) error {
+func CheckRedirectURI(raw string) error {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil || !u.IsAbs():
@@ -87,9 +87,9 @@ func dnsLabel(l string) bool {
 	return true
 }
 
-// redirectAllowed reports whether uri is one of the client's registered
+// RedirectAllowed reports whether uri is one of the client's registered
 // redirect URIs and passes checkRedirectURI: a record registered before
 // the allow-list existed cannot send the browser to a refused URI.
-func redirectAllowed(client *storage.Client, uri string) bool {
-	return slices.Contains(client.RedirectURIs, uri) && checkRedirectURI(uri) == nil
+func RedirectAllowed(client *storage.Client, uri string) bool {
+	return slices.Contains(client.RedirectURIs, uri) && CheckRedirectURI(uri) == nil
 }

@@ -1,4 +1,4 @@
-package issuer
+package clientauth
 
 import (
 	"bytes"
@@ -10,14 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
 	"issuer/issuer/oauth"
+	"issuer/issuer/token"
 	"issuer/storage"
 )
 
@@ -82,7 +81,7 @@ func (p WalletProvider) parse() (trustedProvider, WalletProvider, error) {
 		return trustedProvider{}, p, errors.New("give the provider's jwks or its x5c_roots")
 	}
 	for _, id := range p.ClientIDs {
-		if !validClientID(id) {
+		if !ValidClientID(id) {
 			return trustedProvider{}, p, errors.New("client_ids: each 1 to 255 visible ASCII characters")
 		}
 	}
@@ -178,30 +177,22 @@ func rootDERs(entry string) ([][]byte, error) {
 	return ders, nil
 }
 
-// walletProviders holds the trusted providers: those of the config file
-// and those in the store, reloaded after each change through the admin
-// API.
-type walletProviders struct {
-	mu      sync.Mutex // serializes reloads
-	trusted atomic.Pointer[[]trustedProvider]
-}
-
 // list returns the trusted providers.
-func (w *walletProviders) list() []trustedProvider {
-	if p := w.trusted.Load(); p != nil {
+func (s *Providers) list() []trustedProvider {
+	if p := s.trusted.Load(); p != nil {
 		return *p
 	}
 	return nil
 }
 
-// reloadWalletProviders rebuilds the trusted providers from the config
+// Reload rebuilds the trusted providers from the config
 // and the store. A stored provider that no longer parses (it was checked
 // when added) is logged and skipped.
-func (s *Service) reloadWalletProviders(ctx context.Context) error {
-	s.providers.mu.Lock()
-	defer s.providers.mu.Unlock()
+func (s *Providers) Reload(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var trusted []trustedProvider
-	for _, p := range s.cfg.ClientAttestation.Providers {
+	for _, p := range s.cfg.Attestation.Providers {
 		t, _, err := p.parse()
 		if err != nil {
 			return fmt.Errorf("wallet provider %q: %w", p.Name, err)
@@ -224,7 +215,7 @@ func (s *Service) reloadWalletProviders(ctx context.Context) error {
 		}
 		trusted = append(trusted, t)
 	}
-	s.providers.trusted.Store(&trusted)
+	s.trusted.Store(&trusted)
 	return nil
 }
 
@@ -239,14 +230,14 @@ func providerFromRecord(r storage.WalletProvider) (WalletProvider, error) {
 	return p, nil
 }
 
-// CreateWalletProvider trusts a wallet provider from now on: it is
+// Create trusts a wallet provider from now on: it is
 // validated, stored, and used for the next request.
-func (s *Service) CreateWalletProvider(ctx context.Context, p WalletProvider) (WalletProvider, error) {
+func (s *Providers) Create(ctx context.Context, p WalletProvider) (WalletProvider, error) {
 	_, p, err := p.parse()
 	if err != nil {
 		return WalletProvider{}, oauth.ErrInvalidRequest("%s", err.Error())
 	}
-	rec := storage.WalletProvider{ID: newID(), Name: p.Name, Issuer: p.Issuer, ClientIDs: p.ClientIDs, X5CRoots: p.X5CRoots, CreatedAt: s.cfg.Now().UTC()}
+	rec := storage.WalletProvider{ID: token.NewID(), Name: p.Name, Issuer: p.Issuer, ClientIDs: p.ClientIDs, X5CRoots: p.X5CRoots, CreatedAt: s.cfg.Now().UTC()}
 	if len(p.JWKS) > 0 {
 		if rec.JWKS, err = json.Marshal(p.JWKS); err != nil {
 			return WalletProvider{}, oauth.ErrServer(err)
@@ -255,7 +246,7 @@ func (s *Service) CreateWalletProvider(ctx context.Context, p WalletProvider) (W
 	if err := s.store.CreateWalletProvider(ctx, rec); err != nil {
 		return WalletProvider{}, oauth.ErrServer(err)
 	}
-	if err := s.reloadWalletProviders(ctx); err != nil {
+	if err := s.Reload(ctx); err != nil {
 		return WalletProvider{}, oauth.ErrServer(err)
 	}
 	s.log.InfoContext(ctx, "wallet provider added", "id", rec.ID, "name", rec.Name)
@@ -263,11 +254,11 @@ func (s *Service) CreateWalletProvider(ctx context.Context, p WalletProvider) (W
 	return p, nil
 }
 
-// WalletProviders lists the trusted wallet providers: those of the config
+// List lists the trusted wallet providers: those of the config
 // file first, then those added through the admin API, oldest first.
-func (s *Service) WalletProviders(ctx context.Context) ([]WalletProvider, error) {
-	out := make([]WalletProvider, 0, len(s.cfg.ClientAttestation.Providers))
-	for _, p := range s.cfg.ClientAttestation.Providers {
+func (s *Providers) List(ctx context.Context) ([]WalletProvider, error) {
+	out := make([]WalletProvider, 0, len(s.cfg.Attestation.Providers))
+	for _, p := range s.cfg.Attestation.Providers {
 		_, p, _ = p.parse() // validated at start
 		p.Source = ProviderFromConfig
 		out = append(out, p)
@@ -286,16 +277,16 @@ func (s *Service) WalletProviders(ctx context.Context) ([]WalletProvider, error)
 	return out, nil
 }
 
-// DeleteWalletProvider stops trusting a provider added through the admin
+// Delete stops trusting a provider added through the admin
 // API; its attestations are refused from the next request on.
-func (s *Service) DeleteWalletProvider(ctx context.Context, id string) error {
+func (s *Providers) Delete(ctx context.Context, id string) error {
 	err := s.store.DeleteWalletProvider(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return oauth.ErrNotFound("the wallet provider doesn't exist (providers of the config file are removed from the file)")
 	} else if err != nil {
 		return oauth.ErrServer(err)
 	}
-	if err := s.reloadWalletProviders(ctx); err != nil {
+	if err := s.Reload(ctx); err != nil {
 		return oauth.ErrServer(err)
 	}
 	s.log.InfoContext(ctx, "wallet provider removed", "id", id)

@@ -1,4 +1,4 @@
-package issuer
+package clientauth
 
 import (
 	"context"
@@ -51,7 +51,7 @@ func errAssertion(description string) *oauth.Error {
 // registered key or secret, then iss/sub, aud (the issuer identifier, as a
 // string), exp, iat/nbf, and last the single use of its jti, recorded
 // atomically in the replay store.
-func (s *Service) authenticateAssertion(ctx context.Context, cred credentials) (*storage.Client, error) {
+func (s *Authenticator) authenticateAssertion(ctx context.Context, cred credentials) (*storage.Client, error) {
 	raw := cred.assertion
 	if strings.Count(raw, ".") != 2 || strings.ContainsAny(raw, ", ") {
 		return nil, errAssertion("the client assertion is not one compact JWT")
@@ -89,7 +89,7 @@ func (s *Service) authenticateAssertion(ctx context.Context, cred credentials) (
 
 // verifyAssertion checks the algorithm against the client's method and the
 // signature against the client's registered keys or secret.
-func (s *Service) verifyAssertion(ctx context.Context, client storage.Client, raw string, h jws.Headers) error {
+func (s *Authenticator) verifyAssertion(ctx context.Context, client storage.Client, raw string, h jws.Headers) error {
 	alg := h.Algorithm().String()
 	switch client.AuthMethod {
 	case oauth.AuthPrivateKeyJWT:
@@ -123,7 +123,7 @@ func (s *Service) verifyAssertion(ctx context.Context, client storage.Client, ra
 }
 
 // checkAssertionClaims checks aud, the times and the single use of jti.
-func (s *Service) checkAssertionClaims(ctx context.Context, client storage.Client, c assertionClaims) error {
+func (s *Authenticator) checkAssertionClaims(ctx context.Context, client storage.Client, c assertionClaims) error {
 	now := s.cfg.Now()
 	if !s.audienceOK(c.Aud) {
 		return errAssertion("the audience passed in JWT is not correct")
@@ -156,18 +156,18 @@ func (s *Service) checkAssertionClaims(ctx context.Context, client storage.Clien
 // audienceOK checks an assertion's aud: the issuer identifier as a
 // string; in permissive mode also the token endpoint URL, and a
 // one-element array. Several audiences are always refused.
-func (s *Service) audienceOK(raw json.RawMessage) bool {
+func (s *Authenticator) audienceOK(raw json.RawMessage) bool {
 	var aud string
 	if json.Unmarshal(raw, &aud) != nil {
 		var list []string
-		if !s.cfg.ClientAuth.PermissiveAssertionAudience || json.Unmarshal(raw, &list) != nil || len(list) != 1 {
+		if !s.cfg.PermissiveAssertionAudience || json.Unmarshal(raw, &list) != nil || len(list) != 1 {
 			return false
 		}
 		aud = list[0]
 	}
 	// RFC 9126 §2 has the PAR endpoint accept its own URL and the token
 	// endpoint's; the permissive setting accepts both at every endpoint.
-	return aud == s.cfg.URL || s.cfg.ClientAuth.PermissiveAssertionAudience && (aud == s.tokenURL || aud == s.cfg.URL+PathPAR)
+	return aud == s.cfg.URL || s.cfg.PermissiveAssertionAudience && (aud == s.cfg.TokenURL || aud == s.cfg.PARURL)
 }
 
 // checkClientKeys validates a client's registered JWK set: at least one

@@ -1,4 +1,4 @@
-package issuer
+package clientauth
 
 import (
 	"context"
@@ -27,9 +27,6 @@ import (
 // Client Authentication, draft -07 (the version OpenID4VCI 1.0 pins), with
 // the wallet attestation of OpenID4VCI 1.0 Appendix E and HAIP 1.0 §4.4.1.
 const (
-	// PathChallenge is the challenge endpoint (-07 §8).
-	PathChallenge = "/challenge"
-
 	typAttestation    = "oauth-client-attestation+jwt"
 	typAttestationPoP = "oauth-client-attestation-pop+jwt"
 	maxX5C            = 30  // certificates in an attestation's x5c
@@ -44,10 +41,10 @@ var attestationAlgs = []string{"ES256", "ES384", "ES512", "PS256", "PS384", "PS5
 // attestation and has no registration.
 var attestedGrantTypes = []string{oauth.GrantAuthorizationCode, oauth.GrantPreAuthorizedCode, oauth.GrantRefreshToken}
 
-// ClientAttestationConfig configures attest_jwt_client_auth. The method is
+// AttestationConfig configures attest_jwt_client_auth. The method is
 // always on; an attestation is accepted only from a trusted wallet
 // provider, of this file or added through the admin API.
-type ClientAttestationConfig struct {
+type AttestationConfig struct {
 	// Providers are the wallet providers trusted from the config file.
 	Providers []WalletProvider `yaml:"wallet_providers"`
 	// RequireChallenge requires a server challenge in every PoP
@@ -74,10 +71,10 @@ type ClientAttestationConfig struct {
 	AllowMissingIssuer bool `yaml:"allow_missing_iss"`
 }
 
-// defaultClientAttestation is the section's default: no provider, and
+// DefaultAttestationConfig is the section's default: no provider, and
 // fresh slices on every call.
-func defaultClientAttestation() ClientAttestationConfig {
-	return ClientAttestationConfig{
+func DefaultAttestationConfig() AttestationConfig {
+	return AttestationConfig{
 		ChallengeTTL:   5 * time.Minute,
 		MaxPoPAge:      60 * time.Second,
 		SigningAlgs:    []string{"ES256", "ES384", "PS256", "EdDSA"},
@@ -85,8 +82,8 @@ func defaultClientAttestation() ClientAttestationConfig {
 	}
 }
 
-// validate reports every problem of the section.
-func (c *ClientAttestationConfig) validate() []error {
+// Validate reports every problem of the section.
+func (c *AttestationConfig) Validate() []error {
 	var errs []error
 	for name, algs := range map[string][]string{"signing_alg_values": c.SigningAlgs, "pop_signing_alg_values": c.PoPSigningAlgs} {
 		for _, a := range algs {
@@ -117,7 +114,7 @@ type attestationHeaders struct {
 
 // attestationCredentials are the credentials of a request with attestation
 // headers, which must use no other method (RFC 6749 §2.3).
-func attestationCredentials(req ClientRequest) (credentials, error) {
+func attestationCredentials(req Request) (credentials, error) {
 	p := req.Params
 	if req.Authorization != "" || p["client_secret"] != "" || p["client_assertion"] != "" || p["client_assertion_type"] != "" {
 		return credentials{}, oauth.ErrInvalidRequest("the client used more than one authentication method")
@@ -184,37 +181,37 @@ type attestation struct {
 // atomically in the replay store, keyed by the instance key). The client is
 // the registered client sub, which must use this method, or else a
 // synthetic client named sub.
-func (s *Service) authenticateAttestation(ctx context.Context, cred credentials) (*storage.Client, error) {
+func (s *Authenticator) authenticateAttestation(ctx context.Context, cred credentials) (*storage.Client, string, error) {
 	rawAtt, rawPoP, err := oneEach(cred.attest)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	now := s.cfg.Now()
 	a, err := s.verifyAttestation(rawAtt, now)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if cred.id != "" && cred.id != a.claims.Sub {
-		return nil, errAttestation("client_id does not match the sub of the client attestation")
+		return nil, "", errAttestation("client_id does not match the sub of the client attestation")
 	}
 	pop, err := s.verifyPoP(rawPoP, a, now)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	client, err := s.attestedClient(ctx, a)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	key := sha256.Sum256([]byte("attestation-pop\x00" + a.jkt + "\x00" + pop.Jti))
-	err = s.store.UseReplayKey(ctx, key[:], time.Unix(*pop.Iat, 0).Add(s.cfg.ClientAttestation.MaxPoPAge+assertionSkew), now)
+	err = s.store.UseReplayKey(ctx, key[:], time.Unix(*pop.Iat, 0).Add(s.cfg.Attestation.MaxPoPAge+assertionSkew), now)
 	switch {
 	case errors.Is(err, storage.ErrAlreadyExists):
-		return nil, errAttestation("the client attestation PoP was used before")
+		return nil, "", errAttestation("the client attestation PoP was used before")
 	case err != nil:
-		return nil, oauth.ErrServer(err)
+		return nil, "", oauth.ErrServer(err)
 	}
 	s.log.DebugContext(ctx, "client authenticated by attestation", "client", client.ID, "provider", a.provider, "instance_key", a.jkt)
-	return client, nil
+	return client, a.jkt, nil
 }
 
 // oneEach returns the only attestation and the only PoP of a request
@@ -265,7 +262,7 @@ func typIs(typ, want string) bool {
 // verifyAttestation checks a client attestation (-07 §5.1, §9 (2), (4) to
 // (6), (11)): typ, algorithm, required claims, the signature of a trusted
 // provider, the times, the cnf key, and the freshness policy.
-func (s *Service) verifyAttestation(raw string, now time.Time) (attestation, error) {
+func (s *Authenticator) verifyAttestation(raw string, now time.Time) (attestation, error) {
 	var a attestation
 	h, err := parseJWT(raw, "client attestation", &a.claims)
 	if err != nil {
@@ -275,13 +272,13 @@ func (s *Service) verifyAttestation(raw string, now time.Time) (attestation, err
 	switch {
 	case !typIs(h.Typ, typAttestation):
 		return a, errAttestation("the client attestation's typ must be %s", typAttestation)
-	case !slices.Contains(s.cfg.ClientAttestation.SigningAlgs, h.Alg):
+	case !slices.Contains(s.cfg.Attestation.SigningAlgs, h.Alg):
 		return a, errAttestation("the client attestation's algorithm is not allowed")
 	case c.Sub == "":
 		return a, errAttestation("the client attestation has no sub")
-	case !validClientID(c.Sub):
+	case !ValidClientID(c.Sub):
 		return a, errAttestation("the client attestation's sub is not a valid client_id")
-	case c.Iss == "" && !s.cfg.ClientAttestation.AllowMissingIssuer:
+	case c.Iss == "" && !s.cfg.Attestation.AllowMissingIssuer:
 		return a, errAttestation("the client attestation has no iss")
 	case c.Exp == nil:
 		return a, errAttestation("the client attestation has no exp")
@@ -306,7 +303,7 @@ func (s *Service) verifyAttestation(raw string, now time.Time) (attestation, err
 // whose chain must lead to an anchor without containing it (HAIP §4.4.1).
 // A provider with an issuer is considered only for attestations with that
 // iss, one with client_ids only for attestations of those clients (sub).
-func (s *Service) attestationSigner(raw string, h joseHeader, iss, sub string, now time.Time) (string, error) {
+func (s *Authenticator) attestationSigner(raw string, h joseHeader, iss, sub string, now time.Time) (string, error) {
 	chain, err := parseX5C(h.X5C)
 	if err != nil {
 		return "", err
@@ -412,8 +409,8 @@ func instanceKey(raw json.RawMessage) (jwk.Key, string, error) {
 
 // checkFreshness applies max_attestation_age to the attestation's iat
 // (-07 §9 (11)).
-func (s *Service) checkFreshness(c attestationClaims, now time.Time) error {
-	limit := s.cfg.ClientAttestation.MaxAttestationAge
+func (s *Authenticator) checkFreshness(c attestationClaims, now time.Time) error {
+	limit := s.cfg.Attestation.MaxAttestationAge
 	switch {
 	case limit <= 0:
 		return nil
@@ -429,7 +426,7 @@ func (s *Service) checkFreshness(c attestationClaims, now time.Time) error {
 // (10)): typ, algorithm, the signature by the attestation's cnf key, iss =
 // the attestation's sub, aud = the issuer identifier as a string, jti,
 // the times, and last the challenge.
-func (s *Service) verifyPoP(raw string, a attestation, now time.Time) (popClaims, error) {
+func (s *Authenticator) verifyPoP(raw string, a attestation, now time.Time) (popClaims, error) {
 	var p popClaims
 	h, err := parseJWT(raw, "client attestation PoP", &p)
 	if err != nil {
@@ -438,7 +435,7 @@ func (s *Service) verifyPoP(raw string, a attestation, now time.Time) (popClaims
 	switch {
 	case !typIs(h.Typ, typAttestationPoP):
 		return p, errAttestation("the client attestation PoP's typ must be %s", typAttestationPoP)
-	case !slices.Contains(s.cfg.ClientAttestation.PoPSigningAlgs, h.Alg):
+	case !slices.Contains(s.cfg.Attestation.PoPSigningAlgs, h.Alg):
 		return p, errAttestation("the client attestation PoP's algorithm is not allowed")
 	}
 	if _, err := jws.Verify([]byte(raw), jws.WithKey(jwa.SignatureAlgorithm(h.Alg), a.key)); err != nil {
@@ -464,13 +461,13 @@ func (s *Service) verifyPoP(raw string, a attestation, now time.Time) (popClaims
 // checkPoPTimes checks that iat is within [now − max_pop_age, now + 10 s]
 // (-07 §9 (9), FAPI 2.0 §5.3.2.1), nbf not ahead and exp, if any, not
 // past.
-func (s *Service) checkPoPTimes(p popClaims, now time.Time) error {
+func (s *Authenticator) checkPoPTimes(p popClaims, now time.Time) error {
 	switch {
 	case p.Iat == nil:
 		return errAttestation("the client attestation PoP has no iat")
 	case time.Unix(*p.Iat, 0).After(now.Add(assertionSkew)):
 		return errAttestation("the client attestation PoP was issued in the future")
-	case time.Unix(*p.Iat, 0).Before(now.Add(-s.cfg.ClientAttestation.MaxPoPAge)):
+	case time.Unix(*p.Iat, 0).Before(now.Add(-s.cfg.Attestation.MaxPoPAge)):
 		return errAttestation("the client attestation PoP is too old")
 	case p.Nbf != nil && time.Unix(*p.Nbf, 0).After(now.Add(assertionSkew)):
 		return errAttestation("the client attestation PoP is not valid yet")
@@ -484,10 +481,10 @@ func (s *Service) checkPoPTimes(p popClaims, now time.Time) error {
 // must be a live challenge of this server, and it must be present when the
 // server requires one. Either failure is use_attestation_challenge with a
 // fresh challenge in the header (-07 §6.2).
-func (s *Service) checkChallenge(challenge *string, now time.Time) error {
+func (s *Authenticator) checkChallenge(challenge *string, now time.Time) error {
 	var e *oauth.Error
 	switch {
-	case challenge == nil && !s.cfg.ClientAttestation.RequireChallenge:
+	case challenge == nil && !s.cfg.Attestation.RequireChallenge:
 		return nil
 	case challenge == nil:
 		e = oauth.ErrUseAttestationChallenge("the client attestation PoP must carry a challenge from this server")
@@ -503,7 +500,7 @@ func (s *Service) checkChallenge(challenge *string, now time.Time) error {
 // registered client sub, which must be registered for this method, or a
 // client made from the attestation. Either way its tokens must be
 // DPoP-bound (HAIP §4), and it carries the instance key's thumbprint.
-func (s *Service) attestedClient(ctx context.Context, a attestation) (*storage.Client, error) {
+func (s *Authenticator) attestedClient(ctx context.Context, a attestation) (*storage.Client, error) {
 	c, err := s.store.GetClient(ctx, a.claims.Sub)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
@@ -513,24 +510,24 @@ func (s *Service) attestedClient(ctx context.Context, a attestation) (*storage.C
 	case c.AuthMethod != oauth.AuthAttestJWT:
 		return nil, errAttestation("the client is registered with another authentication method than %s", oauth.AuthAttestJWT)
 	}
-	c.DPoPBound, c.AttestationJKT = true, a.jkt
+	c.DPoPBound = true
 	return &c, nil
 }
 
-// limiterKey is the key under which a client's failures are counted: for
-// an attested client, its instance key too, since every instance of a
-// wallet shares the client_id and one must not throttle the others (HAIP
-// §4.4.1).
-func limiterKey(c *storage.Client) string {
-	if c.AttestationJKT == "" {
+// LimiterKey is the key under which a client's failures are counted: for
+// an attested client (b.Instance set), its instance key too, since every
+// instance of a wallet shares the client_id and one must not throttle the
+// others (HAIP §4.4.1).
+func LimiterKey(c *storage.Client, b oauth.Binding) string {
+	if b.Instance == "" {
 		return c.ID
 	}
-	return c.ID + "\x00" + c.AttestationJKT
+	return c.ID + "\x00" + b.Instance
 }
 
 // newChallenge issues an attestation challenge.
-func (s *Service) newChallenge(now time.Time) string {
-	return s.nonces.Issue(nonce.AttestationChallenge, now, s.cfg.ClientAttestation.ChallengeTTL)
+func (s *Authenticator) newChallenge(now time.Time) string {
+	return s.nonces.Issue(nonce.AttestationChallenge, now, s.cfg.Attestation.ChallengeTTL)
 }
 
 // ChallengeResponse is the body of the challenge endpoint (-07 §8).
@@ -542,31 +539,18 @@ type ChallengeResponse struct {
 // Challenges are stateless (HMAC, like the other nonces, in their own
 // namespace) and expire after client_attestation.challenge_ttl; replays
 // within that time are caught by the PoP's jti.
-func (s *Service) Challenge(context.Context) ChallengeResponse {
+func (s *Authenticator) Challenge(context.Context) ChallengeResponse {
 	return ChallengeResponse{AttestationChallenge: s.newChallenge(s.cfg.Now())}
 }
 
-// AttestationChallengeHeader returns a fresh challenge for the
+// ChallengeHeader returns a fresh challenge for the
 // OAuth-Client-Attestation-Challenge header of a response (-07 §8.1) when
 // challenges are required, or "".
-func (s *Service) AttestationChallengeHeader() string {
-	if !s.cfg.ClientAttestation.RequireChallenge {
+func (s *Authenticator) ChallengeHeader() string {
+	if !s.cfg.Attestation.RequireChallenge {
 		return ""
 	}
 	return s.newChallenge(s.cfg.Now())
-}
-
-// addAttestationMetadata adds the members of -07 §10.1 and §8 to the
-// authorization server metadata. client_attestation_pop_nonce_required is
-// the -05 name that wallets built on earlier drafts still read.
-func (s *Service) addAttestationMetadata(m map[string]any) {
-	c := s.cfg.ClientAttestation
-	m["client_attestation_signing_alg_values_supported"] = c.SigningAlgs
-	m["client_attestation_pop_signing_alg_values_supported"] = c.PoPSigningAlgs
-	m["client_attestation_pop_nonce_required"] = c.RequireChallenge
-	if c.RequireChallenge {
-		m["challenge_endpoint"] = s.cfg.URL + PathChallenge
-	}
 }
 
 // validRedirectURIs keeps the redirect_uris of an attestation that pass
@@ -575,7 +559,7 @@ func (s *Service) addAttestationMetadata(m map[string]any) {
 func validRedirectURIs(uris []string) []string {
 	var out []string
 	for _, u := range uris {
-		if checkRedirectURI(u) == nil {
+		if CheckRedirectURI(u) == nil {
 			out = append(out, u)
 		}
 	}

@@ -1,4 +1,4 @@
-package issuer
+package clientauth
 
 import (
 	"bytes"
@@ -31,8 +31,8 @@ const maxClientChain = 8
 // new certificate is found after a rotation.
 const unmatchedKid = "\x00certificate-rotation"
 
-// isTLSMethod reports whether m is one of the RFC 8705 methods.
-func isTLSMethod(m string) bool {
+// IsTLSMethod reports whether m is one of the RFC 8705 methods.
+func IsTLSMethod(m string) bool {
 	return m == oauth.AuthTLSClientAuth || m == oauth.AuthSelfSignedTLSClientAuth
 }
 
@@ -42,7 +42,7 @@ func isTLSMethod(m string) bool {
 // is the client's: chained to the client CAs and matching the registered
 // subject (tls_client_auth), or equal to a registered certificate
 // (self_signed_tls_client_auth).
-func (s *Service) authenticateTLS(ctx context.Context, c storage.Client, certs []*x509.Certificate) (*storage.Client, error) {
+func (s *Authenticator) authenticateTLS(ctx context.Context, c storage.Client, certs []*x509.Certificate) (*storage.Client, error) {
 	var err error
 	switch {
 	case len(certs) == 0:
@@ -63,8 +63,8 @@ func (s *Service) authenticateTLS(ctx context.Context, c storage.Client, certs [
 // verifyPKICertificate checks a tls_client_auth client's chain against the
 // client CA pool, for client authentication at the current time, then the
 // leaf against the registered subject.
-func (s *Service) verifyPKICertificate(ctx context.Context, c storage.Client, certs []*x509.Certificate) error {
-	roots := s.cfg.ClientAuth.ClientCAs
+func (s *Authenticator) verifyPKICertificate(ctx context.Context, c storage.Client, certs []*x509.Certificate) error {
+	roots := s.cfg.ClientCAs
 	if roots == nil {
 		s.log.WarnContext(ctx, "a tls_client_auth client cannot authenticate: no client CA is configured", "client", c.ID)
 		return oauth.ErrInvalidClient("the client cannot be authenticated with tls_client_auth: no client CA is configured")
@@ -124,7 +124,7 @@ func matchesSubject(reg storage.ClientTLS, leaf *x509.Certificate) (string, bool
 // (the first x5c entry of a key) the client registered in jwks or
 // publishes at its jwks_uri. Neither a chain nor the validity period is
 // checked: the registration is the trust (RFC 8705 §2.2).
-func (s *Service) verifySelfSignedCertificate(ctx context.Context, c storage.Client, leaf *x509.Certificate) error {
+func (s *Authenticator) verifySelfSignedCertificate(ctx context.Context, c storage.Client, leaf *x509.Certificate) error {
 	set, err := s.clientKeys(ctx, c, "")
 	if err != nil {
 		return err
@@ -178,45 +178,26 @@ func subjectDN(leaf *x509.Certificate) string {
 	return rdns.String()
 }
 
-// certThumbprint is the x5t#S256 of a certificate: the base64url SHA-256
+// CertThumbprint is the x5t#S256 of a certificate: the base64url SHA-256
 // of its DER (RFC 8705 §3.1).
-func certThumbprint(c *x509.Certificate) string {
+func CertThumbprint(c *x509.Certificate) string {
 	sum := sha256.Sum256(c.Raw)
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// certBindingKey is the context key of the thumbprint the access tokens of
-// a token request are bound to.
-type certBindingKey struct{}
-
-// bindCertificate returns ctx carrying the thumbprint of the request's
-// certificate when the client's access tokens are to be bound to it: the
-// client authenticated with an RFC 8705 method, or registered
+// CertificateBinding returns the thumbprint of the request's certificate
+// when the client's access tokens are to be bound to it, or "": the client
+// authenticated with an RFC 8705 method, or registered
 // tls_client_certificate_bound_access_tokens (then a certificate is
 // required, as a proof is for dpop_bound_access_tokens).
-func bindCertificate(ctx context.Context, req ClientRequest, client *storage.Client) (context.Context, error) {
+func CertificateBinding(req Request, client *storage.Client) (string, error) {
 	switch {
-	case client == nil || !isTLSMethod(client.AuthMethod) && !client.CertificateBoundAccessTokens:
-		return ctx, nil
+	case client == nil || !IsTLSMethod(client.AuthMethod) && !client.CertificateBoundAccessTokens:
+		return "", nil
 	case len(req.Certs) == 0:
-		return ctx, oauth.ErrInvalidRequest("the client is registered with tls_client_certificate_bound_access_tokens and presented no client certificate")
+		return "", oauth.ErrInvalidRequest("the client is registered with tls_client_certificate_bound_access_tokens and presented no client certificate")
 	}
-	return context.WithValue(ctx, certBindingKey{}, certThumbprint(req.Certs[0])), nil
-}
-
-// boundCertificate returns the thumbprint bindCertificate put in ctx, or "".
-func boundCertificate(ctx context.Context) string {
-	x5t, _ := ctx.Value(certBindingKey{}).(string)
-	return x5t
-}
-
-// tokenConfirmation is the cnf of an access token record (RFC 9449 §6,
-// RFC 8705 §3.1), nil for an unbound token.
-func tokenConfirmation(rec storage.Token) *confirmation {
-	if rec.JKT == "" && rec.X5T == "" {
-		return nil
-	}
-	return &confirmation{JKT: rec.JKT, X5T: rec.X5T}
+	return CertThumbprint(req.Certs[0]), nil
 }
 
 // tlsSubjectFields are the values of the RFC 8705 §2.1.2 metadata.
@@ -227,7 +208,7 @@ func tlsSubjectFields(t storage.ClientTLS) []string {
 // checkTLSMetadata validates the RFC 8705 part of a registration: exactly
 // one subject value for tls_client_auth (none for other methods), and the
 // certificates of a self_signed_tls_client_auth client.
-func checkTLSMetadata(m *ClientMetadata) error {
+func checkTLSMetadata(m *Metadata) error {
 	n := 0
 	for _, v := range tlsSubjectFields(m.ClientTLS) {
 		if v != "" {
@@ -308,9 +289,9 @@ func certifiesKey(der []byte, k jwk.Key) bool {
 	return ok && eq.Equal(c.PublicKey)
 }
 
-// validHeaderName reports whether name is an HTTP field name (RFC 9110
+// ValidHeaderName reports whether name is an HTTP field name (RFC 9110
 // §5.1: a token).
-func validHeaderName(name string) bool {
+func ValidHeaderName(name string) bool {
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {

@@ -1,4 +1,4 @@
-package issuer
+package limit
 
 import (
 	"net/netip"
@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// addressKey is the part of a peer address that the limits count per: the
+// AddressKey is the part of a peer address that the limits count per: the
 // address for IPv4, its /64 for IPv6 (a host is given a whole /64, and
 // counting per address would let it rotate through them).
-func addressKey(ip string) string {
+func AddressKey(ip string) string {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return ip
@@ -25,17 +25,17 @@ func addressKey(ip string) string {
 	return p.String()
 }
 
-// backoff slows down guessing without locking anyone out: a key's first
+// Backoff slows down guessing without locking anyone out: a key's first
 // free failures cost nothing; each further failure makes the key wait
 // base, then twice as long after the next, up to max, counted from that
 // failure. Attempts while a key waits are refused without being counted,
 // so waiting never grows. A key with no failure for forget is forgotten,
 // and a success may reset it. It lives in memory: a restart forgets it.
 //
-// An attempt is counted as a failure when it starts (take), before the
-// secret is checked, and taken back if it succeeds (refund): so concurrent
+// An attempt is counted as a failure when it starts (Take), before the
+// secret is checked, and taken back if it succeeds (Refund): so concurrent
 // guesses cannot all pass the check before the first failure lands.
-type backoff struct {
+type Backoff struct {
 	mu                sync.Mutex
 	free              int
 	base, max, forget time.Duration
@@ -48,12 +48,12 @@ type delay struct {
 	last, until time.Time // the last failure; the end of the wait
 }
 
-func newBackoff(free int, base, max, forget time.Duration) *backoff {
-	return &backoff{free: free, base: base, max: max, forget: forget, entries: map[string]*delay{}}
+func NewBackoff(free int, base, max, forget time.Duration) *Backoff {
+	return &Backoff{free: free, base: base, max: max, forget: forget, entries: map[string]*delay{}}
 }
 
-// wait returns how long key must still wait at now (0: it may try).
-func (b *backoff) wait(key string, now time.Time) time.Duration {
+// Wait returns how long key must still wait at now (0: it may try).
+func (b *Backoff) Wait(key string, now time.Time) time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	d, ok := b.entries[key]
@@ -63,11 +63,11 @@ func (b *backoff) wait(key string, now time.Time) time.Duration {
 	return d.until.Sub(now)
 }
 
-// take starts an attempt of key at now. If key must wait, it returns how
+// Take starts an attempt of key at now. If key must wait, it returns how
 // long, and the attempt is refused and not counted; else it returns 0 and
-// counts the attempt as a failure, which the caller takes back with refund
+// counts the attempt as a failure, which the caller takes back with Refund
 // if the attempt succeeds.
-func (b *backoff) take(key string, now time.Time) time.Duration {
+func (b *Backoff) Take(key string, now time.Time) time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if d, ok := b.entries[key]; ok && now.Before(d.until) {
@@ -77,8 +77,8 @@ func (b *backoff) take(key string, now time.Time) time.Duration {
 	return 0
 }
 
-// fail counts a failure of key at now, whether or not it waits.
-func (b *backoff) fail(key string, now time.Time) {
+// Fail counts a failure of key at now, whether or not it waits.
+func (b *Backoff) Fail(key string, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.count(key, now)
@@ -86,7 +86,7 @@ func (b *backoff) fail(key string, now time.Time) {
 
 // count counts a failure of key at now and sets its wait. Callers hold
 // b.mu.
-func (b *backoff) count(key string, now time.Time) {
+func (b *Backoff) count(key string, now time.Time) {
 	d, ok := b.entries[key]
 	if !ok || b.stale(d, now) {
 		b.makeRoom(now)
@@ -100,9 +100,9 @@ func (b *backoff) count(key string, now time.Time) {
 	}
 }
 
-// refund takes back the failure that take counted for an attempt that
+// Refund takes back the failure that Take counted for an attempt that
 // succeeded; the wait it set goes with it unless other failures keep it.
-func (b *backoff) refund(key string) {
+func (b *Backoff) Refund(key string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	d, ok := b.entries[key]
@@ -120,7 +120,7 @@ func (b *backoff) refund(key string) {
 
 // delayAfter is the wait after k failures beyond the free ones, minus one:
 // base, 2·base, 4·base, … up to max.
-func (b *backoff) delayAfter(k int) time.Duration {
+func (b *Backoff) delayAfter(k int) time.Duration {
 	d := b.base
 	for range k {
 		if d >= b.max/2 {
@@ -131,15 +131,15 @@ func (b *backoff) delayAfter(k int) time.Duration {
 	return min(d, b.max)
 }
 
-// reset forgets key's failures (after a success).
-func (b *backoff) reset(key string) {
+// Reset forgets key's failures (after a success).
+func (b *Backoff) Reset(key string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	delete(b.entries, key)
 }
 
 // stale reports whether d's failures are forgotten at now. Callers hold b.mu.
-func (b *backoff) stale(d *delay, now time.Time) bool {
+func (b *Backoff) stale(d *delay, now time.Time) bool {
 	return !now.Before(d.until) && now.Sub(d.last) >= b.forget
 }
 
@@ -147,7 +147,7 @@ func (b *backoff) stale(d *delay, now time.Time) bool {
 // the forgotten entries (at most once a second: a scan costs O(n) under
 // the lock), and if it is still full, an arbitrary entry, so that a flood
 // of new keys costs bounded memory and time. Callers hold b.mu.
-func (b *backoff) makeRoom(now time.Time) {
+func (b *Backoff) makeRoom(now time.Time) {
 	if len(b.entries) < limiterMaxKeys {
 		return
 	}
@@ -167,18 +167,18 @@ func (b *backoff) makeRoom(now time.Time) {
 	}
 }
 
-// seen remembers keys for a while (the pairs of username and address, or
+// Seen remembers keys for a while (the pairs of username and address, or
 // client, that signed in successfully), bounded like the limiters.
-type seen struct {
+type Seen struct {
 	mu   sync.Mutex
 	ttl  time.Duration
 	keys map[string]time.Time
 }
 
-func newSeen(ttl time.Duration) *seen { return &seen{ttl: ttl, keys: map[string]time.Time{}} }
+func NewSeen(ttl time.Duration) *Seen { return &Seen{ttl: ttl, keys: map[string]time.Time{}} }
 
-// add remembers key from now.
-func (s *seen) add(key string, now time.Time) {
+// Add remembers key from now.
+func (s *Seen) Add(key string, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.keys) >= limiterMaxKeys {
@@ -193,8 +193,8 @@ func (s *seen) add(key string, now time.Time) {
 	}
 }
 
-// has reports whether key was added less than ttl before now.
-func (s *seen) has(key string, now time.Time) bool {
+// Has reports whether key was added less than ttl before now.
+func (s *Seen) Has(key string, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.keys[key]

@@ -1,4 +1,4 @@
-package issuer
+package token
 
 import (
 	"context"
@@ -32,7 +32,7 @@ type signer struct {
 
 // loadSigner returns the newest signing key in store, creating one on first
 // start so that tokens stay valid across restarts.
-func loadSigner(ctx context.Context, store storage.Store, now time.Time) (*signer, error) {
+func loadSigner(ctx context.Context, store storage.Keys, now time.Time) (*signer, error) {
 	keys, err := store.SigningKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading signing keys: %w", err)
@@ -122,31 +122,31 @@ func (s *signer) sign(typ string, claims any) (string, error) {
 	return string(buf), nil
 }
 
-// errNotOurs: the string is not an access token this server signed.
-var errNotOurs = errors.New("not an access token of this server")
+// ErrNotOurs: the string is not an access token this server signed.
+var ErrNotOurs = errors.New("not an access token of this server")
 
 // verifyAccessToken checks that tok is an access token signed by this
 // server (the exact header it writes, and the ES256 signature) and returns
 // its claims. Expiry and revocation are the caller's to check.
-func (s *signer) verifyAccessToken(tok string) (accessClaims, error) {
-	var claims accessClaims
+func (s *signer) verifyAccessToken(tok string) (AccessClaims, error) {
+	var claims AccessClaims
 	header, rest, ok1 := strings.Cut(tok, ".")
 	payload, sig, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || header != s.headers["at+jwt"] {
-		return claims, errNotOurs
+		return claims, ErrNotOurs
 	}
 	rawSig, err := base64.RawURLEncoding.DecodeString(sig)
 	if err != nil || len(rawSig) != 64 {
-		return claims, errNotOurs
+		return claims, ErrNotOurs
 	}
 	digest := sha256.Sum256([]byte(tok[:len(header)+1+len(payload)]))
 	r, sv := new(big.Int).SetBytes(rawSig[:32]), new(big.Int).SetBytes(rawSig[32:])
 	if !ecdsa.Verify(&s.key.PublicKey, digest[:], r, sv) {
-		return claims, errNotOurs
+		return claims, ErrNotOurs
 	}
 	body, err := base64.RawURLEncoding.DecodeString(payload)
 	if err != nil || json.Unmarshal(body, &claims) != nil || claims.Jti == "" {
-		return claims, errNotOurs
+		return claims, ErrNotOurs
 	}
 	return claims, nil
 }

@@ -1,4 +1,4 @@
-package issuer
+package clientauth
 
 import (
 	"context"
@@ -114,7 +114,7 @@ func hasKid(set jwk.Set, kid string) bool {
 // self_signed_tls_client_auth client signs with. Registered keys were
 // checked at registration; those that no longer pass checkJWK (stored by
 // an older version) are left out here too.
-func (s *Service) clientKeys(ctx context.Context, c storage.Client, kid string) (jwk.Set, error) {
+func (s *Authenticator) clientKeys(ctx context.Context, c storage.Client, kid string) (jwk.Set, error) {
 	if c.JWKSURI == "" {
 		set, err := jwk.Parse(c.JWKS)
 		if err != nil {

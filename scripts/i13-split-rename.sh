@@ -1,0 +1,26 @@
+#!/bin/sh
+# i13-split-rename.sh renames, in the test files of web, cmd and e2e, the
+# identifiers that the split of package issuer (issue 13) moved to its
+# parts. It changes names and imports only, never what a test asserts, and
+# it can be re-run (on a merge, say): a second run changes nothing.
+# goimports (golang.org/x/tools/cmd/goimports) fixes the imports if found.
+set -eu
+cd "$(dirname "$0")/.."
+files=$(ls web/*_test.go cmd/issuer/*_test.go e2e/*_test.go issuer/*_test.go 2>/dev/null || true)
+[ -n "$files" ] || exit 0
+perl -pi -e '
+	s/\bissuer\.AuthorizationDetail\b/oauth.AuthorizationDetail/g;
+	s/\bissuer\.TypeOpenIDCredential\b/oauth.TypeOpenIDCredential/g;
+	s/\bissuer\.(ProviderFrom(?:Config|API))\b/clientauth.$1/g;
+	s/\b([sS]vc)\.Challenge\(/$1.ClientAuth.Challenge(/g;
+	s/\b([sS]vc)\.AttestationChallengeHeader\(\)/$1.ClientAuth.ChallengeHeader()/g;
+	s/\b([sS]vc)\.WalletProviders\((\w)/$1.WalletProviders.List($2/g;
+	s/\b([sS]vc)\.CreateWalletProvider\(/$1.WalletProviders.Create(/g;
+	s/\b([sS]vc)\.DeleteWalletProvider\(/$1.WalletProviders.Delete(/g;
+	s/\b([sS]vc)\.(Create|Get|Delete)Client\(/$1.Clients.$2(/g;
+' $files
+if command -v goimports >/dev/null 2>&1; then
+	goimports -w $files
+else
+	gofmt -w $files
+fi
