@@ -69,8 +69,11 @@ type Authenticator struct {
 
 // New returns the client authenticator over store; providers are the
 // wallet providers whose attestations it trusts, nonces issues the
-// attestation challenges.
+// attestation challenges; a nil log discards.
 func New(cfg Config, store Store, providers *walletprovider.Registry, nonces *nonce.Manager, log *slog.Logger) *Authenticator {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Authenticator{
 		cfg: cfg, store: store, log: log, nonces: nonces,
 		secretFailures: limit.NewBackoff(secretFreeFailures, time.Second, maxSecretDelay, failureWindow),

@@ -28,9 +28,12 @@ type Registry struct {
 }
 
 // New returns the registry of the providers configured (validated with
-// the config) and of those in store. It trusts none until its first
-// [Registry.Reload].
+// the config) and of those in store; a nil log discards. It trusts none
+// until its first [Registry.Reload].
 func New(configured []Provider, store storage.WalletProviders, now func() time.Time, log *slog.Logger) *Registry {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Registry{configured: configured, store: store, now: now, log: log}
 }
 
