@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"issuer/issuer"
-	"issuer/issuer/clientauth"
+	"issuer/issuer/walletprovider"
 	"issuer/storage/memory"
 )
 
@@ -54,7 +54,7 @@ func TestClientAttestationConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	list, err := svc.WalletProviders.List(t.Context())
-	if err != nil || len(list) != 1 || list[0].Name != "wallets" || list[0].Source != clientauth.ProviderFromConfig {
+	if err != nil || len(list) != 1 || list[0].Name != "wallets" || list[0].Source != walletprovider.FromConfig {
 		t.Fatalf("WalletProviders() = %+v, %v; want the configured provider", list, err)
 	}
 	if got := svc.Config().ClientAttestation; got.MaxPoPAge != time.Minute || got.ChallengeTTL != 5*time.Minute || len(got.SigningAlgs) == 0 {

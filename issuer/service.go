@@ -11,8 +11,10 @@ import (
 
 	"issuer/dpop"
 	"issuer/issuer/clientauth"
+	"issuer/issuer/clients"
 	"issuer/issuer/limit"
 	"issuer/issuer/token"
+	"issuer/issuer/walletprovider"
 	"issuer/nonce"
 	"issuer/storage"
 )
@@ -66,9 +68,9 @@ type Service struct {
 	// attestation challenges.
 	ClientAuth *clientauth.Authenticator
 	// Clients registers clients (the admin API).
-	Clients *clientauth.Registry
+	Clients *clients.Registry
 	// WalletProviders are the trusted wallet providers (the admin API).
-	WalletProviders *clientauth.Providers
+	WalletProviders *walletprovider.Registry
 }
 
 // New validates cfg, loads (or on first start creates) the signing key and
@@ -111,12 +113,14 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 		scopes:    credentialScopes(cfg.CredentialConfigurations),
 		pushes:    limit.NewFailures(maxPushes, pushWindow),
 	}
-	s.ClientAuth, s.Clients, s.WalletProviders = clientauth.New(clientauth.Config{
+	s.Clients = clients.New(store, cfg.Now)
+	s.WalletProviders = walletprovider.New(cfg.ClientAttestation.Providers, store, cfg.Now, log)
+	s.ClientAuth = clientauth.New(clientauth.Config{
 		URL: cfg.URL, TokenURL: s.tokenURL, PARURL: cfg.URL + PathPAR,
 		PermissiveAssertionAudience: cfg.ClientAuth.PermissiveAssertionAudience,
 		JWKSFetchTimeout:            cfg.ClientAuth.JWKSFetchTimeout, ClientCAs: cfg.ClientAuth.ClientCAs,
 		Attestation: cfg.ClientAttestation, Now: cfg.Now,
-	}, store, nonces, log)
+	}, store, s.WalletProviders, nonces, log)
 	if s.meta, err = buildMetadata(s); err != nil {
 		return nil, err
 	}

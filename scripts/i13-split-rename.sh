@@ -11,7 +11,7 @@ files=$(ls web/*_test.go cmd/issuer/*_test.go e2e/*_test.go issuer/*_test.go 2>/
 perl -pi -e '
 	s/\bissuer\.AuthorizationDetail\b/oauth.AuthorizationDetail/g;
 	s/\bissuer\.TypeOpenIDCredential\b/oauth.TypeOpenIDCredential/g;
-	s/\bissuer\.(ProviderFrom(?:Config|API))\b/clientauth.$1/g;
+	s/\b(?:issuer|clientauth)\.ProviderFrom(Config|API)\b/walletprovider.From$1/g;
 	s/\b([sS]vc)\.Challenge\(/$1.ClientAuth.Challenge(/g;
 	s/\b([sS]vc)\.AttestationChallengeHeader\(\)/$1.ClientAuth.ChallengeHeader()/g;
 	s/\b([sS]vc)\.WalletProviders\((\w)/$1.WalletProviders.List($2/g;

@@ -169,12 +169,3 @@ func (s *Authenticator) audienceOK(raw json.RawMessage) bool {
 	// endpoint's; the permissive setting accepts both at every endpoint.
 	return aud == s.cfg.URL || s.cfg.PermissiveAssertionAudience && (aud == s.cfg.TokenURL || aud == s.cfg.PARURL)
 }
-
-// checkClientKeys validates a client's registered JWK set: at least one
-// key, each a usable public key (checkJWK).
-func checkClientKeys(raw json.RawMessage) error {
-	if _, err := parseKeySet(raw); err != nil {
-		return errInvalidMetadata("jwks: %s", err)
-	}
-	return nil
-}

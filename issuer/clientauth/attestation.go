@@ -17,8 +17,10 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
 
-	"issuer/dpop"
+	"issuer/issuer/clients"
+	"issuer/issuer/jwkset"
 	"issuer/issuer/oauth"
+	"issuer/issuer/walletprovider"
 	"issuer/nonce"
 	"issuer/storage"
 )
@@ -46,7 +48,7 @@ var attestedGrantTypes = []string{oauth.GrantAuthorizationCode, oauth.GrantPreAu
 // provider, of this file or added through the admin API.
 type AttestationConfig struct {
 	// Providers are the wallet providers trusted from the config file.
-	Providers []WalletProvider `yaml:"wallet_providers"`
+	Providers []walletprovider.Provider `yaml:"wallet_providers"`
 	// RequireChallenge requires a server challenge in every PoP
 	// (use_attestation_challenge otherwise) and advertises the challenge
 	// endpoint, which obliges clients to use it (-07 §8).
@@ -99,7 +101,7 @@ func (c *AttestationConfig) Validate() []error {
 		errs = append(errs, errors.New("client_attestation.pop_signing_alg_values: at least one algorithm is needed"))
 	}
 	for i, p := range c.Providers {
-		if _, _, err := p.parse(); err != nil {
+		if err := p.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("client_attestation.wallet_providers[%d]: %w", i, err))
 		}
 	}
@@ -276,7 +278,7 @@ func (s *Authenticator) verifyAttestation(raw string, now time.Time) (attestatio
 		return a, errAttestation("the client attestation's algorithm is not allowed")
 	case c.Sub == "":
 		return a, errAttestation("the client attestation has no sub")
-	case !ValidClientID(c.Sub):
+	case !clients.ValidClientID(c.Sub):
 		return a, errAttestation("the client attestation's sub is not a valid client_id")
 	case c.Iss == "" && !s.cfg.Attestation.AllowMissingIssuer:
 		return a, errAttestation("the client attestation has no iss")
@@ -308,13 +310,13 @@ func (s *Authenticator) attestationSigner(raw string, h joseHeader, iss, sub str
 	if err != nil {
 		return "", err
 	}
-	var candidates []trustedProvider
-	for _, p := range s.providers.list() {
-		if p.issuer != "" && p.issuer != iss || len(p.clientIDs) > 0 && !slices.Contains(p.clientIDs, sub) {
+	var candidates []walletprovider.Trusted
+	for _, p := range s.providers.Trusted() {
+		if !p.Admits(iss, sub) {
 			continue
 		}
 		for _, c := range chain {
-			if p.isAnchor(c) {
+			if p.IsAnchor(c) {
 				return "", errAttestation("the client attestation's x5c contains a trust anchor, which it must not")
 			}
 		}
@@ -322,33 +324,11 @@ func (s *Authenticator) attestationSigner(raw string, h joseHeader, iss, sub str
 	}
 	alg := jwa.SignatureAlgorithm(h.Alg)
 	for _, p := range candidates {
-		if p.verifies(raw, alg, h.Kid, chain, now) {
-			return p.name, nil
+		if p.Verifies(raw, alg, h.Kid, chain, now) {
+			return p.Name(), nil
 		}
 	}
 	return "", errAttestation("the client attestation is not signed by a trusted wallet provider")
-}
-
-// verifies reports whether raw is signed with one of p's keys or, for a
-// provider with trust anchors, with the key of the leaf of a chain that
-// leads to one of them.
-func (p trustedProvider) verifies(raw string, alg jwa.SignatureAlgorithm, kid string, chain []*x509.Certificate, now time.Time) bool {
-	if p.pool != nil {
-		if !p.chainsToAnchor(chain, now) || dpop.CheckPublicKey(chain[0].PublicKey) != nil {
-			return false
-		}
-		_, err := jws.Verify([]byte(raw), jws.WithKey(alg, chain[0].PublicKey))
-		return err == nil
-	}
-	for _, k := range p.keys {
-		if kid != "" && k.KeyID() != kid {
-			continue
-		}
-		if _, err := jws.Verify([]byte(raw), jws.WithKey(alg, k)); err == nil {
-			return true
-		}
-	}
-	return false
 }
 
 // parseX5C decodes an x5c header: standard base64 DER certificates, leaf
@@ -387,15 +367,15 @@ func checkAttestationTimes(c attestationClaims, now time.Time) error {
 }
 
 // instanceKey parses the cnf.jwk of an attestation: a public, asymmetric
-// key (-07 §9 (6)) that checkJWK accepts. It returns the key and its RFC
-// 7638 thumbprint.
+// key (-07 §9 (6)) that jwkset.Check accepts. It returns the key and its
+// RFC 7638 thumbprint.
 func instanceKey(raw json.RawMessage) (jwk.Key, string, error) {
 	k, err := jwk.ParseKey(raw)
 	if err != nil {
 		return nil, "", errAttestation("the client attestation's cnf.jwk is not a JWK")
 	}
-	switch err := checkJWK(k); {
-	case errors.Is(err, errJWKNotPublic):
+	switch err := jwkset.Check(k); {
+	case errors.Is(err, jwkset.ErrNotPublic):
 		return nil, "", errAttestation("the client attestation's cnf.jwk must be a public key")
 	case err != nil:
 		return nil, "", errAttestation("the client attestation's cnf.jwk is not an acceptable key: %s", err)
@@ -554,12 +534,12 @@ func (s *Authenticator) ChallengeHeader() string {
 }
 
 // validRedirectURIs keeps the redirect_uris of an attestation that pass
-// checkRedirectURI, the allow-list of registrations: the others can never
-// be used at PAR or /authorize.
+// clients.CheckRedirectURI, the allow-list of registrations: the others
+// can never be used at PAR or /authorize.
 func validRedirectURIs(uris []string) []string {
 	var out []string
 	for _, u := range uris {
-		if CheckRedirectURI(u) == nil {
+		if clients.CheckRedirectURI(u) == nil {
 			out = append(out, u)
 		}
 	}

@@ -11,29 +11,19 @@ import (
 	"slices"
 	"strings"
 
+	"issuer/issuer/clients"
 	"issuer/issuer/limit"
 	"issuer/issuer/oauth"
 	"issuer/storage"
 )
 
-var supportedAuthMethods = []string{oauth.AuthNone, oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost, oauth.AuthPrivateKeyJWT, oauth.AuthClientSecretJWT, oauth.AuthTLSClientAuth, oauth.AuthSelfSignedTLSClientAuth, oauth.AuthAttestJWT}
-
 // SupportedMethods lists the client authentication methods, as the
-// metadata advertises them.
-func SupportedMethods() []string { return slices.Clone(supportedAuthMethods) }
+// metadata advertises them: those a client may be registered with.
+func SupportedMethods() []string { return clients.AuthMethods() }
 
 // AssertionAlgs lists the algorithms a client assertion may be signed
 // with: the asymmetric ones, then the HMAC ones.
 func AssertionAlgs() []string { return append(slices.Clone(asymmetricAlgs), hmacAlgs...) }
-
-// secretMethods are the methods a generated client_secret is for.
-var secretMethods = []string{oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost, oauth.AuthClientSecretJWT}
-
-// knownGrantTypes may be registered for a client.
-var knownGrantTypes = []string{
-	oauth.GrantAuthorizationCode, oauth.GrantPreAuthorizedCode, oauth.GrantRefreshToken,
-	oauth.GrantClientCredentials, oauth.GrantPassword, oauth.GrantUMATicket,
-}
 
 // BasicChallenge is the WWW-Authenticate challenge of an invalid_client
 // answer to a client that used HTTP Basic (RFC 6749 §5.2).

@@ -3,11 +3,10 @@ package clientauth
 import (
 	"crypto/x509"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"issuer/issuer/limit"
+	"issuer/issuer/walletprovider"
 	"issuer/nonce"
 	"issuer/storage"
 )
@@ -46,11 +45,10 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Store is what client authentication, registration and the wallet
-// providers use of the store.
+// Store is what client authentication uses of the store: the registered
+// clients, and the replay keys of assertions and attestation PoPs.
 type Store interface {
 	storage.Clients
-	storage.WalletProviders
 	storage.Replay
 }
 
@@ -66,43 +64,20 @@ type Authenticator struct {
 	// fetcher fetches and caches the jwks_uri of private_key_jwt clients.
 	fetcher *keyFetcher
 	// providers are the trusted wallet providers.
-	providers *Providers
+	providers *walletprovider.Registry
 }
 
-// Registry registers clients (the admin API).
-type Registry struct {
-	cfg   Config
-	store storage.Clients
-}
-
-// Providers holds the trusted wallet providers: those of the config file
-// and those in the store, reloaded after each change through the admin
-// API.
-type Providers struct {
-	cfg     Config
-	store   storage.WalletProviders
-	log     *slog.Logger
-	mu      sync.Mutex // serializes reloads
-	trusted atomic.Pointer[[]trustedProvider]
-}
-
-// New returns the client authenticator, the client registry and the
-// wallet providers over store; nonces issues the attestation challenges.
-// The providers are empty until their first Reload.
-func New(cfg Config, store Store, nonces *nonce.Manager, log *slog.Logger) (*Authenticator, *Registry, *Providers) {
-	providers := &Providers{cfg: cfg, store: store, log: log}
-	a := &Authenticator{
+// New returns the client authenticator over store; providers are the
+// wallet providers whose attestations it trusts, nonces issues the
+// attestation challenges; a nil log discards.
+func New(cfg Config, store Store, providers *walletprovider.Registry, nonces *nonce.Manager, log *slog.Logger) *Authenticator {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Authenticator{
 		cfg: cfg, store: store, log: log, nonces: nonces,
 		secretFailures: limit.NewBackoff(secretFreeFailures, time.Second, maxSecretDelay, failureWindow),
 		fetcher:        newKeyFetcher(cfg.JWKSFetchTimeout, cfg.Now, log),
 		providers:      providers,
-	}
-	return a, &Registry{cfg: cfg, store: store}, providers
-}
-
-func setIfZero[T comparable](p *T, v T) {
-	var zero T
-	if *p == zero {
-		*p = v
 	}
 }

@@ -7,14 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
-	"issuer/dpop"
+	"issuer/issuer/jwkset"
 	"issuer/storage"
 )
 
@@ -95,7 +93,7 @@ func (f *keyFetcher) fetch(ctx context.Context, uri string) (jwk.Set, error) {
 	if err != nil {
 		return nil, errors.New("jwks_uri document is not a JWK set")
 	}
-	usable, skipped := usableKeys(set)
+	usable, skipped := jwkset.Usable(set)
 	for _, err := range skipped {
 		f.log.WarnContext(ctx, "a key of a client's jwks_uri is ignored", "jwks_uri", uri, "err", err)
 	}
@@ -112,7 +110,7 @@ func hasKid(set jwk.Set, kid string) bool {
 
 // clientKeys returns the keys a private_key_jwt or
 // self_signed_tls_client_auth client signs with. Registered keys were
-// checked at registration; those that no longer pass checkJWK (stored by
+// checked at registration; those that no longer pass jwkset.Check (stored by
 // an older version) are left out here too.
 func (s *Authenticator) clientKeys(ctx context.Context, c storage.Client, kid string) (jwk.Set, error) {
 	if c.JWKSURI == "" {
@@ -120,7 +118,7 @@ func (s *Authenticator) clientKeys(ctx context.Context, c storage.Client, kid st
 		if err != nil {
 			return nil, err
 		}
-		usable, skipped := usableKeys(set)
+		usable, skipped := jwkset.Usable(set)
 		for _, err := range skipped {
 			s.log.WarnContext(ctx, "a registered key of a client is ignored", "client", c.ID, "err", err)
 		}
@@ -132,120 +130,4 @@ func (s *Authenticator) clientKeys(ctx context.Context, c storage.Client, kid st
 		return nil, errAssertion("the client's keys could not be fetched")
 	}
 	return set, nil
-}
-
-// checkJWKSURI accepts an https URL, or http on a loopback host (for local
-// development and tests).
-func checkJWKSURI(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Fragment != "" {
-		return errInvalidMetadata("jwks_uri must be an absolute URL")
-	}
-	host := u.Hostname()
-	if u.Scheme != "https" && !(u.Scheme == "http" && (host == "localhost" || host == "127.0.0.1" || host == "::1")) {
-		return errInvalidMetadata("jwks_uri must use https")
-	}
-	return nil
-}
-
-// errJWKNotPublic: a JWK with private members, or a symmetric one.
-var errJWKNotPublic = errors.New("must be a public key, not a private or symmetric one")
-
-// checkJWK reports whether k can verify signatures here: a public,
-// asymmetric key in the encoding RFC 7518 prescribes (checkJWKEncoding)
-// that dpop.CheckPublicKey accepts (the one key policy of the server: EC
-// on P-256/P-384/P-521 and on the curve, RSA of 2048 to 4096 bits, Ed25519
-// canonical and not of small order). jwx parses keys without these
-// checks: it stores an EC key with x "AA" and y "AA". Every key parsed
-// with jwx from outside (clients' jwks and jwks_uri documents, wallet
-// providers' jwks, attestations' cnf.jwk) comes through here.
-func checkJWK(k jwk.Key) error {
-	if k.KeyType() == jwa.OctetSeq {
-		return errJWKNotPublic
-	}
-	if private, err := jwk.IsPrivateKey(k); err != nil || private {
-		return errJWKNotPublic
-	}
-	if err := checkJWKEncoding(k); err != nil {
-		return err
-	}
-	var pub any
-	if err := k.Raw(&pub); err != nil {
-		return errors.New("is not a valid key")
-	}
-	return dpop.CheckPublicKey(pub)
-}
-
-// ecCoordinateSizes are the lengths in bytes of the x and y members of an
-// EC JWK (RFC 7518 §6.2.1.2, §6.2.1.3): the full coordinate size.
-var ecCoordinateSizes = map[jwa.EllipticCurveAlgorithm]int{jwa.P256: 32, jwa.P384: 48, jwa.P521: 66}
-
-// Encoding defects of a JWK that dpop.CheckPublicKey cannot see: it gets
-// the numbers, not their encoding. (RFC 7518 §6.2.1.2 and §6.3.1.1; the
-// messages end up in error_description, whose character set has no §.)
-var (
-	errJWKCoordinateSize = fmt.Errorf("%w: the x and y of an EC key must have the full coordinate length", dpop.ErrUnacceptableKey)
-	errJWKRSAOctets      = fmt.Errorf("%w: the n and e of an RSA key must have no leading zero octet", dpop.ErrUnacceptableKey)
-)
-
-// checkJWKEncoding applies the encoding rules of RFC 7518 that the DPoP
-// parser (dpop/jwk.go) applies and jwx does not: x and y of an EC key of
-// exactly the coordinate size, n and e of an RSA key in the minimum number
-// of octets. A shorter or longer encoding names the same number, so the
-// key would work, but it is malformed, and with it one key has several
-// JWKs. jwx keeps each member as the bytes its base64url string decodes
-// to (k.X() is the decoded "x" of the JSON); k.Raw turns them into
-// numbers, which lose the length.
-func checkJWKEncoding(k jwk.Key) error {
-	switch k := k.(type) {
-	case jwk.ECDSAPublicKey:
-		size, ok := ecCoordinateSizes[k.Crv()]
-		if ok && (len(k.X()) != size || len(k.Y()) != size) {
-			return errJWKCoordinateSize
-		}
-	case jwk.RSAPublicKey:
-		if n, e := k.N(), k.E(); len(n) > 0 && n[0] == 0 || len(e) > 0 && e[0] == 0 {
-			return errJWKRSAOctets
-		}
-	}
-	return nil // other curves and types: dpop.CheckPublicKey refuses them
-}
-
-// keyName names the i-th key of a set in messages by its position (0 for
-// the first), never by its kid, which the sender chose and which could
-// carry characters an error_description must not (RFC 6749 §5.2).
-func keyName(i int) string {
-	return fmt.Sprintf("key %d", i)
-}
-
-// parseKeySet parses raw as a JWK set of at least one key and checks every
-// key with checkJWK. The error names the first bad key.
-func parseKeySet(raw []byte) (jwk.Set, error) {
-	set, err := jwk.Parse(raw)
-	if err != nil || set.Len() == 0 {
-		return nil, errors.New("must be a JWK set with at least one public key")
-	}
-	for i := 0; i < set.Len(); i++ {
-		k, _ := set.Key(i)
-		if err := checkJWK(k); err != nil {
-			return nil, fmt.Errorf("%s: %w", keyName(i), err)
-		}
-	}
-	return set, nil
-}
-
-// usableKeys returns the keys of set that pass checkJWK, and an error
-// naming each of the others.
-func usableKeys(set jwk.Set) (jwk.Set, []error) {
-	usable := jwk.NewSet()
-	var skipped []error
-	for i := 0; i < set.Len(); i++ {
-		k, _ := set.Key(i)
-		if err := checkJWK(k); err != nil {
-			skipped = append(skipped, fmt.Errorf("%s: %w", keyName(i), err))
-			continue
-		}
-		_ = usable.AddKey(k) // fails only for a key already in the set
-	}
-	return usable, skipped
 }

@@ -3,7 +3,6 @@ package clientauth
 import (
 	"bytes"
 	"context"
-	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
+	"issuer/issuer/jwkset"
 	"issuer/issuer/oauth"
 	"issuer/storage"
 )
@@ -145,25 +145,11 @@ func (s *Authenticator) verifySelfSignedCertificate(ctx context.Context, c stora
 func holdsCertificate(set jwk.Set, der []byte) bool {
 	for i := 0; i < set.Len(); i++ {
 		k, _ := set.Key(i)
-		if first, ok := firstCertificate(k); ok && bytes.Equal(first, der) {
+		if first, ok := jwkset.FirstCertificate(k); ok && bytes.Equal(first, der) {
 			return true
 		}
 	}
 	return false
-}
-
-// firstCertificate returns the DER of the first x5c entry of k.
-func firstCertificate(k jwk.Key) ([]byte, bool) {
-	chain := k.X509CertChain()
-	if chain == nil {
-		return nil, false
-	}
-	b64, ok := chain.Get(0)
-	if !ok {
-		return nil, false
-	}
-	der, err := base64.StdEncoding.DecodeString(string(b64))
-	return der, err == nil
 }
 
 // subjectDN renders the leaf's subject as an RFC 4514 string from its raw
@@ -198,95 +184,6 @@ func CertificateBinding(req Request, client *storage.Client) (string, error) {
 		return "", oauth.ErrInvalidRequest("the client is registered with tls_client_certificate_bound_access_tokens and presented no client certificate")
 	}
 	return CertThumbprint(req.Certs[0]), nil
-}
-
-// tlsSubjectFields are the values of the RFC 8705 §2.1.2 metadata.
-func tlsSubjectFields(t storage.ClientTLS) []string {
-	return []string{t.SubjectDN, t.SANDNS, t.SANURI, t.SANIP, t.SANEmail}
-}
-
-// checkTLSMetadata validates the RFC 8705 part of a registration: exactly
-// one subject value for tls_client_auth (none for other methods), and the
-// certificates of a self_signed_tls_client_auth client.
-func checkTLSMetadata(m *Metadata) error {
-	n := 0
-	for _, v := range tlsSubjectFields(m.ClientTLS) {
-		if v != "" {
-			n++
-		}
-	}
-	switch {
-	case m.TokenEndpointAuthMethod == oauth.AuthTLSClientAuth && n != 1:
-		return errInvalidMetadata("tls_client_auth needs exactly one of tls_client_auth_subject_dn, tls_client_auth_san_dns, tls_client_auth_san_uri, tls_client_auth_san_ip and tls_client_auth_san_email")
-	case m.TokenEndpointAuthMethod != oauth.AuthTLSClientAuth && n > 0:
-		return errInvalidMetadata("the tls_client_auth_* values are for tls_client_auth clients")
-	}
-	if m.SANIP != "" {
-		if _, err := netip.ParseAddr(m.SANIP); err != nil {
-			return errInvalidMetadata("tls_client_auth_san_ip must be an IPv4 or IPv6 address")
-		}
-	}
-	if m.SANURI != "" {
-		if u, err := url.Parse(m.SANURI); err != nil || !u.IsAbs() {
-			return errInvalidMetadata("tls_client_auth_san_uri must be an absolute URI")
-		}
-	}
-	if m.TokenEndpointAuthMethod != oauth.AuthSelfSignedTLSClientAuth {
-		return nil
-	}
-	switch {
-	case len(m.JWKS) > 0 && m.JWKSURI != "":
-		return errInvalidMetadata("jwks and jwks_uri must not both be given (RFC 7591 §2)")
-	case m.JWKSURI != "":
-		return checkJWKSURI(m.JWKSURI)
-	}
-	return checkClientCertificates(m.JWKS)
-}
-
-// checkClientCertificates validates the jwks of a
-// self_signed_tls_client_auth client: public keys, at least one with a
-// certificate in x5c, and each such certificate certifying its key.
-func checkClientCertificates(raw []byte) error {
-	if len(raw) == 0 {
-		return errInvalidMetadata("self_signed_tls_client_auth needs jwks or jwks_uri with the client's certificates (x5c)")
-	}
-	if err := checkClientKeys(raw); err != nil {
-		return err
-	}
-	set, _ := jwk.Parse(raw) // checked by checkClientKeys
-	found := false
-	for i := 0; i < set.Len(); i++ {
-		k, _ := set.Key(i)
-		if k.X509CertChain() == nil || k.X509CertChain().Len() == 0 {
-			continue
-		}
-		der, ok := firstCertificate(k)
-		if !ok {
-			return errInvalidMetadata("jwks holds an x5c that is not base64 DER")
-		}
-		if !certifiesKey(der, k) {
-			return errInvalidMetadata("jwks holds an x5c whose certificate is not for the key")
-		}
-		found = true
-	}
-	if !found {
-		return errInvalidMetadata("self_signed_tls_client_auth needs jwks or jwks_uri with the client's certificates (x5c)")
-	}
-	return nil
-}
-
-// certifiesKey reports whether der is a certificate of k's public key.
-func certifiesKey(der []byte, k jwk.Key) bool {
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		return false
-	}
-	var pub any
-	if err := k.Raw(&pub); err != nil {
-		return false
-	}
-	eq, ok := pub.(interface{ Equal(crypto.PublicKey) bool })
-	return ok && eq.Equal(c.PublicKey)
 }
 
 // ValidHeaderName reports whether name is an HTTP field name (RFC 9110

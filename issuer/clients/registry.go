@@ -1,16 +1,46 @@
-package clientauth
+package clients
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strings"
+	"time"
+
 	"issuer/issuer/oauth"
 	"issuer/issuer/token"
 	"issuer/storage"
-	"slices"
-	"strings"
 )
+
+// Registry registers clients (the admin API). Create it with [New]; it is
+// safe for concurrent use.
+type Registry struct {
+	store storage.Clients
+	now   func() time.Time
+}
+
+// New returns the client registry over store; now is the clock of the
+// registration times.
+func New(store storage.Clients, now func() time.Time) *Registry {
+	return &Registry{store: store, now: now}
+}
+
+var authMethods = []string{oauth.AuthNone, oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost, oauth.AuthPrivateKeyJWT, oauth.AuthClientSecretJWT, oauth.AuthTLSClientAuth, oauth.AuthSelfSignedTLSClientAuth, oauth.AuthAttestJWT}
+
+// AuthMethods lists the token_endpoint_auth_method values a client may be
+// registered with: the methods package clientauth implements.
+func AuthMethods() []string { return slices.Clone(authMethods) }
+
+// secretMethods are the methods a generated client_secret is for.
+var secretMethods = []string{oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost, oauth.AuthClientSecretJWT}
+
+// knownGrantTypes may be registered for a client.
+var knownGrantTypes = []string{
+	oauth.GrantAuthorizationCode, oauth.GrantPreAuthorizedCode, oauth.GrantRefreshToken,
+	oauth.GrantClientCredentials, oauth.GrantPassword, oauth.GrantUMATicket,
+}
 
 // Metadata is a client registration in RFC 7591 field names: what the
 // admin API accepts and returns. ClientSecret is returned only at creation.
@@ -48,7 +78,7 @@ func (s *Registry) Create(ctx context.Context, m Metadata) (Metadata, error) {
 	c := storage.Client{
 		ID: m.ClientID, AuthMethod: m.TokenEndpointAuthMethod, GrantTypes: m.GrantTypes,
 		RedirectURIs: m.RedirectURIs, Scope: m.Scope, JWKS: m.JWKS, JWKSURI: m.JWKSURI, DPoPBound: m.DPoPBoundAccessTokens,
-		CreatedAt: s.cfg.Now().UTC(), ClientTLS: m.ClientTLS,
+		CreatedAt: s.now().UTC(), ClientTLS: m.ClientTLS,
 	}
 	if m.ClientSecret != "" {
 		c.SecretHash = sum[:]
@@ -67,7 +97,9 @@ func (s *Registry) Create(ctx context.Context, m Metadata) (Metadata, error) {
 }
 
 func (s *Registry) complete(m *Metadata) error {
-	setIfZero(&m.TokenEndpointAuthMethod, oauth.AuthClientSecretBasic)
+	if m.TokenEndpointAuthMethod == "" {
+		m.TokenEndpointAuthMethod = oauth.AuthClientSecretBasic
+	}
 	if len(m.GrantTypes) == 0 {
 		m.GrantTypes = []string{oauth.GrantAuthorizationCode}
 	}
@@ -77,8 +109,8 @@ func (s *Registry) complete(m *Metadata) error {
 	switch {
 	case !ValidClientID(m.ClientID):
 		return errInvalidMetadata("client_id must be 1 to 255 visible ASCII characters")
-	case !slices.Contains(supportedAuthMethods, m.TokenEndpointAuthMethod):
-		return errInvalidMetadata("token_endpoint_auth_method must be one of %s", strings.Join(supportedAuthMethods, ", "))
+	case !slices.Contains(authMethods, m.TokenEndpointAuthMethod):
+		return errInvalidMetadata("token_endpoint_auth_method must be one of %s", strings.Join(authMethods, ", "))
 	case !slices.Contains(secretMethods, m.TokenEndpointAuthMethod) && m.ClientSecret != "":
 		return errInvalidMetadata("a client with token_endpoint_auth_method %s has no secret", m.TokenEndpointAuthMethod)
 	case slices.Contains(secretMethods, m.TokenEndpointAuthMethod) && m.ClientSecret == "":

@@ -1,4 +1,4 @@
-package clientauth
+package clients
 
 import (
 	"errors"
@@ -88,7 +88,7 @@ func dnsLabel(l string) bool {
 }
 
 // RedirectAllowed reports whether uri is one of the client's registered
-// redirect URIs and passes checkRedirectURI: a record registered before
+// redirect URIs and passes [CheckRedirectURI]: a record registered before
 // the allow-list existed cannot send the browser to a refused URI.
 func RedirectAllowed(client *storage.Client, uri string) bool {
 	return slices.Contains(client.RedirectURIs, uri) && CheckRedirectURI(uri) == nil

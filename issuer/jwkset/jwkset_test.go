@@ -1,4 +1,4 @@
-package clientauth
+package jwkset
 
 import (
 	"crypto"
@@ -21,7 +21,7 @@ import (
 // bytes give a set or an error, never a panic, and every accepted key is
 // public, passes dpop.CheckPublicKey, has the same RFC 7638 thumbprint in
 // jwx and in dpop, and survives a JSON round trip with that thumbprint.
-// usableKeys over the same bytes keeps exactly the keys that pass.
+// Usable over the same bytes keeps exactly the keys that pass.
 func FuzzParseKeySet(f *testing.F) {
 	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -63,10 +63,10 @@ func FuzzParseKeySet(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		set, err := parseKeySet(data)
+		set, err := Parse(data)
 		if err == nil {
 			if set.Len() == 0 {
-				t.Fatal("parseKeySet accepted an empty set")
+				t.Fatal("Parse accepted an empty set")
 			}
 			for i := 0; i < set.Len(); i++ {
 				k, _ := set.Key(i)
@@ -77,9 +77,9 @@ func FuzzParseKeySet(f *testing.F) {
 		if err != nil {
 			return
 		}
-		usable, skipped := usableKeys(parsed)
+		usable, skipped := Usable(parsed)
 		if usable.Len()+len(skipped) != parsed.Len() {
-			t.Fatalf("usableKeys kept %d and skipped %d of %d keys", usable.Len(), len(skipped), parsed.Len())
+			t.Fatalf("Usable kept %d and skipped %d of %d keys", usable.Len(), len(skipped), parsed.Len())
 		}
 		for i := 0; i < usable.Len(); i++ {
 			k, _ := usable.Key(i)
@@ -116,7 +116,7 @@ func checkAcceptedJWK(t *testing.T, k jwk.Key) {
 	if err != nil {
 		t.Fatalf("parsing %s again: %v", raw, err)
 	}
-	if err := checkJWK(again); err != nil {
+	if err := Check(again); err != nil {
 		t.Fatalf("%s refused after a round trip: %v", raw, err)
 	}
 	if got := thumbprint(t, again); got != want {
