@@ -16,6 +16,7 @@ import (
 	"issuer/issuer/clientauth"
 	"issuer/issuer/limit"
 	"issuer/issuer/oauth"
+	"issuer/issuer/offer"
 	"issuer/issuer/token"
 	"issuer/storage"
 )
@@ -317,7 +318,7 @@ func (s *Service) redirectTo(r authRequest, q url.Values) (string, error) {
 func (s *Service) page(r authRequest, step, csrf string) LoginPage {
 	p := LoginPage{Step: step, CSRF: csrf, ClientID: r.ClientID, OpenID: r.hasScope(ScopeOpenID), Offline: r.hasScope(ScopeOfflineAccess)}
 	for _, id := range r.Credentials {
-		p.Credentials = append(p.Credentials, credentialName(s.cfg.CredentialConfigurations, id))
+		p.Credentials = append(p.Credentials, offer.CredentialName(s.cfg.CredentialConfigurations, id))
 	}
 	return p
 }

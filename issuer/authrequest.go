@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -169,7 +168,7 @@ func (s *Service) requestedAccess(ctx context.Context, r *authRequest, p map[str
 		}
 	}
 	if state := p["issuer_state"]; state != "" {
-		offer, err := s.offerByIssuerState(ctx, state)
+		offer, err := s.Offers.ByIssuerState(ctx, state)
 		if err != nil {
 			return err
 		}
@@ -215,30 +214,6 @@ func (s *Service) requestedConfigurations(raw string) ([]string, error) {
 	return ids, nil
 }
 
-// offerByIssuerState finds the live offer an issuer_state names. The value
-// may come from an attacker (OpenID4VCI 1.0 §5.1.3): it is looked up by its
-// hash, and an unknown, expired or locked offer is refused alike.
-func (s *Service) offerByIssuerState(ctx context.Context, state string) (storage.Offer, error) {
-	bad := oauth.ErrInvalidRequest("the issuer_state is not valid or has expired")
-	o, err := s.store.GetOfferByIssuerState(ctx, issuerStateHash(state))
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return o, bad
-	case err != nil:
-		return o, oauth.ErrServer(err)
-	case o.Locked || !o.RedeemedAt.IsZero() || s.cfg.Now().After(o.ExpiresAt):
-		// An offer is for one issuance, through either of its grants.
-		return o, bad
-	}
-	return o, nil
-}
-
-// issuerStateHash is the lookup key of an issuer_state.
-func issuerStateHash(state string) []byte {
-	sum := sha256.Sum256([]byte("issuer_state\x00" + state))
-	return sum[:]
-}
-
 // credentialScopes maps each credential configuration's scope to its ID.
 func credentialScopes(configs map[string]any) map[string]string {
 	out := map[string]string{}
@@ -250,24 +225,6 @@ func credentialScopes(configs map[string]any) map[string]string {
 		}
 	}
 	return out
-}
-
-// credentialName is the display name of a credential configuration, for
-// the consent page: the first display name of credential_metadata (1.0)
-// or of the configuration itself (draft 13), else the ID.
-func credentialName(configs map[string]any, id string) string {
-	c, _ := configs[id].(map[string]any)
-	for _, holder := range []any{c["credential_metadata"], c} {
-		h, _ := holder.(map[string]any)
-		if list, ok := h["display"].([]any); ok && len(list) > 0 {
-			if d, ok := list[0].(map[string]any); ok {
-				if name, ok := d["name"].(string); ok && name != "" {
-					return name
-				}
-			}
-		}
-	}
-	return id
 }
 
 // sessionID is the record ID of a request_uri or a browser cookie: a hash,

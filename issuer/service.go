@@ -12,6 +12,7 @@ import (
 	"issuer/dpop"
 	"issuer/issuer/clientauth"
 	"issuer/issuer/limit"
+	"issuer/issuer/offer"
 	"issuer/issuer/token"
 	"issuer/nonce"
 	"issuer/storage"
@@ -24,7 +25,7 @@ const (
 	PathJWKS       = "/jwks"
 	PathRevoke     = "/revoke"
 	PathIntrospect = "/introspect"
-	PathOffers     = "/offers/"
+	PathOffers     = offer.Path
 	PathPAR        = "/par"
 	PathAuthorize  = "/authorize"
 	PathLogin      = "/authorize/login"
@@ -69,6 +70,9 @@ type Service struct {
 	Clients *clientauth.Registry
 	// WalletProviders are the trusted wallet providers (the admin API).
 	WalletProviders *clientauth.Providers
+	// Offers are the credential offers (the admin API, the offer and QR
+	// pages, issuer_state, the checks at redemption).
+	Offers *offer.Offers
 }
 
 // New validates cfg, loads (or on first start creates) the signing key and
@@ -117,6 +121,11 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 		JWKSFetchTimeout:            cfg.ClientAuth.JWKSFetchTimeout, ClientCAs: cfg.ClientAuth.ClientCAs,
 		Attestation: cfg.ClientAttestation, Now: cfg.Now,
 	}, store, nonces, log)
+	s.Offers = offer.New(offer.Config{
+		URL: cfg.URL, Configurations: cfg.CredentialConfigurations,
+		CodeTTL: cfg.PreAuthorized.CodeTTL, MaxCodeTTL: cfg.PreAuthorized.MaxCodeTTL,
+		TxCodeMaxAttempts: cfg.PreAuthorized.TxCodeMaxAttempts, Now: cfg.Now,
+	}, store)
 	if s.meta, err = buildMetadata(s); err != nil {
 		return nil, err
 	}

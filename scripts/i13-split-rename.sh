@@ -18,6 +18,9 @@ perl -pi -e '
 	s/\b([sS]vc)\.CreateWalletProvider\(/$1.WalletProviders.Create(/g;
 	s/\b([sS]vc)\.DeleteWalletProvider\(/$1.WalletProviders.Delete(/g;
 	s/\b([sS]vc)\.(Create|Get|Delete)Client\(/$1.Clients.$2(/g;
+	s/\b([sS]vc)\.CreateOffer\(/$1.Offers.Create(/g;
+	s/\b([sS]vc)\.OfferQR\(/$1.Offers.QR(/g;
+	s/\b([sS]vc)\.OfferByReference\(/$1.Offers.ByReference(/g;
 ' $files
 if command -v goimports >/dev/null 2>&1; then
 	goimports -w $files

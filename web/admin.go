@@ -94,7 +94,7 @@ func (h *handlers) createOffer(c echo.Context) error {
 	if err := readJSON(c, &req, true); err != nil {
 		return err
 	}
-	out, err := h.svc.CreateOffer(c.Request().Context(), req)
+	out, err := h.svc.Offers.Create(c.Request().Context(), req)
 	if err != nil {
 		return err
 	}

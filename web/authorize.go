@@ -204,7 +204,7 @@ func (h *handlers) userinfo(c echo.Context) error {
 // offerQR is the page that shows an offer as a QR code, next to its link.
 func (h *handlers) offerQR(c echo.Context) error {
 	pageHeaders(c)
-	p, err := h.svc.OfferQR(c.Request().Context(), c.Param("id"))
+	p, err := h.svc.Offers.QR(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return h.errorPage(c, err)
 	}

@@ -56,7 +56,7 @@ func printDemo(ctx context.Context, svc *issuer.Service, adminToken string, w io
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	offer, err := svc.CreateOffer(ctx, issuer.OfferRequest{
+	offer, err := svc.Offers.Create(ctx, issuer.OfferRequest{
 		CredentialConfigurationIDs: ids[:1], Subject: demoUser,
 		Grants: []string{oauth.GrantPreAuthorizedCode, oauth.GrantAuthorizationCode},
 	})
