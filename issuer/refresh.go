@@ -141,7 +141,7 @@ func (s *Service) refreshedGrant(rt storage.Token, params map[string]string) (to
 // if it may stand in an error_description, which excludes '"' and '\'
 // (RFC 6749 §5.2), or a neutral word.
 func safeText(s string) string {
-	if !validScopeToken(s) {
+	if !oauth.ValidScopeToken(s) {
 		return "(unprintable)"
 	}
 	return s

@@ -14,6 +14,7 @@ import (
 	"issuer/issuer/limit"
 	"issuer/issuer/offer"
 	"issuer/issuer/token"
+	"issuer/issuer/uma"
 	"issuer/nonce"
 	"issuer/storage"
 )
@@ -73,6 +74,9 @@ type Service struct {
 	// Offers are the credential offers (the admin API, the offer and QR
 	// pages, issuer_state, the checks at redemption).
 	Offers *offer.Offers
+	// UMA are the UMA resources and permission tickets (the admin API, the
+	// permission endpoint).
+	UMA *uma.UMA
 }
 
 // New validates cfg, loads (or on first start creates) the signing key and
@@ -126,6 +130,7 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 		CodeTTL: cfg.PreAuthorized.CodeTTL, MaxCodeTTL: cfg.PreAuthorized.MaxCodeTTL,
 		TxCodeMaxAttempts: cfg.PreAuthorized.TxCodeMaxAttempts, Now: cfg.Now,
 	}, store)
+	s.UMA = uma.New(uma.Config{URL: cfg.URL, Now: cfg.Now}, store, s.ClientAuth)
 	if s.meta, err = buildMetadata(s); err != nil {
 		return nil, err
 	}

@@ -21,6 +21,10 @@ perl -pi -e '
 	s/\b([sS]vc)\.CreateOffer\(/$1.Offers.Create(/g;
 	s/\b([sS]vc)\.OfferQR\(/$1.Offers.QR(/g;
 	s/\b([sS]vc)\.OfferByReference\(/$1.Offers.ByReference(/g;
+	s/\b([sS]vc)\.(Create|Get)UMAResource\(/$1.UMA.$2Resource(/g;
+	s/\b([sS]vc)\.AddUMAGrant\(/$1.UMA.AddGrant(/g;
+	s/\b([sS]vc)\.DecideUMARequest\(/$1.UMA.DecideRequest(/g;
+	s/\b([sS]vc)\.CreatePermissionTicket\(/$1.UMA.CreatePermissionTicket(/g;
 ' $files
 if command -v goimports >/dev/null 2>&1; then
 	goimports -w $files

@@ -41,3 +41,15 @@ const (
 	SchemeBearer = "Bearer"
 	SchemeDPoP   = "DPoP"
 )
+
+// ValidScopeToken reports whether v is a scope-token of RFC 6749 §3.3
+// (%x21 / %x23-5B / %x5D-7E), and so safe to echo in error_description.
+func ValidScopeToken(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return v != ""
+}
