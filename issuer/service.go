@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"sync"
 	"time"
 
 	"issuer/dpop"
+	"issuer/issuer/authz"
 	"issuer/issuer/clientauth"
 	"issuer/issuer/limit"
 	"issuer/issuer/offer"
@@ -53,16 +53,8 @@ type Service struct {
 	meta metadata
 
 	tokenURL string
-	// signIns delays failed password sign-ins; dummyHash is checked for
-	// unknown users so that they cost the same as wrong passwords.
-	signIns   signInLimits
-	dummyHash func() string
 	// scans counts unknown tokens looked up per client.
 	scans *limit.Failures
-	// scopes maps credential scopes to configuration IDs.
-	scopes map[string]string
-	// pushes counts pushed authorization requests per client.
-	pushes *limit.Failures
 
 	// ClientAuth authenticates the clients of requests and issues the
 	// attestation challenges.
@@ -77,6 +69,10 @@ type Service struct {
 	// UMA are the UMA resources and permission tickets (the admin API, the
 	// permission endpoint).
 	UMA *uma.UMA
+	// Users are the users who sign in (the admin API).
+	Users *authz.Users
+	// Authz serves PAR, /authorize, sign-in and consent.
+	Authz *authz.Authz
 }
 
 // New validates cfg, loads (or on first start creates) the signing key and
@@ -112,12 +108,8 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 	}
 	s := &Service{
 		cfg: cfg, store: store, log: log, verifier: verifier, nonces: nonces, mint: mint,
-		tokenURL:  cfg.URL + PathToken,
-		signIns:   newSignInLimits(),
-		dummyHash: sync.OnceValue(func() string { h, _ := hashPassword(token.Random()); return h }),
-		scans:     limit.NewFailures(maxScans, scanWindow),
-		scopes:    credentialScopes(cfg.CredentialConfigurations),
-		pushes:    limit.NewFailures(maxPushes, pushWindow),
+		tokenURL: cfg.URL + PathToken,
+		scans:    limit.NewFailures(maxScans, scanWindow),
 	}
 	s.ClientAuth, s.Clients, s.WalletProviders = clientauth.New(clientauth.Config{
 		URL: cfg.URL, TokenURL: s.tokenURL, PARURL: cfg.URL + PathPAR,
@@ -130,6 +122,12 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 		CodeTTL: cfg.PreAuthorized.CodeTTL, MaxCodeTTL: cfg.PreAuthorized.MaxCodeTTL,
 		TxCodeMaxAttempts: cfg.PreAuthorized.TxCodeMaxAttempts, Now: cfg.Now,
 	}, store)
+	s.Users = authz.NewUsers(store, cfg.Now)
+	s.Authz = authz.New(authz.Config{
+		URL: cfg.URL, PARURL: cfg.URL + PathPAR, RequirePAR: cfg.Authorization.RequirePAR,
+		RequestURITTL: cfg.Authorization.RequestURITTL, LoginTTL: cfg.Authorization.LoginTTL,
+		CodeTTL: cfg.Authorization.CodeTTL, Configurations: cfg.CredentialConfigurations, Now: cfg.Now,
+	}, store, authz.Parts{Auth: s.ClientAuth, Offers: s.Offers, Users: s.Users, VerifyProof: s.verifyProof}, log)
 	s.UMA = uma.New(uma.Config{URL: cfg.URL, Now: cfg.Now}, store, s.ClientAuth)
 	if s.meta, err = buildMetadata(s); err != nil {
 		return nil, err

@@ -140,11 +140,6 @@ func (s *Service) verifyProof(ctx context.Context, raw, method, url string, now 
 	return proof, nil
 }
 
-// errReplay is the error for a proof whose jti was seen before.
-func errReplay() *oauth.Error {
-	return oauth.ErrInvalidDPoPProof("the DPoP proof was used before (jti replay)")
-}
-
 // preAuthorized runs the pre-authorized code grant (OpenID4VCI 1.0 §6.1):
 // validate everything, then consume the code and record the token in one
 // transaction.
@@ -165,7 +160,7 @@ func (s *Service) preAuthorized(ctx context.Context, in grantRequest) (*token.Re
 	if err := s.Offers.Check(ctx, offer, req.Params, now); err != nil {
 		return nil, s.grantFailure(ctx, proof, now, err)
 	}
-	details, err := s.grantedDetails(offer.ConfigurationIDs, offer.CredentialIdentifiers, req.Params["authorization_details"])
+	details, err := s.Authz.GrantedDetails(offer.ConfigurationIDs, offer.CredentialIdentifiers, req.Params["authorization_details"])
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +200,7 @@ func (s *Service) grantFailure(ctx context.Context, proof *dpop.Proof, now time.
 	err := s.store.UseReplayKey(ctx, proof.ReplayKey, proof.ReplayExpiry, now)
 	switch {
 	case errors.Is(err, storage.ErrAlreadyExists):
-		return errReplay()
+		return oauth.ErrDPoPReplay()
 	case err != nil:
 		return oauth.ErrServer(err)
 	}

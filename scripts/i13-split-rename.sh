@@ -25,6 +25,10 @@ perl -pi -e '
 	s/\b([sS]vc)\.AddUMAGrant\(/$1.UMA.AddGrant(/g;
 	s/\b([sS]vc)\.DecideUMARequest\(/$1.UMA.DecideRequest(/g;
 	s/\b([sS]vc)\.CreatePermissionTicket\(/$1.UMA.CreatePermissionTicket(/g;
+	s/\b([sS]vc)\.(Create|Get|Delete)User\(/$1.Users.$2(/g;
+	s/\b([sS]vc)\.(PushAuthorizationRequest|Authorize|Login|Decide)\(/$1.Authz.$2(/g;
+	s/\bissuer\.(PARRequest|PARResponse|LoginForm|DecisionForm|AuthorizeResult|RedirectError|LoginPage|UserRequest|UserInfo)\b/authz.$1/g;
+	s/\bissuer\.(Scope(?:OpenID|OfflineAccess))\b/oauth.$1/g;
 ' $files
 if command -v goimports >/dev/null 2>&1; then
 	goimports -w $files

@@ -1,4 +1,4 @@
-package issuer
+package authz
 
 import (
 	"context"
@@ -6,22 +6,15 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"issuer/issuer/clientauth"
+	"issuer/issuer/oauth"
+	"issuer/pkce"
+	"issuer/storage"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"issuer/issuer/clientauth"
-	"issuer/issuer/oauth"
-	"issuer/pkce"
-	"issuer/storage"
-)
-
-// Scope values with a meaning beyond credentials (OpenID Connect Core §3.1.2.1, §11).
-const (
-	ScopeOpenID        = "openid"
-	ScopeOfflineAccess = "offline_access"
 )
 
 // authRequest is a validated authorization request, as PAR stores it and
@@ -48,17 +41,14 @@ type authRequest struct {
 }
 
 // hasScope reports whether the granted scope contains v.
-func (r authRequest) hasScope(v string) bool { return hasScopeValue(r.Scope, v) }
-
-// hasScopeValue reports whether the space-separated scope contains v.
-func hasScopeValue(scope, v string) bool { return slices.Contains(strings.Fields(scope), v) }
+func (r authRequest) hasScope(v string) bool { return oauth.HasScope(r.Scope, v) }
 
 // validateAuthRequest checks the parameters of an authorization request of
 // client (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 9126 §2.1, RFC 9449 §10,
 // OpenID4VCI 1.0 §5.1). b holds the thumbprint of a DPoP proof sent with a
 // pushed request and the attested wallet instance of its client (each ""
 // if none).
-func (s *Service) validateAuthRequest(ctx context.Context, client *storage.Client, p map[string]string, b oauth.Binding) (authRequest, error) {
+func (s *Authz) validateAuthRequest(ctx context.Context, client *storage.Client, p map[string]string, b oauth.Binding) (authRequest, error) {
 	jkt := b.JKT
 	r := authRequest{ClientID: client.ID, State: p["state"], Nonce: p["nonce"], Prompt: p["prompt"], DPoPJKT: p["dpop_jkt"], AttestationJKT: b.Instance}
 	if err := checkRequestShape(client, p); err != nil {
@@ -141,14 +131,14 @@ func validThumbprint(v string) bool {
 // of type openid_credential, credential scopes (unknown values are ignored,
 // OpenID4VCI 1.0 §5.1.2), openid and offline_access, and the offer named by
 // issuer_state, which bounds the credentials.
-func (s *Service) requestedAccess(ctx context.Context, r *authRequest, p map[string]string) error {
+func (s *Authz) requestedAccess(ctx context.Context, r *authRequest, p map[string]string) error {
 	var granted []string
 	for _, v := range strings.Fields(p["scope"]) {
 		id, credential := s.scopes[v]
 		switch {
 		case credential && !slices.Contains(r.Credentials, id):
 			r.Credentials = append(r.Credentials, id)
-		case !credential && v != ScopeOpenID && v != ScopeOfflineAccess:
+		case !credential && v != oauth.ScopeOpenID && v != oauth.ScopeOfflineAccess:
 			continue
 		}
 		if !slices.Contains(granted, v) {
@@ -168,7 +158,7 @@ func (s *Service) requestedAccess(ctx context.Context, r *authRequest, p map[str
 		}
 	}
 	if state := p["issuer_state"]; state != "" {
-		offer, err := s.Offers.ByIssuerState(ctx, state)
+		offer, err := s.offers.ByIssuerState(ctx, state)
 		if err != nil {
 			return err
 		}
@@ -182,7 +172,7 @@ func (s *Service) requestedAccess(ctx context.Context, r *authRequest, p map[str
 			}
 		}
 	}
-	if len(r.Credentials) == 0 && !r.hasScope(ScopeOpenID) {
+	if len(r.Credentials) == 0 && !r.hasScope(oauth.ScopeOpenID) {
 		return oauth.ErrInvalidScope("the request asks for no credential (authorization_details or a credential scope) and no openid scope")
 	}
 	return nil
@@ -190,7 +180,7 @@ func (s *Service) requestedAccess(ctx context.Context, r *authRequest, p map[str
 
 // requestedConfigurations parses authorization_details and returns the
 // configuration IDs it names.
-func (s *Service) requestedConfigurations(raw string) ([]string, error) {
+func (s *Authz) requestedConfigurations(raw string) ([]string, error) {
 	var entries []json.RawMessage
 	if err := json.Unmarshal([]byte(raw), &entries); err != nil {
 		if json.Valid([]byte(raw)) {
@@ -214,8 +204,8 @@ func (s *Service) requestedConfigurations(raw string) ([]string, error) {
 	return ids, nil
 }
 
-// credentialScopes maps each credential configuration's scope to its ID.
-func credentialScopes(configs map[string]any) map[string]string {
+// CredentialScopes maps each credential configuration's scope to its ID.
+func CredentialScopes(configs map[string]any) map[string]string {
 	out := map[string]string{}
 	for id, c := range configs {
 		if m, ok := c.(map[string]any); ok {
