@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"issuer/dpop"
+	"issuer/issuer/authz"
 	"issuer/issuer/oauth"
 	"issuer/issuer/token"
 	"issuer/pkce"
@@ -28,7 +29,7 @@ func (s *Service) authorizationCode(ctx context.Context, in grantRequest) (*toke
 	case p["tx_code"] != "":
 		return nil, oauth.ErrInvalidRequest("the parameter tx_code is for the pre-authorized code grant")
 	}
-	c, err := s.store.GetAuthCode(ctx, codeID(p["code"]))
+	c, err := s.store.GetAuthCode(ctx, authz.CodeID(p["code"]))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, s.grantFailure(ctx, proof, now, oauth.ErrInvalidGrant("the authorization code is invalid"))
 	} else if err != nil {
@@ -45,12 +46,12 @@ func (s *Service) authorizationCode(ctx context.Context, in grantRequest) (*toke
 	for _, d := range stored {
 		ids, identifiers = append(ids, d.CredentialConfigurationID), append(identifiers, d.CredentialIdentifiers[0])
 	}
-	details, err := s.grantedDetails(ids, identifiers, p["authorization_details"])
+	details, err := s.Authz.GrantedDetails(ids, identifiers, p["authorization_details"])
 	if err != nil {
 		return nil, err
 	}
 	a := token.Grant{Subject: c.Subject, ClientID: client.ID, Scope: c.Scope, GrantID: c.ID, Details: details}
-	if hasScopeValue(c.Scope, ScopeOpenID) {
+	if oauth.HasScope(c.Scope, oauth.ScopeOpenID) {
 		a.AuthTime = c.AuthTime // kept on the refresh token, for the ID tokens of refreshes
 	}
 	return s.redeemCode(ctx, r, c, a)
@@ -105,7 +106,7 @@ func (s *Service) redeemCode(ctx context.Context, r *grantRequest, c storage.Aut
 	}
 	red.Tokens = append(red.Tokens, rtoks...)
 	var idToken string
-	if hasScopeValue(c.Scope, ScopeOpenID) {
+	if oauth.HasScope(c.Scope, oauth.ScopeOpenID) {
 		if idToken, err = s.mint.IDToken(c.Subject, client.ID, c.Nonce, c.AuthTime, tok, now); err != nil {
 			return nil, err
 		}

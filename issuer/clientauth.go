@@ -1,6 +1,10 @@
 package issuer
 
-import "issuer/issuer/clientauth"
+import (
+	"issuer/issuer/clientauth"
+	"issuer/issuer/clients"
+	"issuer/issuer/walletprovider"
+)
 
 // The facade's names for the client authentication types that web and the
 // config file use; they are defined in package clientauth.
@@ -8,9 +12,9 @@ type (
 	// ClientRequest is a request that authenticates a client.
 	ClientRequest = clientauth.Request
 	// ClientMetadata is a client registration (RFC 7591 field names).
-	ClientMetadata = clientauth.Metadata
+	ClientMetadata = clients.Metadata
 	// WalletProvider is a trusted wallet provider.
-	WalletProvider = clientauth.WalletProvider
+	WalletProvider = walletprovider.Provider
 	// ClientAttestationConfig configures attest_jwt_client_auth.
 	ClientAttestationConfig = clientauth.AttestationConfig
 	// ChallengeResponse is the body of the challenge endpoint.

@@ -32,7 +32,7 @@ func grantedScope(requested, registered string) (string, error) {
 	allowed := strings.Fields(registered)
 	var out []string
 	for _, v := range strings.Fields(requested) {
-		if !validScopeToken(v) {
+		if !oauth.ValidScopeToken(v) {
 			return "", oauth.ErrInvalidScope("the scope parameter is malformed")
 		}
 		if !slices.Contains(allowed, v) {
@@ -43,16 +43,4 @@ func grantedScope(requested, registered string) (string, error) {
 		}
 	}
 	return strings.Join(out, " "), nil
-}
-
-// validScopeToken reports whether v is a scope-token of RFC 6749 §3.3
-// (%x21 / %x23-5B / %x5D-7E), and so safe to echo in error_description.
-func validScopeToken(v string) bool {
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return v != ""
 }

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 
+	"issuer/issuer/authz"
 	"issuer/issuer/clientauth"
 	"issuer/issuer/oauth"
 )
@@ -43,7 +44,7 @@ func buildMetadata(s *Service) (metadata, error) {
 		"response_modes_supported":                                 []string{"query"},
 		"code_challenge_methods_supported":                         []string{"S256"},
 		"authorization_response_iss_parameter_supported":           true,
-		"scopes_supported":                                         scopesSupported(s.scopes),
+		"scopes_supported":                                         scopesSupported(authz.CredentialScopes(s.cfg.CredentialConfigurations)),
 		"tls_client_certificate_bound_access_tokens":               true,
 	}
 	addAttestationMetadata(oauth, c)
@@ -87,7 +88,7 @@ func (s *Service) OpenIDConfiguration() []byte { return s.meta.oidc }
 
 // scopesSupported lists openid, offline_access and the credential scopes.
 func scopesSupported(scopes map[string]string) []string {
-	return append([]string{ScopeOpenID, ScopeOfflineAccess}, slices.Sorted(maps.Keys(scopes))...)
+	return append([]string{oauth.ScopeOpenID, oauth.ScopeOfflineAccess}, slices.Sorted(maps.Keys(scopes))...)
 }
 
 // CredentialIssuerMetadata is the OpenID4VCI 1.0 §12.2 document.

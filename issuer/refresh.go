@@ -90,7 +90,7 @@ func (s *Service) refreshToken(ctx context.Context, in grantRequest) (*token.Res
 	s.log.InfoContext(ctx, "token refreshed", "client", client.ID, "token_id", rec.ID, "rotated", use.Rotate)
 	resp := s.mint.Response(tok, rec, a.Details, now)
 	resp.RefreshToken = next
-	if !a.AuthTime.IsZero() && hasScopeValue(a.Scope, ScopeOpenID) {
+	if !a.AuthTime.IsZero() && oauth.HasScope(a.Scope, oauth.ScopeOpenID) {
 		// OpenID Connect Core §12.2: same iss, sub and aud, the original
 		// auth_time, a new iat, no nonce.
 		if resp.IDToken, err = s.mint.IDToken(a.Subject, client.ID, "", a.AuthTime, tok, now); err != nil {
@@ -141,7 +141,7 @@ func (s *Service) refreshedGrant(rt storage.Token, params map[string]string) (to
 // if it may stand in an error_description, which excludes '"' and '\'
 // (RFC 6749 §5.2), or a neutral word.
 func safeText(s string) string {
-	if !validScopeToken(s) {
+	if !oauth.ValidScopeToken(s) {
 		return "(unprintable)"
 	}
 	return s

@@ -6,14 +6,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"sync"
 	"time"
 
 	"issuer/dpop"
+	"issuer/issuer/authz"
 	"issuer/issuer/clientauth"
 	"issuer/issuer/clients"
 	"issuer/issuer/limit"
+	"issuer/issuer/offer"
 	"issuer/issuer/token"
+	"issuer/issuer/uma"
 	"issuer/issuer/walletprovider"
 	"issuer/nonce"
 	"issuer/storage"
@@ -26,7 +28,7 @@ const (
 	PathJWKS       = "/jwks"
 	PathRevoke     = "/revoke"
 	PathIntrospect = "/introspect"
-	PathOffers     = "/offers/"
+	PathOffers     = offer.Path
 	PathPAR        = "/par"
 	PathAuthorize  = "/authorize"
 	PathLogin      = "/authorize/login"
@@ -53,16 +55,8 @@ type Service struct {
 	meta metadata
 
 	tokenURL string
-	// signIns delays failed password sign-ins; dummyHash is checked for
-	// unknown users so that they cost the same as wrong passwords.
-	signIns   signInLimits
-	dummyHash func() string
 	// scans counts unknown tokens looked up per client.
 	scans *limit.Failures
-	// scopes maps credential scopes to configuration IDs.
-	scopes map[string]string
-	// pushes counts pushed authorization requests per client.
-	pushes *limit.Failures
 
 	// ClientAuth authenticates the clients of requests and issues the
 	// attestation challenges.
@@ -71,6 +65,16 @@ type Service struct {
 	Clients *clients.Registry
 	// WalletProviders are the trusted wallet providers (the admin API).
 	WalletProviders *walletprovider.Registry
+	// Offers are the credential offers (the admin API, the offer and QR
+	// pages, issuer_state, the checks at redemption).
+	Offers *offer.Offers
+	// UMA are the UMA resources and permission tickets (the admin API, the
+	// permission endpoint).
+	UMA *uma.UMA
+	// Users are the users who sign in (the admin API).
+	Users *authz.Users
+	// Authz serves PAR, /authorize, sign-in and consent.
+	Authz *authz.Authz
 }
 
 // New validates cfg, loads (or on first start creates) the signing key and
@@ -106,12 +110,8 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 	}
 	s := &Service{
 		cfg: cfg, store: store, log: log, verifier: verifier, nonces: nonces, mint: mint,
-		tokenURL:  cfg.URL + PathToken,
-		signIns:   newSignInLimits(),
-		dummyHash: sync.OnceValue(func() string { h, _ := hashPassword(token.Random()); return h }),
-		scans:     limit.NewFailures(maxScans, scanWindow),
-		scopes:    credentialScopes(cfg.CredentialConfigurations),
-		pushes:    limit.NewFailures(maxPushes, pushWindow),
+		tokenURL: cfg.URL + PathToken,
+		scans:    limit.NewFailures(maxScans, scanWindow),
 	}
 	s.Clients = clients.New(store, cfg.Now)
 	s.WalletProviders = walletprovider.New(cfg.ClientAttestation.Providers, store, cfg.Now, log)
@@ -121,6 +121,18 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 		JWKSFetchTimeout:            cfg.ClientAuth.JWKSFetchTimeout, ClientCAs: cfg.ClientAuth.ClientCAs,
 		Attestation: cfg.ClientAttestation, Now: cfg.Now,
 	}, store, s.WalletProviders, nonces, log)
+	s.Offers = offer.New(offer.Config{
+		URL: cfg.URL, Configurations: cfg.CredentialConfigurations,
+		CodeTTL: cfg.PreAuthorized.CodeTTL, MaxCodeTTL: cfg.PreAuthorized.MaxCodeTTL,
+		TxCodeMaxAttempts: cfg.PreAuthorized.TxCodeMaxAttempts, Now: cfg.Now,
+	}, store)
+	s.Users = authz.NewUsers(store, cfg.Now)
+	s.Authz = authz.New(authz.Config{
+		URL: cfg.URL, PARURL: cfg.URL + PathPAR, RequirePAR: cfg.Authorization.RequirePAR,
+		RequestURITTL: cfg.Authorization.RequestURITTL, LoginTTL: cfg.Authorization.LoginTTL,
+		CodeTTL: cfg.Authorization.CodeTTL, Configurations: cfg.CredentialConfigurations, Now: cfg.Now,
+	}, store, authz.Parts{Auth: s.ClientAuth, Offers: s.Offers, Users: s.Users, VerifyProof: s.verifyProof}, log)
+	s.UMA = uma.New(uma.Config{URL: cfg.URL, Now: cfg.Now}, store, s.ClientAuth)
 	if s.meta, err = buildMetadata(s); err != nil {
 		return nil, err
 	}

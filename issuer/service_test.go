@@ -25,11 +25,11 @@ func TestRunSweeper(t *testing.T) {
 		req := func(ttl int64) issuer.OfferRequest {
 			return issuer.OfferRequest{CredentialConfigurationIDs: []string{"org.iso.18013.5.1.mDL"}, Subject: "s", ExpiresIn: &ttl}
 		}
-		short, err := svc.CreateOffer(t.Context(), req(60))
+		short, err := svc.Offers.Create(t.Context(), req(60))
 		if err != nil {
 			t.Fatal(err)
 		}
-		long, err := svc.CreateOffer(t.Context(), req(3600))
+		long, err := svc.Offers.Create(t.Context(), req(3600))
 		if err != nil {
 			t.Fatal(err)
 		}

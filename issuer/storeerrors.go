@@ -29,7 +29,7 @@ func redeemError(err error, a redeemAnswers) error {
 	}
 	switch {
 	case errors.Is(err, storage.ErrAlreadyExists) && a.replay:
-		return errReplay()
+		return oauth.ErrDPoPReplay()
 	case errors.Is(err, storage.ErrNotFound):
 		return grant(a.notFound)
 	case errors.Is(err, storage.ErrConsumed):

@@ -3,7 +3,6 @@ package issuer
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"slices"
 	"time"
@@ -141,11 +140,6 @@ func (s *Service) verifyProof(ctx context.Context, raw, method, url string, now 
 	return proof, nil
 }
 
-// errReplay is the error for a proof whose jti was seen before.
-func errReplay() *oauth.Error {
-	return oauth.ErrInvalidDPoPProof("the DPoP proof was used before (jti replay)")
-}
-
 // preAuthorized runs the pre-authorized code grant (OpenID4VCI 1.0 §6.1):
 // validate everything, then consume the code and record the token in one
 // transaction.
@@ -163,10 +157,10 @@ func (s *Service) preAuthorized(ctx context.Context, in grantRequest) (*token.Re
 	} else if err != nil {
 		return nil, oauth.ErrServer(err)
 	}
-	if err := s.checkOffer(ctx, offer, req.Params, now); err != nil {
+	if err := s.Offers.Check(ctx, offer, req.Params, now); err != nil {
 		return nil, s.grantFailure(ctx, proof, now, err)
 	}
-	details, err := s.grantedDetails(offer.ConfigurationIDs, offer.CredentialIdentifiers, req.Params["authorization_details"])
+	details, err := s.Authz.GrantedDetails(offer.ConfigurationIDs, offer.CredentialIdentifiers, req.Params["authorization_details"])
 	if err != nil {
 		return nil, err
 	}
@@ -196,57 +190,6 @@ func (s *Service) preAuthorized(ctx context.Context, in grantRequest) (*token.Re
 	return resp, nil
 }
 
-// checkOffer applies the rules of the code's state and transaction code.
-// A code that was redeemed before is let through only with a request that
-// could have redeemed it, its transaction code included: Redeem then
-// refuses it and revokes what the first redemption started (RFC 6749
-// §4.1.2). So whoever saw only the QR code of an offer with a transaction
-// code cannot cut off the wallet that redeemed it, and cannot guess the
-// transaction code either: wrong ones count and lock a redeemed code as
-// they lock a live one, and a locked code revokes nothing.
-func (s *Service) checkOffer(ctx context.Context, o storage.Offer, params map[string]string, now time.Time) error {
-	switch {
-	case o.Locked:
-		return oauth.ErrInvalidGrant("the pre-authorized code was invalidated after too many wrong transaction codes")
-	case o.RedeemedAt.IsZero() && now.After(o.ExpiresAt):
-		return oauth.ErrInvalidGrant("the pre-authorized code has expired")
-	}
-	return s.checkTxCode(ctx, o, params)
-}
-
-// checkTxCode checks the request's transaction code against the offer's
-// (VCI-04..VCI-08). A wrong one counts against the code, redeemed or not,
-// and gets the same answers in both cases, so that a guesser learns
-// neither that the code was redeemed nor anything a live code would not
-// tell.
-func (s *Service) checkTxCode(ctx context.Context, o storage.Offer, params map[string]string) error {
-	txCode, hasTx := params["tx_code"]
-	switch {
-	case o.TxCode == nil && hasTx:
-		return oauth.ErrInvalidRequest("the parameter tx_code is not expected: the offer has no transaction code")
-	case o.TxCode == nil:
-		return nil
-	case !hasTx:
-		return oauth.ErrInvalidRequest("the parameter tx_code is missing")
-	}
-	sum := sha256.Sum256([]byte(txCode))
-	if subtle.ConstantTimeCompare(sum[:], o.TxCode.Hash) == 1 {
-		return nil
-	}
-	after, err := s.store.RecordTxCodeFailure(ctx, o.CodeHash, s.cfg.PreAuthorized.TxCodeMaxAttempts)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return oauth.ErrServer(err)
-	}
-	if after.Locked {
-		return oauth.ErrInvalidGrant("the transaction code is invalid; the pre-authorized code is now invalidated")
-	}
-	return errWrongTxCode()
-}
-
-// errWrongTxCode is the answer to a wrong transaction code that did not
-// lock the code.
-func errWrongTxCode() *oauth.Error { return oauth.ErrInvalidGrant("the transaction code is invalid") }
-
 // grantFailure records the proof of a request refused for its grant, so
 // that the proof cannot be replayed either, and reports a replayed proof in
 // preference to the grant error (the proof is checked before the grant).
@@ -257,7 +200,7 @@ func (s *Service) grantFailure(ctx context.Context, proof *dpop.Proof, now time.
 	err := s.store.UseReplayKey(ctx, proof.ReplayKey, proof.ReplayExpiry, now)
 	switch {
 	case errors.Is(err, storage.ErrAlreadyExists):
-		return errReplay()
+		return oauth.ErrDPoPReplay()
 	case err != nil:
 		return oauth.ErrServer(err)
 	}

@@ -80,9 +80,9 @@ func (s *Service) UserInfo(ctx context.Context, req UserInfoRequest) (map[string
 	if err := s.checkTokenBinding(ctx, req, scheme, tok, rec); err != nil {
 		return nil, err
 	}
-	if !hasScopeValue(rec.Scope, ScopeOpenID) {
+	if !oauth.HasScope(rec.Scope, oauth.ScopeOpenID) {
 		return nil, oauth.New(http.StatusForbidden, oauth.CodeInsufficientScope, "the access token has no openid scope").
-			WithChallenge(&oauth.Challenge{Scheme: oauth.SchemeDPoP, Code: oauth.CodeInsufficientScope, Scope: ScopeOpenID})
+			WithChallenge(&oauth.Challenge{Scheme: oauth.SchemeDPoP, Code: oauth.CodeInsufficientScope, Scope: oauth.ScopeOpenID})
 	}
 	user, err := s.store.GetUserByID(ctx, rec.Subject)
 	if errors.Is(err, storage.ErrNotFound) {

@@ -18,6 +18,17 @@ perl -pi -e '
 	s/\b([sS]vc)\.CreateWalletProvider\(/$1.WalletProviders.Create(/g;
 	s/\b([sS]vc)\.DeleteWalletProvider\(/$1.WalletProviders.Delete(/g;
 	s/\b([sS]vc)\.(Create|Get|Delete)Client\(/$1.Clients.$2(/g;
+	s/\b([sS]vc)\.CreateOffer\(/$1.Offers.Create(/g;
+	s/\b([sS]vc)\.OfferQR\(/$1.Offers.QR(/g;
+	s/\b([sS]vc)\.OfferByReference\(/$1.Offers.ByReference(/g;
+	s/\b([sS]vc)\.(Create|Get)UMAResource\(/$1.UMA.$2Resource(/g;
+	s/\b([sS]vc)\.AddUMAGrant\(/$1.UMA.AddGrant(/g;
+	s/\b([sS]vc)\.DecideUMARequest\(/$1.UMA.DecideRequest(/g;
+	s/\b([sS]vc)\.CreatePermissionTicket\(/$1.UMA.CreatePermissionTicket(/g;
+	s/\b([sS]vc)\.(Create|Get|Delete)User\(/$1.Users.$2(/g;
+	s/\b([sS]vc)\.(PushAuthorizationRequest|Authorize|Login|Decide)\(/$1.Authz.$2(/g;
+	s/\bissuer\.(PARRequest|PARResponse|LoginForm|DecisionForm|AuthorizeResult|RedirectError|LoginPage|UserRequest|UserInfo)\b/authz.$1/g;
+	s/\bissuer\.(Scope(?:OpenID|OfflineAccess))\b/oauth.$1/g;
 ' $files
 if command -v goimports >/dev/null 2>&1; then
 	goimports -w $files

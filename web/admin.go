@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"issuer/issuer"
+	"issuer/issuer/authz"
 	"issuer/issuer/oauth"
 )
 
@@ -94,7 +95,7 @@ func (h *handlers) createOffer(c echo.Context) error {
 	if err := readJSON(c, &req, true); err != nil {
 		return err
 	}
-	out, err := h.svc.CreateOffer(c.Request().Context(), req)
+	out, err := h.svc.Offers.Create(c.Request().Context(), req)
 	if err != nil {
 		return err
 	}
@@ -103,11 +104,11 @@ func (h *handlers) createOffer(c echo.Context) error {
 
 // createUser adds a user (username, password, claims).
 func (h *handlers) createUser(c echo.Context) error {
-	var req issuer.UserRequest
+	var req authz.UserRequest
 	if err := readJSON(c, &req, true); err != nil {
 		return err
 	}
-	out, err := h.svc.CreateUser(c.Request().Context(), req)
+	out, err := h.svc.Users.Create(c.Request().Context(), req)
 	if err != nil {
 		return err
 	}
@@ -115,7 +116,7 @@ func (h *handlers) createUser(c echo.Context) error {
 }
 
 func (h *handlers) getUser(c echo.Context) error {
-	out, err := h.svc.GetUser(c.Request().Context(), c.Param("username"))
+	out, err := h.svc.Users.Get(c.Request().Context(), c.Param("username"))
 	if err != nil {
 		return err
 	}
@@ -123,7 +124,7 @@ func (h *handlers) getUser(c echo.Context) error {
 }
 
 func (h *handlers) deleteUser(c echo.Context) error {
-	if err := h.svc.DeleteUser(c.Request().Context(), c.Param("username")); err != nil {
+	if err := h.svc.Users.Delete(c.Request().Context(), c.Param("username")); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

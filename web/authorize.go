@@ -13,6 +13,7 @@ import (
 	"rsc.io/qr"
 
 	"issuer/issuer"
+	"issuer/issuer/authz"
 	"issuer/issuer/oauth"
 )
 
@@ -33,8 +34,8 @@ func (h *handlers) par(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	resp, err := h.svc.PushAuthorizationRequest(c.Request().Context(), issuer.PARRequest{
-		ClientRequest: req, DPoP: c.Request().Header.Values(oauth.HeaderDPoP),
+	resp, err := h.svc.Authz.PushAuthorizationRequest(c.Request().Context(), authz.PARRequest{
+		Request: req, DPoP: c.Request().Header.Values(oauth.HeaderDPoP),
 	})
 	if err != nil {
 		return err
@@ -49,7 +50,7 @@ func (h *handlers) authorize(c echo.Context) error {
 	if err != nil {
 		return h.errorPage(c, err)
 	}
-	res, err := h.svc.Authorize(c.Request().Context(), params)
+	res, err := h.svc.Authz.Authorize(c.Request().Context(), params)
 	if err != nil {
 		return h.errorPage(c, err)
 	}
@@ -62,7 +63,7 @@ func (h *handlers) login(c echo.Context) error {
 	if err != nil {
 		return h.errorPage(c, err)
 	}
-	res, err := h.svc.Login(c.Request().Context(), issuer.LoginForm{
+	res, err := h.svc.Authz.Login(c.Request().Context(), authz.LoginForm{
 		Cookie: cookieValue(c), CSRF: form["csrf_token"], Username: form["username"], Password: form["password"],
 		RemoteIP: c.RealIP(),
 	})
@@ -82,7 +83,7 @@ func (h *handlers) consent(c echo.Context) error {
 	if decision != "approve" && decision != "deny" {
 		return h.errorPage(c, oauth.ErrInvalidRequest("decision must be approve or deny"))
 	}
-	res, err := h.svc.Decide(c.Request().Context(), issuer.DecisionForm{
+	res, err := h.svc.Authz.Decide(c.Request().Context(), authz.DecisionForm{
 		Cookie: cookieValue(c), CSRF: form["csrf_token"], Approve: decision == "approve",
 	})
 	if err != nil {
@@ -94,7 +95,7 @@ func (h *handlers) consent(c echo.Context) error {
 
 // authorizeResult sends the browser on (303 See Other, so that the form
 // POST becomes a GET) or renders the page.
-func (h *handlers) authorizeResult(c echo.Context, res issuer.AuthorizeResult) error {
+func (h *handlers) authorizeResult(c echo.Context, res authz.AuthorizeResult) error {
 	pageHeaders(c)
 	if res.Cookie != "" {
 		c.SetCookie(h.cookie(res.Cookie, 0))
@@ -118,7 +119,7 @@ func (h *handlers) authorizeResult(c echo.Context, res issuer.AuthorizeResult) e
 // when the error may go back to the client.
 func (h *handlers) errorPage(c echo.Context, err error) error {
 	pageHeaders(c)
-	var re *issuer.RedirectError
+	var re *authz.RedirectError
 	if errors.As(err, &re) {
 		return c.Redirect(http.StatusSeeOther, re.URL)
 	}
@@ -204,7 +205,7 @@ func (h *handlers) userinfo(c echo.Context) error {
 // offerQR is the page that shows an offer as a QR code, next to its link.
 func (h *handlers) offerQR(c echo.Context) error {
 	pageHeaders(c)
-	p, err := h.svc.OfferQR(c.Request().Context(), c.Param("id"))
+	p, err := h.svc.Offers.QR(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return h.errorPage(c, err)
 	}

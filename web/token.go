@@ -44,7 +44,7 @@ func (h *handlers) nonce(c echo.Context) error {
 // §4.1.3): application/json, never cached.
 func (h *handlers) offer(c echo.Context) error {
 	noStore(c)
-	body, err := h.svc.OfferByReference(c.Request().Context(), c.Param("id"))
+	body, err := h.svc.Offers.ByReference(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}

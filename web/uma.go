@@ -22,7 +22,7 @@ func (h *handlers) permission(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ticket, err := h.svc.CreatePermissionTicket(r.Context(), issuer.ClientRequest{Authorization: r.Header.Get(echo.HeaderAuthorization), RemoteIP: c.RealIP()}, body)
+	ticket, err := h.svc.UMA.CreatePermissionTicket(r.Context(), issuer.ClientRequest{Authorization: r.Header.Get(echo.HeaderAuthorization), RemoteIP: c.RealIP()}, body)
 	if err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func (h *handlers) createUMAResource(c echo.Context) error {
 	if err := readJSON(c, &req, true); err != nil {
 		return err
 	}
-	out, err := h.svc.CreateUMAResource(c.Request().Context(), req)
+	out, err := h.svc.UMA.CreateResource(c.Request().Context(), req)
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func (h *handlers) createUMAResource(c echo.Context) error {
 }
 
 func (h *handlers) getUMAResource(c echo.Context) error {
-	out, err := h.svc.GetUMAResource(c.Request().Context(), c.Param("id"))
+	out, err := h.svc.UMA.GetResource(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -55,10 +55,10 @@ func (h *handlers) addUMAGrant(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	if err := h.svc.AddUMAGrant(ctx, c.Param("id"), req); err != nil {
+	if err := h.svc.UMA.AddGrant(ctx, c.Param("id"), req); err != nil {
 		return err
 	}
-	out, err := h.svc.GetUMAResource(ctx, c.Param("id"))
+	out, err := h.svc.UMA.GetResource(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func (h *handlers) addUMAGrant(c echo.Context) error {
 
 func (h *handlers) decideUMARequest(approve bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if err := h.svc.DecideUMARequest(c.Request().Context(), c.Param("id"), c.Param("request"), approve); err != nil {
+		if err := h.svc.UMA.DecideRequest(c.Request().Context(), c.Param("id"), c.Param("request"), approve); err != nil {
 			return err
 		}
 		return c.NoContent(http.StatusNoContent)

@@ -12,6 +12,7 @@ import (
 	"sort"
 
 	"issuer/issuer"
+	"issuer/issuer/authz"
 	"issuer/issuer/oauth"
 	"issuer/web"
 )
@@ -44,7 +45,7 @@ func printDemo(ctx context.Context, svc *issuer.Service, adminToken string, w io
 	// The demo user gets a random password, printed when it is created: a
 	// database that --dev once ran on holds no known password.
 	password := newAdminToken()[:16]
-	_, err = svc.CreateUser(ctx, issuer.UserRequest{Username: demoUser, Password: password, Claims: json.RawMessage(`{"given_name":"Alice","family_name":"Demo"}`)})
+	_, err = svc.Users.Create(ctx, authz.UserRequest{Username: demoUser, Password: password, Claims: json.RawMessage(`{"given_name":"Alice","family_name":"Demo"}`)})
 	if err != nil {
 		password = "(the one printed when --dev first ran on this database)"
 	}
@@ -56,7 +57,7 @@ func printDemo(ctx context.Context, svc *issuer.Service, adminToken string, w io
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	offer, err := svc.CreateOffer(ctx, issuer.OfferRequest{
+	offer, err := svc.Offers.Create(ctx, issuer.OfferRequest{
 		CredentialConfigurationIDs: ids[:1], Subject: demoUser,
 		Grants: []string{oauth.GrantPreAuthorizedCode, oauth.GrantAuthorizationCode},
 	})

@@ -1,5 +1,10 @@
 package oauth
 
+import (
+	"slices"
+	"strings"
+)
+
 // Grant types (RFC 6749 §4, OpenID4VCI 1.0 §4.1.1, UMA 2.0 Grant §3.3.1).
 const (
 	GrantPreAuthorizedCode = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
@@ -41,3 +46,30 @@ const (
 	SchemeBearer = "Bearer"
 	SchemeDPoP   = "DPoP"
 )
+
+// ValidScopeToken reports whether v is a scope-token of RFC 6749 §3.3
+// (%x21 / %x23-5B / %x5D-7E), and so safe to echo in error_description.
+func ValidScopeToken(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return v != ""
+}
+
+// Scope values with a meaning beyond credentials (OpenID Connect Core
+// §3.1.2.1, §11).
+const (
+	ScopeOpenID        = "openid"
+	ScopeOfflineAccess = "offline_access"
+)
+
+// HasScope reports whether the space-separated scope contains v.
+func HasScope(scope, v string) bool { return slices.Contains(strings.Fields(scope), v) }
+
+// ErrDPoPReplay is the error for a DPoP proof whose jti was seen before.
+func ErrDPoPReplay() *Error {
+	return ErrInvalidDPoPProof("the DPoP proof was used before (jti replay)")
+}

@@ -1,10 +1,9 @@
-package issuer
+package authz
 
 import (
 	"encoding/json"
-	"slices"
-
 	"issuer/issuer/oauth"
+	"slices"
 )
 
 // requestedDetail is an entry of a request's authorization_details; fields
@@ -15,12 +14,12 @@ type requestedDetail struct {
 	Locations                 []string `json:"locations"`
 }
 
-// grantedDetails returns what the token covers: every configuration the
+// GrantedDetails returns what the token covers: every configuration the
 // grant authorised (configIDs, with the parallel credential identifiers),
 // or the subset that the token request's authorization_details names
 // (OpenID4VCI 1.0 §6.1.1, RFC 9396 §6.1). Asking for anything outside the
 // grant is refused, never silently dropped.
-func (s *Service) grantedDetails(configIDs, identifiers []string, raw string) ([]oauth.AuthorizationDetail, error) {
+func (s *Authz) GrantedDetails(configIDs, identifiers []string, raw string) ([]oauth.AuthorizationDetail, error) {
 	all := make([]oauth.AuthorizationDetail, len(configIDs))
 	for i, id := range configIDs {
 		all[i] = oauth.AuthorizationDetail{Type: oauth.TypeOpenIDCredential, CredentialConfigurationID: id, CredentialIdentifiers: []string{identifiers[i]}}
@@ -44,7 +43,7 @@ func (s *Service) grantedDetails(configIDs, identifiers []string, raw string) ([
 }
 
 // requestedConfiguration validates one entry and returns its configuration ID.
-func (s *Service) requestedConfiguration(raw json.RawMessage) (string, error) {
+func (s *Authz) requestedConfiguration(raw json.RawMessage) (string, error) {
 	var d requestedDetail
 	if err := json.Unmarshal(raw, &d); err != nil || raw[0] != '{' {
 		return "", oauth.ErrInvalidAuthorizationDetails("each authorization_details entry must be an object with a string type")
@@ -59,7 +58,7 @@ func (s *Service) requestedConfiguration(raw json.RawMessage) (string, error) {
 	case d.Locations != nil && !slices.Contains(d.Locations, s.cfg.URL):
 		return "", oauth.ErrInvalidAuthorizationDetails("locations does not name this credential issuer")
 	}
-	if _, ok := s.cfg.CredentialConfigurations[*d.CredentialConfigurationID]; !ok {
+	if _, ok := s.cfg.Configurations[*d.CredentialConfigurationID]; !ok {
 		return "", oauth.ErrInvalidAuthorizationDetails("credential_configuration_id is not in credential_configurations_supported")
 	}
 	return *d.CredentialConfigurationID, nil

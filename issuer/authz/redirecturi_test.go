@@ -1,4 +1,4 @@
-package issuer
+package authz
 
 import (
 	"net/url"
@@ -11,7 +11,7 @@ import (
 // redirect refuses a redirect URI outside the allow-list, as a request
 // pushed or a sign-in started before the allow-list existed may hold one.
 func TestRedirectToRefusesDisallowedURIs(t *testing.T) {
-	s := &Service{cfg: Config{URL: "https://issuer.example"}}
+	s := &Authz{cfg: Config{URL: "https://issuer.example"}}
 	for _, u := range []string{"javascript:alert(1)", "data:text/html,x", "http://wallet.example/cb", "https://u@wallet.example/cb"} {
 		got, err := s.redirectTo(authRequest{RedirectURI: u, State: "s"}, url.Values{"code": {"c"}})
 		if err == nil || got != "" {

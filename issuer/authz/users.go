@@ -1,4 +1,4 @@
-package issuer
+package authz
 
 import (
 	"context"
@@ -8,15 +8,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"issuer/issuer/clients"
+	"issuer/issuer/oauth"
+	"issuer/issuer/token"
+	"issuer/storage"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
-
-	"issuer/issuer/clientauth"
-	"issuer/issuer/oauth"
-	"issuer/issuer/token"
-	"issuer/storage"
 )
 
 // argon2id parameters: the OWASP minimum (19 MiB, 2 passes, 1 lane).
@@ -75,13 +74,13 @@ type UserInfo struct {
 	Claims   json.RawMessage `json:"claims,omitempty"`
 }
 
-// CreateUser adds a user whose password is stored as an argon2id hash.
-func (s *Service) CreateUser(ctx context.Context, req UserRequest) (UserInfo, error) {
+// Create adds a user whose password is stored as an argon2id hash.
+func (s *Users) Create(ctx context.Context, req UserRequest) (UserInfo, error) {
 	if string(req.Claims) == "null" {
 		req.Claims = nil // "claims": null is no claims
 	}
 	switch {
-	case !clientauth.ValidClientID(req.Username):
+	case !clients.ValidClientID(req.Username):
 		return UserInfo{}, oauth.ErrInvalidRequest("username must be 1 to 255 visible ASCII characters")
 	case utf8.RuneCountInString(req.Password) < 8 || len(req.Password) > 1024 || !utf8.ValidString(req.Password):
 		return UserInfo{}, oauth.ErrInvalidRequest("password must have 8 to 1024 bytes of UTF-8")
@@ -92,7 +91,7 @@ func (s *Service) CreateUser(ctx context.Context, req UserRequest) (UserInfo, er
 	if err != nil {
 		return UserInfo{}, oauth.ErrServer(err)
 	}
-	u := storage.User{ID: token.NewID(), Username: req.Username, PasswordHash: hash, Claims: req.Claims, CreatedAt: s.cfg.Now().UTC()}
+	u := storage.User{ID: token.NewID(), Username: req.Username, PasswordHash: hash, Claims: req.Claims, CreatedAt: s.now().UTC()}
 	if err := s.store.CreateUser(ctx, u); errors.Is(err, storage.ErrAlreadyExists) {
 		return UserInfo{}, oauth.ErrInvalidRequest("the username is taken")
 	} else if err != nil {
@@ -101,8 +100,8 @@ func (s *Service) CreateUser(ctx context.Context, req UserRequest) (UserInfo, er
 	return UserInfo{ID: u.ID, Username: u.Username, Claims: u.Claims}, nil
 }
 
-// GetUser returns a user as the admin API shows it.
-func (s *Service) GetUser(ctx context.Context, username string) (UserInfo, error) {
+// Get returns a user as the admin API shows it.
+func (s *Users) Get(ctx context.Context, username string) (UserInfo, error) {
 	u, err := s.store.GetUser(ctx, username)
 	if errors.Is(err, storage.ErrNotFound) {
 		return UserInfo{}, oauth.ErrNotFound("the user doesn't exist")
@@ -112,8 +111,8 @@ func (s *Service) GetUser(ctx context.Context, username string) (UserInfo, error
 	return UserInfo{ID: u.ID, Username: u.Username, Claims: u.Claims}, nil
 }
 
-// DeleteUser removes a user.
-func (s *Service) DeleteUser(ctx context.Context, username string) error {
+// Delete removes a user.
+func (s *Users) Delete(ctx context.Context, username string) error {
 	err := s.store.DeleteUser(ctx, username)
 	if errors.Is(err, storage.ErrNotFound) {
 		return oauth.ErrNotFound("the user doesn't exist")

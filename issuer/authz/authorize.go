@@ -1,4 +1,4 @@
-package issuer
+package authz
 
 import (
 	"context"
@@ -6,18 +6,19 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"issuer/dpop"
+	"issuer/issuer/clientauth"
+	"issuer/issuer/clients"
+	"issuer/issuer/limit"
+	"issuer/issuer/oauth"
+	"issuer/issuer/offer"
+	"issuer/issuer/token"
+	"issuer/storage"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/google/uuid"
-
-	"issuer/dpop"
-	"issuer/issuer/clientauth"
-	"issuer/issuer/limit"
-	"issuer/issuer/oauth"
-	"issuer/issuer/token"
-	"issuer/storage"
 )
 
 // Pushed authorization requests allowed per client and window (RFC 9126 §2.3: 429).
@@ -34,7 +35,7 @@ const (
 // Authorization header and the DPoP headers, and the address of the peer
 // it came from.
 type PARRequest struct {
-	ClientRequest
+	clientauth.Request
 	DPoP []string
 }
 
@@ -59,9 +60,9 @@ type PARResponse struct {
 // authenticates the client as the token endpoint does, verifies a DPoP
 // proof if one is sent (RFC 9449 §10.1), validates the request as an
 // authorization request and stores it under a fresh request_uri.
-func (s *Service) PushAuthorizationRequest(ctx context.Context, req PARRequest) (PARResponse, error) {
+func (s *Authz) PushAuthorizationRequest(ctx context.Context, req PARRequest) (PARResponse, error) {
 	now := s.cfg.Now()
-	client, bind, err := s.ClientAuth.Authenticate(ctx, req.ClientRequest)
+	client, bind, err := s.auth.Authenticate(ctx, req.Request)
 	switch {
 	case err != nil:
 		return PARResponse{}, err
@@ -93,7 +94,7 @@ func (s *Service) PushAuthorizationRequest(ctx context.Context, req PARRequest) 
 		return PARResponse{}, oauth.ErrServer(err)
 	}
 	uri := requestURIPrefix + token.Random()
-	ttl := s.cfg.Authorization.RequestURITTL
+	ttl := s.cfg.RequestURITTL
 	sess := storage.AuthSession{ID: sessionID(kindPAR, uri), Kind: kindPAR, ClientID: client.ID, Request: body, ExpiresAt: now.Add(ttl)}
 	if err := s.store.CreateAuthSession(ctx, sess); err != nil {
 		return PARResponse{}, oauth.ErrServer(err)
@@ -104,7 +105,7 @@ func (s *Service) PushAuthorizationRequest(ctx context.Context, req PARRequest) 
 
 // parProof verifies the DPoP proof of a PAR request, if any, with htu the
 // PAR URL, and records its jti.
-func (s *Service) parProof(ctx context.Context, proofs []string, now time.Time) (*dpop.Proof, error) {
+func (s *Authz) parProof(ctx context.Context, proofs []string, now time.Time) (*dpop.Proof, error) {
 	switch len(proofs) {
 	case 0:
 		return nil, nil
@@ -112,12 +113,12 @@ func (s *Service) parProof(ctx context.Context, proofs []string, now time.Time) 
 	default:
 		return nil, oauth.ErrInvalidDPoPProof("the request has more than one DPoP header")
 	}
-	proof, err := s.verifyProof(ctx, proofs[0], http.MethodPost, s.cfg.URL+PathPAR, now, "")
+	proof, err := s.verifyProof(ctx, proofs[0], http.MethodPost, s.cfg.PARURL, now, "")
 	if err != nil {
 		return nil, err
 	}
 	if err := s.store.UseReplayKey(ctx, proof.ReplayKey, proof.ReplayExpiry, now); errors.Is(err, storage.ErrAlreadyExists) {
-		return nil, errReplay()
+		return nil, oauth.ErrDPoPReplay()
 	} else if err != nil {
 		return nil, oauth.ErrServer(err)
 	}
@@ -154,7 +155,7 @@ type AuthorizeResult struct {
 // setting allows it, validates a plain request; then it starts a sign-in.
 // An error the client may see goes back to its redirect URI; an error
 // about the client or its redirect URI is returned, for an error page.
-func (s *Service) Authorize(ctx context.Context, p map[string]string) (AuthorizeResult, error) {
+func (s *Authz) Authorize(ctx context.Context, p map[string]string) (AuthorizeResult, error) {
 	now := s.cfg.Now()
 	r, err := s.authorizationRequest(ctx, p, now)
 	if err != nil {
@@ -171,7 +172,7 @@ func (s *Service) Authorize(ctx context.Context, p map[string]string) (Authorize
 	csrf, csrfHash := newCSRF()
 	sess := storage.AuthSession{
 		ID: sessionID(kindInteraction, cookie), Kind: kindInteraction, ClientID: r.ClientID, Request: body,
-		CSRFHash: csrfHash, ExpiresAt: now.Add(s.cfg.Authorization.LoginTTL),
+		CSRFHash: csrfHash, ExpiresAt: now.Add(s.cfg.LoginTTL),
 	}
 	if err := s.store.CreateAuthSession(ctx, sess); err != nil {
 		return AuthorizeResult{}, oauth.ErrServer(err)
@@ -182,7 +183,7 @@ func (s *Service) Authorize(ctx context.Context, p map[string]string) (Authorize
 
 // authorizationRequest returns the request to sign in for: the pushed one,
 // or a plain one when PAR is not required.
-func (s *Service) authorizationRequest(ctx context.Context, p map[string]string, now time.Time) (authRequest, error) {
+func (s *Authz) authorizationRequest(ctx context.Context, p map[string]string, now time.Time) (authRequest, error) {
 	clientID := p["client_id"]
 	if clientID == "" {
 		return authRequest{}, oauth.ErrInvalidRequest("the parameter client_id is missing")
@@ -198,11 +199,11 @@ func (s *Service) authorizationRequest(ctx context.Context, p map[string]string,
 	}
 	// Errors go to the redirect URI only when the client is known and the
 	// URI registered (RFC 6749 §4.1.2.1).
-	if err := checkRequestShape(&client, p); err != nil && !clientauth.RedirectAllowed(&client, p["redirect_uri"]) {
+	if err := checkRequestShape(&client, p); err != nil && !clients.RedirectAllowed(&client, p["redirect_uri"]) {
 		return authRequest{}, err
 	}
 	base := authRequest{ClientID: client.ID, RedirectURI: p["redirect_uri"], State: p["state"]}
-	if s.cfg.Authorization.RequirePAR {
+	if s.cfg.RequirePAR {
 		return authRequest{}, s.redirectError(base, oauth.ErrInvalidRequest("authorization requests must be pushed to the PAR endpoint (RFC 9126)"))
 	}
 	r, err := s.validateAuthRequest(ctx, &client, p, oauth.Binding{})
@@ -215,7 +216,7 @@ func (s *Service) authorizationRequest(ctx context.Context, p map[string]string,
 // takePushed marks a pushed request used and returns it. A request_uri is
 // single-use, expires, and belongs to the client that pushed it
 // (RFC 9126 §4, §7.3).
-func (s *Service) takePushed(ctx context.Context, clientID, uri string, now time.Time) (authRequest, error) {
+func (s *Authz) takePushed(ctx context.Context, clientID, uri string, now time.Time) (authRequest, error) {
 	bad := oauth.ErrInvalidRequest("the request_uri is not valid, has expired or was used already")
 	// Refusals inside the update are storage sentinels, which end the
 	// store's transaction function without failing its batch.
@@ -241,7 +242,7 @@ func (s *Service) takePushed(ctx context.Context, clientID, uri string, now time
 
 // redirectError wraps err for the client's redirect URI when it is an
 // OAuth error; a server error stays a page.
-func (s *Service) redirectError(r authRequest, err error) error {
+func (s *Authz) redirectError(r authRequest, err error) error {
 	var e *oauth.Error
 	if !errors.As(err, &e) || e.Status >= 500 {
 		return err
@@ -265,7 +266,7 @@ func (e *RedirectError) Unwrap() error { return e.Err }
 
 // errorRedirect is the redirect that reports e to the client, with state
 // and iss (RFC 9207).
-func (s *Service) errorRedirect(r authRequest, e *oauth.Error) (AuthorizeResult, error) {
+func (s *Authz) errorRedirect(r authRequest, e *oauth.Error) (AuthorizeResult, error) {
 	u, err := s.redirectTo(r, errorQuery(e))
 	if err != nil {
 		return AuthorizeResult{}, err
@@ -293,8 +294,8 @@ func errRedirectRefused() *oauth.Error {
 // applies the redirect URI allow-list again: a request pushed or a client
 // registered before the allow-list existed must not send the browser to,
 // say, a javascript: URI.
-func (s *Service) redirectTo(r authRequest, q url.Values) (string, error) {
-	if clientauth.CheckRedirectURI(r.RedirectURI) != nil {
+func (s *Authz) redirectTo(r authRequest, q url.Values) (string, error) {
+	if clients.CheckRedirectURI(r.RedirectURI) != nil {
 		return "", errRedirectRefused()
 	}
 	u, err := url.Parse(r.RedirectURI)
@@ -314,10 +315,10 @@ func (s *Service) redirectTo(r authRequest, q url.Values) (string, error) {
 }
 
 // page builds the login or consent page of a request.
-func (s *Service) page(r authRequest, step, csrf string) LoginPage {
-	p := LoginPage{Step: step, CSRF: csrf, ClientID: r.ClientID, OpenID: r.hasScope(ScopeOpenID), Offline: r.hasScope(ScopeOfflineAccess)}
+func (s *Authz) page(r authRequest, step, csrf string) LoginPage {
+	p := LoginPage{Step: step, CSRF: csrf, ClientID: r.ClientID, OpenID: r.hasScope(oauth.ScopeOpenID), Offline: r.hasScope(oauth.ScopeOfflineAccess)}
 	for _, id := range r.Credentials {
-		p.Credentials = append(p.Credentials, credentialName(s.cfg.CredentialConfigurations, id))
+		p.Credentials = append(p.Credentials, offer.CredentialName(s.cfg.Configurations, id))
 	}
 	return p
 }
@@ -341,7 +342,7 @@ func errSession() *oauth.Error {
 // equal cost for unknown users) and moves the sign-in to the consent step.
 // When the request came with an offer's issuer_state, only the offer's
 // subject may sign in.
-func (s *Service) Login(ctx context.Context, f LoginForm) (AuthorizeResult, error) {
+func (s *Authz) Login(ctx context.Context, f LoginForm) (AuthorizeResult, error) {
 	now := s.cfg.Now()
 	sess, err := s.interaction(ctx, f.Cookie, f.CSRF, now, loginStep)
 	if err != nil {
@@ -361,7 +362,7 @@ func (s *Service) Login(ctx context.Context, f LoginForm) (AuthorizeResult, erro
 	// public, and a per-client count would let anyone slow down every
 	// user of a wallet. A sign-in session is no origin: anyone can open
 	// as many as they like.
-	user, err := s.checkUser(ctx, f.Username, f.Password, "address:"+limit.AddressKey(f.RemoteIP), now)
+	user, err := s.users.Check(ctx, f.Username, f.Password, "address:"+limit.AddressKey(f.RemoteIP), now)
 	if err != nil {
 		var e *oauth.Error
 		if !errors.As(err, &e) || e.Status >= 500 {
@@ -418,7 +419,7 @@ func loginStep(a *storage.AuthSession) error {
 // interaction applies update to the live sign-in of the cookie after
 // checking the CSRF token in constant time. update refuses with
 // storage.ErrNotFound.
-func (s *Service) interaction(ctx context.Context, cookie, csrf string, now time.Time, update func(*storage.AuthSession) error) (storage.AuthSession, error) {
+func (s *Authz) interaction(ctx context.Context, cookie, csrf string, now time.Time, update func(*storage.AuthSession) error) (storage.AuthSession, error) {
 	if cookie == "" || csrf == "" {
 		return storage.AuthSession{}, errSession()
 	}
@@ -449,7 +450,7 @@ type DecisionForm struct {
 // Decide ends a sign-in with the user's decision: a denial goes back as
 // access_denied, an approval as a fresh authorization code (RFC 6749
 // §4.1.2), each with state and iss (RFC 9207).
-func (s *Service) Decide(ctx context.Context, f DecisionForm) (AuthorizeResult, error) {
+func (s *Authz) Decide(ctx context.Context, f DecisionForm) (AuthorizeResult, error) {
 	now := s.cfg.Now()
 	sess, err := s.interaction(ctx, f.Cookie, f.CSRF, now, func(a *storage.AuthSession) error {
 		if a.Subject == "" {
@@ -465,7 +466,7 @@ func (s *Service) Decide(ctx context.Context, f DecisionForm) (AuthorizeResult, 
 	if err != nil {
 		return AuthorizeResult{}, oauth.ErrServer(err)
 	}
-	if clientauth.CheckRedirectURI(r.RedirectURI) != nil { // mint no code that cannot be delivered
+	if clients.CheckRedirectURI(r.RedirectURI) != nil { // mint no code that cannot be delivered
 		return AuthorizeResult{}, errRedirectRefused()
 	}
 	if !f.Approve {
@@ -487,7 +488,7 @@ func (s *Service) Decide(ctx context.Context, f DecisionForm) (AuthorizeResult, 
 // createCode stores a new authorization code for the approved request.
 // Credential identifiers come from the offer of issuer_state, else they
 // are fresh.
-func (s *Service) createCode(ctx context.Context, r authRequest, sess storage.AuthSession, now time.Time) (string, error) {
+func (s *Authz) createCode(ctx context.Context, r authRequest, sess storage.AuthSession, now time.Time) (string, error) {
 	ids := make([]string, len(r.Credentials))
 	var offer storage.Offer
 	if r.OfferID != "" {
@@ -512,10 +513,10 @@ func (s *Service) createCode(ctx context.Context, r authRequest, sess storage.Au
 	}
 	code := token.Random()
 	c := storage.AuthCode{
-		ID: codeID(code), ClientID: r.ClientID, RedirectURI: r.RedirectURI, Scope: r.Scope,
+		ID: CodeID(code), ClientID: r.ClientID, RedirectURI: r.RedirectURI, Scope: r.Scope,
 		AuthorizationDetails: detailsJSON, CodeChallenge: r.CodeChallenge,
 		DPoPJKT: r.DPoPJKT, AttestationJKT: r.AttestationJKT, Nonce: r.Nonce, Subject: sess.Subject, AuthTime: sess.AuthTime, OfferID: r.OfferID,
-		CreatedAt: now.UTC(), ExpiresAt: now.Add(s.cfg.Authorization.CodeTTL).UTC(),
+		CreatedAt: now.UTC(), ExpiresAt: now.Add(s.cfg.CodeTTL).UTC(),
 	}
 	if err := s.store.CreateAuthCode(ctx, c); err != nil {
 		return "", oauth.ErrServer(err)
@@ -523,5 +524,5 @@ func (s *Service) createCode(ctx context.Context, r authRequest, sess storage.Au
 	return code, nil
 }
 
-// codeID is the record ID of an authorization code.
-func codeID(code string) string { return sessionID("code", code) }
+// CodeID is the record ID of an authorization code.
+func CodeID(code string) string { return sessionID("code", code) }

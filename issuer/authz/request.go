@@ -1,28 +1,20 @@
-package issuer
+package authz
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"issuer/issuer/clients"
+	"issuer/issuer/oauth"
+	"issuer/pkce"
+	"issuer/storage"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"issuer/issuer/clientauth"
-	"issuer/issuer/oauth"
-	"issuer/pkce"
-	"issuer/storage"
-)
-
-// Scope values with a meaning beyond credentials (OpenID Connect Core §3.1.2.1, §11).
-const (
-	ScopeOpenID        = "openid"
-	ScopeOfflineAccess = "offline_access"
 )
 
 // authRequest is a validated authorization request, as PAR stores it and
@@ -49,17 +41,14 @@ type authRequest struct {
 }
 
 // hasScope reports whether the granted scope contains v.
-func (r authRequest) hasScope(v string) bool { return hasScopeValue(r.Scope, v) }
-
-// hasScopeValue reports whether the space-separated scope contains v.
-func hasScopeValue(scope, v string) bool { return slices.Contains(strings.Fields(scope), v) }
+func (r authRequest) hasScope(v string) bool { return oauth.HasScope(r.Scope, v) }
 
 // validateAuthRequest checks the parameters of an authorization request of
 // client (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 9126 §2.1, RFC 9449 §10,
 // OpenID4VCI 1.0 §5.1). b holds the thumbprint of a DPoP proof sent with a
 // pushed request and the attested wallet instance of its client (each ""
 // if none).
-func (s *Service) validateAuthRequest(ctx context.Context, client *storage.Client, p map[string]string, b oauth.Binding) (authRequest, error) {
+func (s *Authz) validateAuthRequest(ctx context.Context, client *storage.Client, p map[string]string, b oauth.Binding) (authRequest, error) {
 	jkt := b.JKT
 	r := authRequest{ClientID: client.ID, State: p["state"], Nonce: p["nonce"], Prompt: p["prompt"], DPoPJKT: p["dpop_jkt"], AttestationJKT: b.Instance}
 	if err := checkRequestShape(client, p); err != nil {
@@ -108,7 +97,7 @@ func checkRequestShape(client *storage.Client, p map[string]string) error {
 		return oauth.ErrUnauthorizedClient("the client '%s' doesn't support the grant type '%s'", client.ID, oauth.GrantAuthorizationCode)
 	case p["redirect_uri"] == "":
 		return oauth.ErrInvalidRequest("the parameter redirect_uri is missing")
-	case !clientauth.RedirectAllowed(client, p["redirect_uri"]):
+	case !clients.RedirectAllowed(client, p["redirect_uri"]):
 		return oauth.ErrInvalidRequest("the redirect_uri is not registered for the client")
 	case p["prompt"] != "" && p["prompt"] != "none" && p["prompt"] != "login" && p["prompt"] != "consent":
 		return oauth.ErrInvalidRequest("prompt must be none, login or consent")
@@ -142,14 +131,14 @@ func validThumbprint(v string) bool {
 // of type openid_credential, credential scopes (unknown values are ignored,
 // OpenID4VCI 1.0 §5.1.2), openid and offline_access, and the offer named by
 // issuer_state, which bounds the credentials.
-func (s *Service) requestedAccess(ctx context.Context, r *authRequest, p map[string]string) error {
+func (s *Authz) requestedAccess(ctx context.Context, r *authRequest, p map[string]string) error {
 	var granted []string
 	for _, v := range strings.Fields(p["scope"]) {
 		id, credential := s.scopes[v]
 		switch {
 		case credential && !slices.Contains(r.Credentials, id):
 			r.Credentials = append(r.Credentials, id)
-		case !credential && v != ScopeOpenID && v != ScopeOfflineAccess:
+		case !credential && v != oauth.ScopeOpenID && v != oauth.ScopeOfflineAccess:
 			continue
 		}
 		if !slices.Contains(granted, v) {
@@ -169,7 +158,7 @@ func (s *Service) requestedAccess(ctx context.Context, r *authRequest, p map[str
 		}
 	}
 	if state := p["issuer_state"]; state != "" {
-		offer, err := s.offerByIssuerState(ctx, state)
+		offer, err := s.offers.ByIssuerState(ctx, state)
 		if err != nil {
 			return err
 		}
@@ -183,7 +172,7 @@ func (s *Service) requestedAccess(ctx context.Context, r *authRequest, p map[str
 			}
 		}
 	}
-	if len(r.Credentials) == 0 && !r.hasScope(ScopeOpenID) {
+	if len(r.Credentials) == 0 && !r.hasScope(oauth.ScopeOpenID) {
 		return oauth.ErrInvalidScope("the request asks for no credential (authorization_details or a credential scope) and no openid scope")
 	}
 	return nil
@@ -191,7 +180,7 @@ func (s *Service) requestedAccess(ctx context.Context, r *authRequest, p map[str
 
 // requestedConfigurations parses authorization_details and returns the
 // configuration IDs it names.
-func (s *Service) requestedConfigurations(raw string) ([]string, error) {
+func (s *Authz) requestedConfigurations(raw string) ([]string, error) {
 	var entries []json.RawMessage
 	if err := json.Unmarshal([]byte(raw), &entries); err != nil {
 		if json.Valid([]byte(raw)) {
@@ -215,32 +204,8 @@ func (s *Service) requestedConfigurations(raw string) ([]string, error) {
 	return ids, nil
 }
 
-// offerByIssuerState finds the live offer an issuer_state names. The value
-// may come from an attacker (OpenID4VCI 1.0 §5.1.3): it is looked up by its
-// hash, and an unknown, expired or locked offer is refused alike.
-func (s *Service) offerByIssuerState(ctx context.Context, state string) (storage.Offer, error) {
-	bad := oauth.ErrInvalidRequest("the issuer_state is not valid or has expired")
-	o, err := s.store.GetOfferByIssuerState(ctx, issuerStateHash(state))
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return o, bad
-	case err != nil:
-		return o, oauth.ErrServer(err)
-	case o.Locked || !o.RedeemedAt.IsZero() || s.cfg.Now().After(o.ExpiresAt):
-		// An offer is for one issuance, through either of its grants.
-		return o, bad
-	}
-	return o, nil
-}
-
-// issuerStateHash is the lookup key of an issuer_state.
-func issuerStateHash(state string) []byte {
-	sum := sha256.Sum256([]byte("issuer_state\x00" + state))
-	return sum[:]
-}
-
-// credentialScopes maps each credential configuration's scope to its ID.
-func credentialScopes(configs map[string]any) map[string]string {
+// CredentialScopes maps each credential configuration's scope to its ID.
+func CredentialScopes(configs map[string]any) map[string]string {
 	out := map[string]string{}
 	for id, c := range configs {
 		if m, ok := c.(map[string]any); ok {
@@ -250,24 +215,6 @@ func credentialScopes(configs map[string]any) map[string]string {
 		}
 	}
 	return out
-}
-
-// credentialName is the display name of a credential configuration, for
-// the consent page: the first display name of credential_metadata (1.0)
-// or of the configuration itself (draft 13), else the ID.
-func credentialName(configs map[string]any, id string) string {
-	c, _ := configs[id].(map[string]any)
-	for _, holder := range []any{c["credential_metadata"], c} {
-		h, _ := holder.(map[string]any)
-		if list, ok := h["display"].([]any); ok && len(list) > 0 {
-			if d, ok := list[0].(map[string]any); ok {
-				if name, ok := d["name"].(string); ok && name != "" {
-					return name
-				}
-			}
-		}
-	}
-	return id
 }
 
 // sessionID is the record ID of a request_uri or a browser cookie: a hash,
