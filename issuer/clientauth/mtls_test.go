@@ -65,7 +65,7 @@ func mtlsSetup(t *testing.T, opts ...func(*clientauth.Config)) *mtlsFixture {
 	f.SelfSigned = clientCert(t, nil, &x509.Certificate{Subject: pkix.Name{CommonName: "self"}})
 	for id, tls := range map[string]storage.ClientTLS{
 		"dn": {SubjectDN: clientDN}, "dns": {SANDNS: "Backend.Example.com"}, "uri": {SANURI: "spiffe://example.com/backend"},
-		"ip": {SANIP: "10.0.0.1"}, "mail": {SANEmail: "ops@example.com"},
+		"ip": {SANIP: "10.0.0.1"}, "ip-mapped": {SANIP: "::ffff:10.0.0.1"}, "mail": {SANEmail: "ops@example.com"},
 	} {
 		f.register(t, clients.Metadata{ClientID: id, TokenEndpointAuthMethod: oauth.AuthTLSClientAuth, ClientTLS: tls})
 	}
@@ -100,8 +100,11 @@ func TestMTLSAccepted(t *testing.T) {
 			u, _ := url.Parse("spiffe://example.com/backend")
 			return []*x509.Certificate{clientCert(t, f.CA, &x509.Certificate{URIs: []*url.URL{u}}).Cert}
 		}},
-		{"SAN IP, IPv4-mapped IPv6", "ip", func() []*x509.Certificate {
+		{"SAN IP, IPv4-mapped IPv6 in the certificate", "ip", func() []*x509.Certificate {
 			return []*x509.Certificate{clientCert(t, f.CA, &x509.Certificate{IPAddresses: []net.IP{net.ParseIP("::ffff:10.0.0.1")}}).Cert}
+		}},
+		{"SAN IP registered IPv4-mapped", "ip-mapped", func() []*x509.Certificate {
+			return []*x509.Certificate{clientCert(t, f.CA, &x509.Certificate{IPAddresses: []net.IP{net.ParseIP("10.0.0.1")}}).Cert}
 		}},
 		{"SAN email", "mail", func() []*x509.Certificate {
 			return []*x509.Certificate{clientCert(t, f.CA, &x509.Certificate{EmailAddresses: []string{"ops@example.com"}}).Cert}
