@@ -25,47 +25,87 @@ const (
 )
 
 // keyFetcher fetches and caches clients' JWK sets from their jwks_uri, with
-// a timeout and a size cap.
+// a timeout and a size cap. Fetches of one jwks_uri, successful or not,
+// start at most every jwksMinRefetch, and concurrent callers share one: an
+// unreachable jwks_uri costs no outbound request per token request.
 type keyFetcher struct {
 	client *http.Client
 	now    func() time.Time
 	log    *slog.Logger
 	mu     sync.Mutex
-	cache  map[string]cachedSet
+	cache  map[string]*cachedSet
 }
 
 type cachedSet struct {
-	set     jwk.Set
-	fetched time.Time
+	set     jwk.Set   // the last set fetched, nil before the first success
+	fetched time.Time // when set was fetched
+	tried   time.Time // when the last fetch started
+	err     error     // the last fetch's failure, nil after a success
+	done    chan struct{}
 }
 
 func newKeyFetcher(timeout time.Duration, now func() time.Time, log *slog.Logger) *keyFetcher {
-	return &keyFetcher{client: &http.Client{Timeout: timeout}, now: now, log: log, cache: map[string]cachedSet{}}
+	return &keyFetcher{client: &http.Client{Timeout: timeout}, now: now, log: log, cache: map[string]*cachedSet{}}
 }
 
 // keys returns the JWK set at uri: from the cache while it is fresh and,
-// when kid is not in it, fetched again (a key rotation) at most every
-// jwksMinRefetch.
+// when kid is not in it, fetched again (a key rotation) if no fetch started
+// in the last jwksMinRefetch. A failed fetch keeps a fresh cached set; a
+// stale one is not used.
 func (f *keyFetcher) keys(ctx context.Context, uri, kid string) (jwk.Set, error) {
 	now := f.now()
 	f.mu.Lock()
 	c, ok := f.cache[uri]
-	f.mu.Unlock()
-	fresh := ok && now.Sub(c.fetched) < jwksCacheTTL
-	if fresh && (kid == "" || hasKid(c.set, kid) || now.Sub(c.fetched) < jwksMinRefetch) {
-		return c.set, nil
+	if !ok {
+		c = &cachedSet{}
+		f.cache[uri] = c
 	}
-	set, err := f.fetch(ctx, uri)
-	if err != nil {
-		if fresh {
-			return c.set, nil
+	if c.done != nil { // a fetch is under way: share its outcome
+		done := c.done
+		f.mu.Unlock()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		return nil, err
+		f.mu.Lock()
 	}
-	f.mu.Lock()
-	f.cache[uri] = cachedSet{set: set, fetched: now}
+	fresh := c.set != nil && now.Sub(c.fetched) < jwksCacheTTL
+	switch {
+	case fresh && (kid == "" || hasKid(c.set, kid)):
+		defer f.mu.Unlock()
+		return c.set, nil
+	case !c.tried.IsZero() && now.Sub(c.tried) < jwksMinRefetch:
+		defer f.mu.Unlock()
+		return c.recent(fresh)
+	}
+	c.tried, c.done = now, make(chan struct{})
 	f.mu.Unlock()
+
+	set, err := f.fetch(ctx, uri)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	close(c.done)
+	c.done = nil
+	if err != nil {
+		c.err = err
+		return c.recent(fresh)
+	}
+	c.set, c.fetched, c.err = set, now, nil
 	return set, nil
+}
+
+// recent is the answer of a cache entry without a new fetch: the set while
+// it is fresh, else the last fetch's failure. Callers hold the fetcher's
+// lock.
+func (c *cachedSet) recent(fresh bool) (jwk.Set, error) {
+	switch {
+	case fresh:
+		return c.set, nil
+	case c.err != nil:
+		return nil, c.err
+	}
+	return nil, errors.New("the jwks_uri document is stale")
 }
 
 func (f *keyFetcher) fetch(ctx context.Context, uri string) (jwk.Set, error) {

@@ -209,3 +209,57 @@ func padded(set string, n int) string {
 	pad := n - len(set) - len(`,"pad":""`)
 	return strings.TrimSuffix(set, "}") + `,"pad":"` + strings.Repeat("x", pad) + `"}`
 }
+
+// TestJWKSURIFetchesAreLimited: a jwks_uri that fails is not fetched again
+// for every assertion that names an unknown kid (anyone can send those: the
+// keys are fetched before the signature is checked), and concurrent first
+// assertions share one fetch.
+func TestJWKSURIFetchesAreLimited(t *testing.T) {
+	k1 := newKey(t)
+	t.Run("a failing jwks_uri", func(t *testing.T) {
+		f := jwksSetup(t, string(keySet(t, jwkWithKid(k1, "k1"))))
+		if err := f.remote(t, k1, "k1"); err != nil {
+			t.Fatal(err)
+		}
+		f.JS.set("down", http.StatusServiceUnavailable)
+		f.Clock.Advance(time.Minute)
+		for _, kid := range []string{"k5", "k6", "k7", "k8", "k9"} {
+			wantRefused(t, f.remote(t, k1, kid), "the client assertion's signature is invalid")
+		}
+		if n := f.JS.fetches.Load(); n != 2 {
+			t.Fatalf("%d fetches for 5 unknown kids while the jwks_uri fails; want 2 (one refetch)", n)
+		}
+		f.Clock.Advance(5 * time.Minute) // stale: refused, one attempt per 30 s
+		for range 5 {
+			wantRefused(t, f.remote(t, k1, "k1"), unfetchable)
+		}
+		if n := f.JS.fetches.Load(); n != 3 {
+			t.Fatalf("%d fetches; want 3", n)
+		}
+		f.JS.set(string(keySet(t, jwkWithKid(k1, "k1"))), http.StatusOK)
+		f.Clock.Advance(30 * time.Second)
+		if err := f.remote(t, k1, "k1"); err != nil {
+			t.Fatalf("after 30 s with the jwks_uri back: %v", err)
+		}
+	})
+	t.Run("concurrent first assertions", func(t *testing.T) {
+		f := jwksSetup(t, string(keySet(t, jwkWithKid(k1, "k1"))))
+		f.JS.mu.Lock()
+		f.JS.delay = 100 * time.Millisecond
+		f.JS.mu.Unlock()
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for i := range errs {
+			wg.Go(func() { errs[i] = f.remote(t, k1, "k1") })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("assertion %d: %v", i, err)
+			}
+		}
+		if n := f.JS.fetches.Load(); n != 1 {
+			t.Fatalf("%d fetches for 8 concurrent assertions; want 1", n)
+		}
+	})
+}
