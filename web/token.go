@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"issuer/issuer"
+	"issuer/issuer/grant"
 	"issuer/issuer/oauth"
 )
 
@@ -19,7 +20,7 @@ func (h *handlers) token(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	resp, err := h.svc.Token(c.Request().Context(), issuer.TokenRequest{ClientRequest: req, DPoP: c.Request().Header.Values(oauth.HeaderDPoP)})
+	resp, err := h.svc.Grants.Token(c.Request().Context(), grant.TokenRequest{Request: req, DPoP: c.Request().Header.Values(oauth.HeaderDPoP)})
 	if err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ func (h *handlers) revoke(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.svc.Revoke(c.Request().Context(), req); err != nil {
+	if err := h.svc.Resource.Revoke(c.Request().Context(), req); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusOK)
@@ -86,7 +87,7 @@ func (h *handlers) introspect(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.Introspect(c.Request().Context(), req)
+	out, err := h.svc.Resource.Introspect(c.Request().Context(), req)
 	if err != nil {
 		return err
 	}

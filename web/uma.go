@@ -8,6 +8,7 @@ import (
 
 	"issuer/issuer"
 	"issuer/issuer/oauth"
+	"issuer/issuer/uma"
 )
 
 // permission is the UMA permission endpoint: a resource server posts JSON
@@ -30,7 +31,7 @@ func (h *handlers) permission(c echo.Context) error {
 }
 
 func (h *handlers) createUMAResource(c echo.Context) error {
-	var req issuer.UMAResourceRequest
+	var req uma.ResourceRequest
 	if err := readJSON(c, &req, true); err != nil {
 		return err
 	}
@@ -50,7 +51,7 @@ func (h *handlers) getUMAResource(c echo.Context) error {
 }
 
 func (h *handlers) addUMAGrant(c echo.Context) error {
-	var req issuer.UMAGrantRequest
+	var req uma.GrantRequest
 	if err := readJSON(c, &req, true); err != nil {
 		return err
 	}
