@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"issuer/issuer"
+	"issuer/issuer/clientauth"
 	"issuer/issuer/grant"
 	"issuer/issuer/oauth"
 )
@@ -54,14 +54,14 @@ func (h *handlers) offer(c echo.Context) error {
 
 // clientRequest reads the form of an endpoint that authenticates clients,
 // with the client certificates of the request.
-func (h *handlers) clientRequest(c echo.Context) (issuer.ClientRequest, error) {
+func (h *handlers) clientRequest(c echo.Context) (clientauth.Request, error) {
 	noStore(c)
 	r := c.Request()
 	if len(r.Header.Values(echo.HeaderAuthorization)) > 1 {
-		return issuer.ClientRequest{}, oauth.ErrInvalidRequest("the request has more than one Authorization header")
+		return clientauth.Request{}, oauth.ErrInvalidRequest("the request has more than one Authorization header")
 	}
 	params, err := readForm(c)
-	return issuer.ClientRequest{
+	return clientauth.Request{
 		Params: params, Authorization: r.Header.Get(echo.HeaderAuthorization), Certs: h.clientCertificates(c),
 		ClientAttestation:    r.Header.Values(oauth.HeaderClientAttestation),
 		ClientAttestationPoP: r.Header.Values(oauth.HeaderClientAttestationPoP),

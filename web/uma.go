@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"issuer/issuer"
+	"issuer/issuer/clientauth"
 	"issuer/issuer/oauth"
 	"issuer/issuer/uma"
 )
@@ -23,7 +23,7 @@ func (h *handlers) permission(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ticket, err := h.svc.UMA.CreatePermissionTicket(r.Context(), issuer.ClientRequest{Authorization: r.Header.Get(echo.HeaderAuthorization), RemoteIP: c.RealIP()}, body)
+	ticket, err := h.svc.UMA.CreatePermissionTicket(r.Context(), clientauth.Request{Authorization: r.Header.Get(echo.HeaderAuthorization), RemoteIP: c.RealIP()}, body)
 	if err != nil {
 		return err
 	}
