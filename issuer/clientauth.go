@@ -2,23 +2,17 @@ package issuer
 
 import (
 	"issuer/issuer/clientauth"
-	"issuer/issuer/clients"
 	"issuer/issuer/walletprovider"
 )
 
-// The facade's names for the client authentication types that web and the
-// config file use; they are defined in package clientauth.
+// The facade's names for the types of the config file's
+// client_attestation section, so that a Config is written with package
+// issuer alone; packages clientauth and walletprovider define them.
 type (
-	// ClientRequest is a request that authenticates a client.
-	ClientRequest = clientauth.Request
-	// ClientMetadata is a client registration (RFC 7591 field names).
-	ClientMetadata = clients.Metadata
 	// WalletProvider is a trusted wallet provider.
 	WalletProvider = walletprovider.Provider
 	// ClientAttestationConfig configures attest_jwt_client_auth.
 	ClientAttestationConfig = clientauth.AttestationConfig
-	// ChallengeResponse is the body of the challenge endpoint.
-	ChallengeResponse = clientauth.ChallengeResponse
 )
 
 // jwksDefaultWait is the default client_auth.jwks_fetch_timeout.

@@ -1,11 +1,19 @@
-// Package issuer is the domain of the token service and its facade: [New]
-// builds a [Service] from a [Config] and a store, wiring the parts
-// (package token mints, clientauth authenticates clients, offer serves the
-// credential offers, uma the UMA resources and tickets, authz the
-// authorization code flow and the users) and exposing them to the web
-// package as fields of [Service]. It still owns the token endpoint and its
-// grants, revocation, introspection, UserInfo and the metadata documents,
-// until package grant takes them. It knows nothing of HTTP frameworks or
-// storage engines: the web package turns HTTP requests into calls on
-// [Service] and its parts, and the state lives behind [storage.Store].
+// Package issuer is the facade of the token service: [New] validates a
+// [Config], loads the signing key and the nonce secret from the store and
+// wires the parts, which it exposes to the web package as fields of
+// [Service]:
+//
+//   - Grants (package grant): the token endpoint and its grants;
+//   - Resource (package resource): revocation, introspection, UserInfo;
+//   - ClientAuth (clientauth), Clients (clients), WalletProviders
+//     (walletprovider): client authentication and registration;
+//   - Offers (offer), UMA (uma), Authz and Users (authz): the credential
+//     offers, UMA resources and tickets, the authorization code flow.
+//
+// What stays here is what belongs to the whole server: the configuration
+// and its defaults, the endpoint paths, the discovery documents and the
+// JWK set, the DPoP-Nonce and c_nonce values, and the sweeper of expired
+// state. It holds no protocol rule of its own, and knows nothing of HTTP
+// frameworks or storage engines: the web package turns HTTP requests into
+// calls on the parts, and the state lives behind [storage.Store].
 package issuer

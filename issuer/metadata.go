@@ -7,6 +7,7 @@ import (
 
 	"issuer/issuer/authz"
 	"issuer/issuer/clientauth"
+	"issuer/issuer/grant"
 	"issuer/issuer/oauth"
 )
 
@@ -22,14 +23,14 @@ func buildMetadata(s *Service) (metadata, error) {
 		"issuer":                                c.URL,
 		"token_endpoint":                        c.URL + PathToken,
 		"jwks_uri":                              c.URL + PathJWKS,
-		"grant_types_supported":                 slices.Sorted(maps.Keys(grants)),
+		"grant_types_supported":                 grant.Types(),
 		"token_endpoint_auth_methods_supported": clientauth.SupportedMethods(),
 		"token_endpoint_auth_signing_alg_values_supported": assertionAlgs,
 		// The same client authentication serves revocation and introspection
 		// (RFC 8414 §2).
 		"revocation_endpoint_auth_signing_alg_values_supported":    assertionAlgs,
 		"introspection_endpoint_auth_signing_alg_values_supported": assertionAlgs,
-		"dpop_signing_alg_values_supported":                        s.verifier.Algs(),
+		"dpop_signing_alg_values_supported":                        s.proofs.Algs(),
 		"pre-authorized_grant_anonymous_access_supported":          c.AnonymousAccess(),
 		"authorization_details_types_supported":                    []string{oauth.TypeOpenIDCredential},
 		"revocation_endpoint":                                      c.URL + PathRevoke,

@@ -8,12 +8,13 @@ import (
 	"net/url"
 	"time"
 
-	"issuer/dpop"
 	"issuer/issuer/authz"
 	"issuer/issuer/clientauth"
 	"issuer/issuer/clients"
-	"issuer/issuer/limit"
+	"issuer/issuer/grant"
 	"issuer/issuer/offer"
+	"issuer/issuer/proof"
+	"issuer/issuer/resource"
 	"issuer/issuer/token"
 	"issuer/issuer/uma"
 	"issuer/issuer/walletprovider"
@@ -34,9 +35,11 @@ const (
 	PathLogin      = "/authorize/login"
 	PathConsent    = "/authorize/consent"
 	PathUserInfo   = "/userinfo"
-	WellKnownOIDC  = "/.well-known/openid-configuration"
-	WellKnownOAuth = "/.well-known/oauth-authorization-server"
-	WellKnownVCI   = "/.well-known/openid-credential-issuer"
+	// PathUMAPermission is the UMA permission endpoint.
+	PathUMAPermission = uma.PathPermission
+	WellKnownOIDC     = "/.well-known/openid-configuration"
+	WellKnownOAuth    = "/.well-known/oauth-authorization-server"
+	WellKnownVCI      = "/.well-known/openid-credential-issuer"
 	// PathChallenge is the attestation challenge endpoint (-07 §8).
 	PathChallenge   = "/challenge"
 	nonceSecretName = "nonce-hmac-v1"
@@ -45,18 +48,15 @@ const (
 // Service is the token service. Create it with [New]; it is safe for
 // concurrent use.
 type Service struct {
-	cfg      Config
-	store    storage.Store
-	log      *slog.Logger
-	verifier *dpop.Verifier
-	nonces   *nonce.Manager
+	cfg    Config
+	store  storage.Store
+	log    *slog.Logger
+	nonces *nonce.Manager
+	// proofs checks DPoP proofs and issues DPoP-Nonce values.
+	proofs *proof.Checker
 	// mint signs and mints the tokens.
 	mint *token.Minter
 	meta metadata
-
-	tokenURL string
-	// scans counts unknown tokens looked up per client.
-	scans *limit.Failures
 
 	// ClientAuth authenticates the clients of requests and issues the
 	// attestation challenges.
@@ -75,6 +75,10 @@ type Service struct {
 	Users *authz.Users
 	// Authz serves PAR, /authorize, sign-in and consent.
 	Authz *authz.Authz
+	// Grants is the token endpoint and its grants.
+	Grants *grant.Endpoint
+	// Resource serves revocation, introspection and UserInfo.
+	Resource *resource.Server
 }
 
 // New validates cfg, loads (or on first start creates) the signing key and
@@ -85,12 +89,6 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
-	}
-	verifier, err := dpop.NewVerifier(dpop.Options{
-		Algs: cfg.DPoP.Algs, MaxAge: cfg.DPoP.MaxAge, FutureSkew: cfg.DPoP.FutureSkew,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("dpop: %w", err)
 	}
 	secret, err := store.GetOrCreateSecret(ctx, nonceSecretName, token.RandomBytes32)
 	if err != nil {
@@ -108,19 +106,37 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{
-		cfg: cfg, store: store, log: log, verifier: verifier, nonces: nonces, mint: mint,
-		tokenURL: cfg.URL + PathToken,
-		scans:    limit.NewFailures(maxScans, scanWindow),
+	proofs, err := proof.New(proof.Config{
+		Algs: cfg.DPoP.Algs, MaxAge: cfg.DPoP.MaxAge, FutureSkew: cfg.DPoP.FutureSkew,
+		UseNonce: cfg.DPoP.UseNonce, NonceTTL: cfg.DPoP.NonceTTL, Now: cfg.Now,
+	}, nonces)
+	if err != nil {
+		return nil, err
 	}
+	s := &Service{cfg: cfg, store: store, log: log, nonces: nonces, proofs: proofs, mint: mint}
+	s.wire()
+	if s.meta, err = buildMetadata(s); err != nil {
+		return nil, err
+	}
+	if err := s.WalletProviders.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// wire builds the parts over the store, each with its share of the
+// configuration and the parts it calls.
+func (s *Service) wire() {
+	cfg, store, log := s.cfg, s.store, s.log
+	tokenURL := cfg.URL + PathToken
 	s.Clients = clients.New(store, cfg.Now)
 	s.WalletProviders = walletprovider.New(cfg.ClientAttestation.Providers, store, cfg.Now, log)
 	s.ClientAuth = clientauth.New(clientauth.Config{
-		URL: cfg.URL, TokenURL: s.tokenURL, PARURL: cfg.URL + PathPAR,
+		URL: cfg.URL, TokenURL: tokenURL, PARURL: cfg.URL + PathPAR,
 		PermissiveAssertionAudience: cfg.ClientAuth.PermissiveAssertionAudience,
 		JWKSFetchTimeout:            cfg.ClientAuth.JWKSFetchTimeout, ClientCAs: cfg.ClientAuth.ClientCAs,
 		Attestation: cfg.ClientAttestation, Now: cfg.Now,
-	}, store, s.WalletProviders, nonces, log)
+	}, store, s.WalletProviders, s.nonces, log)
 	s.Offers = offer.New(offer.Config{
 		URL: cfg.URL, Configurations: cfg.CredentialConfigurations,
 		CodeTTL: cfg.PreAuthorized.CodeTTL, MaxCodeTTL: cfg.PreAuthorized.MaxCodeTTL,
@@ -131,15 +147,21 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 		URL: cfg.URL, PARURL: cfg.URL + PathPAR, RequirePAR: cfg.Authorization.RequirePAR,
 		RequestURITTL: cfg.Authorization.RequestURITTL, LoginTTL: cfg.Authorization.LoginTTL,
 		CodeTTL: cfg.Authorization.CodeTTL, Configurations: cfg.CredentialConfigurations, Now: cfg.Now,
-	}, store, authz.Parts{Auth: s.ClientAuth, Offers: s.Offers, Users: s.Users, VerifyProof: s.verifyProof}, log)
+	}, store, authz.Parts{Auth: s.ClientAuth, Offers: s.Offers, Users: s.Users, VerifyProof: s.proofs.Verify}, log)
 	s.UMA = uma.New(uma.Config{URL: cfg.URL, Now: cfg.Now}, store, s.ClientAuth)
-	if s.meta, err = buildMetadata(s); err != nil {
-		return nil, err
-	}
-	if err := s.WalletProviders.Reload(ctx); err != nil {
-		return nil, err
-	}
-	return s, nil
+	s.Resource = resource.New(resource.Config{
+		URL: cfg.URL, UserInfoURL: cfg.URL + PathUserInfo,
+		RefreshIdleTTL: cfg.Tokens.RefreshTokenIdleTTL, RefreshGrace: cfg.Tokens.RefreshGrace, Now: cfg.Now,
+	}, store, s.ClientAuth, s.mint, s.proofs, log)
+	s.Grants = grant.New(grant.Config{
+		URL: cfg.URL, TokenURL: tokenURL, RequireDPoP: cfg.DPoP.Policy == DPoPRequired,
+		AnonymousAccess: cfg.AnonymousAccess(), RefreshTTL: cfg.Tokens.RefreshTokenTTL,
+		RefreshIdleTTL: cfg.Tokens.RefreshTokenIdleTTL, RefreshGrace: cfg.Tokens.RefreshGrace,
+		RotateRefresh: cfg.Tokens.RotateRefreshTokens, Now: cfg.Now,
+	}, store, grant.Parts{
+		Auth: s.ClientAuth, Proofs: s.proofs, Mint: s.mint, Offers: s.Offers, Authz: s.Authz,
+		Users: s.Users, UMA: s.UMA, Tokens: s.Resource,
+	}, log)
 }
 
 // Config returns the validated configuration.
@@ -154,12 +176,7 @@ func (s *Service) BasePath() string {
 
 // DPoPNonce returns a fresh DPoP-Nonce for the token endpoint, or "" when
 // server nonces are off.
-func (s *Service) DPoPNonce() string {
-	if !s.cfg.DPoP.UseNonce {
-		return ""
-	}
-	return s.nonces.Issue(nonce.DPoP, s.cfg.Now(), s.cfg.DPoP.NonceTTL)
-}
+func (s *Service) DPoPNonce() string { return s.proofs.Nonce() }
 
 // Nonces exposes the nonce manager, so that a credential endpoint in the
 // same process can check c_nonce values with

@@ -29,6 +29,15 @@ perl -pi -e '
 	s/\b([sS]vc)\.(PushAuthorizationRequest|Authorize|Login|Decide)\(/$1.Authz.$2(/g;
 	s/\bissuer\.(PARRequest|PARResponse|LoginForm|DecisionForm|AuthorizeResult|RedirectError|LoginPage|UserRequest|UserInfo)\b/authz.$1/g;
 	s/\bissuer\.(Scope(?:OpenID|OfflineAccess))\b/oauth.$1/g;
+	s/\b([sS]vc)\.Token\(/$1.Grants.Token(/g;
+	s/\b([sS]vc)\.(Revoke|Introspect|UserInfo)\(/$1.Resource.$2(/g;
+	s/\bissuer\.TokenRequest\{ClientRequest:/grant.TokenRequest{Request:/g;
+	s/\bissuer\.TokenRequest\b/grant.TokenRequest/g;
+	s/\bissuer\.(UserInfoRequest|Introspection)\b/resource.$1/g;
+	s/\bissuer\.UMA(ResourceRequest|GrantRequest|ResourceInfo)\b/uma.$1/g;
+	s/\bissuer\.ClientRequest\b/clientauth.Request/g;
+	s/\bissuer\.ChallengeResponse\b/clientauth.ChallengeResponse/g;
+	s/\bissuer\.ClientMetadata\b/clients.Metadata/g;
 ' $files
 if command -v goimports >/dev/null 2>&1; then
 	goimports -w $files

@@ -13,6 +13,7 @@ import (
 
 	"issuer/issuer"
 	"issuer/issuer/authz"
+	"issuer/issuer/clients"
 	"issuer/issuer/oauth"
 )
 
@@ -63,7 +64,7 @@ func readJSON(c echo.Context, v any, strict bool) error {
 // createClient registers a client (RFC 7591 field names; unknown metadata is
 // ignored as RFC 7591 §2 asks).
 func (h *handlers) createClient(c echo.Context) error {
-	var m issuer.ClientMetadata
+	var m clients.Metadata
 	if err := readJSON(c, &m, false); err != nil {
 		return err
 	}

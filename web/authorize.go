@@ -15,6 +15,7 @@ import (
 	"issuer/issuer"
 	"issuer/issuer/authz"
 	"issuer/issuer/oauth"
+	"issuer/issuer/resource"
 )
 
 //go:embed templates/*.html
@@ -192,7 +193,7 @@ func (h *handlers) userinfo(c echo.Context) error {
 	noStore(c)
 	setDPoPNonce(c, h.svc.DPoPNonce())
 	r := c.Request()
-	out, err := h.svc.UserInfo(r.Context(), issuer.UserInfoRequest{
+	out, err := h.svc.Resource.UserInfo(r.Context(), resource.UserInfoRequest{
 		Method: r.Method, Authorization: r.Header.Values(echo.HeaderAuthorization), DPoP: r.Header.Values(oauth.HeaderDPoP),
 		Certs: h.clientCertificates(c),
 	})

@@ -35,6 +35,7 @@ import (
 
 	"issuer/dpop"
 	"issuer/issuer"
+	"issuer/issuer/clients"
 	"issuer/issuer/oauth"
 )
 
@@ -133,7 +134,7 @@ func dpCreateClient(t testing.TB, ts *testServer, dpopBound bool) string {
 	if res.StatusCode != http.StatusCreated {
 		t.Fatalf("POST /admin/clients = %d %s; want 201", res.StatusCode, body)
 	}
-	var m issuer.ClientMetadata
+	var m clients.Metadata
 	if err := json.Unmarshal(body, &m); err != nil {
 		t.Fatal(err)
 	}

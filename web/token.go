@@ -5,7 +5,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"issuer/issuer"
+	"issuer/issuer/clientauth"
+	"issuer/issuer/grant"
 	"issuer/issuer/oauth"
 )
 
@@ -19,7 +20,7 @@ func (h *handlers) token(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	resp, err := h.svc.Token(c.Request().Context(), issuer.TokenRequest{ClientRequest: req, DPoP: c.Request().Header.Values(oauth.HeaderDPoP)})
+	resp, err := h.svc.Grants.Token(c.Request().Context(), grant.TokenRequest{Request: req, DPoP: c.Request().Header.Values(oauth.HeaderDPoP)})
 	if err != nil {
 		return err
 	}
@@ -53,14 +54,14 @@ func (h *handlers) offer(c echo.Context) error {
 
 // clientRequest reads the form of an endpoint that authenticates clients,
 // with the client certificates of the request.
-func (h *handlers) clientRequest(c echo.Context) (issuer.ClientRequest, error) {
+func (h *handlers) clientRequest(c echo.Context) (clientauth.Request, error) {
 	noStore(c)
 	r := c.Request()
 	if len(r.Header.Values(echo.HeaderAuthorization)) > 1 {
-		return issuer.ClientRequest{}, oauth.ErrInvalidRequest("the request has more than one Authorization header")
+		return clientauth.Request{}, oauth.ErrInvalidRequest("the request has more than one Authorization header")
 	}
 	params, err := readForm(c)
-	return issuer.ClientRequest{
+	return clientauth.Request{
 		Params: params, Authorization: r.Header.Get(echo.HeaderAuthorization), Certs: h.clientCertificates(c),
 		ClientAttestation:    r.Header.Values(oauth.HeaderClientAttestation),
 		ClientAttestationPoP: r.Header.Values(oauth.HeaderClientAttestationPoP),
@@ -74,7 +75,7 @@ func (h *handlers) revoke(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.svc.Revoke(c.Request().Context(), req); err != nil {
+	if err := h.svc.Resource.Revoke(c.Request().Context(), req); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusOK)
@@ -86,7 +87,7 @@ func (h *handlers) introspect(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.Introspect(c.Request().Context(), req)
+	out, err := h.svc.Resource.Introspect(c.Request().Context(), req)
 	if err != nil {
 		return err
 	}

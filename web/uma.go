@@ -6,8 +6,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"issuer/issuer"
+	"issuer/issuer/clientauth"
 	"issuer/issuer/oauth"
+	"issuer/issuer/uma"
 )
 
 // permission is the UMA permission endpoint: a resource server posts JSON
@@ -22,7 +23,7 @@ func (h *handlers) permission(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ticket, err := h.svc.UMA.CreatePermissionTicket(r.Context(), issuer.ClientRequest{Authorization: r.Header.Get(echo.HeaderAuthorization), RemoteIP: c.RealIP()}, body)
+	ticket, err := h.svc.UMA.CreatePermissionTicket(r.Context(), clientauth.Request{Authorization: r.Header.Get(echo.HeaderAuthorization), RemoteIP: c.RealIP()}, body)
 	if err != nil {
 		return err
 	}
@@ -30,7 +31,7 @@ func (h *handlers) permission(c echo.Context) error {
 }
 
 func (h *handlers) createUMAResource(c echo.Context) error {
-	var req issuer.UMAResourceRequest
+	var req uma.ResourceRequest
 	if err := readJSON(c, &req, true); err != nil {
 		return err
 	}
@@ -50,7 +51,7 @@ func (h *handlers) getUMAResource(c echo.Context) error {
 }
 
 func (h *handlers) addUMAGrant(c echo.Context) error {
-	var req issuer.UMAGrantRequest
+	var req uma.GrantRequest
 	if err := readJSON(c, &req, true); err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"issuer/issuer"
 	"issuer/issuer/authz"
+	"issuer/issuer/clients"
 	"issuer/issuer/oauth"
 	"issuer/web"
 )
@@ -33,7 +34,7 @@ func newAdminToken() string {
 func printDemo(ctx context.Context, svc *issuer.Service, adminToken string, w io.Writer) error {
 	cfg := svc.Config()
 	callback := cfg.URL + web.PathDevCallback
-	_, err := svc.Clients.Create(ctx, issuer.ClientMetadata{
+	_, err := svc.Clients.Create(ctx, clients.Metadata{
 		ClientID: demoClientID, TokenEndpointAuthMethod: oauth.AuthNone,
 		GrantTypes:            []string{oauth.GrantPreAuthorizedCode, oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
 		RedirectURIs:          []string{callback},

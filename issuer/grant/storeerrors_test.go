@@ -1,4 +1,4 @@
-package issuer
+package grant
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package issuer
+package resource
 
 import (
 	"context"
@@ -31,10 +31,10 @@ type Introspection struct {
 	Permissions          []storage.UMAPermission `json:"permissions,omitempty"`
 }
 
-// findToken returns the record of a token this server issued: an access
+// Find returns the record of a token this server issued: an access
 // token (a JWT it signed) or a refresh token (found by its hash); found is
 // false for anything else (malformed, forged, unknown, swept).
-func (s *Service) findToken(ctx context.Context, tok string) (storage.Token, bool, error) {
+func (s *Server) Find(ctx context.Context, tok string) (storage.Token, bool, error) {
 	id := token.RefreshID(tok)
 	if claims, err := s.mint.VerifyAccess(tok); err == nil {
 		id = claims.Jti
@@ -48,24 +48,17 @@ func (s *Service) findToken(ctx context.Context, tok string) (storage.Token, boo
 	return rec, true, nil
 }
 
-// active reports whether a token record is usable at now.
-func (s *Service) active(rec storage.Token, now time.Time) bool {
+// Active reports whether a token record is usable at now.
+func (s *Server) Active(rec storage.Token, now time.Time) bool {
 	if rec.Kind == token.KindRefresh {
-		return storage.CheckRefresh(rec, storage.RefreshUse{Now: now, IdleTimeout: s.cfg.Tokens.RefreshTokenIdleTTL, Grace: s.cfg.Tokens.RefreshGrace}) == nil
+		return storage.CheckRefresh(rec, storage.RefreshUse{Now: now, IdleTimeout: s.cfg.RefreshIdleTTL, Grace: s.cfg.RefreshGrace}) == nil
 	}
 	return !rec.Revoked && now.Before(rec.ExpiresAt)
 }
 
-// Token scanning (RFC 7009 §5, RFC 7662 §4): an authenticated client may
-// look up at most maxScans unknown tokens per scanWindow.
-const (
-	maxScans   = 100
-	scanWindow = time.Minute
-)
-
 // lookup finds tok for client, counting unknown tokens against the client
 // and refusing a client that has scanned too many.
-func (s *Service) lookup(ctx context.Context, client *storage.Client, b oauth.Binding, tok string) (storage.Token, bool, error) {
+func (s *Server) lookup(ctx context.Context, client *storage.Client, b oauth.Binding, tok string) (storage.Token, bool, error) {
 	now := s.cfg.Now()
 	if client != nil {
 		if blocked, until := s.scans.Blocked(clientauth.LimiterKey(client, b), now); blocked {
@@ -74,7 +67,7 @@ func (s *Service) lookup(ctx context.Context, client *storage.Client, b oauth.Bi
 			return storage.Token{}, false, e
 		}
 	}
-	rec, found, err := s.findToken(ctx, tok)
+	rec, found, err := s.Find(ctx, tok)
 	if err == nil && !found && client != nil {
 		s.scans.Fail(clientauth.LimiterKey(client, b), now)
 	}
@@ -87,12 +80,12 @@ func (s *Service) lookup(ctx context.Context, client *storage.Client, b oauth.Bi
 // client's request is a silent no-op (checklist §7 item 13) and leaves the
 // token active. An anonymous wallet's token has no client to authenticate:
 // presenting the token itself is enough.
-func (s *Service) Revoke(ctx context.Context, req ClientRequest) error {
+func (s *Server) Revoke(ctx context.Context, req clientauth.Request) error {
 	tok := req.Params["token"]
 	if tok == "" {
 		return oauth.ErrInvalidRequest("the parameter token is missing")
 	}
-	client, bind, err := s.ClientAuth.Authenticate(ctx, req)
+	client, bind, err := s.auth.Authenticate(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -126,12 +119,12 @@ func (s *Service) Revoke(ctx context.Context, req ClientRequest) error {
 // that authenticate as confidential clients. DPoP-bound tokens are reported
 // with token_type DPoP and cnf.jkt (RFC 9449 §6.2); no proof is needed here.
 // Certificate-bound tokens carry cnf.x5t#S256 (RFC 8705 §3.2).
-func (s *Service) Introspect(ctx context.Context, req ClientRequest) (Introspection, error) {
+func (s *Server) Introspect(ctx context.Context, req clientauth.Request) (Introspection, error) {
 	tok := req.Params["token"]
 	if tok == "" {
 		return Introspection{}, oauth.ErrInvalidRequest("the parameter token is missing")
 	}
-	client, bind, err := s.ClientAuth.Authenticate(ctx, req)
+	client, bind, err := s.auth.Authenticate(ctx, req)
 	if err != nil {
 		return Introspection{}, err
 	}
@@ -142,7 +135,7 @@ func (s *Service) Introspect(ctx context.Context, req ClientRequest) (Introspect
 		return Introspection{}, oauth.ErrInvalidClient("introspection is for resource servers; a wallet attestation does not authenticate one")
 	}
 	rec, found, err := s.lookup(ctx, client, bind, tok)
-	if err != nil || !found || !s.active(rec, s.cfg.Now()) {
+	if err != nil || !found || !s.Active(rec, s.cfg.Now()) {
 		return Introspection{}, err
 	}
 	out := Introspection{

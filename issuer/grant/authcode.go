@@ -1,4 +1,4 @@
-package issuer
+package grant
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 // consumed and the tokens recorded in one transaction. A code presented
 // again, with everything else right, revokes what it issued (RFC 6749
 // §4.1.2).
-func (s *Service) authorizationCode(ctx context.Context, in grantRequest) (*token.Response, error) {
+func (e *Endpoint) authorizationCode(ctx context.Context, in Request) (*token.Response, error) {
 	r := &in
 	req, client, proof, now := &r.TokenRequest, r.Client, r.Proof, r.Now
 	p := req.Params
@@ -29,14 +29,14 @@ func (s *Service) authorizationCode(ctx context.Context, in grantRequest) (*toke
 	case p["tx_code"] != "":
 		return nil, oauth.ErrInvalidRequest("the parameter tx_code is for the pre-authorized code grant")
 	}
-	c, err := s.store.GetAuthCode(ctx, authz.CodeID(p["code"]))
+	c, err := e.store.GetAuthCode(ctx, authz.CodeID(p["code"]))
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, s.grantFailure(ctx, proof, now, oauth.ErrInvalidGrant("the authorization code is invalid"))
+		return nil, e.grantFailure(ctx, proof, now, oauth.ErrInvalidGrant("the authorization code is invalid"))
 	} else if err != nil {
 		return nil, oauth.ErrServer(err)
 	}
 	if err := checkCode(c, client, r.Binding, p, proof, now); err != nil {
-		return nil, s.grantFailure(ctx, proof, now, err)
+		return nil, e.grantFailure(ctx, proof, now, err)
 	}
 	var ids, identifiers []string
 	var stored []oauth.AuthorizationDetail
@@ -46,7 +46,7 @@ func (s *Service) authorizationCode(ctx context.Context, in grantRequest) (*toke
 	for _, d := range stored {
 		ids, identifiers = append(ids, d.CredentialConfigurationID), append(identifiers, d.CredentialIdentifiers[0])
 	}
-	details, err := s.Authz.GrantedDetails(ids, identifiers, p["authorization_details"])
+	details, err := e.authz.GrantedDetails(ids, identifiers, p["authorization_details"])
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func (s *Service) authorizationCode(ctx context.Context, in grantRequest) (*toke
 	if oauth.HasScope(c.Scope, oauth.ScopeOpenID) {
 		a.AuthTime = c.AuthTime // kept on the refresh token, for the ID tokens of refreshes
 	}
-	return s.redeemCode(ctx, r, c, a)
+	return e.redeemCode(ctx, r, c, a)
 }
 
 // checkCode applies the rules of a stored code to the token request. A
@@ -91,34 +91,34 @@ func checkCode(c storage.AuthCode, client *storage.Client, b oauth.Binding, p ma
 // identifiers whenever credentials were granted, whether the request named
 // them by authorization_details, by scope or through an offer: OpenID4VCI
 // 1.0 §6.2 requires them in the first case and allows them in the others.
-func (s *Service) redeemCode(ctx context.Context, r *grantRequest, c storage.AuthCode, a token.Grant) (*token.Response, error) {
+func (e *Endpoint) redeemCode(ctx context.Context, r *Request, c storage.AuthCode, a token.Grant) (*token.Response, error) {
 	client, proof, now := r.Client, r.Proof, r.Now
-	tok, rec, err := s.mint.Access(a, r.Binding, now)
+	tok, rec, err := e.mint.Access(a, r.Binding, now)
 	if err != nil {
 		return nil, err
 	}
 	// The code's offer (issuer_state) is checked and marked in the same
 	// transaction: an offer is for one issuance.
 	red := storage.Redemption{CodeID: c.ID, Now: now, Tokens: []storage.Token{rec}, OfferID: c.OfferID}
-	refresh, rtoks, err := s.grantRefreshToken(r, a)
+	refresh, rtoks, err := e.grantRefreshToken(r, a)
 	if err != nil {
 		return nil, err
 	}
 	red.Tokens = append(red.Tokens, rtoks...)
 	var idToken string
 	if oauth.HasScope(c.Scope, oauth.ScopeOpenID) {
-		if idToken, err = s.mint.IDToken(c.Subject, client.ID, c.Nonce, c.AuthTime, tok, now); err != nil {
+		if idToken, err = e.mint.IDToken(c.Subject, client.ID, c.Nonce, c.AuthTime, tok, now); err != nil {
 			return nil, err
 		}
 	}
 	if proof != nil {
 		red.ReplayKey, red.ReplayExpiry, red.JKT = proof.ReplayKey, proof.ReplayExpiry, proof.JKT
 	}
-	if err := s.store.RedeemAuthCode(ctx, red); err != nil {
-		return nil, s.codeRedeemError(ctx, c, err)
+	if err := e.store.RedeemAuthCode(ctx, red); err != nil {
+		return nil, e.codeRedeemError(ctx, c, err)
 	}
-	s.log.InfoContext(ctx, "authorization code redeemed", "client_id", client.ID, "token_id", rec.ID, "bound", proof != nil)
-	resp := s.mint.Response(tok, rec, a.Details, now)
+	e.log.InfoContext(ctx, "authorization code redeemed", "client_id", client.ID, "token_id", rec.ID, "bound", proof != nil)
+	resp := e.mint.Response(tok, rec, a.Details, now)
 	resp.RefreshToken, resp.IDToken = refresh, idToken
 	return resp, nil
 }
@@ -126,9 +126,9 @@ func (s *Service) redeemCode(ctx context.Context, r *grantRequest, c storage.Aut
 // codeRedeemError maps RedeemAuthCode's errors. For a reused code the store
 // has revoked every token of its grant, refreshed ones included, in the
 // redeeming transaction.
-func (s *Service) codeRedeemError(ctx context.Context, c storage.AuthCode, err error) error {
+func (e *Endpoint) codeRedeemError(ctx context.Context, c storage.AuthCode, err error) error {
 	if errors.Is(err, storage.ErrConsumed) {
-		s.log.WarnContext(ctx, "authorization code reused; its tokens are revoked", "client_id", c.ClientID)
+		e.log.WarnContext(ctx, "authorization code reused; its tokens are revoked", "client_id", c.ClientID)
 	}
 	return redeemError(err, authCodeAnswers)
 }

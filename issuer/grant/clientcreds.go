@@ -1,4 +1,4 @@
-package issuer
+package grant
 
 import (
 	"context"
@@ -13,13 +13,13 @@ import (
 // an authenticated confidential client: the token's subject is the client,
 // its scope is the requested one (each value registered for the client) or
 // all the client registered, and there is no refresh token (§4.4.3).
-func (s *Service) clientCredentials(ctx context.Context, in grantRequest) (*token.Response, error) {
+func (e *Endpoint) clientCredentials(ctx context.Context, in Request) (*token.Response, error) {
 	r := &in
 	scope, err := grantedScope(r.Params["scope"], r.Client.Scope)
 	if err != nil {
 		return nil, err
 	}
-	return s.issue(ctx, r, token.Grant{Subject: r.Client.ID, ClientID: r.Client.ID, Scope: scope}, false)
+	return e.issue(ctx, r, token.Grant{Subject: r.Client.ID, ClientID: r.Client.ID, Scope: scope}, false)
 }
 
 // grantedScope checks a requested scope against the registered one

@@ -1,4 +1,4 @@
-package issuer
+package grant
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 // password runs the resource owner password credentials grant (RFC 6749
 // §4.3) for clients registered for it. An unknown user costs the same hash
 // work as a wrong password, and both give the same answer.
-func (s *Service) password(ctx context.Context, in grantRequest) (*token.Response, error) {
+func (e *Endpoint) password(ctx context.Context, in Request) (*token.Response, error) {
 	r := &in
 	req, client, proof, now := &r.TokenRequest, r.Client, r.Proof, r.Now
 	username, password := req.Params["username"], req.Params["password"]
@@ -23,15 +23,15 @@ func (s *Service) password(ctx context.Context, in grantRequest) (*token.Respons
 	case password == "":
 		return nil, oauth.ErrInvalidRequest("the parameter password is missing")
 	}
-	user, err := s.Users.Check(ctx, username, password, passwordOrigin(client, req.RemoteIP), now)
+	user, err := e.users.Check(ctx, username, password, passwordOrigin(client, req.RemoteIP), now)
 	if err != nil {
-		return nil, s.grantFailure(ctx, proof, now, err)
+		return nil, e.grantFailure(ctx, proof, now, err)
 	}
 	scope, err := grantedScope(req.Params["scope"], client.Scope)
 	if err != nil {
 		return nil, err
 	}
-	return s.issue(ctx, r, token.Grant{Subject: user.ID, ClientID: client.ID, Scope: scope, GrantID: token.NewID()}, true)
+	return e.issue(ctx, r, token.Grant{Subject: user.ID, ClientID: client.ID, Scope: scope, GrantID: token.NewID()}, true)
 }
 
 // passwordOrigin is where a password grant's sign-in comes from, for the
@@ -48,9 +48,9 @@ func passwordOrigin(client *storage.Client, remoteIP string) string {
 // issue mints an access token (and, if withRefresh and the client may have
 // one, a refresh token) for a grant that consumes no code, and records them
 // with the proof's replay key.
-func (s *Service) issue(ctx context.Context, r *grantRequest, a token.Grant, withRefresh bool) (*token.Response, error) {
+func (e *Endpoint) issue(ctx context.Context, r *Request, a token.Grant, withRefresh bool) (*token.Response, error) {
 	client, proof, now := r.Client, r.Proof, r.Now
-	tok, rec, err := s.mint.Access(a, r.Binding, now)
+	tok, rec, err := e.mint.Access(a, r.Binding, now)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func (s *Service) issue(ctx context.Context, r *grantRequest, a token.Grant, wit
 	var refresh string
 	if withRefresh {
 		var rtoks []storage.Token
-		if refresh, rtoks, err = s.grantRefreshToken(r, a); err != nil {
+		if refresh, rtoks, err = e.grantRefreshToken(r, a); err != nil {
 			return nil, err
 		}
 		iss.Tokens = append(iss.Tokens, rtoks...)
@@ -66,13 +66,13 @@ func (s *Service) issue(ctx context.Context, r *grantRequest, a token.Grant, wit
 	if proof != nil {
 		iss.ReplayKey, iss.ReplayExpiry = proof.ReplayKey, proof.ReplayExpiry
 	}
-	if err := s.store.IssueTokens(ctx, iss); errors.Is(err, storage.ErrAlreadyExists) {
+	if err := e.store.IssueTokens(ctx, iss); errors.Is(err, storage.ErrAlreadyExists) {
 		return nil, oauth.ErrDPoPReplay()
 	} else if err != nil {
 		return nil, oauth.ErrServer(err)
 	}
-	s.log.InfoContext(ctx, "token issued", "client", client.ID, "token_id", rec.ID, "bound", proof != nil)
-	resp := s.mint.Response(tok, rec, a.Details, now)
+	e.log.InfoContext(ctx, "token issued", "client", client.ID, "token_id", rec.ID, "bound", proof != nil)
+	resp := e.mint.Response(tok, rec, a.Details, now)
 	resp.RefreshToken = refresh
 	return resp, nil
 }

@@ -1,4 +1,4 @@
-package issuer
+package resource
 
 import (
 	"context"
@@ -27,7 +27,7 @@ type UserInfoRequest struct {
 
 // errToken is a resource-server error (RFC 6750 §3, RFC 9449 §7.1): 401
 // with a WWW-Authenticate challenge of the scheme the token needs.
-func (s *Service) errToken(scheme, code, format string, args ...any) *oauth.Error {
+func (s *Server) errToken(scheme, code, format string, args ...any) *oauth.Error {
 	e := oauth.New(http.StatusUnauthorized, code, format, args...)
 	ch := &oauth.Challenge{Scheme: scheme}
 	if code != "" {
@@ -36,7 +36,7 @@ func (s *Service) errToken(scheme, code, format string, args ...any) *oauth.Erro
 		e.Code = oauth.CodeInvalidRequest // no token at all: the challenge has no error (RFC 6750 §3.1)
 	}
 	if scheme == oauth.SchemeDPoP {
-		ch.Algs = s.verifier.Algs()
+		ch.Algs = s.proofs.Algs()
 	}
 	return e.WithChallenge(ch)
 }
@@ -53,7 +53,7 @@ func tokenScheme(rec storage.Token) string {
 // access token of an OpenID grant: DPoP-bound tokens need a proof with ath
 // whose key matches cnf.jkt (RFC 9449 §7); Bearer is accepted only for
 // tokens that are not bound.
-func (s *Service) UserInfo(ctx context.Context, req UserInfoRequest) (map[string]any, error) {
+func (s *Server) UserInfo(ctx context.Context, req UserInfoRequest) (map[string]any, error) {
 	now := s.cfg.Now()
 	if len(req.Authorization) == 0 {
 		return nil, s.errToken(oauth.SchemeDPoP, "", "the request has no access token")
@@ -101,7 +101,7 @@ func (s *Service) UserInfo(ctx context.Context, req UserInfoRequest) (map[string
 }
 
 // checkTokenBinding checks the proof of possession of a bound token.
-func (s *Service) checkTokenBinding(ctx context.Context, req UserInfoRequest, scheme, tok string, rec storage.Token) error {
+func (s *Server) checkTokenBinding(ctx context.Context, req UserInfoRequest, scheme, tok string, rec storage.Token) error {
 	now := s.cfg.Now()
 	if rec.X5T != "" && (len(req.Certs) == 0 || subtle.ConstantTimeCompare([]byte(clientauth.CertThumbprint(req.Certs[0])), []byte(rec.X5T)) != 1) {
 		return s.errToken(tokenScheme(rec), oauth.CodeInvalidToken, "the access token is bound to a client certificate that the request does not present")
@@ -118,11 +118,11 @@ func (s *Service) checkTokenBinding(ctx context.Context, req UserInfoRequest, sc
 	case len(req.DPoP) > 1:
 		return s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidDPoPProof, "the request has more than one DPoP header")
 	}
-	proof, err := s.verifyProof(ctx, req.DPoP[0], req.Method, s.cfg.URL+PathUserInfo, now, tok)
+	proof, err := s.proofs.Verify(ctx, req.DPoP[0], req.Method, s.cfg.UserInfoURL, now, tok)
 	var e *oauth.Error
 	switch {
 	case errors.As(err, &e) && e.Code == oauth.CodeUseDPoPNonce:
-		return s.errToken(oauth.SchemeDPoP, oauth.CodeUseDPoPNonce, "%s", e.Description).WithDPoPNonce(s.DPoPNonce())
+		return s.errToken(oauth.SchemeDPoP, oauth.CodeUseDPoPNonce, "%s", e.Description).WithDPoPNonce(s.proofs.Nonce())
 	case errors.As(err, &e) && e.Code == oauth.CodeInvalidDPoPProof:
 		return s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidDPoPProof, "%s", e.Description)
 	case err != nil:

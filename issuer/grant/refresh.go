@@ -1,4 +1,4 @@
-package issuer
+package grant
 
 import (
 	"context"
@@ -24,11 +24,11 @@ func issuesRefresh(client *storage.Client, proof *dpop.Proof) bool {
 // (issuesRefresh), for the access token rec: bound to the DPoP key for a
 // public client, and to the instance key for an attested one. It returns
 // "" and no record when the client gets none.
-func (s *Service) grantRefreshToken(r *grantRequest, a token.Grant) (string, []storage.Token, error) {
+func (e *Endpoint) grantRefreshToken(r *Request, a token.Grant) (string, []storage.Token, error) {
 	if !issuesRefresh(r.Client, r.Proof) {
 		return "", nil, nil
 	}
-	tok, rrec, err := token.NewRefresh(a, r.Client.AuthMethod == oauth.AuthNone, r.Binding, r.Now, r.Now.Add(s.cfg.Tokens.RefreshTokenTTL))
+	tok, rrec, err := token.NewRefresh(a, r.Client.AuthMethod == oauth.AuthNone, r.Binding, r.Now, r.Now.Add(e.cfg.RefreshTTL))
 	if err != nil {
 		return "", nil, err
 	}
@@ -39,40 +39,40 @@ func (s *Service) grantRefreshToken(r *grantRequest, a token.Grant) (string, []s
 // first (binding to the client, to the DPoP key for public clients, scope,
 // resource), then one transaction that re-checks the token's state and
 // records the new tokens, so that a refused request never burns the token.
-func (s *Service) refreshToken(ctx context.Context, in grantRequest) (*token.Response, error) {
+func (e *Endpoint) refreshToken(ctx context.Context, in Request) (*token.Response, error) {
 	r := &in
 	req, client, proof, now := &r.TokenRequest, r.Client, r.Proof, r.Now
 	raw := req.Params["refresh_token"]
 	if raw == "" {
 		return nil, oauth.ErrInvalidRequest("the parameter refresh_token is missing")
 	}
-	rt, err := s.store.GetToken(ctx, token.RefreshID(raw))
+	rt, err := e.store.GetToken(ctx, token.RefreshID(raw))
 	switch {
 	case errors.Is(err, storage.ErrNotFound) || err == nil && rt.Kind != token.KindRefresh:
-		return nil, s.grantFailure(ctx, proof, now, oauth.ErrInvalidGrant("the refresh token is not valid"))
+		return nil, e.grantFailure(ctx, proof, now, oauth.ErrInvalidGrant("the refresh token is not valid"))
 	case err != nil:
 		return nil, oauth.ErrServer(err)
 	}
-	if err := s.checkRefreshBinding(rt, client, r.Binding, proof); err != nil {
-		return nil, s.grantFailure(ctx, proof, now, err)
+	if err := e.checkRefreshBinding(rt, client, r.Binding, proof); err != nil {
+		return nil, e.grantFailure(ctx, proof, now, err)
 	}
-	a, err := s.refreshedGrant(rt, req.Params)
+	a, err := e.refreshedGrant(rt, req.Params)
 	if err != nil {
 		return nil, err
 	}
-	tok, rec, err := s.mint.Access(a, r.Binding, now)
+	tok, rec, err := e.mint.Access(a, r.Binding, now)
 	if err != nil {
 		return nil, err
 	}
 	use := storage.RefreshUse{
-		TokenID: rt.ID, Now: now, IdleTimeout: s.cfg.Tokens.RefreshTokenIdleTTL,
-		Rotate: s.cfg.Tokens.RotateRefreshTokens, Grace: s.cfg.Tokens.RefreshGrace, Tokens: []storage.Token{rec},
+		TokenID: rt.ID, Now: now, IdleTimeout: e.cfg.RefreshIdleTTL,
+		Rotate: e.cfg.RotateRefresh, Grace: e.cfg.RefreshGrace, Tokens: []storage.Token{rec},
 	}
 	var next string
 	if use.Rotate {
 		// The successor keeps the grant's scope (OA-28), not the narrowed
 		// scope of this access token.
-		next = s.mint.Successor(raw)
+		next = e.mint.Successor(raw)
 		kept := a
 		kept.Scope = rt.Scope
 		nrec, err := token.RefreshRecord(next, kept, rt.JKT != "", oauth.Binding{JKT: rt.JKT, Instance: rt.AttestationJKT}, now, rt.ExpiresAt)
@@ -84,16 +84,16 @@ func (s *Service) refreshToken(ctx context.Context, in grantRequest) (*token.Res
 	if proof != nil {
 		use.ReplayKey, use.ReplayExpiry = proof.ReplayKey, proof.ReplayExpiry
 	}
-	if err := s.store.UseRefreshToken(ctx, use); err != nil {
+	if err := e.store.UseRefreshToken(ctx, use); err != nil {
 		return nil, redeemError(err, refreshAnswers)
 	}
-	s.log.InfoContext(ctx, "token refreshed", "client", client.ID, "token_id", rec.ID, "rotated", use.Rotate)
-	resp := s.mint.Response(tok, rec, a.Details, now)
+	e.log.InfoContext(ctx, "token refreshed", "client", client.ID, "token_id", rec.ID, "rotated", use.Rotate)
+	resp := e.mint.Response(tok, rec, a.Details, now)
 	resp.RefreshToken = next
 	if !a.AuthTime.IsZero() && oauth.HasScope(a.Scope, oauth.ScopeOpenID) {
 		// OpenID Connect Core §12.2: same iss, sub and aud, the original
 		// auth_time, a new iat, no nonce.
-		if resp.IDToken, err = s.mint.IDToken(a.Subject, client.ID, "", a.AuthTime, tok, now); err != nil {
+		if resp.IDToken, err = e.mint.IDToken(a.Subject, client.ID, "", a.AuthTime, tok, now); err != nil {
 			return nil, err
 		}
 	}
@@ -104,7 +104,7 @@ func (s *Service) refreshToken(ctx context.Context, in grantRequest) (*token.Res
 // and, for a public client's token, to the key of the proof (RFC 9449 §5);
 // an attested client's token, to the instance key of the attestation it
 // authenticated with (attestation-based client auth -07 §10.3).
-func (s *Service) checkRefreshBinding(rt storage.Token, client *storage.Client, b oauth.Binding, proof *dpop.Proof) error {
+func (e *Endpoint) checkRefreshBinding(rt storage.Token, client *storage.Client, b oauth.Binding, proof *dpop.Proof) error {
 	switch {
 	case rt.ClientID != client.ID:
 		return oauth.ErrInvalidGrant("the token has not been issued for the given client id '%s'", safeText(client.ID))
@@ -120,8 +120,8 @@ func (s *Service) checkRefreshBinding(rt storage.Token, client *storage.Client, 
 
 // refreshedGrant is what the new access token grants: the refresh token's
 // grant, narrowed by the request's scope (RFC 6749 §6; never widened).
-func (s *Service) refreshedGrant(rt storage.Token, params map[string]string) (token.Grant, error) {
-	if r := params["resource"]; r != "" && r != s.cfg.URL {
+func (e *Endpoint) refreshedGrant(rt storage.Token, params map[string]string) (token.Grant, error) {
+	if r := params["resource"]; r != "" && r != e.cfg.URL {
 		return token.Grant{}, oauth.New(400, "invalid_target", "the resource is not covered by the refresh token")
 	}
 	scope, err := grantedScope(params["scope"], rt.Scope)

@@ -1,4 +1,4 @@
-package issuer
+package grant
 
 import (
 	"context"
@@ -11,43 +11,29 @@ import (
 	"issuer/storage"
 )
 
-// PathUMAPermission is the UMA permission endpoint.
-const PathUMAPermission = uma.PathPermission
-
-// The UMA types of the admin API, under the names web knows; package uma
-// owns them.
-type (
-	// UMAResourceRequest registers a resource (admin API).
-	UMAResourceRequest = uma.ResourceRequest
-	// UMAGrantRequest adds an owner's grant (admin API).
-	UMAGrantRequest = uma.GrantRequest
-	// UMAResourceInfo is a resource as the admin API shows it.
-	UMAResourceInfo = uma.ResourceInfo
-)
-
 // umaTicket runs the UMA 2.0 grant (UMA Grant §3.3): it redeems a
 // permission ticket for an RPT whose permissions claim lists what the
 // owner's grants allow, or answers need_info, request_submitted or
 // request_denied (§3.3.6).
-func (s *Service) umaTicket(ctx context.Context, in grantRequest) (*token.Response, error) {
+func (e *Endpoint) umaTicket(ctx context.Context, in Request) (*token.Response, error) {
 	r := &in
 	req, client, proof, now := &r.TokenRequest, r.Client, r.Proof, r.Now
 	ticket := req.Params["ticket"]
 	if ticket == "" {
 		return nil, oauth.ErrInvalidRequest("the parameter ticket is missing")
 	}
-	party, err := s.requestingParty(ctx, req.Params, now)
+	party, err := e.requestingParty(ctx, req.Params, now)
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.store.GetUMATicket(ctx, uma.TicketID(ticket))
+	t, err := e.store.GetUMATicket(ctx, uma.TicketID(ticket))
 	if err == nil {
 		err = storage.CheckTicket(t, now)
 	}
 	if err != nil {
-		return nil, s.grantFailure(ctx, proof, now, redeemError(err, umaTicketAnswers))
+		return nil, e.grantFailure(ctx, proof, now, redeemError(err, umaTicketAnswers))
 	}
-	granted, err := s.UMA.Evaluate(ctx, t, ticket, req.Params["scope"], client.ID, party)
+	granted, err := e.uma.Evaluate(ctx, t, ticket, req.Params["scope"], client.ID, party)
 	var answer *oauth.Error
 	if err != nil && !errors.As(err, &answer) {
 		return nil, redeemError(err, umaTicketAnswers)
@@ -58,7 +44,7 @@ func (s *Service) umaTicket(ctx context.Context, in grantRequest) (*token.Respon
 	if party != "" {
 		a.Subject = party
 	}
-	tok, rec, err := s.mint.Access(a, r.Binding, now)
+	tok, rec, err := e.mint.Access(a, r.Binding, now)
 	if err != nil {
 		return nil, err
 	}
@@ -66,10 +52,10 @@ func (s *Service) umaTicket(ctx context.Context, in grantRequest) (*token.Respon
 	if proof != nil {
 		iss.ReplayKey, iss.ReplayExpiry = proof.ReplayKey, proof.ReplayExpiry
 	}
-	if err := s.store.UseUMATicket(ctx, iss, t.ID); err != nil {
+	if err := e.store.UseUMATicket(ctx, iss, t.ID); err != nil {
 		return nil, redeemError(err, umaTicketAnswers)
 	}
-	resp := s.mint.Response(tok, rec, nil, now)
+	resp := e.mint.Response(tok, rec, nil, now)
 	upgraded := false
 	resp.Upgraded = &upgraded
 	return resp, nil
@@ -77,7 +63,7 @@ func (s *Service) umaTicket(ctx context.Context, in grantRequest) (*token.Respon
 
 // requestingParty verifies a pushed claim token: an active access token
 // this server issued, whose subject is the requesting party.
-func (s *Service) requestingParty(ctx context.Context, p map[string]string, now time.Time) (string, error) {
+func (e *Endpoint) requestingParty(ctx context.Context, p map[string]string, now time.Time) (string, error) {
 	tok, format := p["claim_token"], p["claim_token_format"]
 	switch {
 	case (tok == "") != (format == ""):
@@ -87,11 +73,11 @@ func (s *Service) requestingParty(ctx context.Context, p map[string]string, now 
 	case format != uma.ClaimTokenFormat:
 		return "", oauth.ErrInvalidRequest("the claim_token_format is not supported")
 	}
-	rec, found, err := s.findToken(ctx, tok)
+	rec, found, err := e.tokens.Find(ctx, tok)
 	if err != nil {
 		return "", err
 	}
-	if !found || rec.Kind != "access_token" || !s.active(rec, now) {
+	if !found || rec.Kind != "access_token" || !e.tokens.Active(rec, now) {
 		return "", oauth.ErrInvalidRequest("the claim token is not an active access token of this server")
 	}
 	return rec.Subject, nil

@@ -1,0 +1,11 @@
+// Package resource owns what happens to a token after the token endpoint
+// issued it: finding it again (a signed access token or a refresh token by
+// its hash), revocation (RFC 7009), introspection for resource servers
+// (RFC 7662) and the UserInfo endpoint (OpenID Connect Core §5.3), where
+// the token is presented with its proof of possession (DPoP, RFC 9449 §7;
+// a client certificate, RFC 8705 §3).
+//
+// It decides nothing about issuing: it mints no token and runs no grant.
+// It knows no HTTP framework: challenges (WWW-Authenticate, DPoP-Nonce)
+// travel as data on the [oauth.Error] it returns.
+package resource
