@@ -76,7 +76,11 @@ type Authz struct {
 }
 
 // New returns the authorization flow of cfg over store and the parts.
+// A nil log discards.
 func New(cfg Config, store Store, p Parts, log *slog.Logger) *Authz {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Authz{
 		cfg: cfg, store: store, log: log, auth: p.Auth, offers: p.Offers, users: p.Users, verifyProof: p.VerifyProof,
 		scopes: CredentialScopes(cfg.Configurations),

@@ -36,7 +36,9 @@ func (s *Offers) Check(ctx context.Context, o storage.Offer, params map[string]s
 // neither that the code was redeemed nor anything a live code would not
 // tell.
 func (s *Offers) checkTxCode(ctx context.Context, o storage.Offer, params map[string]string) error {
-	txCode, hasTx := params["tx_code"]
+	// An empty value is no value (RFC 6749 §3.2), whoever parsed the form.
+	txCode := params["tx_code"]
+	hasTx := txCode != ""
 	switch {
 	case o.TxCode == nil && hasTx:
 		return oauth.ErrInvalidRequest("the parameter tx_code is not expected: the offer has no transaction code")

@@ -49,6 +49,8 @@ func TestCheckTxCode(t *testing.T) {
 		{"VCI-01 no tx_code, none expected", false, nil, "", "", 0},
 		{"VCI-05 J07 tx_code not expected", false, func(string) string { return "123456" }, oauth.CodeInvalidRequest, descTxUnexpected, 0},
 		{"VCI-04 J06 tx_code missing", true, nil, oauth.CodeInvalidRequest, descTxMissing, 0},
+		{"VCI-04 J06 tx_code empty counts as absent", true, func(string) string { return "" }, oauth.CodeInvalidRequest, descTxMissing, 0},
+		{"VCI-05 an empty tx_code where none is expected is absent", false, func(string) string { return "" }, "", "", 0},
 		{"VCI-06 J08 wrong tx_code", true, wrong, oauth.CodeInvalidGrant, descTxWrong, 1},
 		{"J11 leading space", true, spaced, oauth.CodeInvalidGrant, descTxWrong, 1},
 		{"J11 trailing space", true, func(tx string) string { return tx + " " }, oauth.CodeInvalidGrant, descTxWrong, 1},
