@@ -20,6 +20,7 @@ import (
 
 	"issuer/issuer"
 	"issuer/issuer/oauth"
+	"issuer/issuer/testclock"
 	"issuer/storage/memory"
 	"issuer/web"
 )
@@ -124,7 +125,7 @@ func certJWK(c tls.Certificate) map[string]any {
 // client certificates as cmd/issuer does, with ca as the client CA pool.
 func newMTLSServer(t testing.TB, ca *testCA, opts ...func(*issuer.Config)) *testServer {
 	t.Helper()
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testclock.New(time.Now().Truncate(time.Second))
 	ts := &testServer{Store: memory.New(), Clock: clock}
 	var h http.Handler
 	ts.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))

@@ -16,6 +16,7 @@ import (
 
 	"issuer/issuer"
 	"issuer/issuer/oauth"
+	"issuer/issuer/testclock"
 	"issuer/storage"
 	"issuer/storage/memory"
 	"issuer/web"
@@ -28,38 +29,19 @@ const (
 	mdlConfig  = "org.iso.18013.5.1.mDL"
 )
 
-// testClock is a settable clock shared by the server and the test.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // testServer is a running token service over the in-memory store.
 type testServer struct {
 	*httptest.Server
 	Svc   *issuer.Service
 	Store storage.Store
-	Clock *testClock
+	Clock *testclock.Clock
 }
 
 // newTestServer starts a server whose public URL is the httptest URL. Each
 // option may change the configuration before the service is built.
 func newTestServer(t testing.TB, opts ...func(*issuer.Config)) *testServer {
 	t.Helper()
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testclock.New(time.Now().Truncate(time.Second))
 	ts := &testServer{Store: memory.New(), Clock: clock}
 	// The URL is only known once the listener exists: start unstarted.
 	var h http.Handler
@@ -199,7 +181,7 @@ func (l *lockedBuffer) String() string {
 // admin API). It is built by hand, as newTestServer fixes the URL.
 func newCustomServer(t *testing.T, path, admin string) *testServer {
 	t.Helper()
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testclock.New(time.Now().Truncate(time.Second))
 	ts := &testServer{Store: memory.New(), Clock: clock}
 	var h http.Handler
 	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))

@@ -17,6 +17,7 @@ import (
 	"issuer/issuer/clientauth"
 	"issuer/issuer/oauth"
 	"issuer/issuer/offer"
+	"issuer/issuer/testclock"
 	"issuer/pkce"
 	"issuer/storage"
 	"issuer/storage/memory"
@@ -37,24 +38,6 @@ const (
 	jktA = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
 	jktB = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
 )
-
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // countingStore is the memory store counting the sessions, codes and
 // replay keys created, so that a test asserts that a refusal stored
@@ -146,7 +129,7 @@ type env struct {
 	Users  *authz.Users
 	Offers *offer.Offers
 	Store  *countingStore
-	Clock  *clock
+	Clock  *testclock.Clock
 	Auth   *fakeAuth
 	Proofs *fakeProofs
 	Cfg    authz.Config
@@ -159,7 +142,7 @@ type env struct {
 func newEnv(t testing.TB, opts ...func(*authz.Config)) *env {
 	t.Helper()
 	def := issuer.Defaults()
-	clk := &clock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 	cfg := authz.Config{
 		URL: issuerURL, PARURL: parURL, RequirePAR: def.Authorization.RequirePAR,
 		RequestURITTL: def.Authorization.RequestURITTL, LoginTTL: def.Authorization.LoginTTL,

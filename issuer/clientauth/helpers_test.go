@@ -20,6 +20,7 @@ import (
 	"issuer/issuer/clientauth"
 	"issuer/issuer/clients"
 	"issuer/issuer/oauth"
+	"issuer/issuer/testclock"
 	"issuer/issuer/walletprovider"
 	"issuer/nonce"
 	"issuer/storage"
@@ -34,24 +35,6 @@ const (
 
 	assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 )
-
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // replayStore is the memory store counting the replay keys recorded, so
 // that a test asserts that a refusal stored nothing.
@@ -82,7 +65,7 @@ func (s *replayStore) Recorded() int {
 type env struct {
 	Auth      *clientauth.Authenticator
 	Store     *replayStore
-	Clock     *clock
+	Clock     *testclock.Clock
 	Clients   *clients.Registry
 	Providers *walletprovider.Registry
 	Nonces    *nonce.Manager
@@ -93,7 +76,7 @@ type env struct {
 // opts) and a clock.
 func newEnv(t testing.TB, opts ...func(*clientauth.Config)) *env {
 	t.Helper()
-	clk := &clock{now: time.Now().Truncate(time.Second)}
+	clk := testclock.New(time.Now().Truncate(time.Second))
 	cfg := clientauth.Config{
 		URL: issuerURL, TokenURL: tokenURL, PARURL: parURL,
 		JWKSFetchTimeout: clientauth.JWKSDefaultWait,

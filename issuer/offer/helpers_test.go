@@ -12,6 +12,7 @@ import (
 	"issuer/issuer"
 	"issuer/issuer/oauth"
 	"issuer/issuer/offer"
+	"issuer/issuer/testclock"
 	"issuer/storage"
 	"issuer/storage/memory"
 )
@@ -22,24 +23,6 @@ const (
 	mdl       = "org.iso.18013.5.1.mDL"
 	pidName   = "Person Identification Data"
 )
-
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // countingStore is the memory store counting the offers created, so that
 // a test asserts that a refused request stored nothing.
@@ -69,7 +52,7 @@ func (s *countingStore) Created() int {
 type env struct {
 	Offers *offer.Offers
 	Store  *countingStore
-	Clock  *clock
+	Clock  *testclock.Clock
 	Cfg    offer.Config
 }
 
@@ -79,7 +62,7 @@ type env struct {
 func newEnv(t testing.TB, opts ...func(*offer.Config)) *env {
 	t.Helper()
 	def := issuer.Defaults()
-	clk := &clock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 	cfg := offer.Config{
 		URL: issuerURL, Configurations: def.CredentialConfigurations,
 		CodeTTL: def.PreAuthorized.CodeTTL, MaxCodeTTL: def.PreAuthorized.MaxCodeTTL,
