@@ -323,7 +323,7 @@ func (e *env) refreshRecord(t testing.TB, raw string) storage.Token {
 
 // wantError asserts that err is the oauth error code, with the
 // description desc unless desc is empty.
-func wantError(t testing.TB, err error, code, desc string) {
+func wantError(t testing.TB, err error, code, desc string) *oauth.Error {
 	t.Helper()
 	var e *oauth.Error
 	if !errors.As(err, &e) {
@@ -335,4 +335,5 @@ func wantError(t testing.TB, err error, code, desc string) {
 	if desc != "" && e.Description != desc {
 		t.Errorf("description = %q; want %q", e.Description, desc)
 	}
+	return e
 }
