@@ -149,3 +149,15 @@ func TestAuthCodeConfidential(t *testing.T) {
 		t.Errorf("refresh record = %+v; want the conf client's, unbound", rt)
 	}
 }
+
+// TestAuthCodeNoUnboundPublicRefresh: DPOP-22 (BCP-07). Under the optional
+// policy a public client that redeems without a proof gets a Bearer token
+// and no refresh token: there is no key to bind it to.
+func TestAuthCodeNoUnboundPublicRefresh(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, dpopOptional)
+	resp := e.mustToken(t, codeParams(e.authCode(t, wallet, nil)))
+	if resp.TokenType != "Bearer" || resp.RefreshToken != "" {
+		t.Errorf("response = %s with refresh %q; want Bearer and no refresh token", resp.TokenType, resp.RefreshToken)
+	}
+}
