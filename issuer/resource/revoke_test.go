@@ -5,6 +5,7 @@ import (
 
 	"issuer/issuer/oauth"
 	"issuer/issuer/token"
+	"issuer/storage"
 )
 
 // REV-02: a request without token is invalid_request.
@@ -116,9 +117,24 @@ func TestRevokeAnonymous(t *testing.T) {
 // An attested wallet's refresh token is revoked only by the instance it
 // is bound to; another instance of the same wallet is a silent no-op.
 func TestRevokeAttestedInstance(t *testing.T) {
-	e := newEnv(t)
-	g := token.Grant{Subject: aliceID, ClientID: attested, GrantID: "g1"}
-	tok, rec := e.refresh(t, g, oauth.Binding{Instance: "instance-a"})
+	t.Run("refresh token", func(t *testing.T) {
+		e := newEnv(t)
+		g := token.Grant{Subject: aliceID, ClientID: attested, GrantID: "g1"}
+		tok, rec := e.refresh(t, g, oauth.Binding{Instance: "instance-a"})
+		revokeByInstances(t, e, tok, rec)
+	})
+	t.Run("access token", func(t *testing.T) {
+		e := newEnv(t)
+		g := token.Grant{Subject: aliceID, ClientID: attested, GrantID: "g2"}
+		tok, rec := e.access(t, g, oauth.Binding{JKT: "jkt-a", Instance: "instance-a"})
+		revokeByInstances(t, e, tok, rec)
+	})
+}
+
+// revokeByInstances: another instance of the wallet revokes nothing; the
+// token's own instance revokes it.
+func revokeByInstances(t *testing.T, e *env, tok string, rec storage.Token) {
+	t.Helper()
 	e.Auth.Binding = oauth.Binding{Instance: "instance-b"}
 	if err := e.Server.Revoke(t.Context(), request(attested, tok)); err != nil {
 		t.Fatalf("Revoke by another instance = %v", err)

@@ -106,7 +106,7 @@ func (m *Minter) Access(a Grant, b oauth.Binding, now time.Time) (string, storag
 		ID: claims.Jti, Kind: KindAccess, Subject: a.Subject, ClientID: a.ClientID, Scope: a.Scope,
 		GrantID: a.GrantID, AuthorizationDetails: detailsJSON, Permissions: a.Permissions,
 		IssuedAt: time.Unix(claims.Iat, 0).UTC(), ExpiresAt: time.Unix(claims.Exp, 0).UTC(),
-		JKT: b.JKT, X5T: b.X5T,
+		JKT: b.JKT, X5T: b.X5T, AttestationJKT: b.Instance,
 	}
 	claims.Cnf = Confirmation(rec)
 	tok, err := m.signer.sign("at+jwt", claims)
