@@ -16,6 +16,7 @@ import (
 	"issuer/issuer/authz"
 	"issuer/issuer/clientauth"
 	"issuer/issuer/oauth"
+	"issuer/issuer/oauth/oauthtest"
 	"issuer/issuer/offer"
 	"issuer/issuer/testclock"
 	"issuer/pkce"
@@ -275,19 +276,10 @@ func redirectQuery(t testing.TB, u string) url.Values {
 }
 
 // wantError asserts that err is the oauth error code, with the
-// description desc unless desc is empty.
+// description desc unless desc is empty, and that it has a description.
 func wantError(t testing.TB, err error, code, desc string) *oauth.Error {
 	t.Helper()
-	var e *oauth.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("error = %v; want an oauth error %s", err, code)
-	}
-	if e.Code != code {
-		t.Fatalf("error = %s %q; want %s", e.Code, e.Description, code)
-	}
-	if desc != "" && e.Description != desc {
-		t.Errorf("description = %q; want %q", e.Description, desc)
-	}
+	e := oauthtest.WantError(t, err, code, desc)
 	if e.Description == "" {
 		t.Errorf("error %s has no description", e.Code)
 	}

@@ -11,7 +11,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"math/big"
 	"sync"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"issuer/issuer/clientauth"
 	"issuer/issuer/clients"
 	"issuer/issuer/oauth"
+	"issuer/issuer/oauth/oauthtest"
 	"issuer/issuer/testclock"
 	"issuer/issuer/walletprovider"
 	"issuer/nonce"
@@ -139,16 +139,7 @@ func wantError(t testing.TB, c *storage.Client, err error, code, desc string) *o
 	if c != nil {
 		t.Errorf("Authenticate() returned client %s with the error", c.ID)
 	}
-	var e *oauth.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("Authenticate() = %v; want an oauth error %s", err, code)
-	}
-	if e.Code != code {
-		t.Fatalf("error = %s %q; want %s", e.Code, e.Description, code)
-	}
-	if desc != "" && e.Description != desc {
-		t.Errorf("description = %q; want %q", e.Description, desc)
-	}
+	e := oauthtest.WantError(t, err, code, desc)
 	if e.Description == "" {
 		t.Errorf("no description")
 	}

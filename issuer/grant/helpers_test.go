@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"issuer/issuer/clientauth"
 	"issuer/issuer/grant"
 	"issuer/issuer/oauth"
+	"issuer/issuer/oauth/oauthtest"
 	"issuer/issuer/offer"
 	"issuer/issuer/proof"
 	"issuer/issuer/testclock"
@@ -323,17 +323,4 @@ func (e *env) refreshRecord(t testing.TB, raw string) storage.Token {
 
 // wantError asserts that err is the oauth error code, with the
 // description desc unless desc is empty.
-func wantError(t testing.TB, err error, code, desc string) *oauth.Error {
-	t.Helper()
-	var e *oauth.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("error = %v; want an oauth error %s", err, code)
-	}
-	if e.Code != code {
-		t.Fatalf("error = %s %q; want %s", e.Code, e.Description, code)
-	}
-	if desc != "" && e.Description != desc {
-		t.Errorf("description = %q; want %q", e.Description, desc)
-	}
-	return e
-}
+var wantError = oauthtest.WantError

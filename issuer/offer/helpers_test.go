@@ -3,14 +3,13 @@ package offer_test
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"reflect"
 	"sync"
 	"testing"
 	"time"
 
 	"issuer/issuer"
-	"issuer/issuer/oauth"
+	"issuer/issuer/oauth/oauthtest"
 	"issuer/issuer/offer"
 	"issuer/issuer/testclock"
 	"issuer/storage"
@@ -152,17 +151,4 @@ func (e *env) unchanged(t testing.TB, code string, before storage.Offer) {
 
 // wantError asserts that err is the oauth error code, with the
 // description desc unless desc is empty.
-func wantError(t testing.TB, err error, code, desc string) *oauth.Error {
-	t.Helper()
-	var e *oauth.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("error = %v; want an oauth error %s", err, code)
-	}
-	if e.Code != code {
-		t.Fatalf("error = %s %q; want %s", e.Code, e.Description, code)
-	}
-	if desc != "" && e.Description != desc {
-		t.Errorf("description = %q; want %q", e.Description, desc)
-	}
-	return e
-}
+var wantError = oauthtest.WantError

@@ -5,13 +5,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"errors"
 	"testing"
 	"time"
 
 	"issuer/dpop"
 	"issuer/issuer"
 	"issuer/issuer/oauth"
+	"issuer/issuer/oauth/oauthtest"
 	"issuer/issuer/proof"
 	"issuer/issuer/testclock"
 	"issuer/nonce"
@@ -99,12 +99,5 @@ func (e *env) verify(t testing.TB, raw, accessToken string) (*dpop.Proof, error)
 // wantError asserts that err is the oauth error code.
 func wantError(t testing.TB, err error, code string) *oauth.Error {
 	t.Helper()
-	var e *oauth.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("error = %v; want an oauth error %s", err, code)
-	}
-	if e.Code != code {
-		t.Fatalf("error = %s %q; want %s", e.Code, e.Description, code)
-	}
-	return e
+	return oauthtest.WantError(t, err, code, "")
 }

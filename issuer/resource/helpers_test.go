@@ -6,7 +6,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"issuer/issuer"
 	"issuer/issuer/clientauth"
 	"issuer/issuer/oauth"
+	"issuer/issuer/oauth/oauthtest"
 	"issuer/issuer/proof"
 	"issuer/issuer/resource"
 	"issuer/issuer/testclock"
@@ -211,12 +211,5 @@ func thumbprint(t testing.TB, k crypto.Signer) string {
 // wantError asserts that err is the oauth error code.
 func wantError(t testing.TB, err error, code string) *oauth.Error {
 	t.Helper()
-	var e *oauth.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("error = %v; want an oauth error %s", err, code)
-	}
-	if e.Code != code {
-		t.Fatalf("error = %s %q; want %s", e.Code, e.Description, code)
-	}
-	return e
+	return oauthtest.WantError(t, err, code, "")
 }

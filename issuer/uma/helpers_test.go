@@ -2,13 +2,13 @@ package uma_test
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"testing"
 	"time"
 
 	"issuer/issuer/clientauth"
 	"issuer/issuer/oauth"
+	"issuer/issuer/oauth/oauthtest"
 	"issuer/issuer/testclock"
 	"issuer/issuer/uma"
 	"issuer/storage"
@@ -127,12 +127,5 @@ func (e *env) unchanged(t testing.TB, before storage.UMAResource) {
 // wantError asserts that err is the oauth error code.
 func wantError(t testing.TB, err error, code string) *oauth.Error {
 	t.Helper()
-	var e *oauth.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("error = %v; want an oauth error %s", err, code)
-	}
-	if e.Code != code {
-		t.Fatalf("error = %s %q; want %s", e.Code, e.Description, code)
-	}
-	return e
+	return oauthtest.WantError(t, err, code, "")
 }
