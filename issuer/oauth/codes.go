@@ -36,3 +36,18 @@ const (
 	CodeInvalidToken      = "invalid_token"
 	CodeInsufficientScope = "insufficient_scope"
 )
+
+// Credential endpoint errors (OpenID4VCI 1.0 §8.3.1.2, §9.3, §11.3): 400.
+const (
+	CodeInvalidCredentialRequest       = "invalid_credential_request"
+	CodeUnknownCredentialConfiguration = "unknown_credential_configuration"
+	CodeUnknownCredentialIdentifier    = "unknown_credential_identifier"
+	CodeInvalidProof                   = "invalid_proof"
+	CodeInvalidNonce                   = "invalid_nonce"
+	CodeInvalidEncryptionParameters    = "invalid_encryption_parameters"
+	CodeCredentialRequestDenied        = "credential_request_denied"
+	CodeIssuancePending                = "issuance_pending"
+	CodeInvalidTransactionID           = "invalid_transaction_id"
+	CodeInvalidNotificationID          = "invalid_notification_id"
+	CodeInvalidNotificationRequest     = "invalid_notification_request"
+)
