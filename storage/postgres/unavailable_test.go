@@ -3,10 +3,6 @@ package postgres_test
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
-	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,94 +13,21 @@ import (
 	"issuer/storage/postgres/pgtest"
 )
 
-// relay forwards TCP connections from its own address to the database
-// server, and can be cut (listener closed, every connection reset) and
-// restored on the same address: a database that goes away and comes back.
-type relay struct {
-	t      *testing.T
-	addr   string
-	target string
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  []net.Conn
-}
-
-func newRelay(t *testing.T, target string) *relay {
-	r := &relay{t: t, target: target}
-	r.up("127.0.0.1:0")
-	t.Cleanup(r.down)
-	return r
-}
-
-// up listens on addr and forwards what it accepts.
-func (r *relay) up(addr string) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.mu.Lock()
-	r.ln, r.addr = ln, ln.Addr().String()
-	r.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", r.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			r.mu.Lock()
-			r.conns = append(r.conns, c, s)
-			r.mu.Unlock()
-			go func() { _, _ = io.Copy(s, c); s.Close() }()
-			go func() { _, _ = io.Copy(c, s); c.Close() }()
-		}
-	}()
-}
-
-// down closes the listener and every forwarded connection.
-func (r *relay) down() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.ln != nil {
-		r.ln.Close()
-		r.ln = nil
-	}
-	for _, c := range r.conns {
-		c.Close()
-	}
-	r.conns = nil
-}
-
-// relayDSN returns dsn with its host and port replaced by addr.
-func relayDSN(t *testing.T, dsn, addr string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Host = addr
-	return u.String()
-}
-
 // TestDatabaseGoneAndBack cuts the connection to the database under an
 // open store: operations fail with storage.ErrUnavailable within the
 // operation timeout (no hang), and succeed again, on the same store, once
 // the database is reachable again.
 func TestDatabaseGoneAndBack(t *testing.T) {
 	schema := pgtest.Schema(t, testDSN)
-	u, _ := url.Parse(schema)
-	r := newRelay(t, u.Host)
-	s, err := postgres.Open(t.Context(), relayDSN(t, schema, r.addr), postgres.Options{OpTimeout: 2 * time.Second})
+	r := pgtest.NewRelay(t, schema)
+	s, err := postgres.Open(t.Context(), r.DSN(schema), postgres.Options{OpTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	o := newOffer(t, s)
 
-	r.down()
+	r.Down()
 	start := time.Now()
 	_, err = s.GetOfferByCode(t.Context(), o.CodeHash)
 	if !errors.Is(err, storage.ErrUnavailable) {
@@ -118,7 +41,7 @@ func TestDatabaseGoneAndBack(t *testing.T) {
 		t.Errorf("the failures took %s; want them within the operation timeout", d)
 	}
 
-	r.up(r.addr)
+	r.Up()
 	if err := s.Redeem(t.Context(), redemption(o)); err != nil {
 		t.Fatalf("Redeem with the database back = %v; want nil", err)
 	}
