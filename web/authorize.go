@@ -125,6 +125,7 @@ func (h *handlers) errorPage(c echo.Context, err error) error {
 		return c.Redirect(http.StatusSeeOther, re.URL)
 	}
 	e := toOAuthError(err)
+	noteRefusal(c, e)
 	if e.Status >= 500 {
 		h.log.ErrorContext(c.Request().Context(), "request failed", "err", e)
 	}
