@@ -229,6 +229,7 @@ func TestSeveralNodes(t *testing.T) {
 	})
 
 	t.Run("AuthorizationCodeFlowOverBothNodes", func(t *testing.T) { authCodeAcrossNodes(t, cl) })
+	t.Run("WalletProviderAddedThroughA", func(t *testing.T) { walletProviderAcrossNodes(t, cl) })
 	t.Run("DatabaseCutUnderLoad", func(t *testing.T) { databaseCut(t, cl) })
 	// Last: it kills node A.
 	t.Run("NodeKilledUnderLoad", func(t *testing.T) { nodeKilled(t, cl, rs) })
@@ -290,6 +291,8 @@ func authCodeAcrossNodes(t *testing.T, cl *cluster) {
 }
 
 func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
 
 // databaseCut redeems codes on both nodes in turn while the database is cut
 // for a second: every answer is 200 or a clean 503 with Retry-After, some
