@@ -2,8 +2,8 @@
 // interface every storage engine implements, and the sentinel errors of that
 // contract. It is a leaf package: it imports none of the project's other
 // packages and no storage engine. Implementations live in sub-packages
-// (storage/bolt, storage/memory) and all pass the conformance suite in
-// storage/storagetest.
+// (storage/bolt, storage/memory, storage/postgres) and all pass the
+// conformance suite in storage/storagetest.
 package storage
 
 import (
@@ -41,6 +41,11 @@ var (
 	ErrRotated = errors.New("storage: refresh token rotated to another successor")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("storage: closed")
+	// ErrUnavailable: the database could not be reached or did not answer
+	// in time (a networked engine: lost connection, server restarting,
+	// timeout). Nothing is known to have changed; the request may be
+	// tried again later.
+	ErrUnavailable = errors.New("storage: database unavailable")
 )
 
 // Store is every operation the token service needs from its state: the

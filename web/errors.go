@@ -4,10 +4,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"issuer/issuer/oauth"
+	"issuer/storage"
 )
 
 // errorBody is the RFC 6749 §5.2 error response.
@@ -55,6 +57,9 @@ const errorCodeKey = "oauth_error"
 func noteRefusal(c echo.Context, e *oauth.Error) { c.Set(errorCodeKey, e.Code) }
 
 func toOAuthError(err error) *oauth.Error {
+	if errors.Is(err, storage.ErrUnavailable) {
+		return errUnavailable(err)
+	}
 	var oe *oauth.Error
 	if errors.As(err, &oe) {
 		return oe
@@ -78,6 +83,20 @@ func toOAuthError(err error) *oauth.Error {
 	}
 	e := oauth.ErrInvalidRequest("%s", http.StatusText(he.Code))
 	e.Status = he.Code
+	return e
+}
+
+// unavailableRetry is the Retry-After of a 503 for an unreachable
+// database: about the time a database restart or failover takes.
+const unavailableRetry = 5 * time.Second
+
+// errUnavailable is the answer while the database cannot be reached
+// (storage.ErrUnavailable, whatever error wraps it): 503
+// temporarily_unavailable (RFC 6749 §4.1.2.1) with Retry-After; the cause
+// is logged, never sent.
+func errUnavailable(cause error) *oauth.Error {
+	e := oauth.New(http.StatusServiceUnavailable, "temporarily_unavailable", "the service is temporarily unavailable; try again later").WithCause(cause)
+	e.RetryAfter = unavailableRetry
 	return e
 }
 

@@ -41,8 +41,14 @@ type testServer struct {
 // option may change the configuration before the service is built.
 func newTestServer(t testing.TB, opts ...func(*issuer.Config)) *testServer {
 	t.Helper()
+	return newTestServerOn(t, memory.New(), opts...)
+}
+
+// newTestServerOn is newTestServer on the given store.
+func newTestServerOn(t testing.TB, store storage.Store, opts ...func(*issuer.Config)) *testServer {
+	t.Helper()
 	clock := testclock.New(time.Now().Truncate(time.Second))
-	ts := &testServer{Store: memory.New(), Clock: clock}
+	ts := &testServer{Store: store, Clock: clock}
 	// The URL is only known once the listener exists: start unstarted.
 	var h http.Handler
 	ts.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))

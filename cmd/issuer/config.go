@@ -65,7 +65,7 @@ func loadSettings(args []string, getenv func(string) string, stderr io.Writer) (
 	specs := []flagSpec{
 		{name: "addr", env: "ISSUER_ADDR", help: "listen address", value: &s.Addr},
 		{name: "url", env: "ISSUER_URL", help: "public base URL: the issuer identifier and base of every endpoint and of DPoP htu checks", value: &s.URL},
-		{name: "db", env: "ISSUER_DB", help: "bbolt database file", value: &s.DB},
+		{name: "db", env: "ISSUER_DB", help: "bbolt database file, or a postgres:// URL: a PostgreSQL database that several nodes share", value: &s.DB},
 		{name: "config", env: "ISSUER_CONFIG", help: "YAML configuration file", value: &configPath},
 		{name: "admin-token", env: "ISSUER_ADMIN_TOKEN", help: "bearer token of the admin API (off when empty; ISSUER_ADMIN_TOKEN_FILE reads it from a file)", value: &s.AdminToken},
 		{name: "log-format", env: "ISSUER_LOG_FORMAT", help: "text or json", value: &s.LogFormat},

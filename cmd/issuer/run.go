@@ -14,9 +14,10 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-const usage = `usage: issuer [serve] [flags]        run the token service (the default)
-       issuer proof [flags] METHOD URL  print a DPoP proof signed with a wallet key file
-       issuer pkce                      print a PKCE verifier and its S256 challenge as shell variables
+const usage = `usage: issuer [serve] [flags]          run the token service (the default)
+       issuer migrate --db postgres://…  apply the PostgreSQL schema's migrations and exit
+       issuer proof [flags] METHOD URL    print a DPoP proof signed with a wallet key file
+       issuer pkce                        print a PKCE verifier and its S256 challenge as shell variables
        issuer version
 
 Run "issuer serve -h" or "issuer proof -h" for the flags.`
@@ -31,6 +32,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, getenv, stdout, stderr)
+	case "migrate":
+		return migrateCmd(ctx, args, getenv, stdout, stderr)
 	case "proof":
 		return proof(args, getenv, stdout, stderr)
 	case "pkce":

@@ -12,7 +12,6 @@ import (
 	"runtime/debug"
 	"time"
 
-	"issuer/issuer"
 	"issuer/web"
 )
 
@@ -33,12 +32,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	store, err := openDB(&s, log)
+	store, err := openStore(ctx, &s, log)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	svc, err := issuer.New(ctx, s.Config, store, log)
+	svc, err := newService(ctx, s.Config, store, log)
 	if err != nil {
 		return err
 	}
@@ -65,7 +64,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		TLSConfig:      tlsConfig,
 	}
-	log.Info("issuer listening", "addr", ln.Addr().String(), "url", svc.Config().URL, "db", s.DB,
+	log.Info("issuer listening", "addr", ln.Addr().String(), "url", svc.Config().URL, "db", redactDB(s.DB),
 		"admin_api", s.AdminToken != "", "dpop_policy", s.DPoP.Policy, "use_dpop_nonce", s.DPoP.UseNonce,
 		"tls", tlsConfig != nil, "client_ca", s.ClientCA != "")
 	if s.Dev {
@@ -79,6 +78,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	defer stopSweep()
 	go svc.RunSweeper(sweepCtx, sweepInterval)
+	if _, shared := store.(sharedStore); shared {
+		go reloadProviders(sweepCtx, svc, providerReload, log)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- listen(srv, ln) }()
 	select {

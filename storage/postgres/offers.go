@@ -1,0 +1,174 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"issuer/storage"
+)
+
+// lockByCode selects an offer's row by code hash and locks it.
+const lockByCode = `SELECT data FROM offers WHERE code_hash = $1 FOR UPDATE`
+
+// CreateOffer stores o; ErrAlreadyExists if its ID, code hash or issuer
+// state hash is taken (the table's unique constraints). A zero KeepUntil
+// is set to ExpiresAt.
+func (s *Store) CreateOffer(ctx context.Context, o storage.Offer) error {
+	if o.ID == "" || len(o.CodeHash) == 0 {
+		return errors.New("storage/postgres: offer without ID or code hash")
+	}
+	if o.KeepUntil.IsZero() {
+		o.KeepUntil = o.ExpiresAt
+	}
+	offerJSON, data, err := encodeOffer(o)
+	if err != nil {
+		return err
+	}
+	var state []byte
+	if len(o.IssuerStateHash) > 0 {
+		state = o.IssuerStateHash
+	}
+	return s.insert(ctx, "create offer",
+		`INSERT INTO offers (id, code_hash, issuer_state_hash, keep_until_ns, data, offer_json) VALUES ($1, $2, $3, $4, $5, $6)`,
+		o.ID, o.CodeHash, state, ns(o.KeepUntil), data, offerJSON)
+}
+
+// encodeOffer returns the offer's OfferJSON (nil if none) and the JSON of
+// the rest.
+func encodeOffer(o storage.Offer) (offerJSON, data []byte, err error) {
+	if len(o.OfferJSON) > 0 {
+		if offerJSON, err = encode(o.OfferJSON); err != nil {
+			return nil, nil, err
+		}
+	}
+	o.OfferJSON = nil
+	data, err = encode(o)
+	return offerJSON, data, err
+}
+
+// GetOffer returns the offer by ID; ErrNotFound if there is none.
+func (s *Store) GetOffer(ctx context.Context, id string) (storage.Offer, error) {
+	return s.getOffer(ctx, "offer", `SELECT data, offer_json FROM offers WHERE id = $1`, id)
+}
+
+// GetOfferByCode returns the offer by code hash, without its OfferJSON;
+// ErrNotFound if none.
+func (s *Store) GetOfferByCode(ctx context.Context, codeHash []byte) (storage.Offer, error) {
+	return get[storage.Offer](ctx, s, "offer by code", `SELECT data FROM offers WHERE code_hash = $1`, codeHash)
+}
+
+// GetOfferByIssuerState returns the offer whose IssuerStateHash is
+// stateHash; ErrNotFound if none.
+func (s *Store) GetOfferByIssuerState(ctx context.Context, stateHash []byte) (storage.Offer, error) {
+	if len(stateHash) == 0 {
+		return storage.Offer{}, fmt.Errorf("storage/postgres: offer by issuer_state: %w", storage.ErrNotFound)
+	}
+	return s.getOffer(ctx, "offer by issuer_state", `SELECT data, offer_json FROM offers WHERE issuer_state_hash = $1`, stateHash)
+}
+
+// getOffer reads one offer with its OfferJSON (sql selects data and
+// offer_json); ErrNotFound if none.
+func (s *Store) getOffer(ctx context.Context, what, sql string, arg any) (storage.Offer, error) {
+	var o storage.Offer
+	err := s.do(ctx, what, true, func(ctx context.Context) error {
+		var data, offerJSON []byte
+		if err := s.pool.QueryRow(ctx, sql, arg).Scan(&data, &offerJSON); err != nil {
+			return notFound(err)
+		}
+		var err error
+		if o, err = decode[storage.Offer](data); err == nil && len(offerJSON) > 0 {
+			o.OfferJSON = json.RawMessage(offerJSON)
+		}
+		return err
+	})
+	return o, err
+}
+
+// lockOffer reads the offer of sql (one row: data) and locks its row
+// until the transaction ends; ErrNotFound if none.
+func lockOffer(ctx context.Context, tx pgx.Tx, sql string, arg any) (storage.Offer, error) {
+	var data []byte
+	if err := tx.QueryRow(ctx, sql, arg).Scan(&data); err != nil {
+		return storage.Offer{}, notFound(err)
+	}
+	return decode[storage.Offer](data)
+}
+
+// updateOffer writes the offer's record (not its OfferJSON) and KeepUntil.
+func updateOffer(ctx context.Context, tx pgx.Tx, o storage.Offer) error {
+	_, data, err := encodeOffer(o)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE offers SET data = $2, keep_until_ns = $3 WHERE id = $1`, o.ID, data, ns(o.KeepUntil))
+	return err
+}
+
+// RecordTxCodeFailure counts one failed transaction-code attempt against
+// the code, locking it once Failures reaches max, on the row locked FOR
+// UPDATE: concurrent failures on every node each count.
+func (s *Store) RecordTxCodeFailure(ctx context.Context, codeHash []byte, max int) (storage.Offer, error) {
+	var o storage.Offer
+	err := s.tx(ctx, "record tx_code failure", func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		if o, err = lockOffer(ctx, tx, lockByCode, codeHash); err != nil {
+			return err
+		}
+		o.Failures++
+		if o.Failures >= max {
+			o.Locked = true
+		}
+		return updateOffer(ctx, tx, o)
+	})
+	return o, err
+}
+
+// Redeem consumes a pre-authorized code as documented on storage.Offers,
+// in one transaction: the replay key is claimed (a live one refuses), the
+// offer's row is read and locked FOR UPDATE, storage.PlanRedeem decides,
+// and its writes follow; a plan that writes nothing rolls the claim back.
+func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
+	tokens, err := prepareTokens(r.Now, r.ReplayKey, r.ReplayExpiry, r.Tokens)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, "redeem", func(ctx context.Context, tx pgx.Tx) error {
+		if err := claimReplay(ctx, tx, r.ReplayKey, r.ReplayExpiry, r.Now); err != nil {
+			return err
+		}
+		o, err := lockOffer(ctx, tx, lockByCode, r.CodeHash)
+		if err != nil {
+			return err
+		}
+		p := storage.PlanRedeem(o.State(), r)
+		if err := applyRedeem(ctx, tx, p, tokens); err != nil {
+			return err
+		}
+		o.SetState(p.Code)
+		return updateOffer(ctx, tx, o)
+	})
+}
+
+// applyRedeem carries out a redemption plan beyond the code's own record
+// (the replay key is already claimed): it revokes (ErrConsumed: the
+// transaction is kept) or stores the tokens (nil: the caller then writes
+// p.Code and p.Offer). A plan that writes nothing returns its error, and
+// the transaction rolls back.
+func applyRedeem(ctx context.Context, tx pgx.Tx, p storage.RedeemPlan, tokens []tokenRow) error {
+	switch {
+	case !p.Write:
+		return p.Err
+	case p.Revoke != nil:
+		if err := revoke(ctx, tx, p.Revoke.Tokens, p.Revoke.GrantID); err != nil {
+			return err
+		}
+		return keep(p.Err)
+	case p.Err != nil:
+		return keep(p.Err)
+	}
+	return insertTokens(ctx, tx, tokens)
+}

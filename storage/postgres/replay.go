@@ -1,0 +1,50 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"issuer/storage"
+)
+
+// claimSQL records a replay key unless it is recorded and live: an
+// expired record is taken over, a live one returns no row. The unique key
+// makes concurrent claims of one key, on any node, wait for each other:
+// exactly one gets a row.
+const claimSQL = `INSERT INTO replay_keys (key, expires_ns) VALUES ($1, $2)
+ON CONFLICT (key) DO UPDATE SET expires_ns = EXCLUDED.expires_ns WHERE replay_keys.expires_ns < $3
+RETURNING true`
+
+// claim runs claimSQL on q; storage.ErrAlreadyExists if the key is live
+// at now.
+func claim(ctx context.Context, q querier, key []byte, exp, now time.Time) error {
+	var ok bool
+	err := q.QueryRow(ctx, claimSQL, key, ns(exp), ns(now)).Scan(&ok)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return storage.ErrAlreadyExists
+	}
+	return err
+}
+
+// claimReplay claims a write's replay key (if any) in its transaction: a
+// write that then fails rolls the claim back with the rest.
+func claimReplay(ctx context.Context, tx pgx.Tx, key []byte, exp, now time.Time) error {
+	if len(key) == 0 {
+		return nil
+	}
+	return claim(ctx, tx, key, exp, now)
+}
+
+// UseReplayKey records key until exp; ErrAlreadyExists if it is recorded
+// and not expired at now. One statement, atomic across nodes.
+func (s *Store) UseReplayKey(ctx context.Context, key []byte, exp, now time.Time) error {
+	if len(key) == 0 {
+		return errors.New("storage/postgres: empty replay key")
+	}
+	return s.do(ctx, "replay key", false, func(ctx context.Context) error {
+		return claim(ctx, s.pool, key, exp, now)
+	})
+}
