@@ -32,7 +32,7 @@ func TestPARValidation(t *testing.T) {
 		code string
 		desc string
 	}{
-		{"M02 request_uri pushed", map[string]string{"request_uri": "urn:ietf:params:oauth:request_uri:x"}, invReq, "request_uri must not be pushed (RFC 9126 §2.1)"},
+		{"M02 request_uri pushed", map[string]string{"request_uri": "urn:ietf:params:oauth:request_uri:x"}, invReq, "request_uri must not be pushed (RFC 9126 section 2.1)"},
 		{"request object", map[string]string{"request": "eyJhbGciOiJub25lIn0.e30."}, oauth.CodeRequestNotSupported, ""},
 		{"response_type missing", map[string]string{"response_type": ""}, invReq, "the parameter response_type is missing"},
 		{"response_type token", map[string]string{"response_type": "token"}, oauth.CodeUnsupportedResponseType, ""},

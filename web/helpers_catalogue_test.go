@@ -1,0 +1,3 @@
+package web_test
+
+func observeError(endpoint string, status int, body []byte) {}
