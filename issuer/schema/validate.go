@@ -30,7 +30,7 @@ type Violation struct {
 func (v Violation) String() string {
 	p := v.Pointer
 	if p == "" {
-		p = "(document)"
+		p = `"" (the document)`
 	}
 	return p + ": " + v.Message
 }
