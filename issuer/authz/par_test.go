@@ -167,7 +167,7 @@ func TestPARDPoP(t *testing.T) {
 		desc      string
 	}{
 		{"H03 dpop_jkt and a header of another key", jktA, []string{jktB + "#3"}, oauth.CodeInvalidRequest, "dpop_jkt does not match the key of the DPoP proof"},
-		{"two DPoP headers", "", []string{jktA + "#4", jktA + "#5"}, oauth.CodeInvalidDPoPProof, "the request has more than one DPoP header"},
+		{"two DPoP headers", "", []string{jktA + "#4", jktA + "#5"}, oauth.CodeInvalidDPoPProof, "too many DPoP parameters are passed in the header"},
 		{"a proof the verifier refuses", "", []string{"bad"}, oauth.CodeInvalidDPoPProof, "bad proof"},
 		{"a replayed proof", "", []string{jktA + "#1"}, oauth.CodeInvalidDPoPProof, "the DPoP proof was used before (jti replay)"},
 	} {
