@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"issuer/issuer/oauth"
 	"issuer/issuer/schema"
 )
 
@@ -144,4 +145,15 @@ func errorEnum(t *testing.T, name, ptr string) []string {
 		out[i], _ = e.(string)
 	}
 	return out
+}
+
+// TestTokenErrorsCatalogued checks that every code of the token
+// endpoint's error catalogue is a code its error schema allows.
+func TestTokenErrorsCatalogued(t *testing.T) {
+	allowed := errorEnum(t, "token-error-response", "/properties/error/enum")
+	for _, e := range oauth.Catalogue {
+		if !slices.Contains(allowed, e.Code) {
+			t.Errorf("the catalogue's %q (%s) is not in token-error-response", e.Code, e.Situation)
+		}
+	}
 }
