@@ -63,9 +63,9 @@ func TestCatalogueEntries(t *testing.T) {
 	}
 	e := oauth.CatalogueEntry{Status: 400, Code: "unauthorized_client", Description: "the client {0} doesn't support the grant type {1}"}
 	for desc, want := range map[string]bool{
-		"the client wallet doesn't support the grant type password": true,
-		"the client wallet doesn't support the grant type ":         false,
-		"the client . doesn't support the grant type password!":     true,
+		"the client wallet doesn't support the grant type password":  true,
+		"the client wallet doesn't support the grant type ":          false,
+		"the client . doesn't support the grant type password!":      true,
 		"xthe client wallet doesn't support the grant type password": false,
 	} {
 		if got := e.Matches(400, "unauthorized_client", desc); got != want {
