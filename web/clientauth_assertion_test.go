@@ -411,6 +411,10 @@ func TestAssertionRefused(t *testing.T) {
 			p, _ := base64.RawURLEncoding.DecodeString(parts[1])
 			return only(parts[0] + "." + base64.StdEncoding.EncodeToString(append(p, ' ', ' ')) + "." + parts[2])
 		}},
+		{name: "C14 an encrypted assertion (JWE, five parts)", desc: "client_assertion cannot be encrypted (JWE)", req: func(t *testing.T, f *asFixture) (url.Values, map[string][]string) {
+			jwe := asB64([]byte(`{"alg":"RSA-OAEP-256","enc":"A256GCM"}`)) + ".a2V5.aXY.Y2lwaGVydGV4dA.dGFn"
+			return only(jwe)
+		}},
 		{name: "C14 not a JWT", req: func(t *testing.T, f *asFixture) (url.Values, map[string][]string) {
 			return only("not-a-jwt")
 		}},

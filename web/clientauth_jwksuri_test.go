@@ -34,7 +34,7 @@ func TestJWKSURI(t *testing.T) {
 	}
 
 	js.set(t, asJWK(k2, "k2"))
-	asWantRefused(t, ts.asToken(t, asForm(sign(k2, "k2")), nil), "the client assertion's signature is invalid")
+	asWantRefused(t, ts.asToken(t, asForm(sign(k2, "k2")), nil), "bad client assertion signature")
 	ts.Clock.Advance(31 * time.Second)
 	asWantClient(t, ts.asToken(t, asForm(sign(k2, "k2")), nil), c.ID)
 	if n := js.fetches.Load(); n != 2 {

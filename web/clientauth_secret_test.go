@@ -100,7 +100,7 @@ func TestClientAuthentication(t *testing.T) {
 			status: 401, code: "invalid_client"},
 		{name: "public client without the pre-authorized grant", form: url.Values{"client_id": {publicNoGrant.ID}},
 			status: 400, code: "unauthorized_client",
-			desc: "the client '" + publicNoGrant.ID + "' doesn't support the grant type '" + preAuth + "'"},
+			desc: "the client " + publicNoGrant.ID + " doesn't support the grant type " + preAuth},
 		{name: "client_assertion present", form: url.Values{
 			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {"eyJhbGciOiJub25lIn0.e30."},
 		}, status: 401, code: "invalid_client"},
@@ -219,7 +219,7 @@ func TestClientSecretThrottling(t *testing.T) {
 	}
 	for range 20 {
 		e := wantError(t, as(guesser, wrong), 401, "invalid_client")
-		if e.Description != "the client secret is invalid" {
+		if e.Description != "bad client credential" {
 			t.Fatalf("error_description = %q", e.Description)
 		}
 	}

@@ -22,7 +22,7 @@ import (
 const (
 	secretFree  = 20 // wrong client secrets free per client and address
 	signInFree  = 5  // wrong passwords free per username and origin
-	msgSecret   = "the client secret is invalid"
+	msgSecret   = "bad client credential"
 	msgDelayed  = "too many failed authentications; try again later"
 	msgPassword = "the username or password is invalid"
 )

@@ -128,7 +128,7 @@ func newMTLSServer(t testing.TB, ca *testCA, opts ...func(*issuer.Config)) *test
 	clock := testclock.New(time.Now().Truncate(time.Second))
 	ts := &testServer{Store: memory.New(), Clock: clock}
 	var h http.Handler
-	ts.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	ts.Server = httptest.NewUnstartedServer(schemaChecked(t, "", func() http.Handler { return h }))
 	ts.TLS = &tls.Config{ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}
 	ts.StartTLS()
 	t.Cleanup(ts.Close)

@@ -51,7 +51,7 @@ func newTestServerOn(t testing.TB, store storage.Store, opts ...func(*issuer.Con
 	ts := &testServer{Store: store, Clock: clock}
 	// The URL is only known once the listener exists: start unstarted.
 	var h http.Handler
-	ts.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	ts.Server = httptest.NewUnstartedServer(schemaChecked(t, "", func() http.Handler { return h }))
 	ts.Start()
 	t.Cleanup(ts.Close)
 	cfg := issuer.Defaults()
@@ -190,7 +190,7 @@ func newCustomServer(t *testing.T, path, admin string) *testServer {
 	clock := testclock.New(time.Now().Truncate(time.Second))
 	ts := &testServer{Store: memory.New(), Clock: clock}
 	var h http.Handler
-	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	ts.Server = httptest.NewServer(schemaChecked(t, path, func() http.Handler { return h }))
 	t.Cleanup(ts.Close)
 	cfg := issuer.Defaults()
 	cfg.URL = ts.Server.URL + path

@@ -207,7 +207,7 @@ const (
 	// Descriptions of the error catalogue.
 	rfDescMissing    = "the parameter refresh_token is missing"
 	rfDescInvalid    = "the refresh token is not valid"
-	rfDescProofReq   = "a DPoP proof is required"
+	rfDescProofReq   = "the DPOP Proof is missing"
 	rfDescClientAuth = "client authentication is required for the grant type 'refresh_token'"
 )
 

@@ -151,12 +151,12 @@ func pcSign(t testing.TB, ts *testServer, key *ecdsa.PrivateKey, kid, id string,
 }
 
 const (
-	pcDescSecret   = "the client secret is invalid"
+	pcDescSecret   = "bad client credential"
 	pcDescAudience = "the audience passed in JWT is not correct"
-	pcDescSig      = "the client assertion's signature is invalid"
-	// pcDescOtherClient is the token endpoint's refusal of a code issued
+	pcDescSig      = "bad client assertion signature"
+	// pcDescOtherClient (+ the client_id) is the token endpoint's refusal of a code issued
 	// to another client.
-	pcDescOtherClient = "the authorization code was not issued to this client"
+	pcDescOtherClient = "the authorization code has not been issued for the given client id "
 )
 
 // TestPARClientSecretMethods: client_secret_basic and client_secret_post
@@ -275,7 +275,7 @@ func TestPARClientAssertion(t *testing.T) {
 		{name: "private_key_jwt, aud the revocation URL, permissive", permissive: true, client: "pc-pkjwt", assertion: pkjwt(key, "k1", revokeURL), status: 401, desc: pcDescAudience},
 		{name: "private_key_jwt, aud another server, permissive", permissive: true, client: "pc-pkjwt", assertion: pkjwt(key, "k1", foreign), status: 401, desc: pcDescAudience},
 		{name: "private_key_jwt, expired", client: "pc-pkjwt", assertion: pkjwt(key, "k1", expired), status: 401, desc: "the received JWT has expired"},
-		{name: "private_key_jwt, replayed jti", client: "pc-pkjwt", assertion: pkjwt(key, "k1", nil), twice: true, status: 401, desc: "the client assertion was used before"},
+		{name: "private_key_jwt, replayed jti", client: "pc-pkjwt", assertion: pkjwt(key, "k1", nil), twice: true, status: 401, desc: "the jwt token has already been used"},
 		{name: "private_key_jwt, signed by another key", client: "pc-pkjwt", assertion: pkjwt(other, "k1", nil), status: 401, desc: pcDescSig},
 		{name: "private_key_jwt, signed by another key without kid", client: "pc-pkjwt", assertion: pkjwt(other, "", nil), status: 401, desc: pcDescSig},
 		{name: "client_secret_jwt, right secret", client: "pc-sjwt", assertion: sjwt(sjSecret, nil), status: 201},
@@ -374,12 +374,12 @@ func TestPARClientPrivateKeyJWTFlow(t *testing.T) {
 		status       int
 		code, desc   string
 	}{
-		{name: "another private_key_jwt client", client: "pc-flow-other", status: 400, code: "invalid_grant", desc: pcDescOtherClient,
+		{name: "another private_key_jwt client", client: "pc-flow-other", status: 400, code: "invalid_grant", desc: pcDescOtherClient + "pc-flow-other",
 			form: func(t *testing.T) url.Values {
 				return pcAssertion(nil, pcSign(t, ts, otherKey, "k1", "pc-flow-other", nil))
 			}},
 		{name: "a client_secret_basic client", client: "pc-flow-basic", headers: pcBasic("pc-flow-basic", pcSecret(t, basic)),
-			status: 400, code: "invalid_grant", desc: pcDescOtherClient, form: func(*testing.T) url.Values { return nil }},
+			status: 400, code: "invalid_grant", desc: pcDescOtherClient + "pc-flow-basic", form: func(*testing.T) url.Values { return nil }},
 		{name: "the client, without authentication", client: "pc-flow", status: 401, code: "invalid_client", desc: "the client cannot be authenticated with none",
 			form: func(*testing.T) url.Values { return nil }},
 		{name: "the client, with an assertion signed by another key", client: "pc-flow", status: 401, code: "invalid_client", desc: pcDescSig,

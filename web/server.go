@@ -87,6 +87,8 @@ func New(svc *issuer.Service, opts Options) *echo.Echo {
 	if base != "" {
 		e.GET(issuer.WellKnownOIDC+base, h.document(svc.OpenIDConfiguration)) // the RFC 8414 §5 form
 	}
+	e.GET(base+PathSchemas, h.schemaList)
+	e.GET(base+PathSchemas+":file", h.schemaFile)
 	e.POST(base+issuer.PathPAR, h.par)
 	e.GET(base+issuer.PathAuthorize, h.authorize)
 	e.POST(base+issuer.PathLogin, h.login)

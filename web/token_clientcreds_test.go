@@ -87,7 +87,7 @@ func TestClientCredentials(t *testing.T) {
 	t.Run("unauthorized_client names the client and the grant", func(t *testing.T) {
 		c := ts.registerClient(t, map[string]any{"token_endpoint_auth_method": "client_secret_basic", "grant_types": []string{preAuth}})
 		e := wantError(t, ts.ccRequest(t, c, proof(), nil), 400, "unauthorized_client")
-		want := "the client '" + c.ID + "' doesn't support the grant type 'client_credentials'"
+		want := "the client " + c.ID + " doesn't support the grant type client_credentials"
 		if e.Description != want {
 			t.Errorf("error_description = %q; want %q", e.Description, want)
 		}

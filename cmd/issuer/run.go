@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"issuer/pkce"
@@ -18,6 +19,7 @@ const usage = `usage: issuer [serve] [flags]          run the token service (the
        issuer migrate --db postgres://…  apply the PostgreSQL schema's migrations and exit
        issuer proof [flags] METHOD URL    print a DPoP proof signed with a wallet key file
        issuer pkce                        print a PKCE verifier and its S256 challenge as shell variables
+       issuer schema list|export|validate the JSON Schemas of the messages ("issuer schema -h")
        issuer version
 
 Run "issuer serve -h" or "issuer proof -h" for the flags.`
@@ -36,6 +38,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrateCmd(ctx, args, getenv, stdout, stderr)
 	case "proof":
 		return proof(args, getenv, stdout, stderr)
+	case "schema":
+		return schemaCmd(args, os.Stdin, stdout)
 	case "pkce":
 		v := newAdminToken() + newAdminToken() // 64 random bytes, base64url: 86 characters
 		_, err := fmt.Fprintf(stdout, "CODE_VERIFIER=%s\nCODE_CHALLENGE=%s\n", v, pkce.Challenge(v))

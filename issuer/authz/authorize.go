@@ -111,7 +111,7 @@ func (s *Authz) parProof(ctx context.Context, proofs []string, now time.Time) (*
 		return nil, nil
 	case 1:
 	default:
-		return nil, oauth.ErrInvalidDPoPProof("the request has more than one DPoP header")
+		return nil, oauth.ErrInvalidDPoPProof("too many DPoP parameters are passed in the header")
 	}
 	proof, err := s.verifyProof(ctx, proofs[0], http.MethodPost, s.cfg.PARURL, now, "")
 	if err != nil {

@@ -32,7 +32,7 @@ func TestPARValidation(t *testing.T) {
 		code string
 		desc string
 	}{
-		{"M02 request_uri pushed", map[string]string{"request_uri": "urn:ietf:params:oauth:request_uri:x"}, invReq, "request_uri must not be pushed (RFC 9126 §2.1)"},
+		{"M02 request_uri pushed", map[string]string{"request_uri": "urn:ietf:params:oauth:request_uri:x"}, invReq, "request_uri must not be pushed (RFC 9126 section 2.1)"},
 		{"request object", map[string]string{"request": "eyJhbGciOiJub25lIn0.e30."}, oauth.CodeRequestNotSupported, ""},
 		{"response_type missing", map[string]string{"response_type": ""}, invReq, "the parameter response_type is missing"},
 		{"response_type token", map[string]string{"response_type": "token"}, oauth.CodeUnsupportedResponseType, ""},
@@ -167,7 +167,7 @@ func TestPARDPoP(t *testing.T) {
 		desc      string
 	}{
 		{"H03 dpop_jkt and a header of another key", jktA, []string{jktB + "#3"}, oauth.CodeInvalidRequest, "dpop_jkt does not match the key of the DPoP proof"},
-		{"two DPoP headers", "", []string{jktA + "#4", jktA + "#5"}, oauth.CodeInvalidDPoPProof, "the request has more than one DPoP header"},
+		{"two DPoP headers", "", []string{jktA + "#4", jktA + "#5"}, oauth.CodeInvalidDPoPProof, "too many DPoP parameters are passed in the header"},
 		{"a proof the verifier refuses", "", []string{"bad"}, oauth.CodeInvalidDPoPProof, "bad proof"},
 		{"a replayed proof", "", []string{jktA + "#1"}, oauth.CodeInvalidDPoPProof, "the DPoP proof was used before (jti replay)"},
 	} {

@@ -86,7 +86,7 @@ func checkRequestShape(client *storage.Client, p map[string]string) error {
 	case p["request"] != "":
 		return &oauth.Error{Code: oauth.CodeRequestNotSupported, Description: "request objects are not supported; push the parameters instead", Status: http.StatusBadRequest}
 	case p["request_uri"] != "":
-		return oauth.ErrInvalidRequest("request_uri must not be pushed (RFC 9126 §2.1)")
+		return oauth.ErrInvalidRequest("request_uri must not be pushed (RFC 9126 section 2.1)")
 	case p["response_type"] == "":
 		return oauth.ErrInvalidRequest("the parameter response_type is missing")
 	case p["response_type"] != "code":

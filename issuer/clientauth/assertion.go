@@ -53,22 +53,25 @@ func errAssertion(description string) *oauth.Error {
 // atomically in the replay store.
 func (s *Authenticator) authenticateAssertion(ctx context.Context, cred credentials) (*storage.Client, error) {
 	raw := cred.assertion
+	if strings.Count(raw, ".") == 4 && !strings.ContainsAny(raw, ", ") {
+		return nil, errAssertion("client_assertion cannot be encrypted (JWE)")
+	}
 	if strings.Count(raw, ".") != 2 || strings.ContainsAny(raw, ", ") {
-		return nil, errAssertion("the client assertion is not one compact JWT")
+		return nil, errAssertion("the client assertion is not a JWS token")
 	}
 	msg, err := jws.Parse([]byte(raw))
 	if err != nil || len(msg.Signatures()) != 1 {
-		return nil, errAssertion("the client assertion is malformed")
+		return nil, errAssertion("bad client assertion format")
 	}
 	var c assertionClaims
 	if err := json.Unmarshal(msg.Payload(), &c); err != nil {
-		return nil, errAssertion("the client assertion is malformed")
+		return nil, errAssertion("bad client assertion format")
 	}
 	switch {
 	case c.Iss == "" || c.Sub == "":
 		return nil, errAssertion("the client assertion needs iss and sub")
 	case c.Iss != c.Sub:
-		return nil, errAssertion("the client assertion's iss and sub must both be the client_id")
+		return nil, errAssertion("bad client assertion issuer")
 	case cred.id != "" && cred.id != c.Iss:
 		return nil, errAssertion("client_id does not match the client assertion")
 	}
@@ -94,7 +97,7 @@ func (s *Authenticator) verifyAssertion(ctx context.Context, client storage.Clie
 	switch client.AuthMethod {
 	case oauth.AuthPrivateKeyJWT:
 		if !slices.Contains(asymmetricAlgs, alg) {
-			return errAssertion("the client assertion's algorithm is not allowed for private_key_jwt")
+			return errAssertion("the algorithm used by client assertion is not correct")
 		}
 		set, err := s.clientKeys(ctx, client, h.KeyID())
 		if err != nil {
@@ -111,7 +114,7 @@ func (s *Authenticator) verifyAssertion(ctx context.Context, client storage.Clie
 		}
 	case oauth.AuthClientSecretJWT:
 		if !slices.Contains(hmacAlgs, alg) {
-			return errAssertion("the client assertion's algorithm is not allowed for client_secret_jwt")
+			return errAssertion("the algorithm used by client assertion is not correct")
 		}
 		if _, err := jws.Verify([]byte(raw), jws.WithKey(jwa.SignatureAlgorithm(alg), []byte(client.HMACSecret))); err == nil {
 			return nil
@@ -119,7 +122,7 @@ func (s *Authenticator) verifyAssertion(ctx context.Context, client storage.Clie
 	default:
 		return errAssertion("the client cannot be authenticated with a client assertion")
 	}
-	return errAssertion("the client assertion's signature is invalid")
+	return errAssertion("bad client assertion signature")
 }
 
 // checkAssertionClaims checks aud, the times and the single use of jti.
@@ -146,7 +149,7 @@ func (s *Authenticator) checkAssertionClaims(ctx context.Context, client storage
 	err := s.store.UseReplayKey(ctx, key[:], time.Unix(*c.Exp, 0).Add(assertionSkew), now)
 	switch {
 	case errors.Is(err, storage.ErrAlreadyExists):
-		return errAssertion("the client assertion was used before")
+		return errAssertion("the jwt token has already been used")
 	case err != nil:
 		return oauth.ErrServer(err)
 	}

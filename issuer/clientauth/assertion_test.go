@@ -201,14 +201,14 @@ func TestAssertionRefused(t *testing.T) {
 	f := asSetup(t)
 	now := f.Clock.Now()
 	const (
-		badSig  = "the client assertion's signature is invalid"
-		notOne  = "the client assertion is not one compact JWT"
-		bad     = "the client assertion is malformed"
-		pkAlg   = "the client assertion's algorithm is not allowed for private_key_jwt"
-		sjAlg   = "the client assertion's algorithm is not allowed for client_secret_jwt"
+		badSig  = "bad client assertion signature"
+		notOne  = "the client assertion is not a JWS token"
+		bad     = "bad client assertion format"
+		pkAlg   = "the algorithm used by client assertion is not correct"
+		sjAlg   = "the algorithm used by client assertion is not correct"
 		expired = "the received JWT has expired"
 		noJTI   = "the received JWT needs a jti of at most 256 bytes"
-		issSub  = "the client assertion's iss and sub must both be the client_id"
+		issSub  = "bad client assertion issuer"
 	)
 	pkWith := func(mod func(c map[string]any)) func(t *testing.T) clientauth.Request {
 		return func(t *testing.T) clientauth.Request { return assertion(f.pk(t, mod)) }
@@ -351,7 +351,7 @@ func TestAssertionUnusableRegisteredKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, _, err := f.authenticate(t, assertion(signRS256(t, weak, map[string]any{"alg": "RS256", "kid": "weak"}, f.claims("old"))))
-	wantError(t, c, err, oauth.CodeInvalidClient, "the client assertion's signature is invalid")
+	wantError(t, c, err, oauth.CodeInvalidClient, "bad client assertion signature")
 	c, _, err = f.authenticate(t, assertion(signES256(t, good, map[string]any{"alg": "ES256"}, f.claims("old"))))
 	wantClient(t, c, err, "old")
 }
@@ -391,7 +391,7 @@ func TestAssertionPermissiveAudience(t *testing.T) {
 // TestAssertionReplay covers C09 / JWTA-07: a jti is single use per
 // client, until the assertion expires.
 func TestAssertionReplay(t *testing.T) {
-	const used = "the client assertion was used before"
+	const used = "the jwt token has already been used"
 	t.Run("C09 the same assertion replayed", func(t *testing.T) {
 		f := asSetup(t)
 		a := f.pk(t, nil)

@@ -177,7 +177,7 @@ func (s *Authenticator) authenticateClient(ctx context.Context, req Request, cre
 		return nil, oauth.ErrInvalidClient("too many failed authentications; try again later").WithChallenge(cred.challenge).WithRetryAfter(wait)
 	}
 	if !secretMatches(c.SecretHash, cred.secret) {
-		return nil, oauth.ErrInvalidClient("the client secret is invalid").WithChallenge(cred.challenge)
+		return nil, oauth.ErrInvalidClient("bad client credential").WithChallenge(cred.challenge)
 	}
 	s.secretFailures.Reset(key)
 	return &c, nil

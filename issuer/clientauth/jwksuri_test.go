@@ -111,7 +111,7 @@ func TestJWKSURIFetchAndCache(t *testing.T) {
 	// The client rotates to k2.
 	f.JS.set(string(keySet(t, jwkWithKid(k2, "k2"))), http.StatusOK)
 	f.Clock.Advance(10 * time.Second)
-	wantRefused(t, f.remote(t, k2, "k2"), "the client assertion's signature is invalid")
+	wantRefused(t, f.remote(t, k2, "k2"), "bad client assertion signature")
 	if n := f.JS.fetches.Load(); n != 1 {
 		t.Fatalf("%d fetches; want no refetch within 30 s", n)
 	}
@@ -122,12 +122,12 @@ func TestJWKSURIFetchAndCache(t *testing.T) {
 	if n := f.JS.fetches.Load(); n != 2 {
 		t.Fatalf("%d fetches; want 2", n)
 	}
-	wantRefused(t, f.remote(t, k1, "k1"), "the client assertion's signature is invalid")
+	wantRefused(t, f.remote(t, k1, "k1"), "bad client assertion signature")
 
 	// Without a kid, the set is fetched again only when stale (5 minutes).
 	f.JS.set(string(keySet(t, jwkWithKid(k1, "k1"))), http.StatusOK)
 	f.Clock.Advance(4 * time.Minute)
-	wantRefused(t, f.remote(t, k1, ""), "the client assertion's signature is invalid")
+	wantRefused(t, f.remote(t, k1, ""), "bad client assertion signature")
 	f.Clock.Advance(time.Minute)
 	if err := f.remote(t, k1, ""); err != nil {
 		t.Fatalf("after 5 minutes: %v; want a refetch", err)
@@ -146,7 +146,7 @@ func TestJWKSURIFailureKeepsFreshCache(t *testing.T) {
 	f.Clock.Advance(time.Minute)
 	// The refetch for an unknown kid fails: the fresh cached set answers,
 	// which has no such key.
-	wantRefused(t, f.remote(t, k1, "k9"), "the client assertion's signature is invalid")
+	wantRefused(t, f.remote(t, k1, "k9"), "bad client assertion signature")
 	if n := f.JS.fetches.Load(); n != 2 {
 		t.Fatalf("%d fetches; want the refetch for the unknown kid", n)
 	}
@@ -191,7 +191,7 @@ func TestJWKSURIRefusedDocuments(t *testing.T) {
 	t.Run("a private key beside a public one is skipped", func(t *testing.T) {
 		other := newKey(t)
 		f := jwksSetup(t, string(keySet(t, priv, jwkWithKid(other, "k2"))))
-		wantRefused(t, f.remote(t, k, "k1"), "the client assertion's signature is invalid")
+		wantRefused(t, f.remote(t, k, "k1"), "bad client assertion signature")
 		if err := f.remote(t, other, "k2"); err != nil {
 			t.Fatalf("the public key: %v", err)
 		}
@@ -224,7 +224,7 @@ func TestJWKSURIFetchesAreLimited(t *testing.T) {
 		f.JS.set("down", http.StatusServiceUnavailable)
 		f.Clock.Advance(time.Minute)
 		for _, kid := range []string{"k5", "k6", "k7", "k8", "k9"} {
-			wantRefused(t, f.remote(t, k1, kid), "the client assertion's signature is invalid")
+			wantRefused(t, f.remote(t, k1, kid), "bad client assertion signature")
 		}
 		if n := f.JS.fetches.Load(); n != 2 {
 			t.Fatalf("%d fetches for 5 unknown kids while the jwks_uri fails; want 2 (one refetch)", n)

@@ -63,7 +63,7 @@ func TestSecretAuthentication(t *testing.T) {
 	sc := registerSecretClients(t, e)
 	const (
 		twoMethods = "the client used more than one authentication method"
-		badSecret  = "the client secret is invalid"
+		badSecret  = "bad client credential"
 		malformed  = "the Authorization header is malformed"
 		unknown    = "the client doesn't exist"
 	)
@@ -172,7 +172,7 @@ func TestSecretWithoutStoredHash(t *testing.T) {
 	}
 	for _, s := range []string{"", "x"} {
 		c, _, err := e.authenticate(t, clientauth.Request{Authorization: basic("nohash", s)})
-		wantError(t, c, err, oauth.CodeInvalidClient, "the client secret is invalid")
+		wantError(t, c, err, oauth.CodeInvalidClient, "bad client credential")
 	}
 }
 
@@ -202,7 +202,7 @@ func TestSecretGuessingDelay(t *testing.T) {
 	const guesser, client = "198.51.100.7", "203.0.113.9"
 	for i := range 20 {
 		c, err := try(sc.Basic.ClientID, "wrong", guesser)
-		if oe := wantError(t, c, err, oauth.CodeInvalidClient, "the client secret is invalid"); oe.RetryAfter != 0 {
+		if oe := wantError(t, c, err, oauth.CodeInvalidClient, "bad client credential"); oe.RetryAfter != 0 {
 			t.Fatalf("failure %d: RetryAfter = %v; want none within the free failures", i+1, oe.RetryAfter)
 		}
 	}
@@ -216,7 +216,7 @@ func TestSecretGuessingDelay(t *testing.T) {
 
 	e.Clock.Advance(time.Second)
 	c, err = try(sc.Basic.ClientID, "wrong", guesser)
-	wantError(t, c, err, oauth.CodeInvalidClient, "the client secret is invalid")
+	wantError(t, c, err, oauth.CodeInvalidClient, "bad client credential")
 	c, err = try(sc.Basic.ClientID, "wrong", guesser)
 	wantDelay(t, c, err, 2*time.Second)
 
@@ -226,7 +226,7 @@ func TestSecretGuessingDelay(t *testing.T) {
 	// The success forgot the failures: the next wrong secret is not delayed,
 	// and neither is the right one after it.
 	c, err = try(sc.Basic.ClientID, "wrong", guesser)
-	wantError(t, c, err, oauth.CodeInvalidClient, "the client secret is invalid")
+	wantError(t, c, err, oauth.CodeInvalidClient, "bad client credential")
 	c, err = try(sc.Basic.ClientID, sc.Basic.ClientSecret, guesser)
 	wantClient(t, c, err, sc.Basic.ClientID)
 }

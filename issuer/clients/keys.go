@@ -73,7 +73,7 @@ func checkTLSMetadata(m *Metadata) error {
 	}
 	switch {
 	case len(m.JWKS) > 0 && m.JWKSURI != "":
-		return errInvalidMetadata("jwks and jwks_uri must not both be given (RFC 7591 §2)")
+		return errInvalidMetadata("jwks and jwks_uri must not both be given (RFC 7591 section 2)")
 	case m.JWKSURI != "":
 		return checkJWKSURI(m.JWKSURI)
 	}

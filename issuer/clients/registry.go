@@ -132,7 +132,7 @@ func (s *Registry) complete(m *Metadata) error {
 		return errInvalidMetadata("jwks_uri is for private_key_jwt and self_signed_tls_client_auth clients")
 	case m.TokenEndpointAuthMethod != oauth.AuthPrivateKeyJWT:
 	case len(m.JWKS) > 0 && m.JWKSURI != "":
-		return errInvalidMetadata("jwks and jwks_uri must not both be given (RFC 7591 §2)")
+		return errInvalidMetadata("jwks and jwks_uri must not both be given (RFC 7591 section 2)")
 	case m.JWKSURI != "":
 		if err := checkJWKSURI(m.JWKSURI); err != nil {
 			return err

@@ -118,7 +118,7 @@ func TestCreateRefused(t *testing.T) {
 		exactlyOne = "tls_client_auth needs exactly one of tls_client_auth_subject_dn, tls_client_auth_san_dns, tls_client_auth_san_uri, tls_client_auth_san_ip and tls_client_auth_san_email"
 		needsCerts = "self_signed_tls_client_auth needs jwks or jwks_uri with the client's certificates (x5c)"
 		https      = "jwks_uri must use https"
-		both       = "jwks and jwks_uri must not both be given (RFC 7591 §2)"
+		both       = "jwks and jwks_uri must not both be given (RFC 7591 section 2)"
 	)
 	pk := func(jwks []byte, uri string) clients.Metadata {
 		return clients.Metadata{TokenEndpointAuthMethod: oauth.AuthPrivateKeyJWT, JWKS: jwks, JWKSURI: uri}

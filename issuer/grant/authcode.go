@@ -31,7 +31,7 @@ func (e *Endpoint) authorizationCode(ctx context.Context, in Request) (*token.Re
 	}
 	c, err := e.store.GetAuthCode(ctx, authz.CodeID(p["code"]))
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, e.grantFailure(ctx, proof, now, oauth.ErrInvalidGrant("the authorization code is invalid"))
+		return nil, e.grantFailure(ctx, proof, now, oauth.ErrInvalidGrant("the authorization code is not correct"))
 	} else if err != nil {
 		return nil, oauth.ErrServer(err)
 	}
@@ -63,22 +63,22 @@ func (e *Endpoint) authorizationCode(ctx context.Context, in Request) (*token.Re
 func checkCode(c storage.AuthCode, client *storage.Client, b oauth.Binding, p map[string]string, proof *dpop.Proof, now time.Time) error {
 	switch {
 	case c.ClientID != client.ID:
-		return oauth.ErrInvalidGrant("the authorization code was not issued to this client")
+		return oauth.ErrInvalidGrant("the authorization code has not been issued for the given client id %s", safeText(client.ID))
 	case c.RedeemedAt.IsZero() && now.After(c.ExpiresAt):
-		return oauth.ErrInvalidGrant("the authorization code has expired")
+		return oauth.ErrInvalidGrant("the authorization code is obsolete")
 	case p["redirect_uri"] == "":
 		return oauth.ErrInvalidRequest("the parameter redirect_uri is missing")
 	case p["redirect_uri"] != c.RedirectURI:
-		return oauth.ErrInvalidGrant("the redirect_uri does not match the authorization request")
+		return oauth.ErrInvalidGrant("the redirection url is not the same than the one passed in the authorization request")
 	case p["code_verifier"] == "":
 		return oauth.ErrInvalidGrant("the parameter code_verifier is missing")
 	case pkce.Verify(c.CodeChallenge, p["code_verifier"]) != nil:
 		// One answer for a malformed and a wrong verifier: no oracle.
-		return oauth.ErrInvalidGrant("the code_verifier does not match the code_challenge")
+		return oauth.ErrInvalidGrant("code_verifier is invalid")
 	case c.DPoPJKT != "" && proof == nil:
 		return oauth.ErrInvalidGrant("the authorization code is bound to a DPoP key and the request has no DPoP proof")
 	case c.DPoPJKT != "" && proof.JKT != c.DPoPJKT:
-		return oauth.ErrInvalidGrant("the DPoP proof's key is not the key the authorization code is bound to (dpop_jkt)")
+		return oauth.ErrInvalidGrant("there is a mismatch between the dpop_jkt and the DPoP proof")
 	case c.AttestationJKT != b.Instance:
 		return oauth.ErrInvalidGrant("the client attestation is for another wallet instance than the authorization request's")
 	}

@@ -59,23 +59,23 @@ func TestAuthCodeRefused(t *testing.T) {
 		{name: "VCI-07 tx_code", params: func(p map[string]string) { p["tx_code"] = "1234" },
 			code: oauth.CodeInvalidRequest, desc: "the parameter tx_code is for the pre-authorized code grant"},
 		{name: "unknown code", params: func(p map[string]string) { p["code"] = "no-such-code" },
-			code: oauth.CodeInvalidGrant, desc: "the authorization code is invalid", replays: 1},
+			code: oauth.CodeInvalidGrant, desc: "the authorization code is not correct", replays: 1},
 		{name: "OA-15 another client's code", mod: func(c *storage.AuthCode) { c.ClientID = conf },
-			code: oauth.CodeInvalidGrant, desc: "the authorization code was not issued to this client", replays: 1},
+			code: oauth.CodeInvalidGrant, desc: "the authorization code has not been issued for the given client id " + wallet, replays: 1},
 		{name: "OA-18 expired", advance: time.Minute + time.Second,
-			code: oauth.CodeInvalidGrant, desc: "the authorization code has expired", replays: 1},
+			code: oauth.CodeInvalidGrant, desc: "the authorization code is obsolete", replays: 1},
 		{name: "OA-16 redirect_uri missing", params: func(p map[string]string) { delete(p, "redirect_uri") },
 			code: oauth.CodeInvalidRequest, desc: "the parameter redirect_uri is missing", replays: 1},
 		{name: "OA-16 redirect_uri differs", params: func(p map[string]string) { p["redirect_uri"] = redirect + "/x" },
-			code: oauth.CodeInvalidGrant, desc: "the redirect_uri does not match the authorization request", replays: 1},
+			code: oauth.CodeInvalidGrant, desc: "the redirection url is not the same than the one passed in the authorization request", replays: 1},
 		{name: "PKCE verifier missing", params: func(p map[string]string) { delete(p, "code_verifier") },
 			code: oauth.CodeInvalidGrant, desc: "the parameter code_verifier is missing", replays: 1},
 		{name: "PKCE-02 verifier wrong", params: func(p map[string]string) { p["code_verifier"] = verifier[1:] + "A" },
-			code: oauth.CodeInvalidGrant, desc: "the code_verifier does not match the code_challenge", replays: 1},
+			code: oauth.CodeInvalidGrant, desc: "code_verifier is invalid", replays: 1},
 		{name: "PKCE-01 verifier malformed", params: func(p map[string]string) { p["code_verifier"] = "short" },
-			code: oauth.CodeInvalidGrant, desc: "the code_verifier does not match the code_challenge", replays: 1},
+			code: oauth.CodeInvalidGrant, desc: "code_verifier is invalid", replays: 1},
 		{name: "DPOP-38 dpop_jkt of another key", mod: bound, other: true,
-			code: oauth.CodeInvalidGrant, desc: "the DPoP proof's key is not the key the authorization code is bound to (dpop_jkt)", replays: 1},
+			code: oauth.CodeInvalidGrant, desc: "there is a mismatch between the dpop_jkt and the DPoP proof", replays: 1},
 		{name: "attestation instance differs", mod: func(c *storage.AuthCode) { c.AttestationJKT = jkt(t, e.Other) },
 			code: oauth.CodeInvalidGrant, desc: "the client attestation is for another wallet instance than the authorization request's", replays: 1},
 	} {
@@ -140,7 +140,7 @@ func TestAuthCodeConfidential(t *testing.T) {
 	e := newEnv(t, dpopOptional)
 	code := e.authCode(t, conf, nil)
 	p := codeParams(code)
-	e.refused(t, p, oauth.CodeInvalidGrant, "the authorization code was not issued to this client", 0)
+	e.refused(t, p, oauth.CodeInvalidGrant, "the authorization code has not been issued for the given client id "+wallet, 0)
 	resp := e.mustToken(t, confParams(p))
 	if resp.RefreshToken == "" || resp.TokenType != "Bearer" {
 		t.Fatalf("response = %+v; want a Bearer token and a refresh token", resp)

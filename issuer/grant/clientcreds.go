@@ -36,7 +36,7 @@ func grantedScope(requested, registered string) (string, error) {
 			return "", oauth.ErrInvalidScope("the scope parameter is malformed")
 		}
 		if !slices.Contains(allowed, v) {
-			return "", oauth.ErrInvalidScope("the client may not request the scope '%s'", v)
+			return "", oauth.ErrInvalidScope("unauthorized to scopes : %s", v)
 		}
 		if !slices.Contains(out, v) {
 			out = append(out, v)

@@ -30,7 +30,7 @@ func TestClientCredentials(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct{ scope, desc string }{
-		{"read openid", "the client may not request the scope 'openid'"},
+		{"read openid", "unauthorized to scopes : openid"},
 		{"read \"x", "the scope parameter is malformed"},
 	} {
 		p := confParams(map[string]string{"grant_type": oauth.GrantClientCredentials, "scope": tc.scope})
@@ -58,7 +58,7 @@ func TestPassword(t *testing.T) {
 	e.refused(t, passwordParams("bob", password), oauth.CodeInvalidGrant, "the username or password is invalid", 1, e.proof(t, e.Key))
 	p := passwordParams(alice, password)
 	p["scope"] = "admin root"
-	e.refused(t, p, oauth.CodeInvalidScope, "the client may not request the scope 'root'", 0, e.proof(t, e.Key))
+	e.refused(t, p, oauth.CodeInvalidScope, "unauthorized to scopes : root", 0, e.proof(t, e.Key))
 }
 
 // TestPasswordDelays: OA-13, OA-31 (C04). Failed sign-ins of a username

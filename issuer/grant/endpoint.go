@@ -190,7 +190,7 @@ func (g grant) allows(e *Endpoint, client *storage.Client, grantType string) err
 	case client == nil:
 		return nil
 	case !slices.Contains(client.GrantTypes, grantType):
-		return oauth.ErrUnauthorizedClient("the client '%s' doesn't support the grant type '%s'", client.ID, grantType)
+		return oauth.ErrUnauthorizedClient("the client %s doesn't support the grant type %s", safeText(client.ID), grantType)
 	case g.confidential && client.AuthMethod == oauth.AuthNone:
 		return oauth.ErrUnauthorizedClient("the grant type '%s' is for confidential clients only", grantType)
 	}
@@ -202,11 +202,11 @@ func (g grant) allows(e *Endpoint, client *storage.Client, grantType string) err
 func (e *Endpoint) checkDPoP(ctx context.Context, req TokenRequest, client *storage.Client, now time.Time) (*dpop.Proof, error) {
 	switch {
 	case len(req.DPoP) > 1:
-		return nil, oauth.ErrInvalidDPoPProof("the request has more than one DPoP header")
+		return nil, oauth.ErrInvalidDPoPProof("too many DPoP parameters are passed in the header")
 	case len(req.DPoP) == 0 && client != nil && client.DPoPBound:
 		return nil, oauth.ErrInvalidRequest("the client is registered with dpop_bound_access_tokens and sent no DPoP proof")
 	case len(req.DPoP) == 0 && e.cfg.RequireDPoP:
-		return nil, oauth.ErrInvalidRequest("a DPoP proof is required")
+		return nil, oauth.ErrInvalidRequest("the DPOP Proof is missing")
 	case len(req.DPoP) == 0:
 		return nil, nil
 	}

@@ -84,10 +84,10 @@ func TestWhoMayUseTheGrant(t *testing.T) {
 	}
 	t.Run("unauthorized_client: grant not registered", func(t *testing.T) {
 		e.refused(t, map[string]string{"grant_type": oauth.GrantPassword, "client_id": wallet, "username": alice, "password": password},
-			oauth.CodeUnauthorizedClient, "the client 'wallet' doesn't support the grant type 'password'", 0, e.proof(t, e.Key))
+			oauth.CodeUnauthorizedClient, "the client wallet doesn't support the grant type password", 0, e.proof(t, e.Key))
 		code, _ := e.offerCode(t, false)
 		e.refused(t, confParams(map[string]string{"grant_type": oauth.GrantPreAuthorizedCode, "pre-authorized_code": code}),
-			oauth.CodeUnauthorizedClient, "the client 'conf' doesn't support the grant type '"+oauth.GrantPreAuthorizedCode+"'", 0, e.proof(t, e.Key))
+			oauth.CodeUnauthorizedClient, "the client conf doesn't support the grant type "+oauth.GrantPreAuthorizedCode, 0, e.proof(t, e.Key))
 	})
 	t.Run("OA-32 B08 client_credentials from a public client", func(t *testing.T) {
 		e.refused(t, map[string]string{"grant_type": oauth.GrantClientCredentials, "client_id": "public-cc"},
@@ -122,7 +122,7 @@ func TestDPoPPolicy(t *testing.T) {
 	}
 
 	t.Run("required, no proof", func(t *testing.T) {
-		req.refused(t, pre(req, ""), oauth.CodeInvalidRequest, "a DPoP proof is required", 0)
+		req.refused(t, pre(req, ""), oauth.CodeInvalidRequest, "the DPOP Proof is missing", 0)
 	})
 	t.Run("required, proof", func(t *testing.T) {
 		resp := req.mustToken(t, pre(req, ""), req.proof(t, req.Key))
@@ -145,7 +145,7 @@ func TestDPoPPolicy(t *testing.T) {
 	})
 	t.Run("DPOP-01 two proofs", func(t *testing.T) {
 		for _, e := range []*env{req, opt} {
-			e.refused(t, pre(e, ""), oauth.CodeInvalidDPoPProof, "the request has more than one DPoP header", 0, e.proof(t, e.Key), e.proof(t, e.Key))
+			e.refused(t, pre(e, ""), oauth.CodeInvalidDPoPProof, "too many DPoP parameters are passed in the header", 0, e.proof(t, e.Key), e.proof(t, e.Key))
 		}
 	})
 	t.Run("DPOP-10 proof for another URL", func(t *testing.T) {

@@ -23,7 +23,7 @@ func (e *Endpoint) preAuthorized(ctx context.Context, in Request) (*token.Respon
 	codeHash := sha256.Sum256([]byte(code))
 	offer, err := e.store.GetOfferByCode(ctx, codeHash[:])
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, e.grantFailure(ctx, proof, now, oauth.ErrInvalidGrant("the pre-authorized code is invalid"))
+		return nil, e.grantFailure(ctx, proof, now, oauth.ErrInvalidGrant("either the pre-authorized code has expired or is invalid"))
 	} else if err != nil {
 		return nil, oauth.ErrServer(err)
 	}

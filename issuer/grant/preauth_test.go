@@ -48,7 +48,7 @@ func TestPreAuthorizedRefused(t *testing.T) {
 		e.refused(t, preParams(""), oauth.CodeInvalidRequest, "the parameter pre-authorized_code is missing", 0, e.proof(t, e.Key))
 	})
 	t.Run("VCI-10 unknown", func(t *testing.T) {
-		e.refused(t, preParams("no-such-code"), oauth.CodeInvalidGrant, "the pre-authorized code is invalid", 1, e.proof(t, e.Key))
+		e.refused(t, preParams("no-such-code"), oauth.CodeInvalidGrant, "either the pre-authorized code has expired or is invalid", 1, e.proof(t, e.Key))
 	})
 	t.Run("VCI-10 expired", func(t *testing.T) {
 		code, _ := e.offerCode(t, false)
@@ -63,7 +63,7 @@ func TestPreAuthorizedRefused(t *testing.T) {
 	})
 	t.Run("no proof stores nothing", func(t *testing.T) {
 		o := newEnv(t, dpopOptional)
-		o.refused(t, preParams("no-such-code"), oauth.CodeInvalidGrant, "the pre-authorized code is invalid", 0)
+		o.refused(t, preParams("no-such-code"), oauth.CodeInvalidGrant, "either the pre-authorized code has expired or is invalid", 0)
 	})
 }
 
@@ -95,7 +95,7 @@ func TestTxCode(t *testing.T) {
 		return p
 	}
 	e.refused(t, preParams(code), oauth.CodeInvalidRequest, "the parameter tx_code is missing", 1, e.proof(t, e.Key))
-	e.refused(t, with(code, tx+"0"), oauth.CodeInvalidGrant, "the transaction code is invalid", 1, e.proof(t, e.Key))
+	e.refused(t, with(code, tx+"0"), oauth.CodeInvalidGrant, "the tx_code is invalid", 1, e.proof(t, e.Key))
 	e.mustToken(t, with(code, tx), e.proof(t, e.Key))
 
 	plain, _ := e.offerCode(t, false)

@@ -73,7 +73,7 @@ func TestRefreshRefused(t *testing.T) {
 	e.refused(t, refreshParams(wallet, rt), oauth.CodeInvalidGrant,
 		"the DPoP proof is not made with the key the refresh token is bound to", 1, e.proof(t, e.Other))
 	e.refused(t, confParams(with(refreshParams(conf, crt), "scope", "read admin")), oauth.CodeInvalidScope,
-		"the client may not request the scope 'admin'", 0, e.proof(t, e.Key))
+		"unauthorized to scopes : admin", 0, e.proof(t, e.Key))
 	e.refused(t, confParams(with(refreshParams(conf, crt), "resource", "https://other.example")), "invalid_target",
 		"the resource is not covered by the refresh token", 0, e.proof(t, e.Key))
 	// Both still work.

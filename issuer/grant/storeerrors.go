@@ -51,7 +51,7 @@ func redeemError(err error, a redeemAnswers) error {
 // preAuthorizedAnswers answer RedeemOffer (the pre-authorized code grant).
 var preAuthorizedAnswers = redeemAnswers{
 	replay:   true,
-	notFound: "the pre-authorized code is invalid",
+	notFound: "either the pre-authorized code has expired or is invalid",
 	consumed: "the pre-authorized code was already used; the tokens issued for it are revoked",
 	expired:  "the pre-authorized code has expired",
 	locked:   "the pre-authorized code was invalidated after too many wrong transaction codes",
@@ -60,9 +60,9 @@ var preAuthorizedAnswers = redeemAnswers{
 // authCodeAnswers answer RedeemAuthCode (the authorization code grant).
 var authCodeAnswers = redeemAnswers{
 	replay:    true,
-	notFound:  "the authorization code is invalid",
+	notFound:  "the authorization code is not correct",
 	consumed:  "the authorization code was already used; the tokens issued for it are revoked",
-	expired:   "the authorization code has expired",
+	expired:   "the authorization code is obsolete",
 	offerUsed: "the credential offer of the authorization request was already used, or has expired",
 }
 
@@ -80,7 +80,7 @@ var refreshAnswers = redeemAnswers{
 // UseUMATicket, which records the proof's jti.
 var umaTicketAnswers = redeemAnswers{
 	replay:   true,
-	notFound: "the permission ticket is not valid",
+	notFound: "permission ticket is not correct",
 	consumed: "the permission ticket has been used",
 	expired:  "the permission ticket has expired",
 }

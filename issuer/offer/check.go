@@ -56,11 +56,11 @@ func (s *Offers) checkTxCode(ctx context.Context, o storage.Offer, params map[st
 		return oauth.ErrServer(err)
 	}
 	if after.Locked {
-		return oauth.ErrInvalidGrant("the transaction code is invalid; the pre-authorized code is now invalidated")
+		return oauth.ErrInvalidGrant("the tx_code is invalid; the pre-authorized code is now invalidated")
 	}
 	return errWrongTxCode()
 }
 
 // errWrongTxCode is the answer to a wrong transaction code that did not
 // lock the code.
-func errWrongTxCode() *oauth.Error { return oauth.ErrInvalidGrant("the transaction code is invalid") }
+func errWrongTxCode() *oauth.Error { return oauth.ErrInvalidGrant("the tx_code is invalid") }

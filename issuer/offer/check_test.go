@@ -14,8 +14,8 @@ import (
 const (
 	descTxMissing    = "the parameter tx_code is missing"
 	descTxUnexpected = "the parameter tx_code is not expected: the offer has no transaction code"
-	descTxWrong      = "the transaction code is invalid"
-	descTxLocking    = "the transaction code is invalid; the pre-authorized code is now invalidated"
+	descTxWrong      = "the tx_code is invalid"
+	descTxLocking    = "the tx_code is invalid; the pre-authorized code is now invalidated"
 	descLocked       = "the pre-authorized code was invalidated after too many wrong transaction codes"
 	descExpired      = "the pre-authorized code has expired"
 )

@@ -68,7 +68,7 @@ func (c *Checker) Verify(ctx context.Context, raw, method, url string, now time.
 	proof, err := c.verifier.Verify(ctx, in)
 	switch {
 	case errors.Is(err, dpop.ErrUseNonce):
-		return nil, oauth.ErrUseDPoPNonce("the DPoP proof must carry the nonce in the DPoP-Nonce header").
+		return nil, oauth.ErrUseDPoPNonce("Authorization Server required nonce in DPoP proof").
 			WithDPoPNonce(c.Nonce())
 	case errors.Is(err, dpop.ErrInvalidProof):
 		return nil, oauth.ErrInvalidDPoPProof("%s", err.Error()).WithCause(err)
