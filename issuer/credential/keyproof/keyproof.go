@@ -2,12 +2,21 @@
 // (OpenID4VCI 1.0 §8.2 and Appendix F): JWT proofs of type
 // openid4vci-proof+jwt, with the c_nonce of the nonce endpoint, and the key
 // attestations that may come with them. It knows nothing of HTTP.
+//
+// A service creates one [Verifier] with [New] and calls [Verifier.Verify]
+// for every proof of a credential request. Verify checks everything that
+// needs no state (the checks are listed on it); the caller records
+// [Proof.ReplayKey] until [Proof.ReplayExpiry] so that each proof is used
+// once, and binds one credential to each proof's [Key].
+//
+// Every key the package accepts passes dpop.CheckPublicKey, the server's
+// one key policy, and a jwk header passes jwkset.Check as well.
 package keyproof
 
 import (
-	"context"
 	"crypto"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -26,9 +35,21 @@ type Config struct {
 	MaxAge, FutureSkew time.Duration
 	// Nonces checks the c_nonce values (nonce.CNonce) of the proofs.
 	Nonces *nonce.Manager
-	// Now is the clock.
+	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
+
+// Defaults of [Config] for zero values.
+const (
+	// DefaultMaxAge is how old a proof's iat may be by default. The c_nonce
+	// bounds a proof's freshness too; iat keeps the replay records short.
+	DefaultMaxAge = 5 * time.Minute
+	// DefaultFutureSkew absorbs wallet clocks that run ahead.
+	DefaultFutureSkew = 30 * time.Second
+	// MaxFutureSkew bounds FutureSkew: a proof dated further ahead would
+	// stay usable long after it was made.
+	MaxFutureSkew = 5 * time.Minute
+)
 
 // Expect is what one request expects of its proofs.
 type Expect struct {
@@ -76,12 +97,28 @@ type Verifier struct {
 	cfg Config
 }
 
-// New returns a verifier with cfg's policy.
+// New returns a verifier with cfg's policy. Audience and Nonces are
+// required; zero MaxAge and FutureSkew take [DefaultMaxAge] and
+// [DefaultFutureSkew].
 func New(cfg Config) (*Verifier, error) {
+	switch {
+	case cfg.Audience == "":
+		return nil, errors.New("keyproof: Config.Audience is required")
+	case cfg.Nonces == nil:
+		return nil, errors.New("keyproof: Config.Nonces is required")
+	case cfg.MaxAge < 0 || cfg.FutureSkew < 0:
+		return nil, errors.New("keyproof: MaxAge and FutureSkew must not be negative")
+	case cfg.FutureSkew > MaxFutureSkew:
+		return nil, fmt.Errorf("keyproof: FutureSkew must not exceed %v", MaxFutureSkew)
+	}
+	if cfg.MaxAge == 0 {
+		cfg.MaxAge = DefaultMaxAge
+	}
+	if cfg.FutureSkew == 0 {
+		cfg.FutureSkew = DefaultFutureSkew
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	return &Verifier{cfg: cfg}, nil
-}
-
-// Verify verifies one JWT key proof against cfg and e.
-func (v *Verifier) Verify(ctx context.Context, raw string, e Expect) (Proof, error) {
-	return Proof{}, errors.New("keyproof: not implemented")
 }
