@@ -105,14 +105,15 @@ func checkIss(p members, clientID string) error {
 }
 
 // checkNonce requires n to be a live c_nonce (not expired, issued here,
-// for key proofs and not as a DPoP nonce or an attestation challenge).
-func (v *Verifier) checkNonce(n string, now time.Time) error {
+// for key proofs and not as a DPoP nonce or an attestation challenge);
+// expired and unknown are the errors otherwise.
+func (v *Verifier) checkNonce(n string, now time.Time, expired, unknown error) error {
 	switch err := v.cfg.Nonces.Check(nonce.CNonce, n, now); {
 	case err == nil:
 		return nil
 	case errors.Is(err, nonce.ErrExpired):
-		return errNonceExpired
+		return expired
 	default:
-		return errNonceUnknown
+		return unknown
 	}
 }

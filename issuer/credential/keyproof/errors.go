@@ -51,6 +51,48 @@ var (
 	errNonceUnknown   = fmt.Errorf("%w: the key proof's nonce is not a c_nonce of this issuer: get one from the nonce endpoint", ErrInvalidNonce)
 )
 
+// The errors of key attestations: the key_attestation header of a jwt
+// proof and the attestation proof type.
+var (
+	errAttRequired                = invalid("this credential requires a key attestation: a key_attestation header or the attestation proof type")
+	errAttType                    = invalid("the key proof's key_attestation header must be a key attestation JWT, as a string")
+	errAttTooLarge                = invalid(fmt.Sprintf("the key attestation is longer than %d bytes", maxProofSize))
+	errAttCompact                 = invalid("the key attestation must be one compact JWS: three base64url parts separated by dots")
+	errAttHeaderJSON              = invalid("the key attestation's header must be a JSON object without duplicate members")
+	errAttPayloadJSON             = invalid("the key attestation's payload must be a JSON object without duplicate members")
+	errAttTyp                     = invalid("the key attestation's typ must be " + AttestationType)
+	errAttCrit                    = invalid("the key attestation's crit header is not supported")
+	errAttAlg                     = invalid("the key attestation's alg is not one of proof_signing_alg_values_supported")
+	errAttKid                     = invalid("the key attestation's kid must be a string")
+	errAttX5C                     = invalid(fmt.Sprintf("the key attestation's x5c must be an array of at most %d base64 DER certificates", maxX5C))
+	errAttIatMissing              = invalid("the key attestation has no iat")
+	errAttIatType                 = invalid("the key attestation's iat must be a number")
+	errAttIatOld                  = invalid("the key attestation's iat is too old")
+	errAttIatFuture               = invalid("the key attestation's iat is too far in the future")
+	errAttExpMissing              = invalid("the key attestation has no exp, which a key_attestation header needs")
+	errAttExpType                 = invalid("the key attestation's exp must be a number")
+	errAttExpPast                 = invalid("the key attestation has expired (exp)")
+	errAttNbfType                 = invalid("the key attestation's nbf must be a number")
+	errAttNbfFuture               = invalid("the key attestation is not valid yet (nbf)")
+	errAttKeys                    = invalid("the key attestation's attested_keys must be a non-empty array of JWKs")
+	errAttTooManyKeys             = invalid(fmt.Sprintf("the key attestation attests more than %d keys", maxAttestedKeys))
+	errAttDuplicateKey            = invalid("the key attestation attests the same key twice")
+	errAttNonceMissing            = invalid("the key attestation has no nonce: it must carry a c_nonce from the nonce endpoint")
+	errAttNonceType               = invalid("the key attestation's nonce must be a string")
+	errAttIss                     = invalid("the key attestation's iss must be a string")
+	errAttCertification           = invalid("the key attestation's certification must be a string")
+	errAttKeyStorage              = invalid("the key attestation's key_storage must be a non-empty array of strings")
+	errAttUserAuthentication      = invalid("the key attestation's user_authentication must be a non-empty array of strings")
+	errAttKeyStorageLevel         = invalid("the key attestation's key_storage asserts none of the levels this credential requires")
+	errAttUserAuthenticationLevel = invalid("the key attestation's user_authentication asserts none of the levels this credential requires")
+	errAttKidUnknown              = invalid("the key proof's kid names no key of its key_attestation")
+	errAttNotAttested             = invalid("the key proof's key is not one of the attested_keys of its key_attestation")
+	errAttNoTrust                 = invalid("key attestations are not accepted here: no wallet provider is trusted")
+	errAttUntrusted               = invalid("the key attestation is not signed by a trusted wallet provider")
+	errAttNonceExpired            = fmt.Errorf("%w: the key attestation's nonce has expired: get a new c_nonce from the nonce endpoint", ErrInvalidNonce)
+	errAttNonceUnknown            = fmt.Errorf("%w: the key attestation's nonce is not a c_nonce of this issuer: get one from the nonce endpoint", ErrInvalidNonce)
+)
+
 // keyError describes a key that the key policy (jwkset.Check,
 // dpop.CheckPublicKey) refused. Their messages name the defect, never the
 // key material.

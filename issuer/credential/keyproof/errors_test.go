@@ -46,6 +46,12 @@ func allErrors() []error {
 		errKeyAlgMismatch, errSignature, errAudType, errAud, errIatMissing, errIatType, errIatOld, errIatFuture,
 		errExpType, errExpPast, errNbfType, errNbfFuture, errIssType, errIssAnonymous, errIss, errNonceMissing,
 		errNonceType, errNonceExpired, errNonceUnknown,
+		errAttRequired, errAttType, errAttTooLarge, errAttCompact, errAttHeaderJSON, errAttPayloadJSON, errAttTyp,
+		errAttCrit, errAttAlg, errAttKid, errAttX5C, errAttIatMissing, errAttIatType, errAttIatOld, errAttIatFuture,
+		errAttExpMissing, errAttExpType, errAttExpPast, errAttNbfType, errAttNbfFuture, errAttKeys, errAttTooManyKeys,
+		errAttDuplicateKey, errAttNonceMissing, errAttNonceType, errAttIss, errAttCertification, errAttKeyStorage,
+		errAttUserAuthentication, errAttKeyStorageLevel, errAttUserAuthenticationLevel, errAttKidUnknown,
+		errAttNotAttested, errAttNoTrust, errAttUntrusted, errAttNonceExpired, errAttNonceUnknown,
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -34,6 +35,10 @@ func FuzzVerify(f *testing.F) {
 	f.Add(enc(`{"typ":"openid4vci-proof+jwt","alg":"ES256","jwk":{"kty":"EC","crv":"P-256","x":"AA","y":"AA","d":"AA"}}`) + "." + enc(`{"iat":1e400}`) + ".AA")
 	f.Add("a.b.c")
 	f.Add("")
+	wp := newWalletProvider(f)
+	att := wp.attestation(f, wp.attestationHeader(), fx.attestationClaims(f, k.p256.Public(), k.ed.Public()))
+	f.Add(fx.attestedProof(f, k.p256, "ES256", "0", att))
+	fx.v = newAttestationFixture(f, wp).v
 	f.Fuzz(func(t *testing.T, raw string) {
 		p, err := fx.verify(raw)
 		if err != nil {
@@ -91,6 +96,37 @@ func checkAccepted(t *testing.T, fx *fixture, raw string, p Proof) {
 	if _, err := fx.v.Verify(context.Background(), raw, Expect{Algs: []string{"none", "HS256"}}); err == nil {
 		t.Fatal("accepted the proof with only none and HS256 allowed")
 	}
+	if p.Attestation != nil && (p.Attestation.Provider == "" || !slices.ContainsFunc(p.AttestedKeys, func(k Key) bool { return k.Thumbprint == p.Key.Thumbprint })) {
+		t.Fatalf("accepted a key attestation of provider %q whose keys lack the proof's", p.Attestation.Provider)
+	}
+}
+
+// FuzzVerifyAttestation: any string gives attested keys or an error
+// wrapping one code, never a panic; accepted keys pass the key policy.
+func FuzzVerifyAttestation(f *testing.F) {
+	k := keys(f)
+	wp := newWalletProvider(f)
+	fx := newAttestationFixture(f, wp)
+	f.Add(wp.attestation(f, wp.attestationHeader(), fx.attestationClaims(f, k.p256.Public(), k.ed.Public())))
+	f.Add(enc(`{"typ":"key-attestation+jwt","alg":"ES256","x5c":["AAAA"]}`) + "." + enc(`{"attested_keys":[{"kty":"EC"}],"iat":1e400}`) + ".AA")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, raw string) {
+		a, err := fx.v.VerifyAttestation(context.Background(), raw, Expect{Algs: allAlgs})
+		if err != nil {
+			if errors.Is(err, ErrInvalidProof) == errors.Is(err, ErrInvalidNonce) {
+				t.Fatalf("VerifyAttestation() = %v; want exactly one code", err)
+			}
+			return
+		}
+		if len(a.Keys) == 0 || a.Attestation.Provider == "" {
+			t.Fatalf("accepted an attestation of %d keys from provider %q", len(a.Keys), a.Attestation.Provider)
+		}
+		for _, key := range a.Keys {
+			if err := dpop.CheckPublicKey(key.Public); err != nil {
+				t.Fatalf("accepted an attested key dpop.CheckPublicKey refuses: %v", err)
+			}
+		}
+	})
 }
 
 // FuzzParseObject checks parseObject against a reference built on

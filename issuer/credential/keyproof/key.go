@@ -107,8 +107,9 @@ func headerKey(h members, alg string) (crypto.PublicKey, error) {
 }
 
 // jwkKey parses a jwk header: a public key only (no private member
-// whatever its kty), with no alg but the proof's and no use but sig, that
-// jwkset.Check accepts (RFC 7518 encoding, dpop.CheckPublicKey).
+// whatever its kty), with no alg but the proof's (any alg when alg is "")
+// and no use but sig, that jwkset.Check accepts (RFC 7518 encoding,
+// dpop.CheckPublicKey).
 func jwkKey(raw json.RawMessage, alg string) (crypto.PublicKey, error) {
 	m, err := parseObject(raw)
 	if err != nil {
@@ -119,7 +120,7 @@ func jwkKey(raw json.RawMessage, alg string) (crypto.PublicKey, error) {
 			return nil, errJWKPrivate
 		}
 	}
-	if a, present, ok := m.str("alg"); present && (!ok || a != alg) {
+	if a, present, ok := m.str("alg"); present && (!ok || alg != "" && a != alg) {
 		return nil, errJWKAlg
 	}
 	if u, present, ok := m.str("use"); present && (!ok || u != "sig") {
@@ -144,11 +145,24 @@ func jwkKey(raw json.RawMessage, alg string) (crypto.PublicKey, error) {
 	return pub, nil
 }
 
-// x5cKey returns the public key of the leaf of an x5c header (RFC 7515
-// §4.1.6: standard base64 DER certificates, leaf first). The chain is
-// parsed but not validated: the proof binds the credential to the key,
+// x5cKey returns the public key of the leaf of an x5c header. The chain
+// is parsed but not validated: the proof binds the credential to the key,
 // and no trust in the certificate's issuer is implied.
 func x5cKey(raw json.RawMessage) (crypto.PublicKey, error) {
+	chain, err := parseX5C(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := dpop.CheckPublicKey(chain[0].PublicKey); err != nil {
+		return nil, keyError("x5c leaf certificate's key", err)
+	}
+	return chain[0].PublicKey, nil
+}
+
+// parseX5C parses an x5c header (RFC 7515 §4.1.6: a non-empty array of
+// standard base64 DER certificates, leaf first) of at most maxX5C
+// certificates.
+func parseX5C(raw json.RawMessage) ([]*x509.Certificate, error) {
 	var x5c []string
 	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &x5c) != nil || len(x5c) == 0 {
 		return nil, errX5CMalformed
@@ -156,24 +170,17 @@ func x5cKey(raw json.RawMessage) (crypto.PublicKey, error) {
 	if len(x5c) > maxX5C {
 		return nil, errX5CTooLong
 	}
-	var leaf *x509.Certificate
+	chain := make([]*x509.Certificate, len(x5c))
 	for i, s := range x5c {
 		der, err := base64.StdEncoding.Strict().DecodeString(s)
 		if err != nil {
 			return nil, errX5CMalformed
 		}
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
+		if chain[i], err = x509.ParseCertificate(der); err != nil {
 			return nil, errX5CMalformed
 		}
-		if i == 0 {
-			leaf = c
-		}
 	}
-	if err := dpop.CheckPublicKey(leaf.PublicKey); err != nil {
-		return nil, keyError("x5c leaf certificate's key", err)
-	}
-	return leaf.PublicKey, nil
+	return chain, nil
 }
 
 // newKey returns the Key of a verified proof: a clean public JWK (no kid,

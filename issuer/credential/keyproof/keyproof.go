@@ -9,8 +9,16 @@
 // [Proof.ReplayKey] until [Proof.ReplayExpiry] so that each proof is used
 // once, and binds one credential to each proof's [Key].
 //
+// Key attestations (Appendix D) come as the key_attestation header of a
+// jwt proof, which Verify checks along with the proof (the proof's key
+// must be one of the attested keys), or as the attestation proof type
+// (Appendix F.3), which [Verifier.VerifyAttestation] checks. Which wallet
+// providers are trusted to sign them is the [Trust] hook's decision;
+// [TrustProviders] makes one of issuer/walletprovider's registry without
+// this package importing it. Their nonce must be a live c_nonce.
+//
 // Every key the package accepts passes dpop.CheckPublicKey, the server's
-// one key policy, and a jwk header passes jwkset.Check as well.
+// one key policy, and a JWK passes jwkset.Check as well.
 package keyproof
 
 import (
@@ -37,6 +45,9 @@ type Config struct {
 	Nonces *nonce.Manager
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Trust decides which key attestations come from a trusted wallet
+	// provider (see [TrustProviders]); nil refuses every key attestation.
+	Trust Trust
 }
 
 // Defaults of [Config] for zero values.
@@ -59,6 +70,14 @@ type Expect struct {
 	// ClientID is the client the access token was issued to; "" for an
 	// anonymous pre-authorized token, whose proofs must carry no iss.
 	ClientID string
+	// RequireKeyAttestation refuses a jwt proof without a key_attestation
+	// header: the configuration's key_attestations_required.
+	RequireKeyAttestation bool
+	// KeyStorage and UserAuthentication, when not empty, are the
+	// key_storage and user_authentication values of
+	// key_attestations_required: a key attestation must assert one of
+	// each.
+	KeyStorage, UserAuthentication []string
 }
 
 // Key is the public key a proof proved possession of: the key a
@@ -78,6 +97,24 @@ type Proof struct {
 	// ReplayKey identifies the proof for replay detection; the caller
 	// records it (storage.Replay) until ReplayExpiry, so that a proof is
 	// used once.
+	ReplayKey    []byte
+	ReplayExpiry time.Time
+	// AttestedKeys, for a proof with a key_attestation header, are every
+	// key it attests, Key among them (Appendix F.1: the issuer SHOULD
+	// issue a credential for each); nil otherwise.
+	AttestedKeys []Key
+	// Attestation is what the key_attestation header says; nil without
+	// one.
+	Attestation *Attestation
+}
+
+// Attested is a verified key attestation of the attestation proof type
+// (Appendix F.3): a credential for each of its keys.
+type Attested struct {
+	Keys        []Key
+	Attestation Attestation
+	// ReplayKey and ReplayExpiry are as for a [Proof]: the caller records
+	// them so that the attestation is used once.
 	ReplayKey    []byte
 	ReplayExpiry time.Time
 }

@@ -10,14 +10,23 @@ import (
 	"unicode/utf8"
 )
 
-// maxProofSize bounds the compact proof Verify accepts. A jwk proof is a
-// few hundred bytes; an x5c chain or a key attestation header (HAIP) may
-// take some kilobytes.
+// maxProofSize bounds the compact proof Verify accepts, and the key
+// attestation VerifyAttestation accepts. A jwk proof is a few hundred
+// bytes; an x5c chain or a key attestation header (HAIP) may take some
+// kilobytes.
 const maxProofSize = 64 << 10
 
 // b64 is base64url without padding (RFC 7515 §2), strict about trailing
 // bits so that each part has exactly one accepted encoding.
 var b64 = base64.RawURLEncoding.Strict()
+
+// shapeErrors are the errors of parseCompact for one kind of JWT.
+type shapeErrors struct {
+	tooLarge, compact, header, payload error
+}
+
+// proofShape are the shape errors of a key proof.
+var proofShape = &shapeErrors{tooLarge: errTooLarge, compact: errCompact, header: errHeaderJSON, payload: errPayloadJSON}
 
 // jwt is a compact JWS split once: the signing input, the decoded
 // signature, and the members of its header and payload.
@@ -37,27 +46,27 @@ type members map[string]json.RawMessage
 // are JSON objects without duplicate members (a fourth part fails the
 // base64url decoding of the third). The JSON serialization (and
 // with it several signatures) is refused by construction.
-func parseCompact(raw string) (*jwt, error) {
+func parseCompact(raw string, errs *shapeErrors) (*jwt, error) {
 	if len(raw) > maxProofSize {
-		return nil, errTooLarge
+		return nil, errs.tooLarge
 	}
 	h, rest, ok1 := strings.Cut(raw, ".")
 	p, s, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || h == "" || p == "" || s == "" {
-		return nil, errCompact
+		return nil, errs.compact
 	}
 	hb, err1 := b64.DecodeString(h)
 	pb, err2 := b64.DecodeString(p)
 	sig, err3 := b64.DecodeString(s)
 	if err1 != nil || err2 != nil || err3 != nil {
-		return nil, errCompact
+		return nil, errs.compact
 	}
 	t := &jwt{signingInput: []byte(raw[:len(h)+1+len(p)]), signature: sig}
 	if t.header, err1 = parseObject(hb); err1 != nil {
-		return nil, errHeaderJSON
+		return nil, errs.header
 	}
 	if t.payload, err2 = parseObject(pb); err2 != nil {
-		return nil, errPayloadJSON
+		return nil, errs.payload
 	}
 	return t, nil
 }
