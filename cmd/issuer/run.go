@@ -18,11 +18,13 @@ func (e usageError) Error() string { return e.msg }
 const usage = `usage: issuer [serve] [flags]          run the token service (the default)
        issuer migrate --db postgres://…  apply the PostgreSQL schema's migrations and exit
        issuer proof [flags] METHOD URL    print a DPoP proof signed with a wallet key file
+       issuer keyproof --nonce C_NONCE    print a credential request's key proof signed with the wallet key
+       issuer show [--url URL] CRED|-     decode and verify an SD-JWT VC or mdoc credential
        issuer pkce                        print a PKCE verifier and its S256 challenge as shell variables
        issuer schema list|export|validate the JSON Schemas of the messages ("issuer schema -h")
        issuer version
 
-Run "issuer serve -h" or "issuer proof -h" for the flags.`
+Run "issuer serve -h", "issuer proof -h", "issuer keyproof -h" or "issuer show -h" for the flags.`
 
 // run is the whole program, testable: args without the program name, the
 // environment through getenv, output through stdout and stderr.
@@ -40,6 +42,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return proof(args, getenv, stdout, stderr)
 	case "schema":
 		return schemaCmd(args, os.Stdin, stdout)
+	case "keyproof":
+		return keyProof(args, getenv, stdout, stderr)
+	case "show":
+		return show(ctx, args, os.Stdin, stdout, stderr)
 	case "pkce":
 		v := newAdminToken() + newAdminToken() // 64 random bytes, base64url: 86 characters
 		_, err := fmt.Fprintf(stdout, "CODE_VERIFIER=%s\nCODE_CHALLENGE=%s\n", v, pkce.Challenge(v))
