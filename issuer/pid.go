@@ -83,8 +83,8 @@ func DefaultCredentialConfigurations() CredentialConfigurations {
 	proofTypes := func() map[string]any {
 		return map[string]any{"jwt": map[string]any{"proof_signing_alg_values_supported": []any{"ES256"}}}
 	}
-	display := func() []any {
-		return []any{map[string]any{"name": "Person Identification Data", "locale": "en"}}
+	display := func(name string) []any {
+		return []any{map[string]any{"name": name, "locale": "en"}}
 	}
 	return CredentialConfigurations{
 		PIDSDJWTConfiguration: map[string]any{
@@ -94,7 +94,7 @@ func DefaultCredentialConfigurations() CredentialConfigurations {
 			"cryptographic_binding_methods_supported": []any{"jwk"},
 			"credential_signing_alg_values_supported": []any{"ES256"},
 			"proof_types_supported":                   proofTypes(),
-			"credential_metadata":                     map[string]any{"display": display(), "claims": claimsMetadata(pidSDJWTClaims())},
+			"credential_metadata":                     map[string]any{"display": display("Person Identification Data"), "claims": claimsMetadata(pidSDJWTClaims())},
 		},
 		PIDMDocConfiguration: map[string]any{
 			"format":  "mso_mdoc",
@@ -103,7 +103,7 @@ func DefaultCredentialConfigurations() CredentialConfigurations {
 			"cryptographic_binding_methods_supported": []any{"cose_key"},
 			"credential_signing_alg_values_supported": []any{-7},
 			"proof_types_supported":                   proofTypes(),
-			"credential_metadata":                     map[string]any{"display": display(), "claims": claimsMetadata(pidMDocClaims())},
+			"credential_metadata":                     map[string]any{"display": display("Person Identification Data (mdoc)"), "claims": claimsMetadata(pidMDocClaims())},
 		},
 	}
 }
