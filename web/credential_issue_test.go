@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
+	"net/url"
 	"regexp"
 	"testing"
 	"time"
@@ -322,3 +323,27 @@ func TestCredentialKeys(t *testing.T) {
 		t.Errorf("Content-Type of ca.pem = %q", ct)
 	}
 }
+
+// TestCredentialIssuerState: the authorization code flow started from an
+// offer's issuer_state issues the offer's claims (the offer names the
+// user by username, the token by ID), not the user's own.
+func TestCredentialIssuerState(t *testing.T) {
+	s := newAuthFlow(t) // alice's own claims: given_name Alice only
+	claims := crPIDClaims()
+	claims["given_name"] = "Alicia"
+	o := s.offer(t, map[string]any{
+		"subject": afUser, "claims": claims, "credential_configuration_ids": []string{pidConfig},
+		"grants": []string{paAuthCode},
+	})
+	w := newWallet(t)
+	pk := newPKCE(t)
+	uri := s.afPushOK(t, afParams(s.ClientID, pk, url.Values{"scope": {""}, "issuer_state": {paIssuerState(t, o)}}), nil)
+	loc := s.afSignIn(t, newBrowser(t), url.Values{"client_id": {s.ClientID}, "request_uri": {uri}}, afUser, afPassword, true)
+	tok := s.acRedeem(t, acGrant{Code: loc.Query().Get("code"), PKCE: pk}, w)
+	h := &crHolder{wallet: w, AT: tok.AccessToken, Token: tokenBody{AuthorizationDetails: tok.AuthorizationDetails}}
+	c := crVerifySDJWT(t, s.testServer, crWantCredentials(t, s.crRequest(t, h, crBody(h.identifier(t, pidConfig), s.crFreshProof(t, crNewKey(t)))), 1)[0])
+	if c.Claims["given_name"] != "Alicia" {
+		t.Errorf("given_name = %v; want the offer's", c.Claims["given_name"])
+	}
+}
+

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"issuer/issuer/credential/keyproof"
 	"issuer/issuer/oauth"
@@ -75,9 +76,9 @@ func (s *Service) verifyProofs(ctx context.Context, raws []string, conf *Configu
 		p, err := s.parts.Proofs.Verify(ctx, raw, keyproof.Expect{Algs: conf.ProofAlgs, ClientID: rec.ClientID})
 		switch {
 		case errors.Is(err, keyproof.ErrInvalidNonce):
-			return nil, oauth.New(http.StatusBadRequest, oauth.CodeInvalidNonce, "%s", err.Error())
+			return nil, oauth.New(http.StatusBadRequest, oauth.CodeInvalidNonce, "%s", description(err, keyproof.ErrInvalidNonce))
 		case errors.Is(err, keyproof.ErrInvalidProof):
-			return nil, errProof("%s", err.Error())
+			return nil, errProof("%s", description(err, keyproof.ErrInvalidProof))
 		case err != nil:
 			return nil, oauth.ErrServer(err)
 		case seen[p.Key.Thumbprint]:
@@ -87,6 +88,12 @@ func (s *Service) verifyProofs(ctx context.Context, raws []string, conf *Configu
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// description is what the verifier says is wrong: its error without the
+// code it wraps.
+func description(err, code error) string {
+	return strings.TrimPrefix(err.Error(), code.Error()+": ")
 }
 
 // signAll signs one credential per proof key with the signer of now.
