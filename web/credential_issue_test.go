@@ -346,4 +346,3 @@ func TestCredentialIssuerState(t *testing.T) {
 		t.Errorf("given_name = %v; want the offer's", c.Claims["given_name"])
 	}
 }
-

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"issuer/issuer"
 	"issuer/nonce"
 )
 
@@ -23,40 +24,41 @@ func TestCredentialKeyProofRefused(t *testing.T) {
 		name   string
 		proofs func(t testing.TB) []string
 		code   string
+		desc   string // when set, the exact description
 	}{
-		{"L03 no nonce", func(t testing.TB) []string { return []string{ts.crKeyProof(t, key, "", nil)} }, "invalid_proof"},
+		{"L03 no nonce", func(t testing.TB) []string { return []string{ts.crKeyProof(t, key, "", nil)} }, "invalid_proof", ""},
 		{"L04 forged nonce", func(t testing.TB) []string {
 			return []string{ts.crKeyProof(t, key, rfFlip(ts.mustCNonce(t), 5), nil)}
-		}, "invalid_nonce"},
+		}, "invalid_nonce", ""},
 		{"L04 a DPoP nonce as c_nonce", func(t testing.TB) []string {
 			return []string{ts.crKeyProof(t, key, ts.Svc.Nonces().Issue(nonce.DPoPResource, ts.Clock.Now(), time.Minute), nil)}
-		}, "invalid_nonce"},
+		}, "invalid_nonce", ""},
 		{"L05 typ JWT", func(t testing.TB) []string {
 			return []string{ts.crKeyProof(t, key, ts.mustCNonce(t), func(h, _ map[string]any) { h["typ"] = "JWT" })}
-		}, "invalid_proof"},
+		}, "invalid_proof", ""},
 		{"L06 aud of another issuer", func(t testing.TB) []string {
 			return []string{ts.crKeyProof(t, key, ts.mustCNonce(t), func(_, p map[string]any) { p["aud"] = "https://other.example" })}
-		}, "invalid_proof"},
+		}, "invalid_proof", ""},
 		{"L08 iss on an anonymous pre-authorized token", func(t testing.TB) []string {
 			return []string{ts.crKeyProof(t, key, ts.mustCNonce(t), func(_, p map[string]any) { p["iss"] = "some-wallet" })}
-		}, "invalid_proof"},
+		}, "invalid_proof", ""},
 		{"L09 alg not allowed", func(t testing.TB) []string {
 			return []string{ts.crKeyProof(t, key, ts.mustCNonce(t), func(h, _ map[string]any) { h["alg"] = "ES384" })}
-		}, "invalid_proof"},
+		}, "invalid_proof", ""},
 		{"same key twice", func(t testing.TB) []string {
 			n := ts.mustCNonce(t)
 			return []string{ts.crKeyProof(t, key, n, nil), ts.crKeyProof(t, key, n, nil)}
-		}, "invalid_proof"},
+		}, "invalid_proof", "two proofs of the request are of the same key: one credential per key"},
 		{"one bad proof of three", func(t testing.TB) []string {
 			n := ts.mustCNonce(t)
 			return []string{ts.crKeyProof(t, crNewKey(t), n, nil), ts.crKeyProof(t, crNewKey(t), n, func(h, _ map[string]any) { h["typ"] = "JWT" })}
-		}, "invalid_proof"},
+		}, "invalid_proof", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := crWantError(t, ts.crRequest(t, h, crBody(id, tt.proofs(t)...)), http.StatusBadRequest, tt.code)
-			if strings.HasPrefix(d, tt.code) {
-				t.Errorf("description %q repeats the code", d)
+			if strings.HasPrefix(d, tt.code) || tt.desc != "" && d != tt.desc {
+				t.Errorf("description %q; want %q without the code", d, tt.desc)
 			}
 		})
 	}
@@ -86,6 +88,12 @@ func TestCredentialKeyProofReplay(t *testing.T) {
 	h2 := ts.crHolderFor(t, "max", claims, pidConfig)
 	fresh := ts.crFreshProof(t, crNewKey(t))
 	crWantError(t, ts.crRequest(t, h2, crBody(h2.identifier(t, pidConfig), fresh)), http.StatusBadRequest, "credential_request_denied")
+	// Nor does one refused because its claims cannot be encoded (a date
+	// element that is no date), found while signing.
+	bad := crPIDClaims()
+	bad[issuer.PIDDocType].(map[string]any)["birth_date"] = "12.08.1964"
+	h3 := ts.crHolderFor(t, "maxi", bad, mdlConfig)
+	crWantError(t, ts.crRequest(t, h3, crBody(h3.identifier(t, mdlConfig), fresh)), http.StatusBadRequest, "credential_request_denied")
 	crWantCredentials(t, ts.crRequest(t, h, crBody(id, fresh)), 1)
 }
 

@@ -29,7 +29,7 @@ func crPIDClaims() map[string]any {
 		"place_of_birth": map[string]any{"locality": "Berlin", "country": "DE"}, "nationalities": []any{"DE"},
 		"issuing_authority": "Test PID Provider", "issuing_country": "DE", "date_of_expiry": "2031-01-01",
 		"age_equal_or_over": map[string]any{"18": true},
-		issuer.PIDDocType: map[string]any{"birth_date": "1964-08-12", "nationality": []any{"DE"}, "expiry_date": "2031-01-01", "age_over_18": true},
+		issuer.PIDDocType:   map[string]any{"birth_date": "1964-08-12", "nationality": []any{"DE"}, "expiry_date": "2031-01-01", "age_over_18": true},
 	}
 }
 
