@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"crypto/tls"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -96,15 +95,8 @@ func TestCredentialAccessRefused(t *testing.T) {
 	crWantCredentials(t, ts.crRequest(t, h, body(t)), 1)
 }
 
-// crJSON encodes v.
-func crJSON(t testing.TB, v any) string {
-	t.Helper()
-	raw, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(raw)
-}
+// crJSON encodes v as a string.
+func crJSON(t testing.TB, v any) string { return string(crMustJSON(t, v)) }
 
 // TestCredentialSchemeCaseInsensitive: the DPoP scheme matches in any case.
 func TestCredentialSchemeCaseInsensitive(t *testing.T) {
