@@ -55,5 +55,5 @@ func ExampleVerifier_Verify() {
 	fmt.Println(err)
 	// Output:
 	// bind the token to jkt: true
-	// invalid DPoP proof: htu does not match the request URI
+	// invalid DPoP proof: htu does not match the request URI (expected https://as.example.com/par)
 }

@@ -3,6 +3,7 @@ package dpop
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -38,7 +39,10 @@ func checkHTU(htu []byte, target string) error {
 	}
 	want, err := NormalizeHTU(target)
 	if err != nil || got != want {
-		return errHTUMismatch
+		// Name the URL this endpoint expects, so that a client behind a
+		// proxy or with a wrong base URL sees what to send; the proof's
+		// own htu is not echoed.
+		return fmt.Errorf("%w (expected %s)", errHTUMismatch, target)
 	}
 	return nil
 }

@@ -606,3 +606,13 @@ func forgedEd25519Proof(t *testing.T, x string) string {
 	sig := append(mustHex(t, smallOrderEd25519[2]), make([]byte, 32)...)
 	return enc(mustJSON(t, h)) + "." + enc(mustJSON(t, basePayload())) + "." + base64.RawURLEncoding.EncodeToString(sig)
 }
+
+// TestHTUMismatchNamesTheExpectedURL: a client with a wrong base URL is
+// told which URL this endpoint expects (issue 15).
+func TestHTUMismatchNamesTheExpectedURL(t *testing.T) {
+	v := newTestVerifier(t, Options{})
+	_, err := v.Verify(context.Background(), baseInput(setClaim("htu", "https://as.example.com/other")(t)))
+	if !errors.Is(err, errHTUMismatch) || !strings.Contains(err.Error(), "expected "+testURL) {
+		t.Fatalf("Verify() error = %v; want an htu mismatch that names %s", err, testURL)
+	}
+}

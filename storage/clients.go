@@ -19,7 +19,9 @@ type Clients interface {
 // Client is a registered OAuth client (RFC 7591 field names in the API; here
 // the stored form).
 type Client struct {
-	ID         string `json:"id"`
+	ID string `json:"id"`
+	// Name is the client_name shown to users (RFC 7591 §2).
+	Name       string `json:"client_name,omitempty"`
 	SecretHash []byte `json:"secret_hash,omitempty"` // SHA-256 of the secret; never the secret
 	// HMACSecret is the secret itself, kept only for client_secret_jwt,
 	// whose assertions are MACs the server must recompute.

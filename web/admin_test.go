@@ -81,7 +81,9 @@ func TestAdminDisabled(t *testing.T) {
 			}
 			res := sendRaw(t, http.MethodPost, ts.URL+"/admin/offers", "application/json",
 				strings.NewReader(`{"credential_configuration_ids":["`+pidConfig+`"],"subject":"s"}`), hdr)
-			wantError(t, res, http.StatusNotFound, "not_found")
+			if e := wantError(t, res, http.StatusNotFound, "not_found"); !strings.Contains(e.Description, "--admin-token") {
+				t.Errorf("error_description = %q; want it to say how to switch the admin API on (--admin-token)", e.Description)
+			}
 		})
 	}
 	t.Run("POST /admin/clients", func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -96,7 +97,7 @@ func (h *handlers) consent(c echo.Context) error {
 // authorizeResult sends the browser on (303 See Other, so that the form
 // POST becomes a GET) or renders the page.
 func (h *handlers) authorizeResult(c echo.Context, res authz.AuthorizeResult) error {
-	pageHeaders(c)
+	h.pageHeaders(c)
 	if res.Cookie != "" {
 		c.SetCookie(h.cookie(res.Cookie, 0))
 	}
@@ -112,18 +113,23 @@ func (h *handlers) authorizeResult(c echo.Context, res authz.AuthorizeResult) er
 		status = http.StatusTooManyRequests
 		setRetryAfter(c, res.RetryAfter)
 	}
-	return h.render(c, status, res.Page.Step, map[string]any{"Title": "Sign in", "Page": res.Page, "Action": action})
+	title := "Sign in"
+	if res.Page.Step == "consent" {
+		title = "Allow access"
+	}
+	return h.render(c, status, res.Page.Step, map[string]any{"Title": title, "Issuer": h.issuerDisplay(), "Page": res.Page, "Action": action})
 }
 
 // errorPage shows an authorization error in the browser, or redirects
 // when the error may go back to the client.
 func (h *handlers) errorPage(c echo.Context, err error) error {
-	pageHeaders(c)
+	h.pageHeaders(c)
 	var re *authz.RedirectError
 	if errors.As(err, &re) {
 		return c.Redirect(http.StatusSeeOther, re.URL)
 	}
 	e := toOAuthError(err)
+	noteRefusal(c, e)
 	if e.Status >= 500 {
 		h.log.ErrorContext(c.Request().Context(), "request failed", "err", e)
 	}
@@ -140,10 +146,14 @@ func (h *handlers) render(c echo.Context, status int, name string, data any) err
 
 // pageHeaders keep the pages out of caches and frames and their URLs out
 // of Referer headers. Forms post only to this server; no script runs.
-func pageHeaders(c echo.Context) {
+func (h *handlers) pageHeaders(c echo.Context) {
 	hdr := c.Response().Header()
 	noStore(c)
-	hdr.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+	csp := "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+	if src := logoSource(h.issuerDisplay().LogoURI); src != "" {
+		csp += "; img-src " + src // the issuer's logo, and nothing else
+	}
+	hdr.Set("Content-Security-Policy", csp)
 	hdr.Set("X-Frame-Options", "DENY")
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Referrer-Policy", "no-referrer")
@@ -198,20 +208,60 @@ func (h *handlers) userinfo(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// display is the issuer's name and logo on its pages.
+type display struct {
+	Name, LogoURI, LogoAlt string
+}
+
+// issuerDisplay is the first entry of the metadata's display (OpenID4VCI
+// 1.0 §12.2.4: name, logo.uri, logo.alt_text), else the issuer's URL.
+func (h *handlers) issuerDisplay() display {
+	cfg := h.svc.Config()
+	d := display{Name: cfg.URL}
+	if len(cfg.Display) == 0 {
+		return d
+	}
+	first := cfg.Display[0]
+	if name, ok := first["name"].(string); ok && name != "" {
+		d.Name = name
+	}
+	if logo, ok := first["logo"].(map[string]any); ok {
+		if uri, _ := logo["uri"].(string); logoSource(uri) != "" {
+			d.LogoURI = uri
+			d.LogoAlt, _ = logo["alt_text"].(string)
+		}
+	}
+	return d
+}
+
+// logoSource is the CSP source of a logo URI: its https origin, or "" for
+// a URI the pages do not show (http, data:, relative, malformed).
+func logoSource(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "https" || u.Host == "" || strings.ContainsAny(u.Host, "; '\"") {
+		return ""
+	}
+	return "https://" + u.Host
+}
+
 // offerQR is the page that shows an offer as a QR code, next to its link.
 func (h *handlers) offerQR(c echo.Context) error {
-	pageHeaders(c)
+	h.pageHeaders(c)
 	p, err := h.svc.Offers.QR(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return h.errorPage(c, err)
+	}
+	data := map[string]any{"Title": "Credential offer", "Issuer": h.issuerDisplay(), "Offer": p}
+	if p.Status != "" { // redeemed, expired or locked: say so, in words
+		noteRefusal(c, oauth.New(http.StatusGone, "offer_"+p.Status, "the offer is %s", p.Status))
+		return h.render(c, http.StatusGone, "qr-gone", data)
 	}
 	svg, err := qrSVG(p.Link)
 	if err != nil {
 		return h.errorPage(c, oauth.ErrServer(err))
 	}
-	return h.render(c, http.StatusOK, "qr", map[string]any{
-		"Title": "Credential offer", "QR": svg, "Link": template.URL(p.Link), "Credentials": p.Credentials,
-	})
+	data["QR"], data["Link"] = svg, template.URL(p.Link)
+	return h.render(c, http.StatusOK, "qr", data)
 }
 
 // qrSVG draws text as a QR code (error correction M) in inline SVG, one
@@ -238,7 +288,7 @@ func qrSVG(text string) (template.HTML, error) {
 
 // devCallback shows the parameters of an authorization response (dev mode).
 func (h *handlers) devCallback(c echo.Context) error {
-	pageHeaders(c)
+	h.pageHeaders(c)
 	q := c.QueryParams()
 	return h.render(c, http.StatusOK, "callback", map[string]any{
 		"Title": "Authorization response", "Code": q.Get("code"), "State": q.Get("state"), "Iss": q.Get("iss"),

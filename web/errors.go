@@ -24,6 +24,7 @@ func (h *handlers) renderError(err error, c echo.Context) {
 		return
 	}
 	e := toOAuthError(err)
+	noteRefusal(c, e)
 	ctx := c.Request().Context()
 	if e.Status >= 500 {
 		h.log.ErrorContext(ctx, "request failed", "err", e)
@@ -44,6 +45,14 @@ func (h *handlers) renderError(err error, c echo.Context) {
 		h.log.DebugContext(ctx, "writing the error response", "err", err)
 	}
 }
+
+// errorCodeKey is where a refusal's OAuth error code waits for the access
+// log line (requestContext).
+const errorCodeKey = "oauth_error"
+
+// noteRefusal records e's code for the access log: the code only, never the
+// description, which may echo what the client sent.
+func noteRefusal(c echo.Context, e *oauth.Error) { c.Set(errorCodeKey, e.Code) }
 
 func toOAuthError(err error) *oauth.Error {
 	var oe *oauth.Error

@@ -26,9 +26,12 @@ func (h *handlers) requestContext(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
-		h.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "http",
-			slog.String("method", r.Method), slog.String("route", c.Path()),
-			slog.Int("status", c.Response().Status), slog.Duration("took", time.Since(start)))
+		attrs := []slog.Attr{slog.String("method", r.Method), slog.String("route", c.Path()),
+			slog.Int("status", c.Response().Status), slog.Duration("took", time.Since(start))}
+		if code, ok := c.Get(errorCodeKey).(string); ok && code != "" {
+			attrs = append(attrs, slog.String("error", code))
+		}
+		h.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "http", attrs...)
 		return nil
 	}
 }

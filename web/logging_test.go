@@ -53,3 +53,46 @@ func TestNoSecretsInLogs(t *testing.T) {
 		}
 	}
 }
+
+// TestAccessLogNamesTheRefusal: the access log line of a refused request
+// carries its OAuth error code (issue 15), so that an operator sees why
+// without debug logging; a request that succeeds has none.
+func TestAccessLogNamesTheRefusal(t *testing.T) {
+	var logs lockedBuffer
+	log := slog.New(web.LogHandler(slog.NewJSONHandler(&logs, nil)))
+	var h http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	defer srv.Close()
+	cfg := issuer.Defaults()
+	cfg.URL = srv.URL
+	svc, err := issuer.New(t.Context(), cfg, memory.New(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h = web.New(svc, web.Options{AdminToken: adminToken, Logger: log})
+	ts := &testServer{Server: srv, Svc: svc}
+
+	wantError(t, ts.post(t, "/token", url.Values{"grant_type": {"banana"}}, nil), http.StatusBadRequest, "unsupported_grant_type")
+	res := sendRaw(t, http.MethodGet, srv.URL+"/authorize?client_id=nobody", "", nil, nil)
+	readBody(t, res)
+	getJSON(t, srv.URL+"/jwks")
+
+	lines := map[string]string{} // route → access log line
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, `"msg":"http"`) {
+			for _, route := range []string{"/token", "/authorize", "/jwks"} {
+				if strings.Contains(l, `"route":"`+route+`"`) {
+					lines[route] = l
+				}
+			}
+		}
+	}
+	for route, want := range map[string]string{"/token": `"error":"unsupported_grant_type"`, "/authorize": `"error":"invalid_request"`} {
+		if !strings.Contains(lines[route], want) {
+			t.Errorf("access log line of %s = %q; want %s", route, lines[route], want)
+		}
+	}
+	if strings.Contains(lines["/jwks"], `"error"`) {
+		t.Errorf("access log line of a success = %q; want no error", lines["/jwks"])
+	}
+}

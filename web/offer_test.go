@@ -36,9 +36,7 @@ func TestOfferUsedOnceAcrossGrants(t *testing.T) {
 		c := s.afCode(t, stateParams(s, pk, o), nil)
 		wantToken(t, s.afExchange(t, s.ClientID, c, pk.Verifier, w.Proof(t, s.TokenURL(), ""), nil))
 		wantError(t, s.redeem(t, code(o), newWallet(t).Proof(t, s.TokenURL(), ""), nil), http.StatusBadRequest, "invalid_grant")
-		if res := s.get(t, o.QRURL); res.StatusCode != http.StatusNotFound {
-			t.Errorf("QR page of the used offer = %d; want 404", res.StatusCode)
-		}
+		wantGonePage(t, o.QRURL, "This offer was already used")
 	})
 	t.Run("a code issued before the pre-authorized redemption is refused after it", func(t *testing.T) {
 		s := newAuthFlow(t)
@@ -391,14 +389,45 @@ func TestQRPage(t *testing.T) {
 		o := ts.offer(t, map[string]any{"grants": []string{preAuth, paAuthCode}})
 		wantQRPage(t, o)
 		wantToken(t, ts.redeem(t, code(o), paProof(t, ts, newWallet(t), ts.TokenURL()), nil))
-		res := sendRaw(t, http.MethodGet, o.QRURL, "", nil, nil)
-		paWantPage(t, res, http.StatusNotFound, "not_found")
+		wantGonePage(t, o.QRURL, "This offer was already used, on ")
 	})
 	t.Run("expired offer", func(t *testing.T) {
 		t.Parallel()
 		ts := newTestServer(t)
 		o := ts.offer(t, map[string]any{"expires_in": 60})
 		ts.Clock.Advance(61 * time.Second)
-		paWantPage(t, sendRaw(t, http.MethodGet, o.QRURL, "", nil, nil), http.StatusNotFound, "not_found")
+		wantGonePage(t, o.QRURL, "This offer expired on ")
 	})
+	t.Run("locked offer", func(t *testing.T) {
+		t.Parallel()
+		ts := newTestServer(t)
+		o := ts.offer(t, map[string]any{"tx_code": map[string]any{"length": 6}})
+		for range 5 { // the default budget of wrong transaction codes
+			ts.redeem(t, code(o), paProof(t, ts, newWallet(t), ts.TokenURL()), url.Values{"tx_code": {"000000x"}})
+		}
+		wantGonePage(t, o.QRURL, "blocked after too many wrong transaction codes")
+	})
+	t.Run("transaction code", func(t *testing.T) {
+		t.Parallel()
+		o := ts.offer(t, map[string]any{"tx_code": map[string]any{"length": 6, "input_mode": "numeric", "description": "sent by <SMS>"}})
+		res, page := get(t, o.QRURL)
+		if res.StatusCode != http.StatusOK || !strings.Contains(page, "Your wallet will ask for a transaction code of 6 digits, which you receive separately: sent by &lt;SMS&gt;.") {
+			t.Errorf("QR page of an offer with a tx_code = %d; want it to say the wallet will ask for it:\n%s", res.StatusCode, page)
+		}
+		_, page = get(t, ts.offer(t, nil).QRURL)
+		if strings.Contains(page, "transaction code") {
+			t.Errorf("QR page of an offer without tx_code mentions one:\n%s", page)
+		}
+	})
+}
+
+// wantGonePage asserts the QR page of an offer that can no longer be used:
+// 410, the reason in words, no link and no QR code.
+func wantGonePage(t *testing.T, qrURL, want string) {
+	t.Helper()
+	res := sendRaw(t, http.MethodGet, qrURL, "", nil, nil)
+	page := string(readBody(t, res))
+	if res.StatusCode != http.StatusGone || !strings.Contains(page, want) || strings.Contains(page, "openid-credential-offer://") || strings.Contains(page, "<svg") {
+		t.Errorf("GET %s = %d; want 410 saying %q with no link or QR code:\n%s", qrURL, res.StatusCode, want, page)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"issuer/issuer"
+	"issuer/issuer/oauth"
 )
 
 // Options configures the HTTP layer.
@@ -120,8 +121,16 @@ func New(svc *issuer.Service, opts Options) *echo.Echo {
 		g.POST("/uma/resources/:id/grants", h.addUMAGrant)
 		g.POST("/uma/resources/:id/requests/:request/approve", h.decideUMARequest(true))
 		g.POST("/uma/resources/:id/requests/:request/deny", h.decideUMARequest(false))
+	} else {
+		// Say how to switch it on rather than a bare "no such endpoint".
+		e.Any(base+"/admin/*", adminOff)
 	}
 	return e
+}
+
+// adminOff answers every admin path when the admin API is switched off.
+func adminOff(echo.Context) error {
+	return oauth.ErrNotFound("the admin API is off: start the server with --admin-token (or ISSUER_ADMIN_TOKEN) to switch it on")
 }
 
 // document serves a precomputed JSON document.

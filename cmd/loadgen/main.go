@@ -36,6 +36,9 @@ import (
 type config struct {
 	url, adminToken string
 	wallets, n, pid int
+	// credential runs full issuances (token, then credential) instead of
+	// redemptions alone.
+	credential bool
 }
 
 func main() {
@@ -45,6 +48,7 @@ func main() {
 	flag.IntVar(&c.wallets, "wallets", 32, "concurrent wallets")
 	flag.IntVar(&c.n, "n", 30000, "redemptions in the timed phase")
 	flag.IntVar(&c.pid, "server-pid", 0, "server PID, to report its peak RSS")
+	flag.BoolVar(&c.credential, "credential", false, "full issuances: redeem, then fetch an SD-JWT VC with a key proof")
 	flag.Parse()
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
@@ -63,6 +67,9 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	fmt.Printf("created %d offers in %s\n", len(codes), time.Since(start).Round(time.Millisecond))
+	if c.credential {
+		return runIssuances(ctx, client, c, codes)
+	}
 	start = time.Now()
 	reqs, err := signProofs(codes, c.url+issuer.PathToken)
 	if err != nil {
@@ -71,7 +78,7 @@ func run(ctx context.Context, c config) error {
 	fmt.Printf("signed %d proofs with %d distinct keys in %s\n", len(reqs), len(reqs), time.Since(start).Round(time.Millisecond))
 	cpu0 := serverCPU(c.pid)
 	lat, failures, elapsed := redeemAll(ctx, client, c, reqs)
-	report(c, lat, failures, elapsed)
+	report(c, "redemptions", lat, failures, elapsed)
 	if c.pid > 0 {
 		fmt.Printf("server CPU:  %.0f µs per redemption\n", float64((serverCPU(c.pid)-cpu0).Microseconds())/float64(len(reqs)))
 	}
@@ -81,11 +88,31 @@ func run(ctx context.Context, c config) error {
 	return nil
 }
 
+// runIssuances prepares the proofs of full issuances and runs them.
+func runIssuances(ctx context.Context, client *http.Client, c config, codes []string) error {
+	start := time.Now()
+	reqs, err := prepareIssuances(ctx, client, c, codes)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("signed %d token proofs and key proofs with %d distinct keys in %s\n", len(reqs), len(reqs), time.Since(start).Round(time.Millisecond))
+	cpu0 := serverCPU(c.pid)
+	lat, failures, elapsed := issueAll(ctx, client, c, reqs)
+	report(c, "issuances", lat, failures, elapsed)
+	if c.pid > 0 {
+		fmt.Printf("server CPU:  %.0f µs per issuance (token + credential)\n", float64((serverCPU(c.pid)-cpu0).Microseconds())/float64(len(reqs)))
+	}
+	if failures > 0 {
+		return fmt.Errorf("%d issuances failed", failures)
+	}
+	return nil
+}
+
 // createOffers creates c.n offers through the admin API, c.wallets at a time.
 func createOffers(ctx context.Context, client *http.Client, c config) ([]string, error) {
 	codes := make([]string, c.n)
 	err := parallel(c.wallets, c.n, func(i int) error {
-		body := fmt.Sprintf(`{"credential_configuration_ids":["eu.europa.ec.eudi.pid_vc_sd_jwt"],"subject":"bench-%d"}`, i)
+		body := fmt.Sprintf(`{"credential_configuration_ids":["eu.europa.ec.eudi.pid_vc_sd_jwt"],"subject":"bench-%d","claims":%s}`, i, pidClaims)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.url+"/admin/offers", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+c.adminToken)
 		req.Header.Set("Content-Type", "application/json")
@@ -176,11 +203,13 @@ func parallel(workers, n int, f func(i int) error) error {
 	return first
 }
 
-func report(c config, lat []time.Duration, failures int64, elapsed time.Duration) {
+// report prints the counts, throughput and latency of the timed phase;
+// what names the operation ("redemptions", "issuances").
+func report(c config, what string, lat []time.Duration, failures int64, elapsed time.Duration) {
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))] }
-	fmt.Printf("redemptions: %d with %d concurrent wallets in %s (%d failed)\n", len(lat), c.wallets, elapsed.Round(time.Millisecond), failures)
-	fmt.Printf("throughput:  %.0f redemptions/s\n", float64(len(lat))/elapsed.Seconds())
+	fmt.Printf("%s: %d with %d concurrent wallets in %s (%d failed)\n", what, len(lat), c.wallets, elapsed.Round(time.Millisecond), failures)
+	fmt.Printf("throughput:  %.0f %s/s\n", float64(len(lat))/elapsed.Seconds(), what)
 	fmt.Printf("latency:     p50 %s  p90 %s  p99 %s  max %s\n", pct(0.50).Round(10*time.Microsecond),
 		pct(0.90).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), lat[len(lat)-1].Round(10*time.Microsecond))
 	if c.pid > 0 {

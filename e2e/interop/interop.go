@@ -6,17 +6,25 @@ package interop
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // SkipEnv names the environment variable that turns the interop tests'
 // failure for want of Node.js or of e2e/node/node_modules into a skip.
 const SkipEnv = "ISSUER_SKIP_INTEROP_TESTS"
+
+// Timeout bounds one run of a script: a script that hangs (on a request
+// the server never answers, say) fails its test instead of blocking the
+// suite until go test's own timeout.
+const Timeout = 2 * time.Minute
 
 // Dir is the e2e/node directory.
 func Dir() string {
@@ -26,16 +34,23 @@ func Dir() string {
 
 // Run runs `node SCRIPT` in e2e/node with stdin as its standard input and
 // decodes its standard output, a JSON document, into out. The script's
-// failure (a non-zero exit) fails the test with what it printed.
+// failure (a non-zero exit, or a run longer than Timeout) fails the test
+// with what it printed.
 func Run(t testing.TB, script string, stdin []byte, out any) {
 	t.Helper()
 	ready(t)
-	cmd := exec.Command("node", script)
+	ctx, cancel := context.WithTimeout(t.Context(), Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", script)
+	cmd.WaitDelay = 5 * time.Second
 	cmd.Dir = Dir()
 	cmd.Stdin = bytes.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (killed after %v)", err, Timeout)
+		}
 		t.Fatalf("node %s: %v\nstdout: %s\nstderr: %s", script, err, stdout.Bytes(), stderr.Bytes())
 	}
 	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {

@@ -131,6 +131,7 @@ type LoginPage struct {
 	Step        string
 	CSRF        string
 	ClientID    string
+	ClientName  string   // the client's registered client_name, if any
 	Credentials []string // display names of the requested credentials
 	OpenID      bool     // the client asks for the user's identity
 	Offline     bool     // and for access while the user is away
@@ -177,7 +178,7 @@ func (s *Authz) Authorize(ctx context.Context, p map[string]string) (AuthorizeRe
 	if err := s.store.CreateAuthSession(ctx, sess); err != nil {
 		return AuthorizeResult{}, oauth.ErrServer(err)
 	}
-	page := s.page(r, "login", csrf)
+	page := s.page(ctx, r, "login", csrf)
 	return AuthorizeResult{Page: &page, Cookie: cookie}, nil
 }
 
@@ -315,10 +316,13 @@ func (s *Authz) redirectTo(r authRequest, q url.Values) (string, error) {
 }
 
 // page builds the login or consent page of a request.
-func (s *Authz) page(r authRequest, step, csrf string) LoginPage {
+func (s *Authz) page(ctx context.Context, r authRequest, step, csrf string) LoginPage {
 	p := LoginPage{Step: step, CSRF: csrf, ClientID: r.ClientID, OpenID: r.hasScope(oauth.ScopeOpenID), Offline: r.hasScope(oauth.ScopeOfflineAccess)}
 	for _, id := range r.Credentials {
 		p.Credentials = append(p.Credentials, offer.CredentialName(s.cfg.Configurations, id))
+	}
+	if c, err := s.store.GetClient(ctx, r.ClientID); err == nil { // a page without the name is still right
+		p.ClientName = c.Name
 	}
 	return p
 }
@@ -353,7 +357,7 @@ func (s *Authz) Login(ctx context.Context, f LoginForm) (AuthorizeResult, error)
 		return AuthorizeResult{}, oauth.ErrServer(err)
 	}
 	retry := func(msg string) (AuthorizeResult, error) {
-		p := s.page(r, "login", f.CSRF)
+		p := s.page(ctx, r, "login", f.CSRF)
 		p.Error = msg
 		return AuthorizeResult{Page: &p}, nil
 	}
@@ -395,7 +399,7 @@ func (s *Authz) Login(ctx context.Context, f LoginForm) (AuthorizeResult, error)
 	}); err != nil {
 		return AuthorizeResult{}, err
 	}
-	p := s.page(r, "consent", consentCSRF)
+	p := s.page(ctx, r, "consent", consentCSRF)
 	p.Username = user.Username
 	return AuthorizeResult{Page: &p}, nil
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"issuer/issuer/oauth"
 	"issuer/issuer/token"
@@ -46,6 +48,7 @@ var knownGrantTypes = []string{
 // admin API accepts and returns. ClientSecret is returned only at creation.
 type Metadata struct {
 	ClientID                string          `json:"client_id,omitempty"`
+	ClientName              string          `json:"client_name,omitempty"`
 	ClientSecret            string          `json:"client_secret,omitempty"`
 	ClientIDIssuedAt        int64           `json:"client_id_issued_at,omitempty"`
 	ClientSecretExpiresAt   *int64          `json:"client_secret_expires_at,omitempty"`
@@ -76,7 +79,7 @@ func (s *Registry) Create(ctx context.Context, m Metadata) (Metadata, error) {
 	}
 	sum := sha256.Sum256([]byte(m.ClientSecret))
 	c := storage.Client{
-		ID: m.ClientID, AuthMethod: m.TokenEndpointAuthMethod, GrantTypes: m.GrantTypes,
+		ID: m.ClientID, Name: m.ClientName, AuthMethod: m.TokenEndpointAuthMethod, GrantTypes: m.GrantTypes,
 		RedirectURIs: m.RedirectURIs, Scope: m.Scope, JWKS: m.JWKS, JWKSURI: m.JWKSURI, DPoPBound: m.DPoPBoundAccessTokens,
 		CreatedAt: s.now().UTC(), ClientTLS: m.ClientTLS,
 	}
@@ -109,6 +112,8 @@ func (s *Registry) complete(m *Metadata) error {
 	switch {
 	case !ValidClientID(m.ClientID):
 		return errInvalidMetadata("client_id must be 1 to 255 visible ASCII characters")
+	case !validClientName(m.ClientName):
+		return errInvalidMetadata("client_name must be at most 100 characters, without control characters")
 	case !slices.Contains(authMethods, m.TokenEndpointAuthMethod):
 		return errInvalidMetadata("token_endpoint_auth_method must be one of %s", strings.Join(authMethods, ", "))
 	case !slices.Contains(secretMethods, m.TokenEndpointAuthMethod) && m.ClientSecret != "":
@@ -167,10 +172,20 @@ func ValidClientID(id string) bool {
 	return true
 }
 
+// validClientName reports whether name, shown on the sign-in and consent
+// pages, is valid UTF-8 of at most 100 characters without control
+// characters. The pages escape it.
+func validClientName(name string) bool {
+	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > 100 {
+		return false
+	}
+	return !strings.ContainsFunc(name, unicode.IsControl)
+}
+
 func clientMetadata(c storage.Client) Metadata {
 	var never int64
 	m := Metadata{
-		ClientID: c.ID, ClientIDIssuedAt: c.CreatedAt.Unix(), TokenEndpointAuthMethod: c.AuthMethod,
+		ClientID: c.ID, ClientName: c.Name, ClientIDIssuedAt: c.CreatedAt.Unix(), TokenEndpointAuthMethod: c.AuthMethod,
 		GrantTypes: c.GrantTypes, RedirectURIs: c.RedirectURIs, Scope: c.Scope, JWKS: c.JWKS, JWKSURI: c.JWKSURI,
 		DPoPBoundAccessTokens: c.DPoPBound, ClientTLS: c.ClientTLS,
 	}

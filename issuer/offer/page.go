@@ -3,9 +3,12 @@ package offer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
+	"time"
 
 	"issuer/issuer/oauth"
+	"issuer/storage"
 )
 
 // ByReference returns the credential offer JSON served at the offer
@@ -36,24 +39,63 @@ func offerLink(offerURL string) string {
 // Page is what the QR page of an offer shows.
 type Page struct {
 	// Link is the openid-credential-offer:// link, as the admin API
-	// returned it: by reference, or by value.
+	// returned it: by reference, or by value. Empty once the offer cannot
+	// be used (Status).
 	Link string
 	// Credentials are the display names of the offered credentials.
 	Credentials []string
+	// TxCode, when set, is the transaction code the wallet will ask for.
+	TxCode *TxCodeHint
+	// Status says why the offer can no longer be used: "" (it can),
+	// StatusRedeemed, StatusExpired or StatusLocked; Since is when.
+	Status string
+	Since  time.Time
 }
 
-// QR returns the QR page of an offer, while the offer can be used.
+// TxCodeHint is what the QR page says of an offer's transaction code.
+type TxCodeHint struct {
+	Length      int
+	InputMode   string
+	Description string
+}
+
+// Why an offer's page shows no QR code.
+const (
+	StatusRedeemed = "redeemed"
+	StatusExpired  = "expired"
+	StatusLocked   = "locked"
+)
+
+// QR returns the QR page of an offer: its link while it can be used, else
+// why not (redeemed, expired, or locked after wrong transaction codes).
 func (s *Offers) QR(ctx context.Context, id string) (Page, error) {
-	o, err := s.live(ctx, id)
-	if err != nil {
-		return Page{}, err
+	o, err := s.store.GetOffer(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return Page{}, oauth.ErrNotFound("no such credential offer")
+	} else if err != nil {
+		return Page{}, oauth.ErrServer(err)
 	}
-	p := Page{Link: offerValueLink(o.OfferJSON)}
-	if o.ByReference {
-		p.Link = offerLink(s.cfg.URL + Path + id)
-	}
+	var p Page
 	for _, c := range o.ConfigurationIDs {
 		p.Credentials = append(p.Credentials, CredentialName(s.cfg.Configurations, c))
+	}
+	switch {
+	case !o.RedeemedAt.IsZero():
+		p.Status, p.Since = StatusRedeemed, o.RedeemedAt
+	case o.Locked:
+		p.Status = StatusLocked
+	case s.cfg.Now().After(o.ExpiresAt):
+		p.Status, p.Since = StatusExpired, o.ExpiresAt
+	case len(o.OfferJSON) == 0:
+		return Page{}, oauth.ErrNotFound("no such credential offer")
+	default:
+		p.Link = offerValueLink(o.OfferJSON)
+		if o.ByReference {
+			p.Link = offerLink(s.cfg.URL + Path + id)
+		}
+		if t := o.TxCode; t != nil {
+			p.TxCode = &TxCodeHint{Length: t.Length, InputMode: t.InputMode, Description: t.Description}
+		}
 	}
 	return p, nil
 }

@@ -77,12 +77,28 @@ func TestQR(t *testing.T) {
 	if u, _ := url.Parse(ref.CredentialOfferURI); u.Query().Get("credential_offer_uri") != ref.OfferURL {
 		t.Errorf("by-reference link %q does not name %q", ref.CredentialOfferURI, ref.OfferURL)
 	}
+	if p.TxCode != nil || p.Status != "" {
+		t.Errorf("QR() of an offer without tx_code = %+v; want no transaction code and no status", p)
+	}
+	withTx := e.create(t, req(func(r *offer.Request) {
+		r.TxCode = &offer.TxCodeRequest{Length: 6, InputMode: "numeric", Description: "sent by SMS"}
+	}))
+	if p, err := e.Offers.QR(t.Context(), withTx.OfferID); err != nil || p.TxCode == nil || p.TxCode.Length != 6 || p.TxCode.Description != "sent by SMS" {
+		t.Errorf("QR(with tx_code) = %+v, %v; want the transaction code's length and description", p, err)
+	}
+
+	// Once the offer cannot be used, the page says why and shows no link.
+	redeemedAt := e.Clock.Now()
 	e.redeem(t, code(t, byValue))
-	_, err = e.Offers.QR(t.Context(), byValue.OfferID)
-	wantError(t, err, oauth.CodeNotFound, "no such credential offer")
+	p, err = e.Offers.QR(t.Context(), byValue.OfferID)
+	if err != nil || p.Status != offer.StatusRedeemed || p.Link != "" || !p.Since.Equal(redeemedAt) || len(p.Credentials) != 2 {
+		t.Errorf("QR(redeemed) = %+v, %v; want status redeemed since %s, no link, the credentials named", p, err, redeemedAt)
+	}
 	e.Clock.Advance(e.Cfg.CodeTTL + time.Second)
-	_, err = e.Offers.QR(t.Context(), ref.OfferID)
-	wantError(t, err, oauth.CodeNotFound, "no such credential offer")
+	p, err = e.Offers.QR(t.Context(), ref.OfferID)
+	if err != nil || p.Status != offer.StatusExpired || p.Link != "" {
+		t.Errorf("QR(expired) = %+v, %v; want status expired and no link", p, err)
+	}
 	_, err = e.Offers.QR(t.Context(), "no-such-offer")
 	wantError(t, err, oauth.CodeNotFound, "no such credential offer")
 }
