@@ -58,7 +58,7 @@ func (s *Service) offerClaims(ctx context.Context, rec storage.Token) (map[strin
 		return nil, nil
 	case err != nil:
 		return nil, oauth.ErrServer(err)
-	case len(offer.Claims) == 0 || !s.sameSubject(ctx, offer.Subject, rec.Subject):
+	case len(offer.Claims) == 0 || string(offer.Claims) == "null" || !s.sameSubject(ctx, offer.Subject, rec.Subject):
 		return nil, nil
 	}
 	return decodeClaims(offer.Claims)
