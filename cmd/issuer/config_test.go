@@ -123,9 +123,13 @@ var settingCases = map[string]settingCase{
 	// The two files go together, in one section: the value carries the
 	// companion key on the next line of the same mapping.
 	"credential.signing_key_file": {value: "signer.key\n  certificate_chain_file: signer.pem",
-		want: func(s *settings) { s.Credential.SigningKeyFile, s.Credential.CertificateChainFile = "signer.key", "signer.pem" }},
+		want: func(s *settings) {
+			s.Credential.SigningKeyFile, s.Credential.CertificateChainFile = "signer.key", "signer.pem"
+		}},
 	"credential.certificate_chain_file": {value: "signer.pem\n  signing_key_file: signer.key",
-		want: func(s *settings) { s.Credential.SigningKeyFile, s.Credential.CertificateChainFile = "signer.key", "signer.pem" }},
+		want: func(s *settings) {
+			s.Credential.SigningKeyFile, s.Credential.CertificateChainFile = "signer.key", "signer.pem"
+		}},
 	"credential.validity": {value: "720h", want: func(s *settings) { s.Credential.Validity = 720 * time.Hour }},
 	"display": {value: `[{"name": "Example Issuer", "locale": "en"}]`,
 		want: func(s *settings) { s.Display = []map[string]any{{"name": "Example Issuer", "locale": "en"}} }},

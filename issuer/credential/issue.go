@@ -127,4 +127,3 @@ func (s *Service) spend(ctx context.Context, proofs []keyproof.Proof) error {
 	}
 	return nil
 }
-
