@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"issuer/issuer/credential"
 )
 
 // DPoP policies: whether a token request must carry a DPoP proof.
@@ -25,9 +27,10 @@ type Config struct {
 	// issuer identifier, the base of every endpoint and of the DPoP htu
 	// comparison.
 	URL string `yaml:"url"`
-	// CredentialEndpoint is advertised in the issuer metadata. The credential
-	// endpoint is served by the credential issuer, not by this binary; the
-	// default is URL + "/credential".
+	// CredentialEndpoint is advertised in the issuer metadata. The default,
+	// URL + "/credential", is this binary's own credential endpoint; any
+	// other value is a credential endpoint of the issuer's own, and ours is
+	// not served.
 	CredentialEndpoint string `yaml:"credential_endpoint"`
 
 	DPoP          DPoPConfig          `yaml:"dpop"`
@@ -37,6 +40,8 @@ type Config struct {
 	Authorization AuthorizationConfig `yaml:"authorization"`
 	// ClientAttestation configures attest_jwt_client_auth (attestation.go).
 	ClientAttestation ClientAttestationConfig `yaml:"client_attestation"`
+	// Credential configures the credential endpoint and the credentials.
+	Credential CredentialConfig `yaml:"credential"`
 
 	// CredentialConfigurations is credential_configurations_supported of the
 	// issuer metadata (OpenID4VCI 1.0 §12.2.4), keyed by configuration ID.
@@ -137,6 +142,28 @@ type AuthorizationConfig struct {
 	IDTokenTTL time.Duration `yaml:"id_token_ttl"`
 }
 
+// CredentialConfig configures the credential endpoint (OpenID4VCI 1.0 §8)
+// and the credentials it signs.
+type CredentialConfig struct {
+	// BatchSize is batch_credential_issuance.batch_size: the most key
+	// proofs, hence credentials, of one request (1 to 100; default 10).
+	BatchSize int `yaml:"batch_size"`
+	// StrictRequests refuses what wallets on drafts 13–15 send (a single
+	// proof object, format instead of an identifier), which is accepted
+	// by default.
+	StrictRequests bool `yaml:"strict_requests"`
+	// SigningKeyFile (PEM, ECDSA P-256, PKCS#8 or SEC 1) and
+	// CertificateChainFile (PEM, the key's certificate first, then the
+	// intermediates, without the root) are the credential signing key.
+	// Both or neither: without them, a generated root and document signer
+	// kept in the store are used (for tests and demos).
+	SigningKeyFile       string `yaml:"signing_key_file"`
+	CertificateChainFile string `yaml:"certificate_chain_file"`
+	// Validity is how long a credential is valid from its issuance (exp,
+	// validUntil): at least an hour, at most 5 years; default 365 days.
+	Validity time.Duration `yaml:"validity"`
+}
+
 // Limits that the configuration may not exceed.
 const (
 	maxBearerTTL     = 5 * time.Minute // OpenID4VCI 1.0 §13.10
@@ -158,6 +185,9 @@ const (
 	maxOfferCodeTTL     = 30 * 24 * time.Hour
 	maxJWKSFetchTimeout = 30 * time.Second // a request waits for it
 	maxAttestationAge   = 366 * 24 * time.Hour
+	maxBatchSize        = 100
+	minValidity         = time.Hour
+	maxValidity         = 5 * 366 * 24 * time.Hour
 )
 
 // Defaults returns the configuration used when nothing is set. Every call
@@ -196,6 +226,7 @@ func Defaults() Config {
 			IDTokenTTL:    5 * time.Minute,
 		},
 		ClientAttestation:        defaultClientAttestation(),
+		Credential:               CredentialConfig{BatchSize: 10, Validity: 365 * 24 * time.Hour},
 		CredentialConfigurations: DefaultCredentialConfigurations(),
 	}
 }
@@ -214,7 +245,7 @@ func (c *Config) Validate() error {
 	}
 	c.URL = strings.TrimSuffix(c.URL, "/")
 	if c.CredentialEndpoint == "" {
-		c.CredentialEndpoint = c.URL + "/credential"
+		c.CredentialEndpoint = c.URL + PathCredential
 	}
 	if c.DPoP.Policy != DPoPRequired && c.DPoP.Policy != DPoPOptional {
 		errs = append(errs, fmt.Errorf("dpop.policy: %q is neither %q nor %q", c.DPoP.Policy, DPoPRequired, DPoPOptional))
@@ -234,10 +265,32 @@ func (c *Config) Validate() error {
 	}
 	if len(c.CredentialConfigurations) == 0 {
 		errs = append(errs, errors.New("credential_configurations_supported: at least one configuration is needed"))
+	} else if _, err := credential.ParseConfigurations(c.CredentialConfigurations); err != nil {
+		errs = append(errs, fmt.Errorf("credential_configurations_supported: %w", err))
 	}
+	errs = append(errs, c.Credential.validate()...)
 	errs = append(errs, c.ClientAttestation.Validate()...)
 	return errors.Join(errs...)
 }
+
+// validate checks the credential section.
+func (c CredentialConfig) validate() []error {
+	var errs []error
+	if c.BatchSize < 1 || c.BatchSize > maxBatchSize {
+		errs = append(errs, fmt.Errorf("credential.batch_size: must be at least 1 and at most %d", maxBatchSize))
+	}
+	if (c.SigningKeyFile == "") != (c.CertificateChainFile == "") {
+		errs = append(errs, errors.New("credential.signing_key_file: set it together with credential.certificate_chain_file, or neither"))
+	}
+	if c.Validity < minValidity || c.Validity > maxValidity {
+		errs = append(errs, fmt.Errorf("credential.validity: at least %s and at most %s", minValidity, maxValidity))
+	}
+	return errs
+}
+
+// OwnCredentialEndpoint reports whether the credential endpoint is this
+// server's own (URL + "/credential"), served by it.
+func (c Config) OwnCredentialEndpoint() bool { return c.CredentialEndpoint == c.URL+PathCredential }
 
 // durationRule bounds one duration setting: never negative; zero only when
 // it means something (zeroOK); at most max when max is positive.
@@ -336,36 +389,4 @@ func (m *CredentialConfigurations) UnmarshalYAML(unmarshal func(any) error) erro
 	}
 	*m = fresh
 	return nil
-}
-
-// DefaultCredentialConfigurations is what a server without a config file
-// offers: the EUDI PID as an SD-JWT VC and an ISO mDL as an mdoc.
-func DefaultCredentialConfigurations() CredentialConfigurations {
-	jwtProof := func() map[string]any { // one per configuration: nothing shared
-		return map[string]any{"jwt": map[string]any{"proof_signing_alg_values_supported": []any{"ES256"}}}
-	}
-	return CredentialConfigurations{
-		"eu.europa.ec.eudi.pid_vc_sd_jwt": map[string]any{
-			"format": "dc+sd-jwt",
-			"vct":    "urn:eudi:pid:1",
-			"scope":  "eu.europa.ec.eudi.pid_vc_sd_jwt",
-			"cryptographic_binding_methods_supported": []any{"jwk"},
-			"credential_signing_alg_values_supported": []any{"ES256"},
-			"proof_types_supported":                   jwtProof(),
-			"credential_metadata": map[string]any{
-				"display": []any{map[string]any{"name": "Person Identification Data", "locale": "en"}},
-			},
-		},
-		"org.iso.18013.5.1.mDL": map[string]any{
-			"format":  "mso_mdoc",
-			"doctype": "org.iso.18013.5.1.mDL",
-			"scope":   "org.iso.18013.5.1.mDL",
-			"cryptographic_binding_methods_supported": []any{"cose_key"},
-			"credential_signing_alg_values_supported": []any{-7},
-			"proof_types_supported":                   jwtProof(),
-			"credential_metadata": map[string]any{
-				"display": []any{map[string]any{"name": "Mobile Driving Licence", "locale": "en"}},
-			},
-		},
-	}
 }

@@ -1,9 +1,15 @@
 package issuer
 
 import (
+	"context"
+	"encoding/base64"
 	"encoding/json"
 	"maps"
 	"slices"
+
+	"github.com/lestrrat-go/jwx/v2/cert"
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
 
 	"issuer/issuer/authz"
 	"issuer/issuer/clientauth"
@@ -61,6 +67,7 @@ func buildMetadata(s *Service) (metadata, error) {
 		"credential_endpoint":                 c.CredentialEndpoint,
 		"nonce_endpoint":                      c.URL + PathNonce,
 		"credential_configurations_supported": c.CredentialConfigurations,
+		"batch_credential_issuance":           map[string]any{"batch_size": c.Credential.BatchSize},
 	}
 	if len(c.Display) > 0 {
 		vci["display"] = c.Display
@@ -110,3 +117,37 @@ func addAttestationMetadata(m map[string]any, cfg Config) {
 		m["challenge_endpoint"] = cfg.URL + PathChallenge
 	}
 }
+
+// JWTVCIssuerMetadata is the SD-JWT VC issuer metadata (SD-JWT VC §4,
+// /.well-known/jwt-vc-issuer): the issuer identifier and the public key of
+// the credential signer of the moment, with its certificate chain.
+func (s *Service) JWTVCIssuerMetadata(ctx context.Context) ([]byte, error) {
+	signer, err := s.credKeys.Signer(ctx, s.cfg.Now())
+	if err != nil {
+		return nil, err
+	}
+	key, err := jwk.FromRaw(signer.Key.Public())
+	if err != nil {
+		return nil, err
+	}
+	chain := &cert.Chain{}
+	for _, c := range signer.Chain {
+		if err := chain.AddString(base64.StdEncoding.EncodeToString(c.Raw)); err != nil {
+			return nil, err
+		}
+	}
+	for k, v := range map[string]any{jwk.AlgorithmKey: jwa.ES256, jwk.KeyUsageKey: "sig", jwk.X509CertChainKey: chain} {
+		if err := key.Set(k, v); err != nil {
+			return nil, err
+		}
+	}
+	if err := jwk.AssignKeyID(key); err != nil {
+		return nil, err
+	}
+	return json.Marshal(map[string]any{"issuer": s.cfg.URL, "jwks": map[string]any{"keys": []any{key}}})
+}
+
+// CredentialRootPEM is the generated root certificate of the credentials'
+// chains, in PEM, for verifiers to trust; nil when the signing key and
+// chain are configured (their root is the issuer's to publish).
+func (s *Service) CredentialRootPEM() []byte { return s.credKeys.RootPEM() }

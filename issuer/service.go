@@ -11,6 +11,8 @@ import (
 	"issuer/issuer/authz"
 	"issuer/issuer/clientauth"
 	"issuer/issuer/clients"
+	"issuer/issuer/credential"
+	"issuer/issuer/credential/keyproof"
 	"issuer/issuer/grant"
 	"issuer/issuer/offer"
 	"issuer/issuer/proof"
@@ -35,6 +37,13 @@ const (
 	PathLogin      = "/authorize/login"
 	PathConsent    = "/authorize/consent"
 	PathUserInfo   = "/userinfo"
+	// PathCredential is the credential endpoint (OpenID4VCI 1.0 §8).
+	PathCredential = "/credential"
+	// PathCACert serves the generated credential root certificate (PEM),
+	// the trust anchor of the credentials' x5c and x5chain.
+	PathCACert = "/certs/ca.pem"
+	// WellKnownJWTVCIssuer is the SD-JWT VC issuer metadata (SD-JWT VC §4).
+	WellKnownJWTVCIssuer = "/.well-known/jwt-vc-issuer"
 	// PathUMAPermission is the UMA permission endpoint.
 	PathUMAPermission = uma.PathPermission
 	WellKnownOIDC     = "/.well-known/openid-configuration"
@@ -52,8 +61,14 @@ type Service struct {
 	store  storage.Store
 	log    *slog.Logger
 	nonces *nonce.Manager
-	// proofs checks DPoP proofs and issues DPoP-Nonce values.
-	proofs *proof.Checker
+	// proofs checks DPoP proofs and issues DPoP-Nonce values at the
+	// authorization server; rsProofs at the resource server (UserInfo, the
+	// credential endpoint), in a nonce namespace of their own.
+	proofs, rsProofs *proof.Checker
+	// credKeys is the credential signing key; keyProofs verifies key
+	// proofs.
+	credKeys  *credential.Keys
+	keyProofs *keyproof.Verifier
 	// mint signs and mints the tokens.
 	mint *token.Minter
 	meta metadata
@@ -77,8 +92,11 @@ type Service struct {
 	Authz *authz.Authz
 	// Grants is the token endpoint and its grants.
 	Grants *grant.Endpoint
-	// Resource serves revocation, introspection and UserInfo.
+	// Resource serves revocation, introspection and UserInfo, and checks
+	// the access tokens of the resources.
 	Resource *resource.Server
+	// Credentials is the credential endpoint.
+	Credentials *credential.Service
 }
 
 // New validates cfg, loads (or on first start creates) the signing key and
@@ -106,14 +124,10 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 	if err != nil {
 		return nil, err
 	}
-	proofs, err := proof.New(proof.Config{
-		Algs: cfg.DPoP.Algs, MaxAge: cfg.DPoP.MaxAge, FutureSkew: cfg.DPoP.FutureSkew,
-		UseNonce: cfg.DPoP.UseNonce, NonceTTL: cfg.DPoP.NonceTTL, Now: cfg.Now,
-	}, nonces)
-	if err != nil {
+	s := &Service{cfg: cfg, store: store, log: log, nonces: nonces, mint: mint}
+	if err := s.newCheckers(ctx); err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, store: store, log: log, nonces: nonces, proofs: proofs, mint: mint}
 	s.wire()
 	if s.meta, err = buildMetadata(s); err != nil {
 		return nil, err
@@ -122,6 +136,37 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 		return nil, err
 	}
 	return s, nil
+}
+
+// newCheckers builds the proof checkers and loads the credential keys.
+func (s *Service) newCheckers(ctx context.Context) error {
+	cfg := s.cfg
+	checker := func(p nonce.Purpose) (*proof.Checker, error) {
+		return proof.New(proof.Config{
+			Algs: cfg.DPoP.Algs, MaxAge: cfg.DPoP.MaxAge, FutureSkew: cfg.DPoP.FutureSkew,
+			UseNonce: cfg.DPoP.UseNonce, NonceTTL: cfg.DPoP.NonceTTL, Purpose: p, Now: cfg.Now,
+		}, s.nonces)
+	}
+	var err error
+	if s.proofs, err = checker(nonce.DPoP); err != nil {
+		return err
+	}
+	if s.rsProofs, err = checker(nonce.DPoPResource); err != nil {
+		return err
+	}
+	// A key proof may be signed a while before it is sent: its age is
+	// bounded by its c_nonce's life.
+	if s.keyProofs, err = keyproof.New(keyproof.Config{
+		Audience: cfg.URL, MaxAge: cfg.Tokens.CNonceTTL, FutureSkew: cfg.DPoP.FutureSkew, Nonces: s.nonces, Now: cfg.Now,
+	}); err != nil {
+		return err
+	}
+	if c := cfg.Credential; c.SigningKeyFile != "" {
+		s.credKeys, err = credential.ConfiguredKeys(c.SigningKeyFile, c.CertificateChainFile)
+	} else {
+		s.credKeys, err = credential.GeneratedKeys(ctx, s.store, cfg.URL, cfg.Now())
+	}
+	return err
 }
 
 // wire builds the parts over the store, each with its share of the
@@ -152,7 +197,13 @@ func (s *Service) wire() {
 	s.Resource = resource.New(resource.Config{
 		URL: cfg.URL, UserInfoURL: cfg.URL + PathUserInfo,
 		RefreshIdleTTL: cfg.Tokens.RefreshTokenIdleTTL, RefreshGrace: cfg.Tokens.RefreshGrace, Now: cfg.Now,
-	}, store, s.ClientAuth, s.mint, s.proofs, log)
+	}, store, s.ClientAuth, s.mint, s.rsProofs, log)
+	configurations, _ := credential.ParseConfigurations(cfg.CredentialConfigurations) // checked by Validate
+	s.Credentials = credential.New(credential.Config{
+		URL: cfg.URL, CredentialURL: cfg.URL + PathCredential, Configurations: configurations,
+		BatchSize: cfg.Credential.BatchSize, StrictRequests: cfg.Credential.StrictRequests,
+		Validity: cfg.Credential.Validity, Now: cfg.Now,
+	}, store, credential.Parts{Access: s.Resource, Proofs: s.keyProofs, Keys: s.credKeys}, log)
 	s.Grants = grant.New(grant.Config{
 		URL: cfg.URL, TokenURL: tokenURL, RequireDPoP: cfg.DPoP.Policy == DPoPRequired,
 		AnonymousAccess: cfg.AnonymousAccess(), RefreshTTL: cfg.Tokens.RefreshTokenTTL,
@@ -177,6 +228,11 @@ func (s *Service) BasePath() string {
 // DPoPNonce returns a fresh DPoP-Nonce for the token endpoint, or "" when
 // server nonces are off.
 func (s *Service) DPoPNonce() string { return s.proofs.Nonce() }
+
+// ResourceDPoPNonce returns a fresh DPoP-Nonce of the resource server (the
+// credential endpoint, UserInfo, and the nonce endpoint's header), or ""
+// when server nonces are off.
+func (s *Service) ResourceDPoPNonce() string { return s.rsProofs.Nonce() }
 
 // Nonces exposes the nonce manager, so that a credential endpoint in the
 // same process can check c_nonce values with

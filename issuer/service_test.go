@@ -23,7 +23,7 @@ func TestRunSweeper(t *testing.T) {
 			t.Fatal(err)
 		}
 		req := func(ttl int64) issuer.OfferRequest {
-			return issuer.OfferRequest{CredentialConfigurationIDs: []string{"org.iso.18013.5.1.mDL"}, Subject: "s", ExpiresIn: &ttl}
+			return issuer.OfferRequest{CredentialConfigurationIDs: []string{"eu.europa.ec.eudi.pid_mso_mdoc"}, Subject: "s", ExpiresIn: &ttl}
 		}
 		short, err := svc.Offers.Create(t.Context(), req(60))
 		if err != nil {

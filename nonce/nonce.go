@@ -5,7 +5,8 @@
 // keeps (in the database), so they cannot be forged, expire on their own,
 // and can be checked by any process holding the secret, such as a credential
 // endpoint. Each purpose is its own namespace: a c_nonce is never accepted
-// as a DPoP nonce or an attestation challenge, and the other way round.
+// as a DPoP nonce or an attestation challenge, the authorization server's
+// DPoP nonces are not the resource server's, and the other way round.
 package nonce
 
 import (
@@ -22,7 +23,8 @@ import (
 type Purpose byte
 
 const (
-	// DPoP nonces go in the DPoP-Nonce header of the authorization server.
+	// DPoP nonces go in the DPoP-Nonce header of the authorization server
+	// (token endpoint, PAR).
 	DPoP Purpose = 1
 	// CNonce nonces are the c_nonce values for credential key proofs.
 	CNonce Purpose = 2
@@ -30,6 +32,11 @@ const (
 	// client authentication (the challenge claim of a client attestation
 	// PoP).
 	AttestationChallenge Purpose = 3
+	// DPoPResource nonces go in the DPoP-Nonce header of the resource
+	// server (the credential endpoint, UserInfo): a namespace of their own,
+	// so that a nonce of the authorization server is refused there and the
+	// other way round (RFC 9449 §9).
+	DPoPResource Purpose = 4
 )
 
 var (

@@ -63,7 +63,7 @@ func TestCheck(t *testing.T) {
 // c_nonce, and the other way round.
 func TestPurposesSeparate(t *testing.T) {
 	m := newManager(t, 1)
-	purposes := []Purpose{DPoP, CNonce, AttestationChallenge}
+	purposes := []Purpose{DPoP, CNonce, AttestationChallenge, DPoPResource}
 	for _, issued := range purposes {
 		v := m.Issue(issued, t0, time.Minute)
 		for _, checked := range purposes {

@@ -16,7 +16,6 @@ import (
 	"issuer/issuer"
 	"issuer/issuer/authz"
 	"issuer/issuer/oauth"
-	"issuer/issuer/resource"
 )
 
 //go:embed templates/*.html
@@ -201,12 +200,8 @@ func pageForm(c echo.Context) (map[string]string, error) {
 // userinfo is the OpenID Connect UserInfo endpoint (GET or POST).
 func (h *handlers) userinfo(c echo.Context) error {
 	noStore(c)
-	setDPoPNonce(c, h.svc.DPoPNonce())
-	r := c.Request()
-	out, err := h.svc.Resource.UserInfo(r.Context(), resource.UserInfoRequest{
-		Method: r.Method, Authorization: r.Header.Values(echo.HeaderAuthorization), DPoP: r.Header.Values(oauth.HeaderDPoP),
-		Certs: h.clientCertificates(c),
-	})
+	setDPoPNonce(c, h.svc.ResourceDPoPNonce())
+	out, err := h.svc.Resource.UserInfo(c.Request().Context(), h.accessRequest(c, true))
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ import (
 
 const (
 	paPIDName  = "Person Identification Data"
-	paMDLName  = "Mobile Driving Licence"
+	paMDLName  = "Person Identification Data (mdoc)"
 	paAuthCode = oauth.GrantAuthorizationCode
 	paBadLogin = "the username or password is invalid"
 	paDelayed  = "too many failed sign-ins; try again in "

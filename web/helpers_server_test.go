@@ -26,7 +26,7 @@ const (
 	adminToken = "test-admin-token"
 	preAuth    = oauth.GrantPreAuthorizedCode
 	pidConfig  = "eu.europa.ec.eudi.pid_vc_sd_jwt"
-	mdlConfig  = "org.iso.18013.5.1.mDL"
+	mdlConfig  = "eu.europa.ec.eudi.pid_mso_mdoc"
 )
 
 // testServer is a running token service over the in-memory store.

@@ -81,6 +81,13 @@ func New(svc *issuer.Service, opts Options) *echo.Echo {
 	e.POST(base+issuer.PathIntrospect, h.introspect)
 	e.POST(base+issuer.PathUMAPermission, h.permission)
 	e.POST(base+issuer.PathChallenge, h.challenge)
+	if svc.Config().OwnCredentialEndpoint() {
+		e.POST(base+issuer.PathCredential, h.credential)
+		e.GET(issuer.WellKnownJWTVCIssuer+base, h.jwtVCIssuer)
+		if svc.CredentialRootPEM() != nil {
+			e.GET(base+issuer.PathCACert, h.caCert)
+		}
+	}
 	e.GET(base+issuer.PathOffers+":id", h.offer)
 	e.GET(base+issuer.PathOffers+":id/qr", h.offerQR)
 	e.GET(base+issuer.WellKnownOIDC, h.document(svc.OpenIDConfiguration))

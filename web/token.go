@@ -35,9 +35,12 @@ func (h *handlers) challengeHeaders(c echo.Context) {
 	setAttestationChallenge(c, h.svc.ClientAuth.ChallengeHeader())
 }
 
-// nonce is the OpenID4VCI 1.0 §7 nonce endpoint.
+// nonce is the OpenID4VCI 1.0 §7 nonce endpoint. When server nonces are
+// on, its response also carries a DPoP-Nonce of the resource server, for
+// the credential request's DPoP proof (§7.2, VCI-38).
 func (h *handlers) nonce(c echo.Context) error {
 	noStore(c)
+	setDPoPNonce(c, h.svc.ResourceDPoPNonce())
 	return c.JSON(http.StatusOK, h.svc.CNonce(c.Request().Context()))
 }
 

@@ -118,6 +118,19 @@ var settingCases = map[string]settingCase{
 		want: func(s *settings) {
 			s.CredentialConfigurations = issuer.CredentialConfigurations{"my.cred": map[string]any{"format": "dc+sd-jwt", "vct": "urn:my", "scope": "my.cred"}}
 		}},
+	"credential.batch_size":      {value: "3", want: func(s *settings) { s.Credential.BatchSize = 3 }},
+	"credential.strict_requests": {value: "true", want: func(s *settings) { s.Credential.StrictRequests = true }},
+	// The two files go together, in one section: the value carries the
+	// companion key on the next line of the same mapping.
+	"credential.signing_key_file": {value: "signer.key\n  certificate_chain_file: signer.pem",
+		want: func(s *settings) {
+			s.Credential.SigningKeyFile, s.Credential.CertificateChainFile = "signer.key", "signer.pem"
+		}},
+	"credential.certificate_chain_file": {value: "signer.pem\n  signing_key_file: signer.key",
+		want: func(s *settings) {
+			s.Credential.SigningKeyFile, s.Credential.CertificateChainFile = "signer.key", "signer.pem"
+		}},
+	"credential.validity": {value: "720h", want: func(s *settings) { s.Credential.Validity = 720 * time.Hour }},
 	"display": {value: `[{"name": "Example Issuer", "locale": "en"}]`,
 		want: func(s *settings) { s.Display = []map[string]any{{"name": "Example Issuer", "locale": "en"}} }},
 }
@@ -225,6 +238,20 @@ func TestSettingsRefused(t *testing.T) {
 		{"client_attestation.signing_alg_values", "[]", ""},
 		{"client_attestation.pop_signing_alg_values", "[]", ""},
 		{"credential_configurations_supported", "{}", ""},
+		{"credential_configurations_supported", `{"x": {"format": "jwt_vc_json"}}`, "credential_configurations_supported: x: format"},
+		{"credential_configurations_supported", `{"x": {"format": "dc+sd-jwt"}}`, "x: a dc+sd-jwt configuration needs a vct"},
+		{"credential_configurations_supported", `{"x": {"format": "mso_mdoc"}}`, "x: an mso_mdoc configuration needs a doctype"},
+		{"credential_configurations_supported", `{"x": {"format": "mso_mdoc", "doctype": "d", "credential_metadata": {"claims": [{"path": ["d"]}]}}}`, "x: credential_metadata.claims[0]: an mso_mdoc path is [namespace, element identifier]"},
+		{"credential_configurations_supported", `{"x": {"format": "dc+sd-jwt", "vct": "v", "credential_metadata": {"claims": [{"path": ["a", -1]}]}}}`, "x: credential_metadata.claims[0]: path elements"},
+		{"credential_configurations_supported", `{"x": {"format": "dc+sd-jwt", "vct": "v", "credential_metadata": {"claims": [{"path": []}]}}}`, "x: credential_metadata.claims[0]: path must be a non-empty array"},
+		{"credential_configurations_supported", `{"x": {"format": "dc+sd-jwt", "vct": "v", "credential_metadata": {"claims": [{"path": ["cnf"]}]}}}`, "x: credential_metadata.claims[0]: path names \"cnf\""},
+		{"credential_configurations_supported", `{"x": {"format": "dc+sd-jwt", "vct": "v", "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": []}}}}`, "x: proof_types_supported.jwt.proof_signing_alg_values_supported is empty"},
+		{"credential.batch_size", "0", "credential.batch_size: must be at least 1 and at most 100"},
+		{"credential.batch_size", "101", "credential.batch_size: must be at least 1 and at most 100"},
+		{"credential.validity", "59m", "credential.validity: at least 1h0m0s"},
+		{"credential.validity", "43921h", "credential.validity: at least 1h0m0s and at most 43920h0m0s"},
+		{"credential.signing_key_file", "k.pem", "credential.signing_key_file: set it together with credential.certificate_chain_file"},
+		{"credential.certificate_chain_file", "c.pem", "credential.signing_key_file: set it together with credential.certificate_chain_file"},
 		{"trusted_proxies", "[proxy.example]", ""},
 		{"trusted_proxies", "[10.0.0.0/33]", ""},
 		{"tokens.access_token_ttl", "300", "line 2: cannot unmarshal !!int `300` into time.Duration"},

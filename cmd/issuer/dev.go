@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/url"
 	"sort"
+	"time"
 
 	"issuer/issuer"
 	"issuer/issuer/authz"
@@ -46,7 +47,11 @@ func printDemo(ctx context.Context, svc *issuer.Service, adminToken string, w io
 	// The demo user gets a random password, printed when it is created: a
 	// database that --dev once ran on holds no known password.
 	password := newAdminToken()[:16]
-	_, err = svc.Users.Create(ctx, authz.UserRequest{Username: demoUser, Password: password, Claims: json.RawMessage(`{"given_name":"Alice","family_name":"Demo"}`)})
+	claims, err := demoClaims(cfg.Now())
+	if err != nil {
+		return err
+	}
+	_, err = svc.Users.Create(ctx, authz.UserRequest{Username: demoUser, Password: password, Claims: claims})
 	if err != nil {
 		password = "(the one printed when --dev first ran on this database)"
 	}
@@ -59,7 +64,7 @@ func printDemo(ctx context.Context, svc *issuer.Service, adminToken string, w io
 	}
 	sort.Strings(ids)
 	offer, err := svc.Offers.Create(ctx, issuer.OfferRequest{
-		CredentialConfigurationIDs: ids[:1], Subject: demoUser,
+		CredentialConfigurationIDs: ids, Subject: demoUser, Claims: claims,
 		Grants: []string{oauth.GrantPreAuthorizedCode, oauth.GrantAuthorizationCode},
 	})
 	if err != nil {
@@ -84,6 +89,16 @@ Redeem the offer; "issuer proof" signs a DPoP proof with the wallet key in ./wal
     -H "DPoP: $(go run ./cmd/issuer proof POST %[5]s/token)" \
     -d grant_type=%[6]s \
     --data-urlencode pre-authorized_code=%[4]s
+
+Then fetch the PID with the answer's access_token (AT) and one of its credential_identifiers (ID);
+"issuer keyproof" signs the key proof the credential is bound to:
+
+  C_NONCE=$(curl -s -X POST %[5]s/nonce | sed 's/.*"c_nonce":"\([^"]*\)".*/\1/')
+  curl -s %[5]s/credential \
+    -H "Authorization: DPoP $AT" \
+    -H "DPoP: $(go run ./cmd/issuer proof --access-token "$AT" POST %[5]s/credential)" \
+    -H "Content-Type: application/json" \
+    -d '{"credential_identifier":"'"$ID"'","proofs":{"jwt":["'"$(go run ./cmd/issuer keyproof --aud %[5]s --nonce "$C_NONCE")"'"]}}'
 
 Create another offer, with a transaction code:
 
@@ -110,6 +125,26 @@ The authorization code flow (PAR, PKCE, DPoP) for the same offer:
 `, adminToken, demoClientID, offer.CredentialOfferURI, code, base, url.QueryEscape(oauth.GrantPreAuthorizedCode), ids[0],
 		offer.QRURL, demoUser, password, callback, state)
 	return err
+}
+
+// demoClaims are the claims of the demo person, Erika Mustermann: every
+// mandatory claim of both default PID configurations, the SD-JWT VC's
+// names at the top, the mdoc elements whose names differ in the PID's
+// namespace.
+func demoClaims(now time.Time) (json.RawMessage, error) {
+	expiry := now.AddDate(5, 0, 0).Format(time.DateOnly)
+	issued := now.Format(time.DateOnly)
+	place := map[string]any{"locality": "Berlin", "country": "DE"}
+	return json.Marshal(map[string]any{
+		"given_name": "Erika", "family_name": "Mustermann", "birthdate": "1964-08-12",
+		"place_of_birth": place, "nationalities": []string{"DE"}, "age_equal_or_over": map[string]any{"18": true},
+		"issuing_authority": "Demo PID Provider", "issuing_country": "DE",
+		"date_of_expiry": expiry, "date_of_issuance": issued, "document_number": "DEMO-0001",
+		issuer.PIDDocType: map[string]any{
+			"birth_date": "1964-08-12", "nationality": []string{"DE"}, "age_over_18": true,
+			"expiry_date": expiry, "issuance_date": issued,
+		},
+	})
 }
 
 // ignoreExisting treats "already registered" as success: the demo records

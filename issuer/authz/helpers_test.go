@@ -30,7 +30,7 @@ const (
 	walletID  = "wallet"
 	redirect  = "https://wallet.example/cb"
 	pid       = "eu.europa.ec.eudi.pid_vc_sd_jwt"
-	mdl       = "org.iso.18013.5.1.mDL"
+	mdl       = "eu.europa.ec.eudi.pid_mso_mdoc"
 	verifier  = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 	alice     = "alice"
 	password  = "alice's password"

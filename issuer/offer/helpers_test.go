@@ -19,7 +19,7 @@ import (
 const (
 	issuerURL = "https://issuer.example"
 	pid       = "eu.europa.ec.eudi.pid_vc_sd_jwt"
-	mdl       = "org.iso.18013.5.1.mDL"
+	mdl       = "eu.europa.ec.eudi.pid_mso_mdoc"
 	pidName   = "Person Identification Data"
 )
 

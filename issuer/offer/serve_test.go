@@ -67,7 +67,7 @@ func TestQR(t *testing.T) {
 	if err != nil {
 		t.Fatalf("QR() = %v", err)
 	}
-	if p.Link != byValue.CredentialOfferURI || len(p.Credentials) != 2 || p.Credentials[0] != pidName || p.Credentials[1] != "Mobile Driving Licence" {
+	if p.Link != byValue.CredentialOfferURI || len(p.Credentials) != 2 || p.Credentials[0] != pidName || p.Credentials[1] != pidName+" (mdoc)" {
 		t.Errorf("QR() = %+v; want link %q and the two display names", p, byValue.CredentialOfferURI)
 	}
 	ref := e.create(t, req(func(r *offer.Request) { r.ByReference = true }))

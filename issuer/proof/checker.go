@@ -21,6 +21,11 @@ type Config struct {
 	// is how long a DPoP-Nonce stays valid.
 	UseNonce bool
 	NonceTTL time.Duration
+	// Purpose is the namespace of the DPoP-Nonce values: nonce.DPoP at the
+	// authorization server (the default when zero), nonce.DPoPResource at
+	// the resource server, so that one is never accepted at the other
+	// (RFC 9449 §9).
+	Purpose nonce.Purpose
 	// Now is the clock.
 	Now func() time.Time
 }
@@ -40,6 +45,9 @@ func New(cfg Config, nonces *nonce.Manager) (*Checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dpop: %w", err)
 	}
+	if cfg.Purpose == 0 {
+		cfg.Purpose = nonce.DPoP
+	}
 	return &Checker{cfg: cfg, verifier: verifier, nonces: nonces}, nil
 }
 
@@ -52,7 +60,7 @@ func (c *Checker) Nonce() string {
 	if !c.cfg.UseNonce {
 		return ""
 	}
-	return c.nonces.Issue(nonce.DPoP, c.cfg.Now(), c.cfg.NonceTTL)
+	return c.nonces.Issue(c.cfg.Purpose, c.cfg.Now(), c.cfg.NonceTTL)
 }
 
 // Verify verifies a DPoP proof for method and url at now (and, when
@@ -63,7 +71,7 @@ func (c *Checker) Nonce() string {
 func (c *Checker) Verify(ctx context.Context, raw, method, url string, now time.Time, accessToken string) (*dpop.Proof, error) {
 	in := dpop.Input{Proof: raw, Method: method, URL: url, Now: now, AccessToken: accessToken}
 	if c.cfg.UseNonce {
-		in.CheckNonce = func(n string) bool { return n != "" && c.nonces.Check(nonce.DPoP, n, now) == nil }
+		in.CheckNonce = func(n string) bool { return n != "" && c.nonces.Check(c.cfg.Purpose, n, now) == nil }
 	}
 	proof, err := c.verifier.Verify(ctx, in)
 	switch {

@@ -35,8 +35,8 @@ func (e *env) proofFor(t testing.TB, key crypto.Signer, tok string, mod func(*dp
 	return p
 }
 
-func userInfo(auth string, proofs ...string) resource.UserInfoRequest {
-	r := resource.UserInfoRequest{Method: "GET", DPoP: proofs}
+func userInfo(auth string, proofs ...string) resource.AccessRequest {
+	r := resource.AccessRequest{Method: "GET", DPoP: proofs}
 	if auth != "" {
 		r.Authorization = []string{auth}
 	}
@@ -73,45 +73,45 @@ func TestUserInfoDPoPRefused(t *testing.T) {
 	key, keyB := newKey(t), newKey(t)
 	cases := []struct {
 		name string
-		req  func(e *env, tok string) resource.UserInfoRequest
+		req  func(e *env, tok string) resource.AccessRequest
 		code string
 	}{
-		{"DPOP-44 Bearer scheme", func(e *env, tok string) resource.UserInfoRequest {
+		{"DPOP-44 Bearer scheme", func(e *env, tok string) resource.AccessRequest {
 			return userInfo("Bearer "+tok, e.proofFor(t, key, tok, nil))
 		}, oauth.CodeInvalidToken},
-		{"DPOP-45 no proof", func(e *env, tok string) resource.UserInfoRequest {
+		{"DPOP-45 no proof", func(e *env, tok string) resource.AccessRequest {
 			return userInfo("DPoP " + tok)
 		}, oauth.CodeInvalidToken},
-		{"DPOP-01 two proofs", func(e *env, tok string) resource.UserInfoRequest {
+		{"DPOP-01 two proofs", func(e *env, tok string) resource.AccessRequest {
 			return userInfo("DPoP "+tok, e.proofFor(t, key, tok, nil), e.proofFor(t, key, tok, nil))
 		}, oauth.CodeInvalidDPoPProof},
-		{"DPOP-45 proof of another key", func(e *env, tok string) resource.UserInfoRequest {
+		{"DPOP-45 proof of another key", func(e *env, tok string) resource.AccessRequest {
 			return userInfo("DPoP "+tok, e.proofFor(t, keyB, tok, nil))
 		}, oauth.CodeInvalidToken},
-		{"DPOP-18 no ath", func(e *env, tok string) resource.UserInfoRequest {
+		{"DPOP-18 no ath", func(e *env, tok string) resource.AccessRequest {
 			return userInfo("DPoP "+tok, e.proofFor(t, key, tok, func(c *dpop.Claims) { c.AccessToken = "" }))
 		}, oauth.CodeInvalidDPoPProof},
-		{"DPOP-18 ath of another token", func(e *env, tok string) resource.UserInfoRequest {
+		{"DPOP-18 ath of another token", func(e *env, tok string) resource.AccessRequest {
 			return userInfo("DPoP "+tok, e.proofFor(t, key, tok, func(c *dpop.Claims) { c.AccessToken = "x" }))
 		}, oauth.CodeInvalidDPoPProof},
-		{"DPOP-10 htu of the token endpoint", func(e *env, tok string) resource.UserInfoRequest {
+		{"DPOP-10 htu of the token endpoint", func(e *env, tok string) resource.AccessRequest {
 			return userInfo("DPoP "+tok, e.proofFor(t, key, tok, func(c *dpop.Claims) { c.URL = issuerURL + "/token" }))
 		}, oauth.CodeInvalidDPoPProof},
-		{"DPOP-09 htm POST on a GET", func(e *env, tok string) resource.UserInfoRequest {
+		{"DPOP-09 htm POST on a GET", func(e *env, tok string) resource.AccessRequest {
 			return userInfo("DPoP "+tok, e.proofFor(t, key, tok, func(c *dpop.Claims) { c.Method = "POST" }))
 		}, oauth.CodeInvalidDPoPProof},
-		{"DPOP-47 two Authorization headers", func(e *env, tok string) resource.UserInfoRequest {
+		{"DPOP-47 two Authorization headers", func(e *env, tok string) resource.AccessRequest {
 			r := userInfo("DPoP "+tok, e.proofFor(t, key, tok, nil))
 			r.Authorization = append(r.Authorization, "Bearer "+tok)
 			return r
 		}, oauth.CodeInvalidRequest},
-		{"unknown scheme", func(e *env, tok string) resource.UserInfoRequest {
+		{"unknown scheme", func(e *env, tok string) resource.AccessRequest {
 			return userInfo("Basic "+tok, e.proofFor(t, key, tok, nil))
 		}, oauth.CodeInvalidToken},
-		{"no token after the scheme", func(e *env, tok string) resource.UserInfoRequest {
+		{"no token after the scheme", func(e *env, tok string) resource.AccessRequest {
 			return userInfo("DPoP ", e.proofFor(t, key, tok, nil))
 		}, oauth.CodeInvalidToken},
-		{"forged token", func(e *env, tok string) resource.UserInfoRequest {
+		{"forged token", func(e *env, tok string) resource.AccessRequest {
 			return userInfo("DPoP "+tok+"x", e.proofFor(t, key, tok+"x", nil))
 		}, oauth.CodeInvalidToken},
 	}

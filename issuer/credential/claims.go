@@ -1,0 +1,218 @@
+package credential
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"issuer/issuer/oauth"
+	"issuer/storage"
+)
+
+// errDenied is credential_request_denied.
+func errDenied(format string, args ...any) *oauth.Error {
+	return oauth.New(http.StatusBadRequest, oauth.CodeCredentialRequestDenied, format, args...)
+}
+
+// subjectClaims returns the claims of the token's subject. The grant
+// decides: the offer of a pre-authorized code (GrantID is the offer), or
+// the offer whose issuer_state started the authorization code flow (GrantID
+// is the code, which records the offer), when the offer holds claims for
+// this subject; else the user whose ID (or username) is the subject.
+func (s *Service) subjectClaims(ctx context.Context, rec storage.Token) (map[string]any, error) {
+	if rec.GrantID != "" {
+		claims, err := s.offerClaims(ctx, rec)
+		if claims != nil || err != nil {
+			return claims, err
+		}
+	}
+	user, err := s.user(ctx, rec.Subject)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, errDenied("no claims are known for the subject of the access token")
+	} else if err != nil {
+		return nil, oauth.ErrServer(err)
+	}
+	return decodeClaims(user.Claims)
+}
+
+// offerClaims returns the claims of the offer of the token's grant, nil
+// when it has none or cannot be reached (swept).
+func (s *Service) offerClaims(ctx context.Context, rec storage.Token) (map[string]any, error) {
+	offer, err := s.store.GetOffer(ctx, rec.GrantID)
+	if errors.Is(err, storage.ErrNotFound) {
+		code, cerr := s.store.GetAuthCode(ctx, rec.GrantID)
+		switch {
+		case errors.Is(cerr, storage.ErrNotFound) || cerr == nil && code.OfferID == "":
+			return nil, nil
+		case cerr != nil:
+			return nil, oauth.ErrServer(cerr)
+		}
+		offer, err = s.store.GetOffer(ctx, code.OfferID)
+	}
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, oauth.ErrServer(err)
+	case len(offer.Claims) == 0 || string(offer.Claims) == "null" || !s.sameSubject(ctx, offer.Subject, rec.Subject):
+		return nil, nil
+	}
+	return decodeClaims(offer.Claims)
+}
+
+// sameSubject reports whether an offer's subject (a user ID, a username
+// or any string of the admin API) is the token's subject.
+func (s *Service) sameSubject(ctx context.Context, offerSubject, tokenSubject string) bool {
+	if offerSubject == tokenSubject {
+		return true
+	}
+	user, err := s.store.GetUserByID(ctx, tokenSubject)
+	return err == nil && user.Username == offerSubject
+}
+
+// user finds the subject's user by ID, else by username (an offer's
+// subject may be one).
+func (s *Service) user(ctx context.Context, subject string) (storage.User, error) {
+	user, err := s.store.GetUserByID(ctx, subject)
+	if errors.Is(err, storage.ErrNotFound) {
+		return s.store.GetUser(ctx, subject)
+	}
+	return user, err
+}
+
+// decodeClaims reads a stored JSON object of claims.
+func decodeClaims(raw json.RawMessage) (map[string]any, error) {
+	out := map[string]any{}
+	if len(raw) == 0 || string(raw) == "null" {
+		return out, nil
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, oauth.ErrServer(fmt.Errorf("stored claims: %w", err))
+	}
+	return out, nil
+}
+
+// missingMandatory returns the first mandatory claim of c that src lacks.
+func missingMandatory(c *Configuration, lookup func(path []any) (any, bool)) error {
+	for _, cl := range c.Claims {
+		if v, ok := lookup(cl.Path); cl.Mandatory && (!ok || v == nil) {
+			return errDenied("the mandatory claim %s is not available for this subject", pathString(cl.Path))
+		}
+	}
+	return nil
+}
+
+// pathString writes a claims path for a description: names and indices,
+// never values.
+func pathString(path []any) string {
+	parts := make([]string, len(path))
+	for i, e := range path {
+		switch v := e.(type) {
+		case nil:
+			parts[i] = "null"
+		case string:
+			parts[i] = fmt.Sprintf("%q", v)
+		default:
+			parts[i] = fmt.Sprint(v)
+		}
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+// lookupJSON follows path in src: a name steps into an object, an index
+// into an array element, null into any element that has the rest.
+func lookupJSON(src any, path []any) (any, bool) {
+	if len(path) == 0 {
+		return src, true
+	}
+	switch step := path[0].(type) {
+	case string:
+		m, ok := src.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		v, ok := m[step]
+		if !ok {
+			return nil, false
+		}
+		return lookupJSON(v, path[1:])
+	case nil:
+		arr, _ := src.([]any)
+		for _, e := range arr {
+			if v, ok := lookupJSON(e, path[1:]); ok && v != nil {
+				return v, true
+			}
+		}
+		return nil, false
+	}
+	i, _ := pathIndex(path[0])
+	arr, ok := src.([]any)
+	if !ok || i >= len(arr) {
+		return nil, false
+	}
+	return lookupJSON(arr[i], path[1:])
+}
+
+// project returns the part of src that path selects, with the objects
+// above it: names select members; at an array (an index or null) the
+// whole array is kept.
+func project(src any, path []any) (any, bool) {
+	if len(path) == 0 {
+		return src, true
+	}
+	name, ok := path[0].(string)
+	if !ok {
+		_, isArray := src.([]any)
+		return src, isArray
+	}
+	m, ok := src.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	v, ok := m[name]
+	if !ok {
+		return nil, false
+	}
+	sub, ok := project(v, path[1:])
+	if !ok {
+		return nil, false
+	}
+	return map[string]any{name: sub}, true
+}
+
+// merge adds b's members to a, objects merged member by member.
+func merge(a, b map[string]any) {
+	for k, bv := range b {
+		am, aok := a[k].(map[string]any)
+		bm, bok := bv.(map[string]any)
+		if aok && bok {
+			merge(am, bm)
+			continue
+		}
+		a[k] = bv
+	}
+}
+
+// selectJSON keeps the claims of src that c lists (all of them, less the
+// names the issuer sets, when it lists none).
+func selectJSON(c *Configuration, src map[string]any) map[string]any {
+	out := map[string]any{}
+	if len(c.Claims) == 0 {
+		for k, v := range src {
+			if !slices.Contains(reserved, k) {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	for _, cl := range c.Claims {
+		if v, ok := project(src, cl.Path); ok {
+			merge(out, v.(map[string]any))
+		}
+	}
+	return out
+}

@@ -1,0 +1,68 @@
+package credential_test
+
+import (
+	"errors"
+	"testing"
+
+	"issuer/issuer/credential/sdjwt"
+	"issuer/issuer/oauth"
+	"issuer/issuer/oauth/oauthtest"
+)
+
+// TestIssueMapsProofErrors: the verifier's verdicts become invalid_nonce
+// and invalid_proof with the verifier's description, without its code.
+func TestIssueMapsProofErrors(t *testing.T) {
+	e := newEnv(t, nil)
+	e.grant(t, "erika", pidClaims())
+	_, err := e.Issue(t.Context(), request("id-erika", "nonce"))
+	oauthtest.WantError(t, err, oauth.CodeInvalidNonce, "the c_nonce has expired")
+	_, err = e.Issue(t.Context(), request("id-erika", "proof-0", "bad"))
+	oauthtest.WantError(t, err, oauth.CodeInvalidProof, "the key proof's typ must be openid4vci-proof+jwt")
+	// proof-0 was not spent by the refused request.
+	if _, err := e.Issue(t.Context(), request("id-erika", "proof-0")); err != nil {
+		t.Fatalf("Issue() = %v", err)
+	}
+}
+
+// TestIssueAccessFirst: a refused token is the answer, whatever the body.
+func TestIssueAccessFirst(t *testing.T) {
+	e := newEnv(t, nil)
+	e.access.err = oauth.New(401, oauth.CodeInvalidToken, "expired")
+	_, err := e.Issue(t.Context(), request("", "bad"))
+	oauthtest.WantError(t, err, oauth.CodeInvalidToken, "expired")
+}
+
+// TestIssueClaimsOfTheGrant: the offer's claims, filtered by the
+// configuration; without offer claims, the user's; without either,
+// credential_request_denied.
+func TestIssueClaimsOfTheGrant(t *testing.T) {
+	e := newEnv(t, nil)
+	claims := pidClaims()
+	claims["extra"] = "dropped"
+	e.grant(t, "erika", claims)
+	resp, err := e.Issue(t.Context(), request("id-erika", "proof-0", "proof-1"))
+	if err != nil || len(resp.Credentials) != 2 {
+		t.Fatalf("Issue() = %+v, %v; want two credentials", resp, err)
+	}
+	dec, err := sdjwt.Decode(resp.Credentials[0].Credential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec.Claims["given_name"] != "Erika" || dec.Claims["extra"] != nil {
+		t.Errorf("claims %v; want the listed ones only", dec.Claims)
+	}
+	e.grant(t, "nobody", nil)
+	_, err = e.Issue(t.Context(), request("id-nobody", "proof-2"))
+	oauthtest.WantError(t, err, oauth.CodeCredentialRequestDenied, "no claims are known for the subject of the access token")
+}
+
+// TestIssueTwoKeys: two proofs of one key are refused before anything.
+func TestIssueTwoKeys(t *testing.T) {
+	e := newEnv(t, nil)
+	e.grant(t, "erika", pidClaims())
+	_, err := e.Issue(t.Context(), request("id-erika", "proof-1", "proof-1"))
+	var oe *oauth.Error
+	if !errors.As(err, &oe) || oe.Code != oauth.CodeInvalidProof {
+		t.Fatalf("Issue() = %v; want invalid_proof", err)
+	}
+}
