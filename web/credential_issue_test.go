@@ -254,14 +254,14 @@ func TestCredentialMandatoryClaim(t *testing.T) {
 	h := ts.crHolderFor(t, "erika", claims, pidConfig)
 	proof := ts.crFreshProof(t, crNewKey(t))
 	desc := crWantError(t, ts.crRequest(t, h, crBody(h.identifier(t, pidConfig), proof)), http.StatusBadRequest, "credential_request_denied")
-	if desc != `the mandatory claim ["birthdate"] is not available for this subject` {
+	if desc != `the mandatory claim ['birthdate'] is not available for this subject` {
 		t.Errorf("description %q; want the claim named", desc)
 	}
 	mdocClaims := crPIDClaims()
 	delete(mdocClaims[issuer.PIDDocType].(map[string]any), "birth_date")
 	hm := ts.crHolderFor(t, "erika-m", mdocClaims, mdlConfig)
 	desc = crWantError(t, ts.crRequest(t, hm, crBody(hm.identifier(t, mdlConfig), ts.crFreshProof(t, crNewKey(t)))), http.StatusBadRequest, "credential_request_denied")
-	if desc != `the mandatory claim ["eu.europa.ec.eudi.pid.1","birth_date"] is not available for this subject` {
+	if desc != `the mandatory claim ['eu.europa.ec.eudi.pid.1','birth_date'] is not available for this subject` {
 		t.Errorf("mdoc description %q; want the element named", desc)
 	}
 	// The refused proof was not spent: with complete claims (an offer

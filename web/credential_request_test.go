@@ -35,9 +35,6 @@ func TestCredentialRequestRefused(t *testing.T) {
 			o := ts.crHolderFor(t, "max", nil, pidConfig)
 			return crBody(o.identifier(t, pidConfig), proof(t))
 		}, 400, "unknown_credential_identifier"},
-		{"configuration id with a details token", func(t testing.TB) map[string]any {
-			return map[string]any{"credential_configuration_id": pidConfig, "proofs": map[string]any{"jwt": []string{proof(t)}}}
-		}, 400, "invalid_credential_request"},
 		{"unknown configuration id", func(t testing.TB) map[string]any {
 			return map[string]any{"credential_configuration_id": "no.such.config", "proofs": map[string]any{"jwt": []string{proof(t)}}}
 		}, 400, "unknown_credential_configuration"},
@@ -111,8 +108,9 @@ func TestCredentialRequestRefused(t *testing.T) {
 }
 
 // TestCredentialRequestLenient: unknown members are ignored, a charset on
-// the content type is fine, and the drafts' single proof and format are
-// accepted as a batch of one by default.
+// the content type is fine, the drafts' single proof and format are
+// accepted as a batch of one by default, and so is a configuration ID for
+// a token granted with authorization_details.
 func TestCredentialRequestLenient(t *testing.T) {
 	ts := newTestServer(t)
 	h := ts.crHolderFor(t, "erika", nil)
@@ -125,6 +123,10 @@ func TestCredentialRequestLenient(t *testing.T) {
 	crWantCredentials(t, charset, 1)
 	legacy := map[string]any{"credential_identifier": id, "proof": map[string]any{"proof_type": "jwt", "jwt": ts.crFreshProof(t, crNewKey(t))}}
 	crVerifySDJWT(t, ts, crWantCredentials(t, ts.crRequest(t, h, legacy), 1)[0])
+	// A configuration ID for a token granted with authorization_details
+	// (§8.2 wants the identifier; @openid4vc/openid4vci 0.7.0 sends this).
+	byConfig := map[string]any{"credential_configuration_id": pidConfig, "proofs": map[string]any{"jwt": []string{ts.crFreshProof(t, crNewKey(t))}}}
+	crVerifySDJWT(t, ts, crWantCredentials(t, ts.crRequest(t, h, byConfig), 1)[0])
 	for _, f := range []map[string]any{
 		{"format": "dc+sd-jwt", "vct": issuer.PIDVCT},
 		{"format": "vc+sd-jwt"}, // draft 13's name
@@ -141,7 +143,8 @@ func TestCredentialRequestLenient(t *testing.T) {
 }
 
 // TestCredentialRequestStrict: with credential.strict_requests, the
-// drafts' proof and format are refused, naming the member.
+// drafts' proof and format are refused, naming the member, and so is a
+// configuration ID where the token response gave identifiers (§8.2).
 func TestCredentialRequestStrict(t *testing.T) {
 	ts := newTestServer(t, func(c *issuer.Config) { c.Credential.StrictRequests = true })
 	h := ts.crHolderFor(t, "erika", nil)
@@ -153,6 +156,10 @@ func TestCredentialRequestStrict(t *testing.T) {
 	format := map[string]any{"format": "dc+sd-jwt", "proofs": map[string]any{"jwt": []string{ts.crFreshProof(t, crNewKey(t))}}}
 	if d := crWantError(t, ts.crRequest(t, h, format), 400, "invalid_credential_request"); !strings.Contains(d, "format") {
 		t.Errorf("description %q does not name format", d)
+	}
+	byConfig := map[string]any{"credential_configuration_id": pidConfig, "proofs": map[string]any{"jwt": []string{ts.crFreshProof(t, crNewKey(t))}}}
+	if d := crWantError(t, ts.crRequest(t, h, byConfig), 400, "invalid_credential_request"); !strings.Contains(d, "credential_identifier") {
+		t.Errorf("description %q does not say to send credential_identifier", d)
 	}
 	crWantCredentials(t, ts.crRequest(t, h, crBody(id, ts.crFreshProof(t, crNewKey(t)))), 1)
 }

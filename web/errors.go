@@ -95,7 +95,7 @@ const unavailableRetry = 5 * time.Second
 // temporarily_unavailable (RFC 6749 §4.1.2.1) with Retry-After; the cause
 // is logged, never sent.
 func errUnavailable(cause error) *oauth.Error {
-	e := oauth.New(http.StatusServiceUnavailable, "temporarily_unavailable", "the service is temporarily unavailable; try again later").WithCause(cause)
+	e := oauth.New(http.StatusServiceUnavailable, oauth.CodeTemporarilyUnavailable, "the service is temporarily unavailable; try again later").WithCause(cause)
 	e.RetryAfter = unavailableRetry
 	return e
 }

@@ -106,6 +106,18 @@ func missingMandatory(c *Configuration, lookup func(path []any) (any, bool)) err
 	return nil
 }
 
+// descriptionSafe replaces what an error_description may not hold (RFC
+// 6749 §5.2: %x20-21 / %x23-5B / %x5D-7E, so no quote, backslash or
+// non-ASCII) with '?'.
+func descriptionSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
 // pathString writes a claims path for a description: names and indices,
 // never values.
 func pathString(path []any) string {
@@ -115,7 +127,7 @@ func pathString(path []any) string {
 		case nil:
 			parts[i] = "null"
 		case string:
-			parts[i] = fmt.Sprintf("%q", v)
+			parts[i] = "'" + descriptionSafe(v) + "'"
 		default:
 			parts[i] = fmt.Sprint(v)
 		}

@@ -48,7 +48,8 @@ func (g grants) byDetails(c *Configuration) bool {
 //     authorization_details;
 //   - credential_configuration_id: a configuration whose scope the token
 //     holds. One the token holds through authorization_details only is
-//     refused, as the token response gave its identifier;
+//     accepted too, as wallet libraries send it, and refused with
+//     StrictRequests, as the token response gave its identifier;
 //   - format (drafts): the one configuration of that format (and vct or
 //     doctype) that the token grants.
 func (s *Service) configuration(p parsed, g grants) (*Configuration, error) {
@@ -61,6 +62,12 @@ func (s *Service) configuration(p parsed, g grants) (*Configuration, error) {
 		case c == nil:
 			return nil, errUnknownConfiguration("credential_configuration_id is not a configuration of this issuer")
 		case g.byScope(c):
+			return c, nil
+		case g.byDetails(c) && !s.cfg.StrictRequests:
+			// §8.2 wants the identifier here, but wallet libraries (the
+			// @openid4vc/openid4vci client of 0.7.0) send only the
+			// configuration ID: accepted as the one identifier it stands
+			// for, unless requests are strict.
 			return c, nil
 		case g.byDetails(c):
 			return nil, errRequest("the token was granted with authorization_details: send credential_identifier")

@@ -143,6 +143,7 @@ var Catalogue = []CatalogueEntry{
 	{"An unknown credential_configuration_id", 400, CodeInvalidAuthorizationDetails, "credential_configuration_id is not in credential_configurations_supported", ""},
 	{"A configuration the grant does not cover", 400, CodeInvalidAuthorizationDetails, "authorization_details asks for a credential configuration that the grant does not cover", ""},
 	{"An internal failure (logged, never described)", 500, CodeServerError, "internal server error", ""},
+	{"The database cannot be reached (PostgreSQL down or unreachable; Retry-After: 5)", 503, CodeTemporarilyUnavailable, "the service is temporarily unavailable; try again later", ""},
 }
 
 // Matches reports whether an error answered with status, code and

@@ -14,6 +14,9 @@ const (
 	CodeInvalidAuthorizationDetails = "invalid_authorization_details"
 	CodeNotFound                    = "not_found"
 	CodeServerError                 = "server_error"
+	// CodeTemporarilyUnavailable: the store cannot be reached (503, RFC 6749
+	// §4.1.2.1 names it for the authorization endpoint).
+	CodeTemporarilyUnavailable = "temporarily_unavailable"
 )
 
 // Authorization request errors (RFC 6749 §4.1.2.1, OpenID Connect Core §3.1.2.6).
