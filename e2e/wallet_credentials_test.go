@@ -102,12 +102,9 @@ type wantCredentials struct {
 	ViaIssuerKey bool
 }
 
-// checkCredentials checks the credentials of each request of the run: as
-// many as the request had proofs; each verified by the independent
-// verifier of its format, of the configuration's vct or doctype, with
-// the grant's claims, and bound to the key of its own proof (the i-th
-// credential to the i-th proof's key); every proof key of the run fresh,
-// neither another proof's nor the DPoP key.
+// checkCredentials checks the credentials of each request of the run
+// (checkRequest), and that every proof key of the run is fresh: neither
+// another proof's nor the DPoP key.
 func checkCredentials(t *testing.T, v walletVerdict, reqs []walletRequest, configs map[string]credentialConfig, tr trust, want wantCredentials) {
 	t.Helper()
 	if len(v.Results) != len(reqs) {
@@ -116,29 +113,41 @@ func checkCredentials(t *testing.T, v walletVerdict, reqs []walletRequest, confi
 	seen := map[string]string{v.DPoPJKT: "the DPoP key"}
 	for i, req := range reqs {
 		res := v.Results[i]
-		conf := configs[req.ConfigurationID]
-		if res.ConfigurationID != req.ConfigurationID || res.Format != conf.Format {
-			t.Errorf("request %d: configuration %s (%s); want %s (%s)", i, res.ConfigurationID, res.Format, req.ConfigurationID, conf.Format)
-		}
-		if len(res.ProofJWKs) != req.Proofs || len(res.Credentials) != req.Proofs {
-			t.Errorf("%s: %d proofs, %d credentials; want %d of each", req.ConfigurationID, len(res.ProofJWKs), len(res.Credentials), req.Proofs)
-			continue
-		}
 		for j, key := range res.ProofJWKs {
 			tp := key.thumbprint(t)
 			if other, ok := seen[tp]; ok {
-				t.Errorf("%s proof %d is of the same key as %s; want a fresh key per proof", req.ConfigurationID, j, other)
+				t.Errorf("%s proof %d is of the same key as %s; want a fresh key per proof", req.ConfigurationID, j+1, other)
 			}
-			seen[tp] = fmt.Sprintf("%s proof %d", req.ConfigurationID, j)
-			switch conf.Format {
-			case "dc+sd-jwt":
-				checkSDJWT(t, res.Credentials[j], key, conf, tr, want)
-			case "mso_mdoc":
-				checkMdoc(t, res.Credentials[j], key, conf, tr, want)
-			default:
-				t.Errorf("%s: format %q; want dc+sd-jwt or mso_mdoc", req.ConfigurationID, conf.Format)
-			}
+			seen[tp] = fmt.Sprintf("%s proof %d", req.ConfigurationID, j+1)
 		}
+		checkRequest(t, req, res, configs[req.ConfigurationID], tr, want)
+	}
+}
+
+// checkRequest checks the credentials of one request: as many as the
+// request had proofs; each verified by the independent verifier of its
+// format, of the configuration's vct or doctype, with the grant's claims,
+// and bound to the key of its own proof (the i-th credential to the i-th
+// proof's key).
+func checkRequest(t *testing.T, req walletRequest, res walletResult, conf credentialConfig, tr trust, want wantCredentials) {
+	t.Helper()
+	if res.ConfigurationID != req.ConfigurationID || res.Format != conf.Format {
+		t.Errorf("result of %s: configuration %s (%s); want %s", req.ConfigurationID, res.ConfigurationID, res.Format, conf.Format)
+	}
+	if len(res.ProofJWKs) != req.Proofs || len(res.Credentials) != req.Proofs {
+		t.Errorf("%s: %d proofs, %d credentials; want %d of each", req.ConfigurationID, len(res.ProofJWKs), len(res.Credentials), req.Proofs)
+		return
+	}
+	check := map[string]func(*testing.T, string, string, publicKey, credentialConfig, trust, wantCredentials){
+		"dc+sd-jwt": checkSDJWT, "mso_mdoc": checkMdoc,
+	}[conf.Format]
+	if check == nil || conf.VCT == "" && conf.Doctype == "" {
+		t.Errorf("%s: configuration %+v; want dc+sd-jwt with a vct or mso_mdoc with a doctype", req.ConfigurationID, conf)
+		return
+	}
+	for j, key := range res.ProofJWKs {
+		what := fmt.Sprintf("%s credential %d of %d", req.ConfigurationID, j+1, req.Proofs)
+		check(t, what, res.Credentials[j], key, conf, tr, want)
 	}
 }
 
@@ -159,7 +168,7 @@ type sdjwtVerdict struct {
 
 // checkSDJWT verifies an SD-JWT VC with verify-sdjwt.mjs and checks its
 // vct, its claims and that cnf.jwk is the proof's key.
-func checkSDJWT(t *testing.T, cred string, key publicKey, conf credentialConfig, tr trust, want wantCredentials) {
+func checkSDJWT(t *testing.T, what, cred string, key publicKey, conf credentialConfig, tr trust, want wantCredentials) {
 	t.Helper()
 	in := map[string]any{"credential": cred, "trusted_cert": tr.Root, "now": time.Now().Unix()}
 	if want.ViaIssuerKey {
@@ -168,14 +177,14 @@ func checkSDJWT(t *testing.T, cred string, key publicKey, conf credentialConfig,
 	var v sdjwtVerdict
 	interop.Run(t, "verify-sdjwt.mjs", mustJSON(t, in), &v)
 	if !v.Valid {
-		t.Errorf("@sd-jwt/sd-jwt-vc refuses the SD-JWT VC: %+v", v)
+		t.Errorf("%s: @sd-jwt/sd-jwt-vc refuses it: %+v", what, v)
 		return
 	}
 	if v.VCT != conf.VCT || v.CNF.JWK != key {
-		t.Errorf("SD-JWT VC: vct %q, cnf.jwk %+v; want vct %q and its proof's key %+v", v.VCT, v.CNF.JWK, conf.VCT, key)
+		t.Errorf("%s: vct %q, cnf.jwk %+v; want vct %q and its proof's key %+v", what, v.VCT, v.CNF.JWK, conf.VCT, key)
 	}
 	if v.Claims["given_name"] != want.GivenName || v.Claims["family_name"] != want.FamilyName {
-		t.Errorf("SD-JWT VC names %v %v; want the grant's %s %s", v.Claims["given_name"], v.Claims["family_name"], want.GivenName, want.FamilyName)
+		t.Errorf("%s: names %v %v; want the grant's %s %s", what, v.Claims["given_name"], v.Claims["family_name"], want.GivenName, want.FamilyName)
 	}
 }
 
@@ -198,7 +207,7 @@ type mdocVerdict struct {
 
 // checkMdoc verifies an mdoc with verify-mdoc.mjs and checks its doctype,
 // its names and that its device key is the proof's key.
-func checkMdoc(t *testing.T, cred string, key publicKey, conf credentialConfig, tr trust, want wantCredentials) {
+func checkMdoc(t *testing.T, what, cred string, key publicKey, conf credentialConfig, tr trust, want wantCredentials) {
 	t.Helper()
 	in := map[string]any{
 		"credential": cred, "trusted_certificates": []string{tr.Root},
@@ -208,24 +217,25 @@ func checkMdoc(t *testing.T, cred string, key publicKey, conf credentialConfig, 
 	interop.Run(t, "verify-mdoc.mjs", mustJSON(t, in), &v)
 	if !v.Base64URLUnpadded || !v.Parsed || !v.SignatureValid || !v.ChainValid || !v.ValidNow || !v.DigestsValid ||
 		len(v.FailedChecks) > 0 || v.Error != "" {
-		t.Errorf("@animo-id/mdoc refuses the mdoc: %+v", v)
+		t.Errorf("%s: @animo-id/mdoc refuses it: %+v", what, v)
 		return
 	}
 	if !v.DocTypeMatches || !v.DeviceKeyMatches || v.DeviceKey != key {
-		t.Errorf("mdoc: doctype %q, device key %+v; want doctype %q and its proof's key %+v", v.DocType, v.DeviceKey, conf.Doctype, key)
+		t.Errorf("%s: doctype %q, device key %+v; want doctype %q and its proof's key %+v", what, v.DocType, v.DeviceKey, conf.Doctype, key)
 	}
 	ns := v.Elements[conf.Doctype]
 	if ns["given_name"] != want.GivenName || ns["family_name"] != want.FamilyName {
-		t.Errorf("mdoc names %v %v; want the grant's %s %s", ns["given_name"], ns["family_name"], want.GivenName, want.FamilyName)
+		t.Errorf("%s: names %v %v; want the grant's %s %s", what, ns["given_name"], ns["family_name"], want.GivenName, want.FamilyName)
 	}
 }
 
 // checkCredentialNonceRetry checks the wallet's exchanges with the nonce
 // and the credential endpoints: one c_nonce per credential request; the
-// first credential request refused with a DPoP use_dpop_nonce challenge
-// and a DPoP-Nonce (the resource server's nonces are not the token
-// endpoint's), the library's retry with that nonce, and every later
-// request, with the nonce of the previous response, accepted at once.
+// first credential request, whose DPoP proof carries the token endpoint's
+// nonce (the library keeps it), refused with a DPoP use_dpop_nonce
+// challenge and a DPoP-Nonce, as the resource server's nonces are its
+// own; the library's retry with that nonce, and every later request, with
+// the nonce of the previous response, accepted at once.
 func checkCredentialNonceRetry(t *testing.T, v walletVerdict, requests int) {
 	t.Helper()
 	nonces := v.at(http.MethodPost, "/nonce")
@@ -241,8 +251,9 @@ func checkCredentialNonceRetry(t *testing.T, v walletVerdict, requests int) {
 	if len(ex) != requests+1 {
 		t.Fatalf("POST /credential exchanges = %v; want %d: the first refused for its DPoP nonce, then one per request", ex, requests+1)
 	}
-	if first := ex[0]; first.Status != http.StatusUnauthorized || first.ChallengeErr != "use_dpop_nonce" || !first.GotDPoPNonce {
-		t.Errorf("first POST /credential = %v; want 401 with a use_dpop_nonce challenge and a DPoP-Nonce", first)
+	if first := ex[0]; first.DPoPNonce == nil || !*first.DPoPNonce || first.Status != http.StatusUnauthorized ||
+		first.ChallengeErr != "use_dpop_nonce" || !first.GotDPoPNonce {
+		t.Errorf("first POST /credential = %v; want a proof with the token endpoint's nonce, 401 with a use_dpop_nonce challenge and a DPoP-Nonce", first)
 	}
 	for _, e := range ex[1:] {
 		if e.Status != http.StatusOK || e.DPoPNonce == nil || !*e.DPoPNonce || !e.GotDPoPNonce {
