@@ -44,9 +44,13 @@ func TestIssueClaimsOfTheGrant(t *testing.T) {
 	claims := pidClaims()
 	claims["extra"] = "dropped"
 	e.grant(t, "erika", claims)
-	resp, err := e.Issue(t.Context(), request("id-erika", "proof-0", "proof-1"))
-	if err != nil || len(resp.Credentials) != 2 {
-		t.Fatalf("Issue() = %+v, %v; want two credentials", resp, err)
+	r, err := e.Issue(t.Context(), request("id-erika", "proof-0", "proof-1"))
+	if err != nil {
+		t.Fatalf("Issue() = %v", err)
+	}
+	resp := response(t, r)
+	if len(resp.Credentials) != 2 {
+		t.Fatalf("Issue() = %+v; want two credentials", resp)
 	}
 	dec, err := sdjwt.Decode(resp.Credentials[0].Credential)
 	if err != nil {
