@@ -81,10 +81,11 @@ func TestIssueTwoKeys(t *testing.T) {
 func TestIssueEndsWithTheCertificate(t *testing.T) {
 	e := newEnv(t, func(c *credential.Config) { c.Validity = 4 * 365 * 24 * time.Hour })
 	e.grant(t, "erika", pidClaims())
-	resp, err := e.Issue(t.Context(), request("id-erika", "proof-0"))
+	r, err := e.Issue(t.Context(), request("id-erika", "proof-0"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	resp := response(t, r)
 	sd, err := sdjwt.Decode(resp.Credentials[0].Credential)
 	if err != nil {
 		t.Fatal(err)
@@ -93,10 +94,10 @@ func TestIssueEndsWithTheCertificate(t *testing.T) {
 	if notAfter := sd.Chain[0].NotAfter; time.Unix(exp, 0).After(notAfter) || notAfter.Sub(time.Unix(exp, 0)) > time.Second {
 		t.Errorf("SD-JWT VC exp %s; want the signer certificate's NotAfter %s", time.Unix(exp, 0).UTC(), notAfter)
 	}
-	resp, err = e.Issue(t.Context(), request("mdoc-erika", "proof-1"))
-	if err != nil {
+	if r, err = e.Issue(t.Context(), request("mdoc-erika", "proof-1")); err != nil {
 		t.Fatal(err)
 	}
+	resp = response(t, r)
 	doc, err := mdoc.Verify(resp.Credentials[0].Credential)
 	if err != nil {
 		t.Fatal(err)
