@@ -160,9 +160,13 @@ func (s *Service) newCheckers(ctx context.Context) error {
 		return err
 	}
 	// A key proof may be signed a while before it is sent: its age is
-	// bounded by its c_nonce's life.
+	// bounded by its c_nonce's life. Key attestations are trusted when a
+	// wallet provider of the moment signed them (wire creates the
+	// registry, before the first request).
+	trusted := func() []walletprovider.Trusted { return s.WalletProviders.Trusted() }
 	if s.keyProofs, err = keyproof.New(keyproof.Config{
 		Audience: cfg.URL, MaxAge: cfg.Tokens.CNonceTTL, FutureSkew: cfg.DPoP.FutureSkew, Nonces: s.nonces, Now: cfg.Now,
+		Trust: keyproof.TrustProviders(trusted),
 	}); err != nil {
 		return err
 	}
