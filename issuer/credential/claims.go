@@ -18,20 +18,50 @@ func errDenied(format string, args ...any) *oauth.Error {
 	return oauth.New(http.StatusBadRequest, oauth.CodeCredentialRequestDenied, format, args...)
 }
 
-// subjectClaims returns the claims of the token's subject. The grant
-// decides: its offer (grantOffer) when it holds claims for this subject;
-// else the user whose ID (or username) is the subject.
+// Claims returns the claims the credential endpoint would take for the
+// token rec: its grant's offer's claims, else its subject's user's (see
+// subjectClaims); nil when none are known. Introspection gives them to a
+// credential endpoint of the issuer's own. It checks no configuration:
+// the whole object is returned.
+func (s *Service) Claims(ctx context.Context, rec storage.Token) (map[string]any, error) {
+	offer, err := s.grantOffer(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	src, found, err := s.lookupClaims(ctx, rec, offer)
+	if err != nil || !found {
+		return nil, err
+	}
+	return src, nil
+}
+
+// subjectClaims returns the claims of the token's subject, as
+// lookupClaims finds them; none is credential_request_denied.
 func (s *Service) subjectClaims(ctx context.Context, rec storage.Token, offer *storage.Offer) (map[string]any, error) {
+	src, found, err := s.lookupClaims(ctx, rec, offer)
+	if err == nil && !found {
+		return nil, errDenied("no claims are known for the subject of the access token")
+	}
+	return src, err
+}
+
+// lookupClaims finds the claims of the token's subject. The grant
+// decides: its offer (grantOffer) when it holds claims for this subject;
+// else the user whose ID (or username) is the subject. found is false
+// when there is neither.
+func (s *Service) lookupClaims(ctx context.Context, rec storage.Token, offer *storage.Offer) (map[string]any, bool, error) {
 	if offer != nil && len(offer.Claims) > 0 && string(offer.Claims) != "null" {
-		return decodeClaims(offer.Claims)
+		src, err := decodeClaims(offer.Claims)
+		return src, err == nil, err
 	}
 	user, err := s.user(ctx, rec.Subject)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, errDenied("no claims are known for the subject of the access token")
+		return nil, false, nil
 	} else if err != nil {
-		return nil, oauth.ErrServer(err)
+		return nil, false, oauth.ErrServer(err)
 	}
-	return decodeClaims(user.Claims)
+	src, err := decodeClaims(user.Claims)
+	return src, err == nil, err
 }
 
 // grantOffer returns the offer of the token's grant, for this subject:
