@@ -346,3 +346,34 @@ func TestCredentialIssuerState(t *testing.T) {
 		t.Errorf("given_name = %v; want the offer's", c.Claims["given_name"])
 	}
 }
+
+// TestCredentialNotForClients: a client_credentials token is a client's,
+// not a person's: even with a PID scope and a user whose username is the
+// client's ID, it gets credential_request_denied, never that user's PID.
+func TestCredentialNotForClients(t *testing.T) {
+	ts := newTestServer(t)
+	if res := ts.admin(t, http.MethodPost, "/admin/users", map[string]any{"username": "backend", "password": "long enough pw", "claims": crPIDClaims()}); res.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /admin/users = %d %s", res.StatusCode, readBody(t, res))
+	}
+	c := ts.registerClient(t, map[string]any{"client_id": "backend", "token_endpoint_auth_method": "client_secret_basic",
+		"scope": issuer.PIDSDJWTConfiguration, "grant_types": []string{"client_credentials"}})
+	w := newWallet(t)
+	tok := wantToken(t, ts.ccRequest(t, c, rvProof(t, ts, w), nil))
+	h := &crHolder{wallet: w, AT: tok.AccessToken, Token: tok}
+	body := map[string]any{"credential_configuration_id": pidConfig, "proofs": map[string]any{"jwt": []string{ts.crFreshProof(t, crNewKey(t))}}}
+	crWantError(t, ts.crRequest(t, h, body), http.StatusBadRequest, "credential_request_denied")
+}
+
+// TestCredentialClaimOfAnotherShape: a claim whose value has another shape
+// than the configuration's paths expect (place_of_birth as a string where
+// its locality is listed) is issued whole, never a 500.
+func TestCredentialClaimOfAnotherShape(t *testing.T) {
+	ts := newTestServer(t)
+	for name, v := range map[string]any{"string": "Berlin", "array": []any{"Berlin"}} {
+		claims := crPIDClaims()
+		claims["place_of_birth"] = v
+		h := ts.crHolderFor(t, "erika-"+name, claims)
+		cred := crWantCredentials(t, ts.crRequest(t, h, crBody(h.identifier(t, pidConfig), ts.crFreshProof(t, crNewKey(t)))), 1)[0]
+		crVerifySDJWT(t, ts, cred)
+	}
+}

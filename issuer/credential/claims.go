@@ -20,12 +20,22 @@ func errDenied(format string, args ...any) *oauth.Error {
 
 // subjectClaims returns the claims of the token's subject. The grant
 // decides: its offer (grantOffer) when it holds claims for this subject;
-// else the user whose ID (or username) is the subject.
+// else the user of the offer's subject (a user ID or username); else,
+// for a grant a user signed in to (authorization code, refresh, password),
+// the user whose ID is the subject. A token of no grant (client
+// credentials, UMA: its subject is a client) gets no person's claims.
 func (s *Service) subjectClaims(ctx context.Context, rec storage.Token, offer *storage.Offer) (map[string]any, error) {
 	if offer != nil && len(offer.Claims) > 0 && string(offer.Claims) != "null" {
 		return decodeClaims(offer.Claims)
 	}
-	user, err := s.user(ctx, rec.Subject)
+	if rec.GrantID == "" {
+		return nil, errDenied("the access token was issued to a client, not for a person: it gets no credentials")
+	}
+	lookup := s.store.GetUserByID
+	if offer != nil {
+		lookup = s.user
+	}
+	user, err := lookup(ctx, rec.Subject)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, errDenied("no claims are known for the subject of the access token")
 	} else if err != nil {
