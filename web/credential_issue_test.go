@@ -147,8 +147,10 @@ func TestCredentialSDJWT(t *testing.T) {
 	}
 	iat, _ := c.Claims["iat"].(json.Number).Int64()
 	exp, _ := c.Claims["exp"].(json.Number).Int64()
-	if now := ts.Clock.Now().Unix(); iat != now || exp != now+int64((365*24*time.Hour).Seconds()) {
-		t.Errorf("iat %d, exp %d; want %d and 365 days later", iat, exp, now)
+	// 365 days, or less: never past the signer certificate's NotAfter.
+	now := ts.Clock.Now()
+	if want := crValidUntil(now, c.Chain[0]).Unix(); iat != now.Unix() || exp != want {
+		t.Errorf("iat %d, exp %d; want %d and %d (365 days later, capped at the certificate)", iat, exp, now.Unix(), want)
 	}
 	if c.Claims["given_name"] != "Erika" || c.Claims["family_name"] != "Mustermann" {
 		t.Errorf("claims %v; want the offer's", c.Claims)
@@ -191,8 +193,8 @@ func TestCredentialMDoc(t *testing.T) {
 	if _, ok := ns["birthdate"]; ok {
 		t.Error("the SD-JWT VC's claim name went into the mdoc")
 	}
-	if got := doc.Validity.ValidUntil.Sub(doc.Validity.ValidFrom); got != 365*24*time.Hour {
-		t.Errorf("validity %s; want 365 days", got)
+	if want := crValidUntil(doc.Validity.ValidFrom, doc.Chain[0]); !doc.Validity.ValidUntil.Equal(want) {
+		t.Errorf("validUntil %s; want %s (365 days after validFrom, capped at the certificate)", doc.Validity.ValidUntil, want)
 	}
 }
 
@@ -376,4 +378,14 @@ func TestCredentialClaimOfAnotherShape(t *testing.T) {
 		cred := crWantCredentials(t, ts.crRequest(t, h, crBody(h.identifier(t, pidConfig), ts.crFreshProof(t, crNewKey(t)))), 1)[0]
 		crVerifySDJWT(t, ts, cred)
 	}
+}
+
+// crValidUntil is when a credential issued at from with the default
+// validity (365 days) ends: never after its signer certificate.
+func crValidUntil(from time.Time, leaf *x509.Certificate) time.Time {
+	until := from.Add(365 * 24 * time.Hour)
+	if leaf.NotAfter.Before(until) {
+		until = leaf.NotAfter
+	}
+	return until.Truncate(time.Second)
 }
