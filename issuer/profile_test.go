@@ -1,9 +1,11 @@
 package issuer_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -175,9 +177,13 @@ func TestHAIPAnonymousAccess(t *testing.T) {
 			if w := c.ProfileWarnings(); (len(w) > 0) != tt.warned || tt.warned && !strings.Contains(w[0], "HAIP §4.4.1") {
 				t.Errorf("ProfileWarnings() = %q; want a warning: %v", w, tt.warned)
 			}
-			svc, err := issuer.New(t.Context(), c, memory.New(), nil)
+			var log bytes.Buffer
+			svc, err := issuer.New(t.Context(), c, memory.New(), slog.New(slog.NewTextHandler(&log, nil)))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if logged := strings.Contains(log.String(), "level=WARN msg=\"profile haip: pre_authorized.anonymous_access is true"); logged != tt.warned {
+				t.Errorf("log %q; want the warning logged: %v", log.String(), tt.warned)
 			}
 			if got := metadata(t, svc)["pre-authorized_grant_anonymous_access_supported"]; got != tt.want {
 				t.Errorf("pre-authorized_grant_anonymous_access_supported = %v; want %v", got, tt.want)
