@@ -345,3 +345,24 @@ func TestNullSettingsRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestProfileSetting: the profile comes from the flag, the environment or
+// the file; under haip an http URL is refused, and anonymous_access set
+// explicitly in the file stays true.
+func TestProfileSetting(t *testing.T) {
+	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+	if _, err := loadSettings([]string{"--profile", "haip"}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "url: must be an https URL (profile haip") {
+		t.Errorf("--profile haip on the default http URL = %v; want the url refused", err)
+	}
+	s, err := loadSettings(nil, env(map[string]string{"ISSUER_PROFILE": "haip", "ISSUER_URL": "https://issuer.example"}), io.Discard)
+	if err != nil || s.Profile != issuer.ProfileHAIP || s.AnonymousAccess() {
+		t.Errorf("ISSUER_PROFILE=haip = %q, anonymous %v, %v; want haip without anonymous access", s.Profile, s.AnonymousAccess(), err)
+	}
+	s, err = loadFile(t, "profile: haip\nurl: https://issuer.example\npre_authorized:\n  anonymous_access: true\n")
+	if err != nil || !s.AnonymousAccess() || len(s.ProfileWarnings()) != 1 {
+		t.Errorf("haip with anonymous_access: true = anonymous %v, warnings %q, %v; want it on, with a warning", s.AnonymousAccess(), s.ProfileWarnings(), err)
+	}
+	if _, err := loadSettings([]string{"--profile", "fapi2"}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), `profile: "fapi2"`) {
+		t.Errorf("--profile fapi2 = %v; want it refused", err)
+	}
+}
