@@ -13,6 +13,7 @@ import (
 
 	"issuer/issuer/authz"
 	"issuer/issuer/clientauth"
+	"issuer/issuer/credential"
 	"issuer/issuer/grant"
 	"issuer/issuer/oauth"
 )
@@ -68,6 +69,14 @@ func buildMetadata(s *Service) (metadata, error) {
 		"nonce_endpoint":                      c.URL + PathNonce,
 		"credential_configurations_supported": c.CredentialConfigurations,
 		"batch_credential_issuance":           map[string]any{"batch_size": c.Credential.BatchSize},
+	}
+	if c.OwnCredentialEndpoint() {
+		vci["notification_endpoint"] = c.URL + PathNotification
+		vci["deferred_credential_endpoint"] = c.URL + PathDeferredCredential
+		vci["credential_response_encryption"] = map[string]any{
+			"alg_values_supported": credential.EncryptionAlgs, "enc_values_supported": credential.EncryptionEncs,
+			"encryption_required": c.Credential.RequireEncryption,
+		}
 	}
 	if len(c.Display) > 0 {
 		vci["display"] = c.Display

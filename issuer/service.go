@@ -39,6 +39,11 @@ const (
 	PathUserInfo   = "/userinfo"
 	// PathCredential is the credential endpoint (OpenID4VCI 1.0 §8).
 	PathCredential = "/credential"
+	// PathNotification is the notification endpoint (OpenID4VCI 1.0 §11).
+	PathNotification = "/notification"
+	// PathDeferredCredential is the deferred credential endpoint
+	// (OpenID4VCI 1.0 §9).
+	PathDeferredCredential = "/deferred_credential"
 	// PathCACert serves the generated credential root certificate (PEM),
 	// the trust anchor of the credentials' x5c and x5chain.
 	PathCACert = "/certs/ca.pem"
@@ -189,7 +194,7 @@ func (s *Service) wire() {
 	s.Offers = offer.New(offer.Config{
 		URL: cfg.URL, Configurations: cfg.CredentialConfigurations,
 		CodeTTL: cfg.PreAuthorized.CodeTTL, MaxCodeTTL: cfg.PreAuthorized.MaxCodeTTL,
-		TxCodeMaxAttempts: cfg.PreAuthorized.TxCodeMaxAttempts, Now: cfg.Now,
+		TxCodeMaxAttempts: cfg.PreAuthorized.TxCodeMaxAttempts, DeferredTTL: cfg.Credential.DeferredTTL, Now: cfg.Now,
 	}, store)
 	s.Users = authz.NewUsers(store, cfg.Now)
 	s.Authz = authz.New(authz.Config{
@@ -205,8 +210,11 @@ func (s *Service) wire() {
 	configurations, _ := credential.ParseConfigurations(cfg.CredentialConfigurations) // checked by Validate
 	s.Credentials = credential.New(credential.Config{
 		URL: cfg.URL, CredentialURL: cfg.URL + PathCredential, Configurations: configurations,
+		NotificationURL: cfg.URL + PathNotification, DeferredURL: cfg.URL + PathDeferredCredential,
 		BatchSize: cfg.Credential.BatchSize, StrictRequests: cfg.Credential.StrictRequests,
-		Validity: cfg.Credential.Validity, Now: cfg.Now,
+		Validity: cfg.Credential.Validity, RequireEncryption: cfg.Credential.RequireEncryption,
+		NotificationTTL: cfg.Credential.NotificationTTL, DeferredTTL: cfg.Credential.DeferredTTL,
+		DeferredInterval: cfg.Credential.DeferredInterval, Now: cfg.Now,
 	}, store, credential.Parts{Access: s.Resource, Proofs: s.keyProofs, Keys: s.credKeys}, log)
 	s.Grants = grant.New(grant.Config{
 		URL: cfg.URL, TokenURL: tokenURL, RequireDPoP: cfg.DPoP.Policy == DPoPRequired,

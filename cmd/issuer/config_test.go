@@ -132,7 +132,11 @@ var settingCases = map[string]settingCase{
 		want: func(s *settings) {
 			s.Credential.SigningKeyFile, s.Credential.CertificateChainFile = "signer.key", "signer.pem"
 		}},
-	"credential.validity": {value: "720h", want: func(s *settings) { s.Credential.Validity = 720 * time.Hour }},
+	"credential.validity":           {value: "720h", want: func(s *settings) { s.Credential.Validity = 720 * time.Hour }},
+	"credential.require_encryption": {value: "true", want: func(s *settings) { s.Credential.RequireEncryption = true }},
+	"credential.notification_ttl":   {value: "2h", want: func(s *settings) { s.Credential.NotificationTTL = 2 * time.Hour }},
+	"credential.deferred_ttl":       {value: "72h", want: func(s *settings) { s.Credential.DeferredTTL = 72 * time.Hour }},
+	"credential.deferred_interval":  {value: "30s", want: func(s *settings) { s.Credential.DeferredInterval = 30 * time.Second }},
 	"display": {value: `[{"name": "Example Issuer", "locale": "en"}]`,
 		want: func(s *settings) { s.Display = []map[string]any{{"name": "Example Issuer", "locale": "en"}} }},
 }
@@ -252,6 +256,9 @@ func TestSettingsRefused(t *testing.T) {
 		{"credential.batch_size", "101", "credential.batch_size: must be at least 1 and at most 100"},
 		{"credential.validity", "59m", "credential.validity: at least 1h0m0s"},
 		{"credential.validity", "43921h", "credential.validity: at least 1h0m0s and at most 43920h0m0s"},
+		{"credential.notification_ttl", "0s", "credential.notification_ttl: must be positive"},
+		{"credential.deferred_ttl", "721h", "credential.deferred_ttl: at most 720h0m0s"},
+		{"credential.deferred_interval", "1500ms", "credential.deferred_interval: a whole number of seconds"},
 		{"credential.signing_key_file", "k.pem", "credential.signing_key_file: set it together with credential.certificate_chain_file"},
 		{"credential.certificate_chain_file", "c.pem", "credential.signing_key_file: set it together with credential.certificate_chain_file"},
 		{"trusted_proxies", "[proxy.example]", ""},

@@ -128,18 +128,24 @@ func disclosable(p prepared) []sdjwt.ClaimPath {
 func (s *Service) sign(p prepared, signer *Signer, holder any, now time.Time) (string, error) {
 	var cred string
 	var err error
+	// A credential outliving its signer's certificate would stop verifying
+	// before its own expiry: it ends with the certificate at the latest.
+	validity := s.cfg.Validity
+	if len(signer.Chain) > 0 {
+		validity = min(validity, signer.Chain[0].NotAfter.Sub(now))
+	}
 	if p.conf.Format == FormatMDoc {
 		cred, err = mdoc.Issue(mdoc.Input{
 			Config:    mdoc.Config{DocType: p.conf.DocType, Dates: mdocDates(p.spaces)},
 			Claims:    p.spaces,
 			DeviceKey: holder, Signer: signer.Key, Chain: signer.Chain,
-			Validity: mdoc.ValidFor(now, s.cfg.Validity), Rand: rand.Reader,
+			Validity: mdoc.ValidFor(now, validity), Rand: rand.Reader,
 		})
 	} else {
 		cred, err = sdjwt.Issue(sdjwt.Input{
 			Issuer: s.cfg.URL, Key: signer.Key, Chain: signer.Chain, VCT: p.conf.VCT,
 			Claims: p.json, Disclosable: disclosable(p), MaxDecoys: maxDecoys,
-			Holder: holder, IssuedAt: now, Expires: now.Add(s.cfg.Validity), Rand: rand.Reader,
+			Holder: holder, IssuedAt: now, Expires: now.Add(validity), Rand: rand.Reader,
 		})
 	}
 	switch {

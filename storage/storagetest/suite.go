@@ -68,6 +68,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Closed", testClosed},
 	})
 	run(t, newStore, authCodeTests)
+	run(t, newStore, credentialTests)
 }
 
 // run runs each test in a parallel subtest on a fresh store.
