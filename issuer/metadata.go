@@ -30,8 +30,8 @@ func buildMetadata(s *Service) (metadata, error) {
 		"issuer":                                c.URL,
 		"token_endpoint":                        c.URL + PathToken,
 		"jwks_uri":                              c.URL + PathJWKS,
-		"grant_types_supported":                 grant.Types(),
-		"token_endpoint_auth_methods_supported": clientauth.SupportedMethods(),
+		"grant_types_supported":                 without(grant.Types(), c.refusedGrants()...),
+		"token_endpoint_auth_methods_supported": c.authMethods(),
 		"token_endpoint_auth_signing_alg_values_supported": assertionAlgs,
 		// The same client authentication serves revocation and introspection
 		// (RFC 8414 §2).
@@ -41,9 +41,9 @@ func buildMetadata(s *Service) (metadata, error) {
 		"pre-authorized_grant_anonymous_access_supported":          c.AnonymousAccess(),
 		"authorization_details_types_supported":                    []string{oauth.TypeOpenIDCredential},
 		"revocation_endpoint":                                      c.URL + PathRevoke,
-		"revocation_endpoint_auth_methods_supported":               clientauth.SupportedMethods(),
+		"revocation_endpoint_auth_methods_supported":               c.authMethods(),
 		"introspection_endpoint":                                   c.URL + PathIntrospect,
-		"introspection_endpoint_auth_methods_supported":            slices.DeleteFunc(clientauth.SupportedMethods(), func(m string) bool { return m == oauth.AuthNone || m == oauth.AuthAttestJWT }),
+		"introspection_endpoint_auth_methods_supported":            without(clientauth.SupportedMethods(), oauth.AuthNone, oauth.AuthAttestJWT),
 		"permission_endpoint":                                      c.URL + PathUMAPermission,
 		"authorization_endpoint":                                   c.URL + PathAuthorize,
 		"pushed_authorization_request_endpoint":                    c.URL + PathPAR,
