@@ -128,13 +128,28 @@ func addAttestationMetadata(m map[string]any, cfg Config) {
 }
 
 // JWTVCIssuerMetadata is the SD-JWT VC issuer metadata (SD-JWT VC §4,
-// /.well-known/jwt-vc-issuer): the issuer identifier and the public key of
-// the credential signer of the moment, with its certificate chain.
+// /.well-known/jwt-vc-issuer): the issuer identifier and the public keys
+// of the credential signers whose credentials may still be verified (the
+// current one and, after a rollover, the previous one while its
+// certificate lasts), each with its certificate chain.
 func (s *Service) JWTVCIssuerMetadata(ctx context.Context) ([]byte, error) {
-	signer, err := s.credKeys.Signer(ctx, s.cfg.Now())
+	signers, err := s.credKeys.Published(ctx, s.cfg.Now())
 	if err != nil {
 		return nil, err
 	}
+	keys := make([]any, 0, len(signers))
+	for _, signer := range signers {
+		key, err := signerJWK(signer)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, key)
+	}
+	return json.Marshal(map[string]any{"issuer": s.cfg.URL, "jwks": map[string]any{"keys": keys}})
+}
+
+// signerJWK is a credential signer's public key as a JWK with its x5c.
+func signerJWK(signer *credential.Signer) (jwk.Key, error) {
 	key, err := jwk.FromRaw(signer.Key.Public())
 	if err != nil {
 		return nil, err
@@ -153,7 +168,7 @@ func (s *Service) JWTVCIssuerMetadata(ctx context.Context) ([]byte, error) {
 	if err := jwk.AssignKeyID(key); err != nil {
 		return nil, err
 	}
-	return json.Marshal(map[string]any{"issuer": s.cfg.URL, "jwks": map[string]any{"keys": []any{key}}})
+	return key, nil
 }
 
 // CredentialRootPEM is the generated root certificate of the credentials'
