@@ -32,6 +32,9 @@ type Config struct {
 	// other value is a credential endpoint of the issuer's own, and ours is
 	// not served.
 	CredentialEndpoint string `yaml:"credential_endpoint"`
+	// Profile is "" (none) or "haip": OpenID4VC HAIP 1.0 and the FAPI 2.0
+	// provisions it imports, enforced in one switch (profile.go).
+	Profile string `yaml:"profile"`
 
 	DPoP          DPoPConfig          `yaml:"dpop"`
 	PreAuthorized PreAuthorizedConfig `yaml:"pre_authorized"`
@@ -75,7 +78,11 @@ type DPoPConfig struct {
 type PreAuthorizedConfig struct {
 	// AnonymousAccess is pre-authorized_grant_anonymous_access_supported:
 	// whether a wallet may redeem a code without identifying as a client.
-	AnonymousAccess bool `yaml:"anonymous_access"`
+	// Nil (the default) is the profile's choice: true without a profile,
+	// false under haip; [Config.AnonymousAccess] resolves it. A pointer, so
+	// that the haip profile can tell an explicit true (allowed, with a
+	// warning) from the default.
+	AnonymousAccess *bool `yaml:"anonymous_access"`
 	// CodeTTL is the default life of an offer's code; MaxCodeTTL caps what
 	// the admin API may ask for.
 	CodeTTL    time.Duration `yaml:"code_ttl"`
@@ -222,7 +229,6 @@ func Defaults() Config {
 			FutureSkew: 10 * time.Second,
 		},
 		PreAuthorized: PreAuthorizedConfig{
-			AnonymousAccess:   true,
 			CodeTTL:           10 * time.Minute,
 			MaxCodeTTL:        7 * 24 * time.Hour,
 			TxCodeMaxAttempts: 5,
@@ -291,6 +297,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Credential.validate()...)
 	errs = append(errs, c.ClientAttestation.Validate()...)
+	errs = append(errs, c.checkProfile()...)
 	return errors.Join(errs...)
 }
 
@@ -398,8 +405,15 @@ func checkBaseURL(raw string) error {
 	return nil
 }
 
-// AnonymousAccess reports whether wallets may redeem codes anonymously.
-func (c *Config) AnonymousAccess() bool { return c.PreAuthorized.AnonymousAccess }
+// AnonymousAccess reports whether wallets may redeem codes anonymously:
+// pre_authorized.anonymous_access when set, else true unless the profile is
+// haip.
+func (c *Config) AnonymousAccess() bool {
+	if p := c.PreAuthorized.AnonymousAccess; p != nil {
+		return *p
+	}
+	return c.Profile != ProfileHAIP
+}
 
 // CredentialConfigurations is credential_configurations_supported, keyed by
 // configuration ID. Decoded from YAML, it replaces what it held (a YAML

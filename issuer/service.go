@@ -113,6 +113,9 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	for _, w := range cfg.ProfileWarnings() {
+		log.WarnContext(ctx, w)
+	}
 	secret, err := store.GetOrCreateSecret(ctx, nonceSecretName, token.RandomBytes32)
 	if err != nil {
 		return nil, fmt.Errorf("loading the nonce secret: %w", err)
@@ -184,12 +187,13 @@ func (s *Service) wire() {
 	cfg, store, log := s.cfg, s.store, s.log
 	tokenURL := cfg.URL + PathToken
 	s.Clients = clients.New(store, cfg.Now)
+	s.Clients.RefusePublic = cfg.RefusesPublicClients()
 	s.WalletProviders = walletprovider.New(cfg.ClientAttestation.Providers, store, cfg.Now, log)
 	s.ClientAuth = clientauth.New(clientauth.Config{
 		URL: cfg.URL, TokenURL: tokenURL, PARURL: cfg.URL + PathPAR,
 		PermissiveAssertionAudience: cfg.ClientAuth.PermissiveAssertionAudience,
 		JWKSFetchTimeout:            cfg.ClientAuth.JWKSFetchTimeout, ClientCAs: cfg.ClientAuth.ClientCAs,
-		Attestation: cfg.ClientAttestation, Now: cfg.Now,
+		Attestation: cfg.ClientAttestation, RefusePublicClients: cfg.RefusesPublicClients(), Now: cfg.Now,
 	}, store, s.WalletProviders, s.nonces, log)
 	s.Offers = offer.New(offer.Config{
 		URL: cfg.URL, Configurations: cfg.CredentialConfigurations,
@@ -228,7 +232,7 @@ func (s *Service) wire() {
 		URL: cfg.URL, TokenURL: tokenURL, RequireDPoP: cfg.DPoP.Policy == DPoPRequired,
 		AnonymousAccess: cfg.AnonymousAccess(), RefreshTTL: cfg.Tokens.RefreshTokenTTL,
 		RefreshIdleTTL: cfg.Tokens.RefreshTokenIdleTTL, RefreshGrace: cfg.Tokens.RefreshGrace,
-		RotateRefresh: cfg.Tokens.RotateRefreshTokens, Now: cfg.Now,
+		RotateRefresh: cfg.Tokens.RotateRefreshTokens, Refused: cfg.refusedGrants(), Now: cfg.Now,
 	}, store, grant.Parts{
 		Auth: s.ClientAuth, Proofs: s.proofs, Mint: s.mint, Offers: s.Offers, Authz: s.Authz,
 		Users: s.Users, UMA: s.UMA, Tokens: s.Resource,

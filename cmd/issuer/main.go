@@ -1,7 +1,8 @@
 // Command issuer runs the OpenID4VCI token service: one binary, state in one
 // bbolt file. Subcommands: serve (the default), proof (print a DPoP proof for
 // curl demos), keyproof (print a credential request's key proof), show
-// (decode and verify a credential), pkce, version.
+// (decode and verify a credential), doctor (check a running issuer), pkce,
+// version.
 package main
 
 import (

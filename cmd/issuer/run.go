@@ -20,6 +20,7 @@ const usage = `usage: issuer [serve] [flags]          run the token service (the
        issuer proof [flags] METHOD URL    print a DPoP proof signed with a wallet key file
        issuer keyproof --nonce C_NONCE    print a credential request's key proof signed with the wallet key
        issuer show [--url URL] CRED|-     decode and verify an SD-JWT VC or mdoc credential
+       issuer doctor [flags] URL          check a running issuer against OpenID4VCI 1.0 and HAIP ("issuer doctor -h")
        issuer pkce                        print a PKCE verifier and its S256 challenge as shell variables
        issuer schema list|export|validate the JSON Schemas of the messages ("issuer schema -h")
        issuer version
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return keyProof(args, getenv, stdout, stderr)
 	case "show":
 		return show(ctx, args, os.Stdin, stdout, stderr)
+	case "doctor":
+		return doctorCmd(ctx, args, getenv, stdout, stderr)
 	case "pkce":
 		v := newAdminToken() + newAdminToken() // 64 random bytes, base64url: 86 characters
 		_, err := fmt.Fprintf(stdout, "CODE_VERIFIER=%s\nCODE_CHALLENGE=%s\n", v, pkce.Challenge(v))

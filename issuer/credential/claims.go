@@ -19,10 +19,9 @@ func errDenied(format string, args ...any) *oauth.Error {
 }
 
 // Claims returns the claims the credential endpoint would take for the
-// token rec: its grant's offer's claims, else its subject's user's (see
-// subjectClaims); nil when none are known. Introspection gives them to a
-// credential endpoint of the issuer's own. It checks no configuration:
-// the whole object is returned.
+// token rec (see lookupClaims); nil when none are known. Introspection
+// gives them to a credential endpoint of the issuer's own. It checks no
+// configuration: the whole object is returned.
 func (s *Service) Claims(ctx context.Context, rec storage.Token) (map[string]any, error) {
 	offer, err := s.grantOffer(ctx, rec)
 	if err != nil {
@@ -39,22 +38,35 @@ func (s *Service) Claims(ctx context.Context, rec storage.Token) (map[string]any
 // lookupClaims finds them; none is credential_request_denied.
 func (s *Service) subjectClaims(ctx context.Context, rec storage.Token, offer *storage.Offer) (map[string]any, error) {
 	src, found, err := s.lookupClaims(ctx, rec, offer)
-	if err == nil && !found {
-		return nil, errDenied("no claims are known for the subject of the access token")
+	switch {
+	case err != nil || found:
+		return src, err
+	case rec.GrantID == "":
+		return nil, errDenied("the access token was issued to a client, not for a person: it gets no credentials")
 	}
-	return src, err
+	return nil, errDenied("no claims are known for the subject of the access token")
 }
 
 // lookupClaims finds the claims of the token's subject. The grant
 // decides: its offer (grantOffer) when it holds claims for this subject;
-// else the user whose ID (or username) is the subject. found is false
-// when there is neither.
+// else the user of the offer's subject (a user ID or username); else,
+// for a grant a user signed in to (authorization code, refresh, password),
+// the user whose ID is the subject. A token of no grant (client
+// credentials, UMA: its subject is a client) gets no person's claims.
+// found is false when there are none.
 func (s *Service) lookupClaims(ctx context.Context, rec storage.Token, offer *storage.Offer) (map[string]any, bool, error) {
 	if offer != nil && len(offer.Claims) > 0 && string(offer.Claims) != "null" {
 		src, err := decodeClaims(offer.Claims)
 		return src, err == nil, err
 	}
-	user, err := s.user(ctx, rec.Subject)
+	if rec.GrantID == "" {
+		return nil, false, nil
+	}
+	lookup := s.store.GetUserByID
+	if offer != nil {
+		lookup = s.user
+	}
+	user, err := lookup(ctx, rec.Subject)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, false, nil
 	} else if err != nil {

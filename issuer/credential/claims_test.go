@@ -11,7 +11,8 @@ import (
 
 // TestClaims: what introspection gives a credential endpoint of the
 // issuer's own is what Issue takes: the grant's offer's claims, whole;
-// else the subject's user's; nil when neither is known.
+// else the subject's user's for a grant a user signed in to; nil when
+// neither is known, and for a token of no grant (its subject a client).
 func TestClaims(t *testing.T) {
 	e := newEnv(t, nil)
 	e.grant(t, "erika", map[string]any{"given_name": "Erika", "extra": "kept"})
@@ -24,7 +25,7 @@ func TestClaims(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, rec := range []storage.Token{
-		{ID: "at-user", Subject: "u-1"},
+		{ID: "at-user", Subject: "u-1", GrantID: "code-of-alice"},
 		{ID: "at-foreign", Subject: "u-1", GrantID: "offer-erika", ExpiresAt: e.clock.Now().Add(time.Minute)}, // erika's offer, not alice's
 	} {
 		got, err := e.Claims(t.Context(), rec)
@@ -32,8 +33,12 @@ func TestClaims(t *testing.T) {
 			t.Errorf("Claims(%s) = %v, %v; want the user's %v", rec.ID, got, err, want)
 		}
 	}
-	got, err = e.Claims(t.Context(), storage.Token{ID: "at-nobody", Subject: "nobody"})
-	if err != nil || got != nil {
-		t.Errorf("Claims(nobody) = %v, %v; want nil", got, err)
+	for _, rec := range []storage.Token{
+		{ID: "at-nobody", Subject: "nobody", GrantID: "code-of-nobody"},
+		{ID: "at-client", Subject: "u-1"}, // client credentials: no grant, a client's subject
+	} {
+		if got, err := e.Claims(t.Context(), rec); err != nil || got != nil {
+			t.Errorf("Claims(%s) = %v, %v; want nil", rec.ID, got, err)
+		}
 	}
 }

@@ -199,16 +199,18 @@ func (s *Service) signAll(ctx context.Context, content prepared, keys []keyproof
 	return resp, nil
 }
 
-// spend records the proofs' replay keys: a proof is used once.
+// spend records the proofs' replay keys, all or nothing: a proof is used
+// once, and a request refused for one used proof spends none of the others.
 func (s *Service) spend(ctx context.Context, proofs []spent) error {
-	now := s.cfg.Now()
-	for _, p := range proofs {
-		err := s.store.UseReplayKey(ctx, p.key, p.expiry, now)
-		if errors.Is(err, storage.ErrAlreadyExists) {
-			return errProof("the key proof was used before")
-		} else if err != nil {
-			return oauth.ErrServer(err)
-		}
+	keys := make([]storage.ReplayUse, len(proofs))
+	for i, p := range proofs {
+		keys[i] = storage.ReplayUse{Key: p.key, Expiry: p.expiry}
+	}
+	err := s.store.UseReplayKeys(ctx, keys, s.cfg.Now())
+	if errors.Is(err, storage.ErrAlreadyExists) {
+		return errProof("the key proof was used before")
+	} else if err != nil {
+		return oauth.ErrServer(err)
 	}
 	return nil
 }
