@@ -9,14 +9,15 @@
 #   pg2   two nodes (same --url, two ports) on one fresh database; the load
 #         generator sends the requests to each node in turn
 #   old   (with OLD=REV) pg1 with the server built at REV: before/after
+# A PostgreSQL configuration may carry options for its database URL after a
+# colon: "pg1:synchronous_commit=off", "pg2:pool_max_conns=8&sslmode=disable".
 # Every server runs on core 1 (both nodes of pg2 too: the same CPU budget as
 # one node), the load generator on core 0; PostgreSQL runs where it runs
 # (both cores): its backends' CPU is reported apart.
 #   scripts/bench-stores.sh [rounds] [wallets] [redemptions]
 # Environment: CONFIGS (default "bolt pg1 pg2", plus "old" when OLD is set),
 # OLD=REV, ISSUER_BENCH_POSTGRES (server URL without database, default
-# postgres://postgres@127.0.0.1:5432), PG_OPTS (query options added to
-# every database URL, e.g. synchronous_commit=off).
+# postgres://postgres@127.0.0.1:5432).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -53,42 +54,43 @@ serve() {
   exit 1
 }
 
-# newdb NAME: a fresh database; prints its URL.
+# newdb NAME OPTS: a fresh database; prints its URL with OPTS.
 newdb() {
   sql postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
-  echo "$pg/$1${PG_OPTS:+?$PG_OPTS}"
+  echo "$pg/$1${2:+?$2}"
 }
 
-# run CONFIG ROUND: one measured run; the load generator's report goes to
-# $work/CONFIG.ROUND.
+# run INDEX CONFIG ROUND: one measured run; the load generator's report
+# goes to $work/INDEX.ROUND.
 run() {
-  local db urls=$public pgdb=() bin="$work/issuer"
+  local db urls=$public pgdb=() bin="$work/issuer" opts=
+  [[ $2 == *:* ]] && opts=${2#*:}
   servers=()
-  case $1 in
+  echo "== $2 #$3"
+  case ${2%%:*} in
   bolt) serve "$bin" 18080 "$work/bench.db" ;;
   pg1 | old)
-    [ "$1" = old ] && bin="$work/old"
-    db=bench_$$_$1_$2
-    serve "$bin" 18080 "$(newdb "$db")"
+    [ "${2%%:*}" = old ] && bin="$work/old"
+    db=bench_$$_$1_$3
+    serve "$bin" 18080 "$(newdb "$db" "$opts")"
     pgdb=(-pg-db "$db")
     ;;
   pg2)
-    db=bench_$$_$1_$2
+    db=bench_$$_$1_$3
     local url
-    url=$(newdb "$db")
+    url=$(newdb "$db" "$opts")
     serve "$bin" 18080 "$url"
     serve "$bin" 18081 "$url"
     urls=$public,http://127.0.0.1:18081
     pgdb=(-pg-db "$db")
     ;;
-  *) echo "unknown configuration $1" >&2; exit 2 ;;
+  *) echo "unknown configuration $2" >&2; exit 2 ;;
   esac
   local pids
   pids=$(IFS=,; echo "${servers[*]}")
-  echo "== $1 #$2"
   taskset -c 0 "$work/loadgen" -url "$public" -urls "$urls" -admin-token "$token" -wallets "$wallets" -n "$n" \
-    -server-pid "$pids" "${pgdb[@]}" >"$work/$1.$2" 2>&1 || echo "(the load generator failed)"
-  grep -E 'redemption failed|throughput|latency|CPU' "$work/$1.$2" || true
+    -server-pid "$pids" "${pgdb[@]}" >"$work/$1.$3" 2>&1 || echo "(the load generator failed)"
+  grep -E 'redemption failed|throughput|latency|CPU' "$work/$1.$3" || true
   for p in "${servers[@]}"; do kill "$p"; wait "$p" 2>/dev/null || true; done
   servers=()
   rm -f "$work/bench.db"
@@ -96,19 +98,28 @@ run() {
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); go: $(go version | cut -d' ' -f3);" \
-  "$(sql postgres -At -c 'SELECT version()' | cut -d' ' -f1-2), synchronous_commit=$(sql "postgres${PG_OPTS:+?$PG_OPTS}" -At -c 'SHOW synchronous_commit')"
+  "$(sql postgres -At -c 'SELECT version()' | cut -d' ' -f1-2), synchronous_commit=$(sql postgres -At -c 'SHOW synchronous_commit')"
 echo "build: $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo '+changes')${OLD:+; old: $OLD ($(git rev-parse --short "$OLD"))}"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 for i in $(seq "$rounds"); do
-  for c in $configs; do run "$c" "$i"; done
+  k=0
+  for c in $configs; do
+    run "$k" "$c" "$i"
+    k=$((k + 1))
+  done
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # Medians over the rounds; durations in ms.
 echo "== medians over $rounds rounds ($wallets wallets, $n redemptions a run)"
-printf '%-5s %14s %9s %9s %16s %14s\n' config redemptions/s p50-ms p99-ms server-µs/redeem db-µs/redeem
+w=6
+for c in $configs; do [ ${#c} -gt $w ] && w=${#c}; done
+printf "%-${w}s %14s %9s %9s %16s %14s\n" config redemptions/s p50-ms p99-ms server-µs/redeem db-µs/redeem
+k=0
 for c in $configs; do
-  cat "$work/$c".* | awk -v c="$c" '
+  f=("$work/$k".*)
+  k=$((k + 1))
+  cat "${f[@]}" | awk -v c="$c" -v w="$w" '
     function ms(d) {
       if (d ~ /µs$/) return substr(d, 1, length(d) - 2) / 1000
       if (d ~ /ms$/) return substr(d, 1, length(d) - 2) + 0
@@ -124,5 +135,5 @@ for c in $configs; do
     /^latency:/ { p50[++nl] = ms($3); p99[nl] = ms($7) }
     /^server CPU:/ { scpu[++ns] = $3 }
     /^database CPU:/ { dcpu[++nd] = $3 }
-    END { printf "%-5s %14s %9s %9s %16s %14s\n", c, median(rate, nr), median(p50, nl), median(p99, nl), median(scpu, ns), median(dcpu, nd) }'
+    END { printf "%-" w "s %14s %9s %9s %16s %14s\n", c, median(rate, nr), median(p50, nl), median(p99, nl), median(scpu, ns), median(dcpu, nd) }'
 done
