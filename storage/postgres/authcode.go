@@ -60,13 +60,13 @@ func lockRecord[T any](ctx context.Context, tx pgx.Tx, sql string, arg any) (T, 
 }
 
 // queueLock queues lockRecord's read in b; its callback stores the record
-// in dst, or fails with ErrNotFound.
-func queueLock[T any](b *pgx.Batch, sql string, arg any, dst *T) {
-	b.Queue(sql, arg).QueryRow(func(row pgx.Row) error {
+// in dst; none is the outcome ErrNotFound.
+func queueLock[T any](b *reads, sql string, arg any, dst *T) {
+	b.row(func(row pgx.Row) error {
 		var err error
 		*dst, err = scanRecord[T](row)
 		return err
-	})
+	}, sql, arg)
 }
 
 // scanRecord decodes a record's row (data); ErrNotFound if none.
@@ -114,7 +114,7 @@ func (s *Store) RedeemAuthCode(ctx context.Context, r storage.Redemption) error 
 	var o storage.Offer
 	var offer *storage.CodeState
 	return s.txPipelined(ctx, "redeem authorization code", pipeline{
-		lock: func(b *pgx.Batch) {
+		lock: func(b *reads) {
 			queueClaim(b, r.ReplayKey, r.ReplayExpiry, r.Now)
 			queueLock(b, `SELECT data FROM auth_codes WHERE id = $1 FOR UPDATE`, r.CodeID, &c)
 			queueLockCodeOffer(b, r.OfferID, &o, &offer)
@@ -142,12 +142,12 @@ func (s *Store) RedeemAuthCode(ctx context.Context, r storage.Redemption) error 
 // queueLockCodeOffer queues the read that locks the offer an authorization
 // code came from; its callback stores the offer in o and its state in
 // state, nil if id is empty or unknown.
-func queueLockCodeOffer(b *pgx.Batch, id string, o *storage.Offer, state **storage.CodeState) {
+func queueLockCodeOffer(b *reads, id string, o *storage.Offer, state **storage.CodeState) {
 	*state = nil
 	if id == "" {
 		return
 	}
-	b.Queue(`SELECT data FROM offers WHERE id = $1 FOR UPDATE`, id).QueryRow(func(row pgx.Row) error {
+	b.row(func(row pgx.Row) error {
 		var err error
 		*o, err = scanRecord[storage.Offer](row)
 		switch {
@@ -159,5 +159,5 @@ func queueLockCodeOffer(b *pgx.Batch, id string, o *storage.Offer, state **stora
 		st := o.State()
 		*state = &st
 		return nil
-	})
+	}, `SELECT data FROM offers WHERE id = $1 FOR UPDATE`, id)
 }

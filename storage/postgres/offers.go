@@ -101,7 +101,7 @@ func updateOffer(o storage.Offer) (stmt, error) {
 func (s *Store) RecordTxCodeFailure(ctx context.Context, codeHash []byte, max int) (storage.Offer, error) {
 	var o storage.Offer
 	err := s.txPipelined(ctx, "record tx_code failure", pipeline{
-		lock: func(b *pgx.Batch) { queueLock(b, lockByCode, codeHash, &o) },
+		lock: func(b *reads) { queueLock(b, lockByCode, codeHash, &o) },
 		write: func(b *pgx.Batch) error {
 			o.Failures++
 			if o.Failures >= max {
@@ -125,7 +125,7 @@ func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
 	}
 	var o storage.Offer
 	return s.txPipelined(ctx, "redeem", pipeline{
-		lock: func(b *pgx.Batch) {
+		lock: func(b *reads) {
 			queueClaim(b, r.ReplayKey, r.ReplayExpiry, r.Now)
 			queueLock(b, lockByCode, r.CodeHash, &o)
 		},

@@ -9,6 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"issuer/storage"
 )
 
 // stmt is one SQL statement with its arguments, to run alone or to queue
@@ -31,10 +33,10 @@ func (st stmt) queue(b *pgx.Batch) { b.Queue(st.sql, st.args...) }
 // it runs in two round trips (pgx pipelines a batch: one Sync, one
 // answer). The first sends BEGIN with the statements that lock queues
 // (reads that lock rows, and replay-key claims; their callbacks keep what
-// they find or fail); the second, once write has decided on what they
-// found, the statements write queues with COMMIT.
+// they find); the second, once write has decided on what they found, the
+// statements write queues with COMMIT.
 type pipeline struct {
-	lock func(b *pgx.Batch)
+	lock func(b *reads)
 	// write queues the writes. Its error is as tx's fn's: a plain error
 	// rolls the transaction back, keep(err) commits the writes queued and
 	// returns err.
@@ -57,12 +59,16 @@ func (s *Store) pipelineOnce(ctx context.Context, p pipeline) (bool, error) {
 	}
 	// The pool closes a connection released inside a transaction.
 	defer conn.Release()
-	reads := &pgx.Batch{}
-	reads.Queue("BEGIN")
-	p.lock(reads)
-	if err := conn.SendBatch(ctx, reads).Close(); err != nil {
+	first := &reads{}
+	first.Queue("BEGIN")
+	p.lock(first)
+	if err := conn.SendBatch(ctx, &first.Batch).Close(); err != nil {
 		rollback(ctx, conn)
 		return rolledBack(err) || unavailable(err), err
+	}
+	if first.outcome != nil {
+		rollback(ctx, conn)
+		return false, first.outcome
 	}
 	writes := &pgx.Batch{}
 	werr := p.write(writes)
@@ -82,6 +88,32 @@ func (s *Store) pipelineOnce(ctx context.Context, p pipeline) (bool, error) {
 		return false, k.err
 	}
 	return false, nil
+}
+
+// reads is the first batch of a pipeline.
+type reads struct {
+	pgx.Batch
+	// outcome is the first of the results that refuse the operation
+	// (storage.ErrNotFound, ErrAlreadyExists) the reads' callbacks gave.
+	outcome error
+}
+
+// row queues sql; fn gets its row. fn's errors that are outcomes (the
+// sentinels of package storage) go to b.outcome, the others to pgx: pgx
+// drops the statements of a batch whose callback fails from its cache of
+// prepared statements, and a code not found must not cost the next
+// request on the connection a round trip to prepare them again.
+func (b *reads) row(fn func(pgx.Row) error, sql string, args ...any) {
+	b.Queue(sql, args...).QueryRow(func(row pgx.Row) error {
+		err := fn(row)
+		if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrAlreadyExists) {
+			if b.outcome == nil {
+				b.outcome = err
+			}
+			return nil
+		}
+		return err
+	})
 }
 
 // committed checks COMMIT's answer: a transaction that had failed answers

@@ -38,20 +38,20 @@ func claimReplay(ctx context.Context, tx pgx.Tx, key []byte, exp, now time.Time)
 	return claim(ctx, tx, key, exp, now)
 }
 
-// queueClaim queues the claim of a write's replay key (if any) in b; its
-// callback fails with storage.ErrAlreadyExists if the key is live.
-func queueClaim(b *pgx.Batch, key []byte, exp, now time.Time) {
+// queueClaim queues the claim of a write's replay key (if any) in b; a
+// live key is the outcome storage.ErrAlreadyExists.
+func queueClaim(b *reads, key []byte, exp, now time.Time) {
 	if len(key) == 0 {
 		return
 	}
-	b.Queue(claimSQL, key, ns(exp), ns(now)).QueryRow(func(row pgx.Row) error {
+	b.row(func(row pgx.Row) error {
 		var ok bool
 		err := row.Scan(&ok)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return storage.ErrAlreadyExists
 		}
 		return err
-	})
+	}, claimSQL, key, ns(exp), ns(now))
 }
 
 // UseReplayKey records key until exp; ErrAlreadyExists if it is recorded

@@ -159,13 +159,13 @@ func (s *Store) UseRefreshToken(ctx context.Context, u storage.RefreshUse) error
 	}
 	var rt storage.Token
 	return s.txPipelined(ctx, "use refresh token", pipeline{
-		lock: func(b *pgx.Batch) {
+		lock: func(b *reads) {
 			queueClaim(b, u.ReplayKey, u.ReplayExpiry, u.Now)
-			b.Queue(`SELECT data, revoked FROM tokens WHERE id = $1 FOR UPDATE`, u.TokenID).QueryRow(func(row pgx.Row) error {
+			b.row(func(row pgx.Row) error {
 				var err error
 				rt, err = scanToken(row)
 				return err
-			})
+			}, `SELECT data, revoked FROM tokens WHERE id = $1 FOR UPDATE`, u.TokenID)
 		},
 		write: func(b *pgx.Batch) error {
 			first, err := storage.UseRefresh(&rt, u)
