@@ -36,6 +36,7 @@ func (st stmt) queue(b *pgx.Batch) { b.Queue(st.sql, st.args...) }
 // they find); the second, once write has decided on what they found, the
 // statements write queues with COMMIT.
 type pipeline struct {
+	// lock queues the reads; their callbacks keep what they find.
 	lock func(b *reads)
 	// write queues the writes. Its error is as tx's fn's: a plain error
 	// rolls the transaction back, keep(err) commits the writes queued and
