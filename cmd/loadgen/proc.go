@@ -67,27 +67,37 @@ func reportCPU(c config, cpu0 cpuSample, n int, per string) {
 }
 
 // backends returns the PIDs of the local PostgreSQL server's backends
-// connected to database db, found by their process titles ("postgres:
-// [CLUSTER:] USER DB HOST(PORT) STATE", Debian names the cluster; Linux).
+// connected to database db, found by their process titles (Linux).
 func backends(db string) []int {
 	paths, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	var pids []int
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
-		if err != nil || !bytes.HasPrefix(b, []byte("postgres: ")) {
+		if err != nil || backendDB(b) != db {
 			continue
 		}
-		f := strings.Fields(string(bytes.TrimRight(b, "\x00")))
-		if len(f) >= 4 && strings.HasSuffix(f[1], ":") {
-			f = f[1:] // the cluster's name
-		}
-		if len(f) >= 3 && f[2] == db {
-			if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p))); err == nil {
-				pids = append(pids, pid)
-			}
+		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p))); err == nil {
+			pids = append(pids, pid)
 		}
 	}
 	return pids
+}
+
+// backendDB returns the database of a PostgreSQL backend's process title
+// ("postgres: [CLUSTER: ]USER DB HOST(PORT) STATE"; Debian names the
+// cluster), or "" if title is not a backend's.
+func backendDB(title []byte) string {
+	if !bytes.HasPrefix(title, []byte("postgres: ")) {
+		return ""
+	}
+	f := strings.Fields(string(bytes.TrimRight(title, "\x00")))[1:]
+	if len(f) > 0 && strings.HasSuffix(f[0], ":") {
+		f = f[1:] // the cluster's name
+	}
+	if len(f) < 3 { // background processes: "checkpointer", "walwriter", …
+		return ""
+	}
+	return f[1]
 }
 
 // procStatus reads the fields of /proc/PID/status (Linux), e.g. VmHWM,
