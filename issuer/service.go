@@ -163,9 +163,13 @@ func (s *Service) newCheckers(ctx context.Context) error {
 		return err
 	}
 	// A key proof may be signed a while before it is sent: its age is
-	// bounded by its c_nonce's life.
+	// bounded by its c_nonce's life. Key attestations are trusted when a
+	// wallet provider of the moment signed them (wire creates the
+	// registry, before the first request).
+	trusted := func() []walletprovider.Trusted { return s.WalletProviders.Trusted() }
 	if s.keyProofs, err = keyproof.New(keyproof.Config{
 		Audience: cfg.URL, MaxAge: cfg.Tokens.CNonceTTL, FutureSkew: cfg.DPoP.FutureSkew, Nonces: s.nonces, Now: cfg.Now,
+		Trust: keyproof.TrustProviders(trusted),
 	}); err != nil {
 		return err
 	}
@@ -203,10 +207,18 @@ func (s *Service) wire() {
 		CodeTTL: cfg.Authorization.CodeTTL, Configurations: cfg.CredentialConfigurations, Now: cfg.Now,
 	}, store, authz.Parts{Auth: s.ClientAuth, Offers: s.Offers, Users: s.Users, VerifyProof: s.proofs.Verify}, log)
 	s.UMA = uma.New(uma.Config{URL: cfg.URL, Now: cfg.Now}, store, s.ClientAuth)
-	s.Resource = resource.New(resource.Config{
+	rcfg := resource.Config{
 		URL: cfg.URL, UserInfoURL: cfg.URL + PathUserInfo,
 		RefreshIdleTTL: cfg.Tokens.RefreshTokenIdleTTL, RefreshGrace: cfg.Tokens.RefreshGrace, Now: cfg.Now,
-	}, store, s.ClientAuth, s.mint, s.rsProofs, log)
+	}
+	if !cfg.OwnCredentialEndpoint() {
+		// The issuer's own credential endpoint learns the claims through
+		// introspection, from the same lookup as ours (built below).
+		rcfg.CredentialClaims = func(ctx context.Context, rec storage.Token) (map[string]any, error) {
+			return s.Credentials.Claims(ctx, rec)
+		}
+	}
+	s.Resource = resource.New(rcfg, store, s.ClientAuth, s.mint, s.rsProofs, log)
 	configurations, _ := credential.ParseConfigurations(cfg.CredentialConfigurations) // checked by Validate
 	s.Credentials = credential.New(credential.Config{
 		URL: cfg.URL, CredentialURL: cfg.URL + PathCredential, Configurations: configurations,

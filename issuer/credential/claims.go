@@ -18,18 +18,49 @@ func errDenied(format string, args ...any) *oauth.Error {
 	return oauth.New(http.StatusBadRequest, oauth.CodeCredentialRequestDenied, format, args...)
 }
 
-// subjectClaims returns the claims of the token's subject. The grant
+// Claims returns the claims the credential endpoint would take for the
+// token rec (see lookupClaims); nil when none are known. Introspection
+// gives them to a credential endpoint of the issuer's own. It checks no
+// configuration: the whole object is returned.
+func (s *Service) Claims(ctx context.Context, rec storage.Token) (map[string]any, error) {
+	offer, err := s.grantOffer(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	src, found, err := s.lookupClaims(ctx, rec, offer)
+	if err != nil || !found {
+		return nil, err
+	}
+	return src, nil
+}
+
+// subjectClaims returns the claims of the token's subject, as
+// lookupClaims finds them; none is credential_request_denied.
+func (s *Service) subjectClaims(ctx context.Context, rec storage.Token, offer *storage.Offer) (map[string]any, error) {
+	src, found, err := s.lookupClaims(ctx, rec, offer)
+	switch {
+	case err != nil || found:
+		return src, err
+	case rec.GrantID == "":
+		return nil, errDenied("the access token was issued to a client, not for a person: it gets no credentials")
+	}
+	return nil, errDenied("no claims are known for the subject of the access token")
+}
+
+// lookupClaims finds the claims of the token's subject. The grant
 // decides: its offer (grantOffer) when it holds claims for this subject;
 // else the user of the offer's subject (a user ID or username); else,
 // for a grant a user signed in to (authorization code, refresh, password),
 // the user whose ID is the subject. A token of no grant (client
 // credentials, UMA: its subject is a client) gets no person's claims.
-func (s *Service) subjectClaims(ctx context.Context, rec storage.Token, offer *storage.Offer) (map[string]any, error) {
+// found is false when there are none.
+func (s *Service) lookupClaims(ctx context.Context, rec storage.Token, offer *storage.Offer) (map[string]any, bool, error) {
 	if offer != nil && len(offer.Claims) > 0 && string(offer.Claims) != "null" {
-		return decodeClaims(offer.Claims)
+		src, err := decodeClaims(offer.Claims)
+		return src, err == nil, err
 	}
 	if rec.GrantID == "" {
-		return nil, errDenied("the access token was issued to a client, not for a person: it gets no credentials")
+		return nil, false, nil
 	}
 	lookup := s.store.GetUserByID
 	if offer != nil {
@@ -37,11 +68,12 @@ func (s *Service) subjectClaims(ctx context.Context, rec storage.Token, offer *s
 	}
 	user, err := lookup(ctx, rec.Subject)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, errDenied("no claims are known for the subject of the access token")
+		return nil, false, nil
 	} else if err != nil {
-		return nil, oauth.ErrServer(err)
+		return nil, false, oauth.ErrServer(err)
 	}
-	return decodeClaims(user.Claims)
+	src, err := decodeClaims(user.Claims)
+	return src, err == nil, err
 }
 
 // grantOffer returns the offer of the token's grant, for this subject:

@@ -14,10 +14,6 @@ const (
 	FormatMDoc  = "mso_mdoc"
 )
 
-// defaultProofAlgs is the allow-list of key proof algorithms of a
-// configuration that has no proof_types_supported.jwt.
-var defaultProofAlgs = []string{"ES256"}
-
 // Configuration is what the endpoint needs of one entry of
 // credential_configurations_supported (OpenID4VCI 1.0 §12.2.4).
 type Configuration struct {
@@ -29,9 +25,9 @@ type Configuration struct {
 	// Scope is the scope value that grants the configuration ("" for
 	// none).
 	Scope string
-	// ProofAlgs is proof_types_supported.jwt.proof_signing_alg_values_supported:
-	// the algorithms a key proof may use.
-	ProofAlgs []string
+	// ProofTypes is proof_types_supported, by proof type (ProofJWT,
+	// ProofAttestation): the proofs a request may send.
+	ProofTypes map[string]ProofType
 	// Claims is credential_metadata.claims: what goes into a credential.
 	// Empty, every claim of the subject goes in.
 	Claims []Claim
@@ -48,7 +44,9 @@ type Claim struct {
 
 // ParseConfigurations reads and checks credential_configurations_supported
 // as the configuration holds it (decoded YAML or Go literals): a known
-// format, vct or doctype present, claims paths well-formed. Every problem
+// format, vct or doctype present, proof types this issuer verifies with
+// supported algorithms and well-formed key_attestations_required, claims
+// paths well-formed. Every problem
 // is reported, with the configuration's ID.
 func ParseConfigurations(raw map[string]any) (map[string]*Configuration, error) {
 	out := make(map[string]*Configuration, len(raw))
@@ -75,7 +73,7 @@ func parseConfiguration(id string, v any) (*Configuration, error) {
 	if !ok {
 		return nil, errors.New("not an object")
 	}
-	c := &Configuration{ID: id, ProofAlgs: defaultProofAlgs}
+	c := &Configuration{ID: id}
 	c.Format, _ = m["format"].(string)
 	c.VCT, _ = m["vct"].(string)
 	c.DocType, _ = m["doctype"].(string)
@@ -88,46 +86,14 @@ func parseConfiguration(id string, v any) (*Configuration, error) {
 	case c.Format != FormatSDJWT && c.Format != FormatMDoc:
 		return nil, fmt.Errorf("format %q is not one of %s, %s", c.Format, FormatSDJWT, FormatMDoc)
 	}
-	algs, err := proofAlgs(m["proof_types_supported"])
-	if err != nil {
+	var err error
+	if c.ProofTypes, err = parseProofTypes(m["proof_types_supported"]); err != nil {
 		return nil, err
-	}
-	if algs != nil {
-		c.ProofAlgs = algs
 	}
 	if c.Claims, err = parseClaims(c.Format, m["credential_metadata"]); err != nil {
 		return nil, err
 	}
 	return c, nil
-}
-
-// proofAlgs reads proof_types_supported.jwt.proof_signing_alg_values_supported
-// (nil when absent).
-func proofAlgs(v any) ([]string, error) {
-	if v == nil {
-		return nil, nil
-	}
-	types, ok := v.(map[string]any)
-	if !ok {
-		return nil, errors.New("proof_types_supported is not an object")
-	}
-	jwt, ok := types["jwt"].(map[string]any)
-	if !ok {
-		return nil, errors.New("proof_types_supported has no jwt object (the only proof type this issuer verifies)")
-	}
-	list, _ := jwt["proof_signing_alg_values_supported"].([]any)
-	algs := make([]string, 0, len(list))
-	for _, a := range list {
-		s, ok := a.(string)
-		if !ok || s == "" {
-			return nil, errors.New("proof_signing_alg_values_supported must list algorithm names")
-		}
-		algs = append(algs, s)
-	}
-	if len(algs) == 0 {
-		return nil, errors.New("proof_types_supported.jwt.proof_signing_alg_values_supported is empty")
-	}
-	return algs, nil
 }
 
 // parseClaims reads credential_metadata.claims.

@@ -4,11 +4,14 @@
 // (DPoP, certificate binding, revocation), reads the request (the
 // credential identifier or configuration the token grants, the key proofs,
 // the drafts' single proof and format forms unless strict), verifies every
-// key proof, takes the subject's claims from the grant (the offer's claims
+// key proof (jwt proofs, with a key_attestation header when the
+// configuration's key_attestations_required asks for one, or one key
+// attestation of the attestation proof type: a credential per attested
+// key), takes the subject's claims from the grant (the offer's claims
 // for a pre-authorized code or an offer's issuer_state, else the signed-in
 // user's), keeps those the configuration lists and checks its mandatory
 // ones, and only then records the proofs as used and signs one credential
-// per proof key with the credential signing key: an SD-JWT VC
+// per key with the credential signing key: an SD-JWT VC
 // (issuer/credential/sdjwt) or an mdoc (issuer/credential/mdoc).
 //
 // Around it: each credential response carries a notification_id that the

@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,29 +37,75 @@ func (f *fakeAccess) Access(context.Context, resource.AccessRequest, string) (st
 }
 
 // fakeProofs verifies "proof-N" strings: the proof of keys[N], with the
-// replay key of the string; "nonce" and "bad" are refused.
-type fakeProofs struct{ keys []*ecdsa.PrivateKey }
+// replay key of the string; "proof-N+M+…" is the proof of keys[N] with a
+// key attestation of keys N, M, …; "att-N+M+…" is a key attestation of
+// the attestation proof type. "nonce" and "bad" are refused. It keeps the
+// Expect of the last call.
+type fakeProofs struct {
+	keys []*ecdsa.PrivateKey
+	last keyproof.Expect
+}
 
-func (f *fakeProofs) Verify(_ context.Context, raw string, _ keyproof.Expect) (keyproof.Proof, error) {
-	switch raw {
-	case "nonce":
-		return keyproof.Proof{}, fmt.Errorf("%w: the c_nonce has expired", keyproof.ErrInvalidNonce)
-	case "bad":
-		return keyproof.Proof{}, fmt.Errorf("%w: the key proof's typ must be openid4vci-proof+jwt", keyproof.ErrInvalidProof)
+func (f *fakeProofs) Verify(_ context.Context, raw string, e keyproof.Expect) (keyproof.Proof, error) {
+	f.last = e
+	if err := fakeVerdict(raw); err != nil {
+		return keyproof.Proof{}, err
 	}
-	var n int
-	if _, err := fmt.Sscanf(raw, "proof-%d", &n); err != nil || n >= len(f.keys) {
-		return keyproof.Proof{}, fmt.Errorf("%w: unknown", keyproof.ErrInvalidProof)
-	}
-	k := f.keys[n]
-	key, err := jwk.FromRaw(k.Public())
+	rest, ok := strings.CutPrefix(raw, "proof-")
+	keys, err := f.parse(rest, ok)
 	if err != nil {
 		return keyproof.Proof{}, err
 	}
-	return keyproof.Proof{
-		Key:       keyproof.Key{JWK: key, Public: k.Public(), Thumbprint: fmt.Sprintf("key-%d", n)},
-		ReplayKey: []byte("replay:" + raw), ReplayExpiry: time.Now().Add(time.Hour),
-	}, nil
+	p := keyproof.Proof{Key: keys[0], ReplayKey: []byte("replay:" + raw), ReplayExpiry: time.Now().Add(time.Hour)}
+	if strings.Contains(rest, "+") {
+		p.AttestedKeys = keys
+	}
+	return p, nil
+}
+
+func (f *fakeProofs) VerifyAttestation(_ context.Context, raw string, e keyproof.Expect) (keyproof.Attested, error) {
+	f.last = e
+	if err := fakeVerdict(raw); err != nil {
+		return keyproof.Attested{}, err
+	}
+	rest, ok := strings.CutPrefix(raw, "att-")
+	keys, err := f.parse(rest, ok)
+	if err != nil {
+		return keyproof.Attested{}, err
+	}
+	return keyproof.Attested{Keys: keys, ReplayKey: []byte("replay:" + raw), ReplayExpiry: time.Now().Add(time.Hour)}, nil
+}
+
+// fakeVerdict is the verdict on "nonce" and "bad".
+func fakeVerdict(raw string) error {
+	switch raw {
+	case "nonce":
+		return fmt.Errorf("%w: the c_nonce has expired", keyproof.ErrInvalidNonce)
+	case "bad":
+		return fmt.Errorf("%w: the key proof's typ must be openid4vci-proof+jwt", keyproof.ErrInvalidProof)
+	}
+	return nil
+}
+
+// parse reads "N+M+…" as the keys keys[N], keys[M], ….
+func (f *fakeProofs) parse(list string, ok bool) ([]keyproof.Key, error) {
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown", keyproof.ErrInvalidProof)
+	}
+	var out []keyproof.Key
+	for _, s := range strings.Split(list, "+") {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n >= len(f.keys) {
+			return nil, fmt.Errorf("%w: unknown", keyproof.ErrInvalidProof)
+		}
+		k := f.keys[n]
+		key, err := jwk.FromRaw(k.Public())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, keyproof.Key{JWK: key, Public: k.Public(), Thumbprint: fmt.Sprintf("key-%d", n)})
+	}
+	return out, nil
 }
 
 // env is a credential service over the memory store with fakes.
@@ -65,6 +113,7 @@ type env struct {
 	*credential.Service
 	store  *memory.Store
 	access *fakeAccess
+	proofs *fakeProofs
 	clock  *testclock.Clock
 }
 
@@ -88,11 +137,11 @@ func newEnv(t testing.TB, mod func(*credential.Config)) *env {
 		mod(&cfg)
 	}
 	proofs := &fakeProofs{}
-	for range 4 {
+	for range 5 {
 		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		proofs.keys = append(proofs.keys, k)
 	}
-	e := &env{store: store, access: &fakeAccess{}, clock: clock}
+	e := &env{store: store, access: &fakeAccess{}, clock: clock, proofs: proofs}
 	e.Service = credential.New(cfg, store, credential.Parts{Access: e.access, Proofs: proofs, Keys: keys}, nil)
 	return e
 }

@@ -49,7 +49,7 @@ func (s *Service) Issue(ctx context.Context, r Request) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, proofs, err := s.verifyProofs(ctx, p.proofs, conf, rec)
+	keys, proofs, err := s.verifyProofs(ctx, p, conf, rec)
 	if err != nil {
 		return nil, err
 	}
@@ -97,26 +97,71 @@ type spent struct {
 	expiry time.Time
 }
 
-// verifyProofs verifies every key proof and refuses two of the same key;
-// it returns the keys to bind, one credential each, and the proofs' replay
-// records.
-func (s *Service) verifyProofs(ctx context.Context, raws []string, conf *Configuration, rec storage.Token) ([]keyproof.Key, []spent, error) {
+// verifyProofs verifies the request's proofs against the configuration's
+// proof type; it returns the keys to bind, one credential each, and the
+// proofs' replay records. The keys are at most batch_size.
+func (s *Service) verifyProofs(ctx context.Context, p parsed, conf *Configuration, rec storage.Token) ([]keyproof.Key, []spent, error) {
+	pt, ok := conf.ProofTypes[p.proofType]
+	if !ok {
+		return nil, nil, errProof("the credential configuration %s does not take %s proofs", descriptionSafe(conf.ID), p.proofType)
+	}
+	e := pt.expect(rec.ClientID)
+	var keys []keyproof.Key
+	var used []spent
+	var err error
+	if p.proofType == ProofAttestation {
+		keys, used, err = s.verifyAttestation(ctx, p.proofs[0], e)
+	} else {
+		keys, used, err = s.verifyJWTs(ctx, p.proofs, e)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(keys) > s.cfg.BatchSize {
+		return nil, nil, errProof("the proofs attest %d keys, one credential each; the batch size is %d", len(keys), s.cfg.BatchSize)
+	}
+	return keys, used, nil
+}
+
+// verifyJWTs verifies every jwt key proof and refuses two of the same key.
+// A proof's key is bound, or, with a key_attestation header, every key it
+// attests (Appendix F.1: a credential for each), each key once.
+func (s *Service) verifyJWTs(ctx context.Context, raws []string, e keyproof.Expect) ([]keyproof.Key, []spent, error) {
 	keys := make([]keyproof.Key, 0, len(raws))
 	used := make([]spent, 0, len(raws))
-	seen := map[string]bool{}
+	proven, bound := map[string]bool{}, map[string]bool{}
 	for _, raw := range raws {
-		p, err := s.parts.Proofs.Verify(ctx, raw, keyproof.Expect{Algs: conf.ProofAlgs, ClientID: rec.ClientID})
+		p, err := s.parts.Proofs.Verify(ctx, raw, e)
 		if err != nil {
 			return nil, nil, proofError(err)
 		}
-		if seen[p.Key.Thumbprint] {
+		if proven[p.Key.Thumbprint] {
 			return nil, nil, errProof("two proofs of the request are of the same key: one credential per key")
 		}
-		seen[p.Key.Thumbprint] = true
-		keys = append(keys, p.Key)
+		proven[p.Key.Thumbprint] = true
 		used = append(used, spent{p.ReplayKey, p.ReplayExpiry})
+		attested := p.AttestedKeys
+		if attested == nil {
+			attested = []keyproof.Key{p.Key}
+		}
+		for _, k := range attested {
+			if !bound[k.Thumbprint] {
+				bound[k.Thumbprint] = true
+				keys = append(keys, k)
+			}
+		}
 	}
 	return keys, used, nil
+}
+
+// verifyAttestation verifies the key attestation of the attestation proof
+// type: its keys are bound, one credential each.
+func (s *Service) verifyAttestation(ctx context.Context, raw string, e keyproof.Expect) ([]keyproof.Key, []spent, error) {
+	a, err := s.parts.Proofs.VerifyAttestation(ctx, raw, e)
+	if err != nil {
+		return nil, nil, proofError(err)
+	}
+	return a.Keys, []spent{{a.ReplayKey, a.ReplayExpiry}}, nil
 }
 
 // proofError is the answer to the verifier's verdict on a proof.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"mime"
 	"net/http"
+	"slices"
 
 	"issuer/issuer/oauth"
 	"issuer/issuer/resource"
@@ -34,10 +35,11 @@ type body struct {
 	DocType *string         `json:"doctype"`
 }
 
-// legacyProof is the single proof object of drafts 13–14.
+// legacyProof is the single proof object of drafts 13–15.
 type legacyProof struct {
-	ProofType string `json:"proof_type"`
-	JWT       string `json:"jwt"`
+	ProofType   string `json:"proof_type"`
+	JWT         string `json:"jwt"`
+	Attestation string `json:"attestation"`
 }
 
 // parsed is what a request asks for, its shape checked.
@@ -46,8 +48,10 @@ type parsed struct {
 	// a format with an optional vct or doctype.
 	identifier, configID string
 	format, vct, docType string
-	// proofs are the JWT key proofs (the draft's single proof as one).
-	proofs []string
+	// proofType is ProofJWT or ProofAttestation; proofs are its values
+	// (the draft's single proof as one).
+	proofType string
+	proofs    []string
 	// encryption is credential_response_encryption, nil for none.
 	encryption *encryption
 }
@@ -111,28 +115,19 @@ func (s *Service) parseTarget(p *parsed, b body) error {
 	return nil
 }
 
-// parseProofs reads proofs (1.0 §8.2: one proof type, jwt, with 1 to
-// batch_size proofs) or the draft's single proof.
+// parseProofs reads proofs (1.0 §8.2: one proof type; jwt with 1 to
+// batch_size proofs, attestation with exactly one, F.3) or the draft's
+// single proof. Whether the configuration takes the proof type is for
+// verifyProofs to say.
 func (s *Service) parseProofs(p *parsed, b body) error {
 	hasProofs, hasProof := present(b.Proofs), present(b.Proof)
 	switch {
 	case hasProofs && hasProof:
 		return errRequest("the request has both proof and proofs: send proofs only")
 	case hasProof && s.cfg.StrictRequests:
-		return errRequest("the member proof is of drafts 13 to 14: send proofs")
+		return errRequest("the member proof is of drafts 13 to 15: send proofs")
 	case hasProof:
-		var lp legacyProof
-		if err := json.Unmarshal(b.Proof, &lp); err != nil || b.Proof[0] != '{' {
-			return errProof("proof must be an object with proof_type and jwt")
-		}
-		if lp.ProofType != "jwt" {
-			return errProof("the proof type is not supported: this issuer takes jwt proofs")
-		}
-		if lp.JWT == "" {
-			return errProof("proof has no jwt")
-		}
-		p.proofs = []string{lp.JWT}
-		return nil
+		return parseLegacyProof(p, b.Proof)
 	case !hasProofs:
 		return errProof("the request has no proofs: send proofs with a key proof per credential")
 	}
@@ -143,21 +138,43 @@ func (s *Service) parseProofs(p *parsed, b body) error {
 	if len(types) != 1 {
 		return errProof("proofs must hold exactly one proof type")
 	}
-	list, ok := types["jwt"]
-	if !ok {
-		return errProof("the proof type is not supported: this issuer takes jwt proofs")
-	}
-	if err := json.Unmarshal(list, &p.proofs); err != nil || list[0] != '[' || len(p.proofs) == 0 {
-		return errProof("proofs.jwt must be a non-empty array of JWTs")
-	}
-	for _, v := range p.proofs {
-		if v == "" {
-			return errProof("proofs.jwt holds an empty proof")
+	for name, list := range types {
+		p.proofType = name
+		if name != ProofJWT && name != ProofAttestation {
+			return errProof("the proof type is not supported: this issuer takes jwt and attestation proofs")
+		}
+		if err := json.Unmarshal(list, &p.proofs); err != nil || list[0] != '[' || len(p.proofs) == 0 {
+			return errProof("proofs.%s must be a non-empty array of JWTs", name)
 		}
 	}
-	if len(p.proofs) > s.cfg.BatchSize {
+	if slices.Contains(p.proofs, "") {
+		return errProof("proofs.%s holds an empty proof", p.proofType)
+	}
+	switch {
+	case p.proofType == ProofAttestation && len(p.proofs) != 1:
+		return errProof("proofs.attestation must hold exactly one key attestation")
+	case len(p.proofs) > s.cfg.BatchSize:
 		return errProof("proofs.jwt holds %d proofs; the batch size is %d", len(p.proofs), s.cfg.BatchSize)
 	}
+	return nil
+}
+
+// parseLegacyProof reads the drafts' single proof object: a jwt proof,
+// or (draft 15) an attestation.
+func parseLegacyProof(p *parsed, raw json.RawMessage) error {
+	var lp legacyProof
+	if err := json.Unmarshal(raw, &lp); err != nil || raw[0] != '{' {
+		return errProof("proof must be an object with proof_type and jwt")
+	}
+	value := map[string]string{ProofJWT: lp.JWT, ProofAttestation: lp.Attestation}
+	v, ok := value[lp.ProofType]
+	switch {
+	case !ok:
+		return errProof("the proof type is not supported: this issuer takes jwt and attestation proofs")
+	case v == "":
+		return errProof("proof has no %s", lp.ProofType)
+	}
+	p.proofType, p.proofs = lp.ProofType, []string{v}
 	return nil
 }
 

@@ -48,9 +48,11 @@ type Access interface {
 	Access(ctx context.Context, req resource.AccessRequest, htu string) (storage.Token, error)
 }
 
-// ProofVerifier verifies one JWT key proof (keyproof.Verifier).
+// ProofVerifier verifies one JWT key proof, or one key attestation of the
+// attestation proof type (keyproof.Verifier).
 type ProofVerifier interface {
 	Verify(ctx context.Context, raw string, e keyproof.Expect) (keyproof.Proof, error)
+	VerifyAttestation(ctx context.Context, raw string, e keyproof.Expect) (keyproof.Attested, error)
 }
 
 // Store is what the endpoint reads in the store: where the claims come

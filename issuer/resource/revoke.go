@@ -29,6 +29,9 @@ type Introspection struct {
 	Cnf                  *token.Cnf              `json:"cnf,omitempty"`
 	AuthorizationDetails json.RawMessage         `json:"authorization_details,omitempty"`
 	Permissions          []storage.UMAPermission `json:"permissions,omitempty"`
+	// CredentialClaims are the claims of the token's subject for a
+	// credential endpoint of the issuer's own (Config.CredentialClaims).
+	CredentialClaims map[string]any `json:"credential_claims,omitempty"`
 }
 
 // Find returns the record of a token this server issued: an access
@@ -118,7 +121,9 @@ func (s *Server) Revoke(ctx context.Context, req clientauth.Request) error {
 // Introspect is the RFC 7662 introspection endpoint, for resource servers
 // that authenticate as confidential clients. DPoP-bound tokens are reported
 // with token_type DPoP and cnf.jkt (RFC 9449 §6.2); no proof is needed here.
-// Certificate-bound tokens carry cnf.x5t#S256 (RFC 8705 §3.2).
+// Certificate-bound tokens carry cnf.x5t#S256 (RFC 8705 §3.2). With
+// Config.CredentialClaims, an active access token's answer carries
+// credential_claims too.
 func (s *Server) Introspect(ctx context.Context, req clientauth.Request) (Introspection, error) {
 	tok := req.Params["token"]
 	if tok == "" {
@@ -149,6 +154,11 @@ func (s *Server) Introspect(ctx context.Context, req clientauth.Request) (Intros
 	out.Aud, out.TokenType, out.Cnf = s.cfg.URL, "Bearer", token.Confirmation(rec)
 	if rec.JKT != "" {
 		out.TokenType = "DPoP"
+	}
+	if s.cfg.CredentialClaims != nil {
+		if out.CredentialClaims, err = s.cfg.CredentialClaims(ctx, rec); err != nil {
+			return Introspection{}, err
+		}
 	}
 	return out, nil
 }

@@ -21,6 +21,11 @@ type Config struct {
 	// RefreshIdleTTL and RefreshGrace decide whether a refresh token is
 	// still active (see storage.CheckRefresh).
 	RefreshIdleTTL, RefreshGrace time.Duration
+	// CredentialClaims, when set, gives the introspection of an active
+	// access token the claims a credential endpoint would issue
+	// (credential_claims): for a credential endpoint of the issuer's own.
+	// nil claims leave the member out.
+	CredentialClaims func(ctx context.Context, rec storage.Token) (map[string]any, error)
 	// Now is the clock.
 	Now func() time.Time
 }
