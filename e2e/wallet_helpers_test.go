@@ -63,22 +63,28 @@ type credentialConfig struct {
 	Doctype string `json:"doctype"`
 }
 
-// pickConfigurations returns the IDs of the issuer metadata's
-// configurations of the SD-JWT VC and the mdoc format: the first of each
-// format in ID order.
-func pickConfigurations(t *testing.T, s *service) (sdJWT, mdoc string) {
+// configurations returns the issuer metadata's
+// credential_configurations_supported.
+func (s *service) configurations(t *testing.T) map[string]credentialConfig {
 	t.Helper()
 	var md struct {
 		Configs map[string]credentialConfig `json:"credential_configurations_supported"`
 	}
 	s.getJSON(t, "/.well-known/openid-credential-issuer", &md)
-	ids := make([]string, 0, len(md.Configs))
-	for id := range md.Configs {
+	return md.Configs
+}
+
+// pickConfigurations returns the IDs of the configurations of the SD-JWT
+// VC and the mdoc format: the first of each format in ID order.
+func pickConfigurations(t *testing.T, configs map[string]credentialConfig) (sdJWT, mdoc string) {
+	t.Helper()
+	ids := make([]string, 0, len(configs))
+	for id := range configs {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		switch c := md.Configs[id]; {
+		switch c := configs[id]; {
 		case c.Format == "dc+sd-jwt" && sdJWT == "":
 			sdJWT = id
 		case c.Format == "mso_mdoc" && mdoc == "":
@@ -86,7 +92,7 @@ func pickConfigurations(t *testing.T, s *service) (sdJWT, mdoc string) {
 		}
 	}
 	if sdJWT == "" || mdoc == "" {
-		t.Fatalf("credential_configurations_supported = %+v; want a dc+sd-jwt and an mso_mdoc configuration", md.Configs)
+		t.Fatalf("credential_configurations_supported = %+v; want a dc+sd-jwt and an mso_mdoc configuration", configs)
 	}
 	return sdJWT, mdoc
 }
@@ -160,11 +166,11 @@ type walletVerdict struct {
 
 // walletResult is one credential request's outcome.
 type walletResult struct {
-	ConfigurationID string            `json:"configuration_id"`
-	Format          string            `json:"format"`
-	ProofJWKs       []json.RawMessage `json:"proof_jwks"`
-	Credentials     []string          `json:"credentials"`
-	NotificationID  string            `json:"notification_id"`
+	ConfigurationID string      `json:"configuration_id"`
+	Format          string      `json:"format"`
+	ProofJWKs       []publicKey `json:"proof_jwks"`
+	Credentials     []string    `json:"credentials"`
+	NotificationID  string      `json:"notification_id"`
 }
 
 // exchange is one HTTP exchange of the wallet, as its trace records it.

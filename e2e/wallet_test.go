@@ -14,17 +14,26 @@ import (
 // gets a DPoP-bound access token with its own DPoP code (retrying on
 // use_dpop_nonce), once with a pre-authorized code and a tx_code and once
 // through the authorization code flow with PAR and PKCE (the user's sign-in
-// posted without a browser).
+// posted without a browser); then, for each format, a c_nonce and key
+// proofs of fresh keys signed through its callbacks, and the credentials,
+// retrying on the credential endpoint's use_dpop_nonce. The credentials
+// are verified by implementations we did not write either
+// (verify-sdjwt.mjs, verify-mdoc.mjs).
 func TestWalletLibrary(t *testing.T) {
 	svc := startNonceService(t)
-	sdJWT, mdoc := pickConfigurations(t, svc)
-	configs := []string{sdJWT, mdoc}
+	configs := svc.configurations(t)
+	sdJWT, mdoc := pickConfigurations(t, configs)
+	offered := []string{sdJWT, mdoc}
+	tr := svc.trust(t)
+	// The offers carry a PID; the user has one of other names, which the
+	// credentials must not show: the grant's claims are the offer's, also
+	// for the offer whose issuer_state starts an authorization code flow.
+	offerClaims := pidClaims("Erika", "Mustermann")
 	var user struct {
 		ID string `json:"id"`
 	}
 	svc.admin(t, "/admin/users", map[string]any{
-		"username": username, "password": password,
-		"claims": map[string]any{"given_name": givenName, "family_name": "Liddell"},
+		"username": username, "password": password, "claims": pidClaims(givenName, "Liddell"),
 	}, &user)
 	var client struct {
 		ClientID string `json:"client_id"`
@@ -37,26 +46,30 @@ func TestWalletLibrary(t *testing.T) {
 	t.Run("pre-authorized code with tx_code", func(t *testing.T) {
 		var offer adminOffer
 		svc.admin(t, "/admin/offers", map[string]any{
-			"credential_configuration_ids": configs, "subject": username,
+			"credential_configuration_ids": offered, "subject": username, "claims": offerClaims,
 			"tx_code": map[string]any{"length": 6}, "by_reference": true,
 		}, &offer)
-		v := runWallet(t, walletInput{Flow: "pre-authorized_code", Offer: offer.Link, TxCode: offer.TxCode}, true)
+		reqs := []walletRequest{{ConfigurationID: sdJWT, Proofs: 3}, {ConfigurationID: mdoc, Proofs: 2}}
+		v := runWallet(t, walletInput{Flow: "pre-authorized_code", Offer: offer.Link, TxCode: offer.TxCode, Requests: reqs}, true)
 
-		checkOfferAndMetadata(t, svc, v, configs, preAuthGrant)
+		checkOfferAndMetadata(t, svc, v, offered, preAuthGrant)
 		if got := v.Trace[0]; got.Method != http.MethodGet || got.Status != http.StatusOK || got.Path == "/.well-known/openid-credential-issuer" {
 			t.Errorf("first exchange = %+v; want the GET of the offer by reference", got)
 		}
 		checkNonceRetry(t, v, "/token", http.StatusOK)
-		checkToken(t, v, configs)
+		checkToken(t, v, offered)
 		if v.Token.HasRefreshToken {
 			t.Errorf("an anonymous pre-authorized redemption got a refresh token; want none")
 		}
+		checkCredentialNonceRetry(t, v, len(reqs))
+		checkCredentials(t, v, reqs, configs, tr, wantCredentials{GivenName: "Erika", FamilyName: "Mustermann"})
 	})
 
 	t.Run("wrong tx_code", func(t *testing.T) {
 		var offer adminOffer
 		svc.admin(t, "/admin/offers", map[string]any{
-			"credential_configuration_ids": []string{sdJWT}, "subject": username, "tx_code": map[string]any{"length": 6},
+			"credential_configuration_ids": []string{sdJWT}, "subject": username, "claims": offerClaims,
+			"tx_code": map[string]any{"length": 6},
 		}, &offer)
 		wrong := []byte(offer.TxCode)
 		wrong[0] = '0' + (wrong[0]-'0'+1)%10
@@ -73,14 +86,16 @@ func TestWalletLibrary(t *testing.T) {
 	t.Run("authorization code with PAR", func(t *testing.T) {
 		var offer adminOffer
 		svc.admin(t, "/admin/offers", map[string]any{
-			"credential_configuration_ids": configs, "subject": username, "grants": []string{"authorization_code"},
+			"credential_configuration_ids": offered, "subject": username, "claims": offerClaims,
+			"grants": []string{"authorization_code"},
 		}, &offer)
+		reqs := []walletRequest{{ConfigurationID: mdoc, Proofs: 2}, {ConfigurationID: sdJWT, Proofs: 1}}
 		v := runWallet(t, walletInput{
-			Flow: "authorization_code", Offer: offer.Link,
+			Flow: "authorization_code", Offer: offer.Link, Requests: reqs,
 			ClientID: clientID, RedirectURI: walletRedirectURI, Username: username, Password: password,
 		}, true)
 
-		checkOfferAndMetadata(t, svc, v, configs, "authorization_code")
+		checkOfferAndMetadata(t, svc, v, offered, "authorization_code")
 		a := v.Authorization
 		if a.Flow != "Oauth2Redirect" || !a.Pushed || a.PKCEMethod != "S256" || a.RedirectTo != walletRedirectURI {
 			t.Errorf("authorization = %+v; want a pushed request (PAR) with PKCE S256 and the redirect to %s", a, walletRedirectURI)
@@ -91,10 +106,12 @@ func TestWalletLibrary(t *testing.T) {
 		if ex := v.at(http.MethodPost, "/token"); len(ex) != 1 || ex[0].Status != http.StatusOK || ex[0].DPoPNonce == nil || !*ex[0].DPoPNonce {
 			t.Errorf("POST /token exchanges = %+v; want one, with the nonce, 200", ex)
 		}
-		checkToken(t, v, configs)
+		checkToken(t, v, offered)
 		if !v.Token.HasRefreshToken {
 			t.Errorf("the authorization code flow gave no refresh token; want one (the client has the refresh_token grant)")
 		}
+		checkCredentialNonceRetry(t, v, len(reqs))
+		checkCredentials(t, v, reqs, configs, tr, wantCredentials{GivenName: "Erika", FamilyName: "Mustermann", ViaIssuerKey: true})
 	})
 }
 

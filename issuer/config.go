@@ -32,6 +32,9 @@ type Config struct {
 	// other value is a credential endpoint of the issuer's own, and ours is
 	// not served.
 	CredentialEndpoint string `yaml:"credential_endpoint"`
+	// Profile is "" (none) or "haip": OpenID4VC HAIP 1.0 and the FAPI 2.0
+	// provisions it imports, enforced in one switch (profile.go).
+	Profile string `yaml:"profile"`
 
 	DPoP          DPoPConfig          `yaml:"dpop"`
 	PreAuthorized PreAuthorizedConfig `yaml:"pre_authorized"`
@@ -75,7 +78,11 @@ type DPoPConfig struct {
 type PreAuthorizedConfig struct {
 	// AnonymousAccess is pre-authorized_grant_anonymous_access_supported:
 	// whether a wallet may redeem a code without identifying as a client.
-	AnonymousAccess bool `yaml:"anonymous_access"`
+	// Nil (the default) is the profile's choice: true without a profile,
+	// false under haip; [Config.AnonymousAccess] resolves it. A pointer, so
+	// that the haip profile can tell an explicit true (allowed, with a
+	// warning) from the default.
+	AnonymousAccess *bool `yaml:"anonymous_access"`
 	// CodeTTL is the default life of an offer's code; MaxCodeTTL caps what
 	// the admin API may ask for.
 	CodeTTL    time.Duration `yaml:"code_ttl"`
@@ -162,6 +169,22 @@ type CredentialConfig struct {
 	// Validity is how long a credential is valid from its issuance (exp,
 	// validUntil): at least an hour, at most 5 years; default 365 days.
 	Validity time.Duration `yaml:"validity"`
+	// RequireEncryption publishes encryption_required: true and refuses
+	// credential and deferred credential requests without
+	// credential_response_encryption (OpenID4VCI 1.0 §10).
+	RequireEncryption bool `yaml:"require_encryption"`
+	// NotificationTTL is how long the notification_id of a credential
+	// response is accepted at the notification endpoint (default 24 h, at
+	// most 30 days).
+	NotificationTTL time.Duration `yaml:"notification_ttl"`
+	// DeferredTTL is how long a deferred offer, its transactions and the
+	// claims supplied for it are kept after the offer's code expires, the
+	// transaction is created or the claims are supplied (default 24 h, at
+	// most 30 days).
+	DeferredTTL time.Duration `yaml:"deferred_ttl"`
+	// DeferredInterval is the interval of deferred answers: how long a
+	// wallet waits before asking again (default 5 s, at least 1 s).
+	DeferredInterval time.Duration `yaml:"deferred_interval"`
 }
 
 // Limits that the configuration may not exceed.
@@ -186,6 +209,8 @@ const (
 	maxJWKSFetchTimeout = 30 * time.Second // a request waits for it
 	maxAttestationAge   = 366 * 24 * time.Hour
 	maxBatchSize        = 100
+	maxCredentialRecord = 30 * 24 * time.Hour // notification and deferred windows
+	maxDeferredInterval = 24 * time.Hour
 	minValidity         = time.Hour
 	maxValidity         = 5 * 366 * 24 * time.Hour
 )
@@ -204,7 +229,6 @@ func Defaults() Config {
 			FutureSkew: 10 * time.Second,
 		},
 		PreAuthorized: PreAuthorizedConfig{
-			AnonymousAccess:   true,
 			CodeTTL:           10 * time.Minute,
 			MaxCodeTTL:        7 * 24 * time.Hour,
 			TxCodeMaxAttempts: 5,
@@ -225,8 +249,11 @@ func Defaults() Config {
 			LoginTTL:      10 * time.Minute,
 			IDTokenTTL:    5 * time.Minute,
 		},
-		ClientAttestation:        defaultClientAttestation(),
-		Credential:               CredentialConfig{BatchSize: 10, Validity: 365 * 24 * time.Hour},
+		ClientAttestation: defaultClientAttestation(),
+		Credential: CredentialConfig{
+			BatchSize: 10, Validity: 365 * 24 * time.Hour,
+			NotificationTTL: 24 * time.Hour, DeferredTTL: 24 * time.Hour, DeferredInterval: 5 * time.Second,
+		},
 		CredentialConfigurations: DefaultCredentialConfigurations(),
 	}
 }
@@ -270,6 +297,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Credential.validate()...)
 	errs = append(errs, c.ClientAttestation.Validate()...)
+	errs = append(errs, c.checkProfile()...)
 	return errors.Join(errs...)
 }
 
@@ -284,6 +312,9 @@ func (c CredentialConfig) validate() []error {
 	}
 	if c.Validity < minValidity || c.Validity > maxValidity {
 		errs = append(errs, fmt.Errorf("credential.validity: at least %s and at most %s", minValidity, maxValidity))
+	}
+	if c.DeferredInterval > 0 && c.DeferredInterval%time.Second != 0 {
+		errs = append(errs, errors.New("credential.deferred_interval: a whole number of seconds"))
 	}
 	return errs
 }
@@ -324,6 +355,9 @@ func (c *Config) durations() []durationRule {
 		{key: "authorization.id_token_ttl", value: c.Authorization.IDTokenTTL, max: maxIDTokenTTL, source: "sanity"},
 		{key: "client_attestation.challenge_ttl", value: c.ClientAttestation.ChallengeTTL, max: maxNonceTTL, source: "a challenge is short-lived"},
 		{key: "client_attestation.max_pop_age", value: c.ClientAttestation.MaxPoPAge, max: maxProofAge, source: "as dpop.max_age"},
+		{key: "credential.notification_ttl", value: c.Credential.NotificationTTL, max: maxCredentialRecord, source: "sanity"},
+		{key: "credential.deferred_ttl", value: c.Credential.DeferredTTL, max: maxCredentialRecord, source: "sanity"},
+		{key: "credential.deferred_interval", value: c.Credential.DeferredInterval, max: maxDeferredInterval, source: "sanity"},
 		{key: "client_attestation.max_attestation_age", value: c.ClientAttestation.MaxAttestationAge, zeroOK: true, // any age
 			max: maxAttestationAge, source: "sanity; 0 accepts any age"},
 	}
@@ -371,8 +405,15 @@ func checkBaseURL(raw string) error {
 	return nil
 }
 
-// AnonymousAccess reports whether wallets may redeem codes anonymously.
-func (c *Config) AnonymousAccess() bool { return c.PreAuthorized.AnonymousAccess }
+// AnonymousAccess reports whether wallets may redeem codes anonymously:
+// pre_authorized.anonymous_access when set, else true unless the profile is
+// haip.
+func (c *Config) AnonymousAccess() bool {
+	if p := c.PreAuthorized.AnonymousAccess; p != nil {
+		return *p
+	}
+	return c.Profile != ProfileHAIP
+}
 
 // CredentialConfigurations is credential_configurations_supported, keyed by
 // configuration ID. Decoded from YAML, it replaces what it held (a YAML

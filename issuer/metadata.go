@@ -13,6 +13,7 @@ import (
 
 	"issuer/issuer/authz"
 	"issuer/issuer/clientauth"
+	"issuer/issuer/credential"
 	"issuer/issuer/grant"
 	"issuer/issuer/oauth"
 )
@@ -29,8 +30,8 @@ func buildMetadata(s *Service) (metadata, error) {
 		"issuer":                                c.URL,
 		"token_endpoint":                        c.URL + PathToken,
 		"jwks_uri":                              c.URL + PathJWKS,
-		"grant_types_supported":                 grant.Types(),
-		"token_endpoint_auth_methods_supported": clientauth.SupportedMethods(),
+		"grant_types_supported":                 without(grant.Types(), c.refusedGrants()...),
+		"token_endpoint_auth_methods_supported": c.authMethods(),
 		"token_endpoint_auth_signing_alg_values_supported": assertionAlgs,
 		// The same client authentication serves revocation and introspection
 		// (RFC 8414 §2).
@@ -40,9 +41,9 @@ func buildMetadata(s *Service) (metadata, error) {
 		"pre-authorized_grant_anonymous_access_supported":          c.AnonymousAccess(),
 		"authorization_details_types_supported":                    []string{oauth.TypeOpenIDCredential},
 		"revocation_endpoint":                                      c.URL + PathRevoke,
-		"revocation_endpoint_auth_methods_supported":               clientauth.SupportedMethods(),
+		"revocation_endpoint_auth_methods_supported":               c.authMethods(),
 		"introspection_endpoint":                                   c.URL + PathIntrospect,
-		"introspection_endpoint_auth_methods_supported":            slices.DeleteFunc(clientauth.SupportedMethods(), func(m string) bool { return m == oauth.AuthNone || m == oauth.AuthAttestJWT }),
+		"introspection_endpoint_auth_methods_supported":            without(clientauth.SupportedMethods(), oauth.AuthNone, oauth.AuthAttestJWT),
 		"permission_endpoint":                                      c.URL + PathUMAPermission,
 		"authorization_endpoint":                                   c.URL + PathAuthorize,
 		"pushed_authorization_request_endpoint":                    c.URL + PathPAR,
@@ -68,6 +69,14 @@ func buildMetadata(s *Service) (metadata, error) {
 		"nonce_endpoint":                      c.URL + PathNonce,
 		"credential_configurations_supported": c.CredentialConfigurations,
 		"batch_credential_issuance":           map[string]any{"batch_size": c.Credential.BatchSize},
+	}
+	if c.OwnCredentialEndpoint() {
+		vci["notification_endpoint"] = c.URL + PathNotification
+		vci["deferred_credential_endpoint"] = c.URL + PathDeferredCredential
+		vci["credential_response_encryption"] = map[string]any{
+			"alg_values_supported": credential.EncryptionAlgs, "enc_values_supported": credential.EncryptionEncs,
+			"encryption_required": c.Credential.RequireEncryption,
+		}
 	}
 	if len(c.Display) > 0 {
 		vci["display"] = c.Display
@@ -119,13 +128,28 @@ func addAttestationMetadata(m map[string]any, cfg Config) {
 }
 
 // JWTVCIssuerMetadata is the SD-JWT VC issuer metadata (SD-JWT VC §4,
-// /.well-known/jwt-vc-issuer): the issuer identifier and the public key of
-// the credential signer of the moment, with its certificate chain.
+// /.well-known/jwt-vc-issuer): the issuer identifier and the public keys
+// of the credential signers whose credentials may still be verified (the
+// current one and, after a rollover, the previous one while its
+// certificate lasts), each with its certificate chain.
 func (s *Service) JWTVCIssuerMetadata(ctx context.Context) ([]byte, error) {
-	signer, err := s.credKeys.Signer(ctx, s.cfg.Now())
+	signers, err := s.credKeys.Published(ctx, s.cfg.Now())
 	if err != nil {
 		return nil, err
 	}
+	keys := make([]any, 0, len(signers))
+	for _, signer := range signers {
+		key, err := signerJWK(signer)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, key)
+	}
+	return json.Marshal(map[string]any{"issuer": s.cfg.URL, "jwks": map[string]any{"keys": keys}})
+}
+
+// signerJWK is a credential signer's public key as a JWK with its x5c.
+func signerJWK(signer *credential.Signer) (jwk.Key, error) {
 	key, err := jwk.FromRaw(signer.Key.Public())
 	if err != nil {
 		return nil, err
@@ -144,7 +168,7 @@ func (s *Service) JWTVCIssuerMetadata(ctx context.Context) ([]byte, error) {
 	if err := jwk.AssignKeyID(key); err != nil {
 		return nil, err
 	}
-	return json.Marshal(map[string]any{"issuer": s.cfg.URL, "jwks": map[string]any{"keys": []any{key}}})
+	return key, nil
 }
 
 // CredentialRootPEM is the generated root certificate of the credentials'

@@ -39,6 +39,11 @@ const (
 	PathUserInfo   = "/userinfo"
 	// PathCredential is the credential endpoint (OpenID4VCI 1.0 §8).
 	PathCredential = "/credential"
+	// PathNotification is the notification endpoint (OpenID4VCI 1.0 §11).
+	PathNotification = "/notification"
+	// PathDeferredCredential is the deferred credential endpoint
+	// (OpenID4VCI 1.0 §9).
+	PathDeferredCredential = "/deferred_credential"
 	// PathCACert serves the generated credential root certificate (PEM),
 	// the trust anchor of the credentials' x5c and x5chain.
 	PathCACert = "/certs/ca.pem"
@@ -108,6 +113,9 @@ func New(ctx context.Context, cfg Config, store storage.Store, log *slog.Logger)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	for _, w := range cfg.ProfileWarnings() {
+		log.WarnContext(ctx, w)
+	}
 	secret, err := store.GetOrCreateSecret(ctx, nonceSecretName, token.RandomBytes32)
 	if err != nil {
 		return nil, fmt.Errorf("loading the nonce secret: %w", err)
@@ -175,17 +183,18 @@ func (s *Service) wire() {
 	cfg, store, log := s.cfg, s.store, s.log
 	tokenURL := cfg.URL + PathToken
 	s.Clients = clients.New(store, cfg.Now)
+	s.Clients.RefusePublic = cfg.RefusesPublicClients()
 	s.WalletProviders = walletprovider.New(cfg.ClientAttestation.Providers, store, cfg.Now, log)
 	s.ClientAuth = clientauth.New(clientauth.Config{
 		URL: cfg.URL, TokenURL: tokenURL, PARURL: cfg.URL + PathPAR,
 		PermissiveAssertionAudience: cfg.ClientAuth.PermissiveAssertionAudience,
 		JWKSFetchTimeout:            cfg.ClientAuth.JWKSFetchTimeout, ClientCAs: cfg.ClientAuth.ClientCAs,
-		Attestation: cfg.ClientAttestation, Now: cfg.Now,
+		Attestation: cfg.ClientAttestation, RefusePublicClients: cfg.RefusesPublicClients(), Now: cfg.Now,
 	}, store, s.WalletProviders, s.nonces, log)
 	s.Offers = offer.New(offer.Config{
 		URL: cfg.URL, Configurations: cfg.CredentialConfigurations,
 		CodeTTL: cfg.PreAuthorized.CodeTTL, MaxCodeTTL: cfg.PreAuthorized.MaxCodeTTL,
-		TxCodeMaxAttempts: cfg.PreAuthorized.TxCodeMaxAttempts, Now: cfg.Now,
+		TxCodeMaxAttempts: cfg.PreAuthorized.TxCodeMaxAttempts, DeferredTTL: cfg.Credential.DeferredTTL, Now: cfg.Now,
 	}, store)
 	s.Users = authz.NewUsers(store, cfg.Now)
 	s.Authz = authz.New(authz.Config{
@@ -201,14 +210,17 @@ func (s *Service) wire() {
 	configurations, _ := credential.ParseConfigurations(cfg.CredentialConfigurations) // checked by Validate
 	s.Credentials = credential.New(credential.Config{
 		URL: cfg.URL, CredentialURL: cfg.URL + PathCredential, Configurations: configurations,
+		NotificationURL: cfg.URL + PathNotification, DeferredURL: cfg.URL + PathDeferredCredential,
 		BatchSize: cfg.Credential.BatchSize, StrictRequests: cfg.Credential.StrictRequests,
-		Validity: cfg.Credential.Validity, Now: cfg.Now,
+		Validity: cfg.Credential.Validity, RequireEncryption: cfg.Credential.RequireEncryption,
+		NotificationTTL: cfg.Credential.NotificationTTL, DeferredTTL: cfg.Credential.DeferredTTL,
+		DeferredInterval: cfg.Credential.DeferredInterval, Now: cfg.Now,
 	}, store, credential.Parts{Access: s.Resource, Proofs: s.keyProofs, Keys: s.credKeys}, log)
 	s.Grants = grant.New(grant.Config{
 		URL: cfg.URL, TokenURL: tokenURL, RequireDPoP: cfg.DPoP.Policy == DPoPRequired,
 		AnonymousAccess: cfg.AnonymousAccess(), RefreshTTL: cfg.Tokens.RefreshTokenTTL,
 		RefreshIdleTTL: cfg.Tokens.RefreshTokenIdleTTL, RefreshGrace: cfg.Tokens.RefreshGrace,
-		RotateRefresh: cfg.Tokens.RotateRefreshTokens, Now: cfg.Now,
+		RotateRefresh: cfg.Tokens.RotateRefreshTokens, Refused: cfg.refusedGrants(), Now: cfg.Now,
 	}, store, grant.Parts{
 		Auth: s.ClientAuth, Proofs: s.proofs, Mint: s.mint, Offers: s.Offers, Authz: s.Authz,
 		Users: s.Users, UMA: s.UMA, Tokens: s.Resource,

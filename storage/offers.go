@@ -76,8 +76,12 @@ type Offer struct {
 	// code: the record is swept with the offer.
 	OfferJSON   json.RawMessage `json:"offer_json,omitempty"`
 	ByReference bool            `json:"by_reference,omitempty"`
-	CreatedAt   time.Time       `json:"created_at"`
-	ExpiresAt   time.Time       `json:"expires_at"`
+	// Deferred: the credential endpoint answers the offer's requests with
+	// a transaction (OpenID4VCI 1.0 §9), issued once the claims are
+	// supplied (a RecordClaims credential record).
+	Deferred  bool      `json:"deferred,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
 	// KeepUntil is when the record may be swept: ExpiresAt at creation,
 	// pushed out by Redeem to the last expiry of the tokens it issued, so
 	// that a replayed code can still revoke them.

@@ -64,6 +64,7 @@ type Store interface {
 	Replay
 	Tokens
 	UMA
+	CredentialRecords
 	Sweeper
 
 	// Close releases the store. Calls after Close return ErrClosed.
@@ -74,7 +75,7 @@ type Store interface {
 type Sweeper interface {
 	// Sweep deletes what has expired at now: replay keys past their expiry,
 	// tokens past ExpiresAt, offers and authorization codes past KeepUntil,
-	// authorization sessions and UMA tickets past ExpiresAt. It returns how many
-	// records it deleted.
+	// authorization sessions, UMA tickets and credential records past
+	// ExpiresAt. It returns how many records it deleted.
 	Sweep(ctx context.Context, now time.Time) (int, error)
 }

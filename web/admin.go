@@ -103,6 +103,30 @@ func (h *handlers) createOffer(c echo.Context) error {
 	return c.JSON(http.StatusCreated, out)
 }
 
+// getOffer shows an offer's state and the issuance records of its grant:
+// the notification events, the deferred transactions.
+func (h *handlers) getOffer(c echo.Context) error {
+	out, err := h.svc.Offers.Status(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// supplyClaims stores the claims of a deferred offer (a JSON object):
+// its pending transactions are then issued at the deferred credential
+// endpoint.
+func (h *handlers) supplyClaims(c echo.Context) error {
+	var claims json.RawMessage
+	if err := readJSON(c, &claims, false); err != nil {
+		return err
+	}
+	if err := h.svc.Offers.SupplyClaims(c.Request().Context(), c.Param("id"), claims); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
 // createUser adds a user (username, password, claims).
 func (h *handlers) createUser(c echo.Context) error {
 	var req authz.UserRequest

@@ -145,7 +145,7 @@ func TestClientAuthentication(t *testing.T) {
 // TestAnonymousAccessDisabled covers C16, VCI-12, VCI-55 and O03: the
 // metadata flag and the enforcement agree.
 func TestAnonymousAccessDisabled(t *testing.T) {
-	ts := newTestServer(t, func(c *issuer.Config) { c.PreAuthorized.AnonymousAccess = false })
+	ts := newTestServer(t, func(c *issuer.Config) { c.PreAuthorized.AnonymousAccess = new(false) })
 	res := sendRaw(t, http.MethodGet, ts.URL+"/.well-known/oauth-authorization-server", "", nil, nil)
 	body := readBody(t, res)
 	var meta map[string]any

@@ -34,7 +34,14 @@ func (h *handlers) credential(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, resp)
+	return writeReply(c, resp)
+}
+
+// writeReply writes an answer of the credential or deferred credential
+// endpoint: JSON, or a JWE (application/jwt) when the request asked for an
+// encrypted response. Errors are never encrypted (OpenID4VCI 1.0 §8.3.1.2).
+func writeReply(c echo.Context, r *credential.Reply) error {
+	return c.Blob(r.Status, r.ContentType, r.Body)
 }
 
 // accessRequest reads the access part of a request to a resource: the

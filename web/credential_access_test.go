@@ -238,3 +238,18 @@ func rvProofNonce(t testing.TB, ts *testServer, w *wallet, nonce string) string 
 	}
 	return p
 }
+
+// TestCredentialDeletedClient: once its client is deleted, an access token
+// stops working at the resources at once (401 invalid_token), though it
+// has not expired.
+func TestCredentialDeletedClient(t *testing.T) {
+	s := newAuthFlow(t)
+	w := newWallet(t)
+	tok := s.acRedeemAs(t, w, afUser, afPassword, pidConfig)
+	h := &crHolder{wallet: w, AT: tok.AccessToken}
+	body := map[string]any{"credential_configuration_id": pidConfig, "proofs": map[string]any{"jwt": []string{s.crFreshProof(t, crNewKey(t))}}}
+	if res := s.admin(t, http.MethodDelete, "/admin/clients/"+s.ClientID, nil); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE /admin/clients = %d", res.StatusCode)
+	}
+	crWantChallenge(t, s.crRequest(t, h, body), http.StatusUnauthorized, "invalid_token", "DPoP")
+}

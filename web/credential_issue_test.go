@@ -147,8 +147,10 @@ func TestCredentialSDJWT(t *testing.T) {
 	}
 	iat, _ := c.Claims["iat"].(json.Number).Int64()
 	exp, _ := c.Claims["exp"].(json.Number).Int64()
-	if now := ts.Clock.Now().Unix(); iat != now || exp != now+int64((365*24*time.Hour).Seconds()) {
-		t.Errorf("iat %d, exp %d; want %d and 365 days later", iat, exp, now)
+	// 365 days, or less: never past the signer certificate's NotAfter.
+	now := ts.Clock.Now()
+	if want := crValidUntil(now, c.Chain[0]).Unix(); iat != now.Unix() || exp != want {
+		t.Errorf("iat %d, exp %d; want %d and %d (365 days later, capped at the certificate)", iat, exp, now.Unix(), want)
 	}
 	if c.Claims["given_name"] != "Erika" || c.Claims["family_name"] != "Mustermann" {
 		t.Errorf("claims %v; want the offer's", c.Claims)
@@ -191,8 +193,8 @@ func TestCredentialMDoc(t *testing.T) {
 	if _, ok := ns["birthdate"]; ok {
 		t.Error("the SD-JWT VC's claim name went into the mdoc")
 	}
-	if got := doc.Validity.ValidUntil.Sub(doc.Validity.ValidFrom); got != 365*24*time.Hour {
-		t.Errorf("validity %s; want 365 days", got)
+	if want := crValidUntil(doc.Validity.ValidFrom, doc.Chain[0]); !doc.Validity.ValidUntil.Equal(want) {
+		t.Errorf("validUntil %s; want %s (365 days after validFrom, capped at the certificate)", doc.Validity.ValidUntil, want)
 	}
 }
 
@@ -345,4 +347,45 @@ func TestCredentialIssuerState(t *testing.T) {
 	if c.Claims["given_name"] != "Alicia" {
 		t.Errorf("given_name = %v; want the offer's", c.Claims["given_name"])
 	}
+}
+
+// TestCredentialNotForClients: a client_credentials token is a client's,
+// not a person's: even with a PID scope and a user whose username is the
+// client's ID, it gets credential_request_denied, never that user's PID.
+func TestCredentialNotForClients(t *testing.T) {
+	ts := newTestServer(t)
+	if res := ts.admin(t, http.MethodPost, "/admin/users", map[string]any{"username": "backend", "password": "long enough pw", "claims": crPIDClaims()}); res.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /admin/users = %d %s", res.StatusCode, readBody(t, res))
+	}
+	c := ts.registerClient(t, map[string]any{"client_id": "backend", "token_endpoint_auth_method": "client_secret_basic",
+		"scope": issuer.PIDSDJWTConfiguration, "grant_types": []string{"client_credentials"}})
+	w := newWallet(t)
+	tok := wantToken(t, ts.ccRequest(t, c, rvProof(t, ts, w), nil))
+	h := &crHolder{wallet: w, AT: tok.AccessToken, Token: tok}
+	body := map[string]any{"credential_configuration_id": pidConfig, "proofs": map[string]any{"jwt": []string{ts.crFreshProof(t, crNewKey(t))}}}
+	crWantError(t, ts.crRequest(t, h, body), http.StatusBadRequest, "credential_request_denied")
+}
+
+// TestCredentialClaimOfAnotherShape: a claim whose value has another shape
+// than the configuration's paths expect (place_of_birth as a string where
+// its locality is listed) is issued whole, never a 500.
+func TestCredentialClaimOfAnotherShape(t *testing.T) {
+	ts := newTestServer(t)
+	for name, v := range map[string]any{"string": "Berlin", "array": []any{"Berlin"}} {
+		claims := crPIDClaims()
+		claims["place_of_birth"] = v
+		h := ts.crHolderFor(t, "erika-"+name, claims)
+		cred := crWantCredentials(t, ts.crRequest(t, h, crBody(h.identifier(t, pidConfig), ts.crFreshProof(t, crNewKey(t)))), 1)[0]
+		crVerifySDJWT(t, ts, cred)
+	}
+}
+
+// crValidUntil is when a credential issued at from with the default
+// validity (365 days) ends: never after its signer certificate.
+func crValidUntil(from time.Time, leaf *x509.Certificate) time.Time {
+	until := from.Add(365 * 24 * time.Hour)
+	if leaf.NotAfter.Before(until) {
+		until = leaf.NotAfter
+	}
+	return until.Truncate(time.Second)
 }

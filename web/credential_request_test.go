@@ -171,3 +171,18 @@ func TestCredentialEndpointElsewhere(t *testing.T) {
 	h := ts.crHolderFor(t, "erika", nil, pidConfig)
 	crWantError(t, ts.crRequest(t, h, crBody(h.identifier(t, pidConfig), "x.y.z")), http.StatusNotFound, "not_found")
 }
+
+// TestCredentialRefusedBatchSpendsNothing: a batch refused because one of
+// its proofs was used before spends none of the others: each can still be
+// used on its own.
+func TestCredentialRefusedBatchSpendsNothing(t *testing.T) {
+	ts := newTestServer(t, func(c *issuer.Config) { c.Credential.BatchSize = 3 })
+	h := ts.crHolderFor(t, "erika", nil)
+	id := h.identifier(t, pidConfig)
+	used := ts.crFreshProof(t, crNewKey(t))
+	crWantCredentials(t, ts.crRequest(t, h, crBody(id, used)), 1)
+	a, b := ts.crFreshProof(t, crNewKey(t)), ts.crFreshProof(t, crNewKey(t))
+	crWantError(t, ts.crRequest(t, h, crBody(id, a, used, b)), http.StatusBadRequest, "invalid_proof")
+	crWantCredentials(t, ts.crRequest(t, h, crBody(id, a)), 1)
+	crWantCredentials(t, ts.crRequest(t, h, crBody(id, b)), 1)
+}

@@ -40,6 +40,8 @@ type crHolder struct {
 	AT string
 	// Details are the token response's authorization_details.
 	Token tokenBody
+	// OfferID is the offer the token was redeemed from.
+	OfferID string
 }
 
 // crNewKey is a fresh P-256 key for a key proof.
@@ -72,7 +74,7 @@ func (ts *testServer) crHolderFor(t testing.TB, subject string, claims map[strin
 	h := &crHolder{wallet: newWallet(t)}
 	o := ts.crOffer(t, subject, claims, configs...)
 	h.Token = wantToken(t, ts.redeem(t, code(o), rvProof(t, ts, h.wallet), nil))
-	h.AT = h.Token.AccessToken
+	h.AT, h.OfferID = h.Token.AccessToken, o.OfferID
 	return h
 }
 

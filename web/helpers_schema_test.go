@@ -107,6 +107,11 @@ func checkResponse(endpoint, method, grantType string, rec *recorder) string {
 	if name == "" || (rec.status >= 400 && mt != "application/json") {
 		return ""
 	}
+	if mt == "application/jwt" {
+		// An encrypted credential response (JWE): the tests that decrypt
+		// it validate its plaintext (encOpen).
+		return ""
+	}
 	observeError(endpoint, rec.status, body)
 	vs, err := schema.ValidateJSON(name, body)
 	if err == nil && len(vs) == 0 {

@@ -467,3 +467,33 @@ func TestDiscoveryTenantPath(t *testing.T) {
 		wantToken(t, ts.afExchange(t, "wallet", q.Get("code"), pk.Verifier, paProof(t, ts, w, base+"/token"), nil))
 	})
 }
+
+// TestCredentialIssuerMetadataAroundIssuance: the notification and
+// deferred endpoints and the response encryption are advertised with our
+// credential endpoint (encryption_required follows the config), and not
+// with a credential endpoint of the issuer's own, which serves its own.
+func TestCredentialIssuerMetadataAroundIssuance(t *testing.T) {
+	for _, required := range []bool{false, true} {
+		ts := newTestServer(t, func(c *issuer.Config) { c.Credential.RequireEncryption = required })
+		m, _ := getJSON(t, ts.URL+"/.well-known/openid-credential-issuer")
+		if m["notification_endpoint"] != ts.URL+"/notification" || m["deferred_credential_endpoint"] != ts.URL+"/deferred_credential" {
+			t.Errorf("notification_endpoint %v, deferred_credential_endpoint %v", m["notification_endpoint"], m["deferred_credential_endpoint"])
+		}
+		enc, _ := m["credential_response_encryption"].(map[string]any)
+		if enc == nil || strings.Join(stringList(enc["alg_values_supported"]), " ") != "ECDH-ES" ||
+			strings.Join(stringList(enc["enc_values_supported"]), " ") != "A128GCM A256GCM" || enc["encryption_required"] != required {
+			t.Errorf("credential_response_encryption = %v; want ECDH-ES, A128GCM A256GCM, encryption_required %v", m["credential_response_encryption"], required)
+		}
+	}
+	ts := newTestServer(t, func(c *issuer.Config) { c.CredentialEndpoint = "https://ci.example/credential" })
+	m, _ := getJSON(t, ts.URL+"/.well-known/openid-credential-issuer")
+	for _, k := range []string{"notification_endpoint", "deferred_credential_endpoint", "credential_response_encryption"} {
+		if _, ok := m[k]; ok {
+			t.Errorf("%s = %v with an external credential endpoint; want none", k, m[k])
+		}
+	}
+	for _, path := range []string{"/notification", "/deferred_credential"} {
+		res := ts.rsPost(t, path, nil, map[string]any{})
+		crWantError(t, res, http.StatusNotFound, "not_found")
+	}
+}

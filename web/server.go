@@ -83,6 +83,8 @@ func New(svc *issuer.Service, opts Options) *echo.Echo {
 	e.POST(base+issuer.PathChallenge, h.challenge)
 	if svc.Config().OwnCredentialEndpoint() {
 		e.POST(base+issuer.PathCredential, h.credential)
+		e.POST(base+issuer.PathNotification, h.notification)
+		e.POST(base+issuer.PathDeferredCredential, h.deferredCredential)
 		e.GET(issuer.WellKnownJWTVCIssuer+base, h.jwtVCIssuer)
 		if svc.CredentialRootPEM() != nil {
 			e.GET(base+issuer.PathCACert, h.caCert)
@@ -112,6 +114,8 @@ func New(svc *issuer.Service, opts Options) *echo.Echo {
 		g.GET("/clients/:id", h.getClient)
 		g.DELETE("/clients/:id", h.deleteClient)
 		g.POST("/offers", h.createOffer)
+		g.GET("/offers/:id", h.getOffer)
+		g.POST("/offers/:id/claims", h.supplyClaims)
 		g.POST("/users", h.createUser)
 		g.GET("/users/:username", h.getUser)
 		g.DELETE("/users/:username", h.deleteUser)

@@ -74,6 +74,7 @@ func loadSettings(args []string, getenv func(string) string, stderr io.Writer) (
 		{name: "tls-cert", env: "ISSUER_TLS_CERT", help: "PEM certificate chain of the server: serve HTTPS, requesting client certificates (with --tls-key)", value: &s.TLSCert},
 		{name: "tls-key", env: "ISSUER_TLS_KEY", help: "PEM private key of --tls-cert", value: &s.TLSKey},
 		{name: "client-ca", env: "ISSUER_CLIENT_CA", help: "PEM file of the CAs that issue tls_client_auth client certificates", value: &s.ClientCA},
+		{name: "profile", env: "ISSUER_PROFILE", help: "haip: enforce HAIP 1.0 and FAPI 2.0, refusing to start on a setting that contradicts them (none by default)", value: &s.Profile},
 		{name: "trusted-proxies", env: "ISSUER_TRUSTED_PROXIES", help: "comma-separated addresses or CIDR prefixes of the reverse proxies whose X-Forwarded-For is believed (none by default)", value: &proxies},
 	}
 	bools := []boolSpec{

@@ -73,6 +73,8 @@ var settingCases = map[string]settingCase{
 		want: func(s *settings) { s.TLSCert, s.TLSKey, s.URL = "cert.pem", "key.pem", "https://issuer.example" }},
 	"tls_key": {value: "key.pem", with: map[string]string{"tls_cert": "cert.pem", "url": "https://issuer.example"},
 		want: func(s *settings) { s.TLSCert, s.TLSKey, s.URL = "cert.pem", "key.pem", "https://issuer.example" }},
+	"profile": {value: "haip", with: map[string]string{"url": "https://issuer.example"},
+		want: func(s *settings) { s.Profile, s.URL = issuer.ProfileHAIP, "https://issuer.example" }},
 	"allow_insecure_db":                                   {value: "true", want: func(s *settings) { s.AllowInsecureDB = true }},
 	"trusted_proxies":                                     {value: "[10.0.0.0/8, 192.0.2.1]", want: func(s *settings) { s.TrustedProxies = []string{"10.0.0.0/8", "192.0.2.1"} }},
 	"client_ca":                                           {value: "ca.pem", want: func(s *settings) { s.ClientCA = "ca.pem" }},
@@ -84,7 +86,7 @@ var settingCases = map[string]settingCase{
 	"dpop.signing_alg_values":                             {value: "[ES384]", want: func(s *settings) { s.DPoP.Algs = []string{"ES384"} }},
 	"dpop.max_age":                                        {value: "30s", want: func(s *settings) { s.DPoP.MaxAge = 30 * time.Second }},
 	"dpop.future_skew":                                    {value: "1s", want: func(s *settings) { s.DPoP.FutureSkew = time.Second }},
-	"pre_authorized.anonymous_access":                     {value: "false", want: func(s *settings) { s.PreAuthorized.AnonymousAccess = false }},
+	"pre_authorized.anonymous_access":                     {value: "false", want: func(s *settings) { s.PreAuthorized.AnonymousAccess = new(false) }},
 	"pre_authorized.code_ttl":                             {value: "2m", want: func(s *settings) { s.PreAuthorized.CodeTTL = 2 * time.Minute }},
 	"pre_authorized.max_code_ttl":                         {value: "1h", want: func(s *settings) { s.PreAuthorized.MaxCodeTTL = time.Hour }},
 	"pre_authorized.tx_code_max_attempts":                 {value: "1", want: func(s *settings) { s.PreAuthorized.TxCodeMaxAttempts = 1 }},
@@ -130,7 +132,11 @@ var settingCases = map[string]settingCase{
 		want: func(s *settings) {
 			s.Credential.SigningKeyFile, s.Credential.CertificateChainFile = "signer.key", "signer.pem"
 		}},
-	"credential.validity": {value: "720h", want: func(s *settings) { s.Credential.Validity = 720 * time.Hour }},
+	"credential.validity":           {value: "720h", want: func(s *settings) { s.Credential.Validity = 720 * time.Hour }},
+	"credential.require_encryption": {value: "true", want: func(s *settings) { s.Credential.RequireEncryption = true }},
+	"credential.notification_ttl":   {value: "2h", want: func(s *settings) { s.Credential.NotificationTTL = 2 * time.Hour }},
+	"credential.deferred_ttl":       {value: "72h", want: func(s *settings) { s.Credential.DeferredTTL = 72 * time.Hour }},
+	"credential.deferred_interval":  {value: "30s", want: func(s *settings) { s.Credential.DeferredInterval = 30 * time.Second }},
 	"display": {value: `[{"name": "Example Issuer", "locale": "en"}]`,
 		want: func(s *settings) { s.Display = []map[string]any{{"name": "Example Issuer", "locale": "en"}} }},
 }
@@ -250,6 +256,9 @@ func TestSettingsRefused(t *testing.T) {
 		{"credential.batch_size", "101", "credential.batch_size: must be at least 1 and at most 100"},
 		{"credential.validity", "59m", "credential.validity: at least 1h0m0s"},
 		{"credential.validity", "43921h", "credential.validity: at least 1h0m0s and at most 43920h0m0s"},
+		{"credential.notification_ttl", "0s", "credential.notification_ttl: must be positive"},
+		{"credential.deferred_ttl", "721h", "credential.deferred_ttl: at most 720h0m0s"},
+		{"credential.deferred_interval", "1500ms", "credential.deferred_interval: a whole number of seconds"},
 		{"credential.signing_key_file", "k.pem", "credential.signing_key_file: set it together with credential.certificate_chain_file"},
 		{"credential.certificate_chain_file", "c.pem", "credential.signing_key_file: set it together with credential.certificate_chain_file"},
 		{"trusted_proxies", "[proxy.example]", ""},
@@ -342,4 +351,25 @@ func TestNullSettingsRefused(t *testing.T) {
 			t.Fatalf("loading a quoted null and a zero = %+v, %v", got, err)
 		}
 	})
+}
+
+// TestProfileSetting: the profile comes from the flag, the environment or
+// the file; under haip an http URL is refused, and anonymous_access set
+// explicitly in the file stays true.
+func TestProfileSetting(t *testing.T) {
+	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+	if _, err := loadSettings([]string{"--profile", "haip"}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "url: must be an https URL (profile haip") {
+		t.Errorf("--profile haip on the default http URL = %v; want the url refused", err)
+	}
+	s, err := loadSettings(nil, env(map[string]string{"ISSUER_PROFILE": "haip", "ISSUER_URL": "https://issuer.example"}), io.Discard)
+	if err != nil || s.Profile != issuer.ProfileHAIP || s.AnonymousAccess() {
+		t.Errorf("ISSUER_PROFILE=haip = %q, anonymous %v, %v; want haip without anonymous access", s.Profile, s.AnonymousAccess(), err)
+	}
+	s, err = loadFile(t, "profile: haip\nurl: https://issuer.example\npre_authorized:\n  anonymous_access: true\n")
+	if err != nil || !s.AnonymousAccess() || len(s.ProfileWarnings()) != 1 {
+		t.Errorf("haip with anonymous_access: true = anonymous %v, warnings %q, %v; want it on, with a warning", s.AnonymousAccess(), s.ProfileWarnings(), err)
+	}
+	if _, err := loadSettings([]string{"--profile", "fapi2"}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), `profile: "fapi2"`) {
+		t.Errorf("--profile fapi2 = %v; want it refused", err)
+	}
 }

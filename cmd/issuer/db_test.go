@@ -78,14 +78,14 @@ func TestMigrateCommand(t *testing.T) {
 		err := run(t.Context(), []string{"migrate", "--db", db}, func(string) string { return "" }, &out, io.Discard)
 		return out.String(), err
 	}
-	if out, err := migrate(dsn); err != nil || !strings.Contains(out, "applied 001_init.sql") {
-		t.Fatalf("first migrate = %q, %v; want 001_init.sql applied", out, err)
+	if out, err := migrate(dsn); err != nil || !strings.Contains(out, "applied 001_init.sql") || !strings.Contains(out, "applied 002_credential_records.sql") {
+		t.Fatalf("first migrate = %q, %v; want 001_init.sql and 002_credential_records.sql applied", out, err)
 	}
 	if out, err := migrate(dsn); err != nil || !strings.Contains(out, "up to date") {
 		t.Errorf("second migrate = %q, %v; want up to date", out, err)
 	}
-	if n := countRows(t, dsn, "schema_migrations"); n != 1 {
-		t.Errorf("schema_migrations has %d rows; want 1", n)
+	if n := countRows(t, dsn, "schema_migrations"); n != 2 {
+		t.Errorf("schema_migrations has %d rows; want 2 (one per migration)", n)
 	}
 	if _, err := migrate(filepath.Join(t.TempDir(), "x.db")); err == nil || !strings.Contains(err.Error(), "postgres://") {
 		t.Errorf("migrate on a file = %v; want an error asking for a postgres:// URL", err)

@@ -3,7 +3,7 @@
 // `issuer --help` prints): serve (the default), migrate, proof (print a DPoP
 // proof for curl), keyproof (print a credential request's key proof), decode
 // (a JWT's header and claims, checked against the server's keys), show
-// (decode and verify a credential), pkce, schema, version, help.
+// (decode and verify a credential), doctor (check a running issuer), pkce, schema, version, help.
 package main
 
 import (

@@ -58,6 +58,8 @@ func commands() []command {
 			run: func(ctx context.Context, a []string, _ func(string) string, o, e io.Writer) error {
 				return show(ctx, a, os.Stdin, o, e)
 			}},
+		{name: "doctor", args: "[flags] URL", flags: true, run: doctorCmd,
+			summary: "check a running issuer against OpenID4VCI 1.0 and HAIP"},
 		{name: "pkce", run: pkceCmd, summary: "print a PKCE verifier and its S256 challenge as shell variables"},
 		{name: "schema", args: "list|export|validate", summary: `the JSON Schemas of the messages ("issuer schema --help")`,
 			run: func(_ context.Context, a []string, _ func(string) string, o, _ io.Writer) error {

@@ -66,7 +66,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log.Info("issuer listening", "addr", ln.Addr().String(), "url", svc.Config().URL, "db", redactDB(s.DB),
 		"admin_api", s.AdminToken != "", "dpop_policy", s.DPoP.Policy, "use_dpop_nonce", s.DPoP.UseNonce,
-		"tls", tlsConfig != nil, "client_ca", s.ClientCA != "")
+		"tls", tlsConfig != nil, "client_ca", s.ClientCA != "", "profile", s.Profile)
 	if s.Dev {
 		if err := printDemo(ctx, svc, s.AdminToken, stdout); err != nil {
 			return err

@@ -211,7 +211,11 @@ async function errorDetails(err) {
   }
   if (err instanceof Openid4vciRetrieveCredentialsError) {
     const r = err.response
-    return { status: r?.response?.status, error_body: await r?.response?.clone().text().catch(() => undefined) }
+    return {
+      error_response: r?.credentialErrorResponseResult?.data,
+      status: r?.response?.status,
+      error_body: await r?.response?.clone().text().catch(() => undefined),
+    }
   }
   return {}
 }

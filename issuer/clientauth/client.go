@@ -164,6 +164,9 @@ func (s *Authenticator) authenticateClient(ctx context.Context, req Request, cre
 		return nil, oauth.ErrInvalidClient("the client cannot be authenticated with %s", cred.method).WithChallenge(cred.challenge)
 	}
 	if cred.method == oauth.AuthNone {
+		if s.cfg.RefusePublicClients {
+			return nil, oauth.ErrInvalidClient("the client must authenticate: public clients use a wallet attestation (attest_jwt_client_auth)")
+		}
 		return &c, nil
 	}
 	// Secrets are guessable only online: failed authentications delay

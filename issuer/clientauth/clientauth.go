@@ -41,6 +41,9 @@ type Config struct {
 	ClientCAs *x509.CertPool
 	// Attestation configures attest_jwt_client_auth.
 	Attestation AttestationConfig
+	// RefusePublicClients refuses clients registered with the method none
+	// (the haip profile: HAIP §4.4.1 requires client authentication).
+	RefusePublicClients bool
 	// Now is the clock.
 	Now func() time.Time
 }

@@ -21,6 +21,9 @@ import (
 type Registry struct {
 	store storage.Clients
 	now   func() time.Time
+	// RefusePublic refuses registrations with the method none (the haip
+	// profile). Set it before the first registration.
+	RefusePublic bool
 }
 
 // New returns the client registry over store; now is the clock of the
@@ -116,6 +119,8 @@ func (s *Registry) complete(m *Metadata) error {
 		return errInvalidMetadata("client_name must be at most 100 characters, without control characters")
 	case !slices.Contains(authMethods, m.TokenEndpointAuthMethod):
 		return errInvalidMetadata("token_endpoint_auth_method must be one of %s", strings.Join(authMethods, ", "))
+	case s.RefusePublic && m.TokenEndpointAuthMethod == oauth.AuthNone:
+		return errInvalidMetadata("token_endpoint_auth_method none is refused by the haip profile: a wallet authenticates with attest_jwt_client_auth")
 	case !slices.Contains(secretMethods, m.TokenEndpointAuthMethod) && m.ClientSecret != "":
 		return errInvalidMetadata("a client with token_endpoint_auth_method %s has no secret", m.TokenEndpointAuthMethod)
 	case slices.Contains(secretMethods, m.TokenEndpointAuthMethod) && m.ClientSecret == "":

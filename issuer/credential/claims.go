@@ -19,18 +19,23 @@ func errDenied(format string, args ...any) *oauth.Error {
 }
 
 // subjectClaims returns the claims of the token's subject. The grant
-// decides: the offer of a pre-authorized code (GrantID is the offer), or
-// the offer whose issuer_state started the authorization code flow (GrantID
-// is the code, which records the offer), when the offer holds claims for
-// this subject; else the user whose ID (or username) is the subject.
-func (s *Service) subjectClaims(ctx context.Context, rec storage.Token) (map[string]any, error) {
-	if rec.GrantID != "" {
-		claims, err := s.offerClaims(ctx, rec)
-		if claims != nil || err != nil {
-			return claims, err
-		}
+// decides: its offer (grantOffer) when it holds claims for this subject;
+// else the user of the offer's subject (a user ID or username); else,
+// for a grant a user signed in to (authorization code, refresh, password),
+// the user whose ID is the subject. A token of no grant (client
+// credentials, UMA: its subject is a client) gets no person's claims.
+func (s *Service) subjectClaims(ctx context.Context, rec storage.Token, offer *storage.Offer) (map[string]any, error) {
+	if offer != nil && len(offer.Claims) > 0 && string(offer.Claims) != "null" {
+		return decodeClaims(offer.Claims)
 	}
-	user, err := s.user(ctx, rec.Subject)
+	if rec.GrantID == "" {
+		return nil, errDenied("the access token was issued to a client, not for a person: it gets no credentials")
+	}
+	lookup := s.store.GetUserByID
+	if offer != nil {
+		lookup = s.user
+	}
+	user, err := lookup(ctx, rec.Subject)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, errDenied("no claims are known for the subject of the access token")
 	} else if err != nil {
@@ -39,9 +44,15 @@ func (s *Service) subjectClaims(ctx context.Context, rec storage.Token) (map[str
 	return decodeClaims(user.Claims)
 }
 
-// offerClaims returns the claims of the offer of the token's grant, nil
-// when it has none or cannot be reached (swept).
-func (s *Service) offerClaims(ctx context.Context, rec storage.Token) (map[string]any, error) {
+// grantOffer returns the offer of the token's grant, for this subject:
+// the offer of a pre-authorized code (GrantID is the offer), or the offer
+// whose issuer_state started the authorization code flow (GrantID is the
+// code, which records the offer). It is nil when the grant has none, it
+// was swept, or it is for another subject.
+func (s *Service) grantOffer(ctx context.Context, rec storage.Token) (*storage.Offer, error) {
+	if rec.GrantID == "" {
+		return nil, nil
+	}
 	offer, err := s.store.GetOffer(ctx, rec.GrantID)
 	if errors.Is(err, storage.ErrNotFound) {
 		code, cerr := s.store.GetAuthCode(ctx, rec.GrantID)
@@ -58,10 +69,10 @@ func (s *Service) offerClaims(ctx context.Context, rec storage.Token) (map[strin
 		return nil, nil
 	case err != nil:
 		return nil, oauth.ErrServer(err)
-	case len(offer.Claims) == 0 || string(offer.Claims) == "null" || !s.sameSubject(ctx, offer.Subject, rec.Subject):
+	case !s.sameSubject(ctx, offer.Subject, rec.Subject):
 		return nil, nil
 	}
-	return decodeClaims(offer.Claims)
+	return &offer, nil
 }
 
 // sameSubject reports whether an offer's subject (a user ID, a username

@@ -11,6 +11,14 @@
 // per proof key with the credential signing key: an SD-JWT VC
 // (issuer/credential/sdjwt) or an mdoc (issuer/credential/mdoc).
 //
+// Around it: each credential response carries a notification_id that the
+// notification endpoint ([Service.Notify], §11) takes back with the
+// wallet's event; an offer that defers answers with a transaction whose
+// credentials [Service.Deferred] issues once the claims are supplied (§9);
+// a request with credential_response_encryption is answered with a JWE
+// (§10). Notification IDs and transaction IDs are stored as their SHA-256
+// only (storage.CredentialRecords).
+//
 // The credential signing key is not the token signing key: an ES256 key
 // with an X.509 chain, from the configured files or generated on first
 // start (a root CA and a document signer it certifies, kept in the store so

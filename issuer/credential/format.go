@@ -119,31 +119,61 @@ func disclosable(p prepared) []sdjwt.ClaimPath {
 		return out
 	}
 	for _, cl := range p.conf.Claims {
-		out = append(out, sdjwt.ClaimPath(cl.Path))
+		if fitsShape(p.json, cl.Path) {
+			out = append(out, sdjwt.ClaimPath(cl.Path))
+		}
 	}
 	return out
+}
+
+// fitsShape reports whether path can select something in claims: its
+// parent, when present, is an object for a name and an array for an index
+// or null. A listed path whose parent has another shape (place_of_birth
+// given as a string where the configuration lists its locality) selects
+// nothing: the parent is disclosed whole.
+func fitsShape(claims map[string]any, path []any) bool {
+	if len(path) <= 1 {
+		return true
+	}
+	parent, ok := lookupJSON(claims, path[:len(path)-1])
+	if !ok {
+		return true // absent: nothing to disclose, nothing to refuse
+	}
+	if _, isName := path[len(path)-1].(string); isName {
+		_, ok = parent.(map[string]any)
+	} else {
+		_, ok = parent.([]any)
+	}
+	return ok
 }
 
 // sign makes one credential of p bound to holder.
 func (s *Service) sign(p prepared, signer *Signer, holder any, now time.Time) (string, error) {
 	var cred string
 	var err error
+	// A credential outliving its signer's certificate would stop verifying
+	// before its own expiry: it ends with the certificate at the latest.
+	validity := s.cfg.Validity
+	if len(signer.Chain) > 0 {
+		validity = min(validity, signer.Chain[0].NotAfter.Sub(now))
+	}
 	if p.conf.Format == FormatMDoc {
 		cred, err = mdoc.Issue(mdoc.Input{
 			Config:    mdoc.Config{DocType: p.conf.DocType, Dates: mdocDates(p.spaces)},
 			Claims:    p.spaces,
 			DeviceKey: holder, Signer: signer.Key, Chain: signer.Chain,
-			Validity: mdoc.ValidFor(now, s.cfg.Validity), Rand: rand.Reader,
+			Validity: mdoc.ValidFor(now, validity), Rand: rand.Reader,
 		})
 	} else {
 		cred, err = sdjwt.Issue(sdjwt.Input{
 			Issuer: s.cfg.URL, Key: signer.Key, Chain: signer.Chain, VCT: p.conf.VCT,
 			Claims: p.json, Disclosable: disclosable(p), MaxDecoys: maxDecoys,
-			Holder: holder, IssuedAt: now, Expires: now.Add(s.cfg.Validity), Rand: rand.Reader,
+			Holder: holder, IssuedAt: now, Expires: now.Add(validity), Rand: rand.Reader,
 		})
 	}
 	switch {
-	case errors.Is(err, mdoc.ErrClaims) || errors.Is(err, sdjwt.ErrInput) || errors.Is(err, sdjwt.ErrReservedClaim):
+	case errors.Is(err, mdoc.ErrClaims) || errors.Is(err, sdjwt.ErrInput) || errors.Is(err, sdjwt.ErrReservedClaim) ||
+		errors.Is(err, sdjwt.ErrClaimPath):
 		return "", errDenied("the subject's claims cannot be encoded in this credential format")
 	case errors.Is(err, mdoc.ErrDeviceKey) || errors.Is(err, sdjwt.ErrKey):
 		return "", errProof("the proof's key cannot be bound to this credential (an mdoc needs a P-256 key)")

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v2/jwk"
+
 	"issuer/issuer"
 	"issuer/issuer/credential"
 	"issuer/issuer/credential/keyproof"
@@ -48,8 +50,12 @@ func (f *fakeProofs) Verify(_ context.Context, raw string, _ keyproof.Expect) (k
 		return keyproof.Proof{}, fmt.Errorf("%w: unknown", keyproof.ErrInvalidProof)
 	}
 	k := f.keys[n]
+	key, err := jwk.FromRaw(k.Public())
+	if err != nil {
+		return keyproof.Proof{}, err
+	}
 	return keyproof.Proof{
-		Key:       keyproof.Key{Public: k.Public(), Thumbprint: fmt.Sprintf("key-%d", n)},
+		Key:       keyproof.Key{JWK: key, Public: k.Public(), Thumbprint: fmt.Sprintf("key-%d", n)},
 		ReplayKey: []byte("replay:" + raw), ReplayExpiry: time.Now().Add(time.Hour),
 	}, nil
 }
@@ -75,7 +81,9 @@ func newEnv(t testing.TB, mod func(*credential.Config)) *env {
 		t.Fatal(err)
 	}
 	cfg := credential.Config{URL: issuerURL, CredentialURL: issuerURL + "/credential", Configurations: confs,
-		BatchSize: 3, Validity: 24 * time.Hour, Now: clock.Now}
+		NotificationURL: issuerURL + "/notification", DeferredURL: issuerURL + "/deferred_credential",
+		BatchSize: 3, Validity: 24 * time.Hour, NotificationTTL: time.Hour, DeferredTTL: time.Hour, DeferredInterval: 5 * time.Second,
+		Now: clock.Now}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -121,4 +129,14 @@ func pidClaims() map[string]any {
 		"issuing_authority": "X", "issuing_country": "DE", "date_of_expiry": "2031-01-01",
 		issuer.PIDDocType: map[string]any{"birth_date": "1964-08-12", "nationality": []any{"DE"}, "expiry_date": "2031-01-01"},
 	}
+}
+
+// response decodes a 200 credential reply in JSON.
+func response(t testing.TB, r *credential.Reply) credential.Response {
+	t.Helper()
+	var out credential.Response
+	if r.Status != 200 || r.ContentType != credential.ContentTypeJSON || json.Unmarshal(r.Body, &out) != nil {
+		t.Fatalf("reply %d %s %s; want 200 with a JSON credential response", r.Status, r.ContentType, r.Body)
+	}
+	return out
 }

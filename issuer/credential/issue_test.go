@@ -1,9 +1,13 @@
 package credential_test
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
+	"issuer/issuer/credential"
+	"issuer/issuer/credential/mdoc"
 	"issuer/issuer/credential/sdjwt"
 	"issuer/issuer/oauth"
 	"issuer/issuer/oauth/oauthtest"
@@ -40,9 +44,13 @@ func TestIssueClaimsOfTheGrant(t *testing.T) {
 	claims := pidClaims()
 	claims["extra"] = "dropped"
 	e.grant(t, "erika", claims)
-	resp, err := e.Issue(t.Context(), request("id-erika", "proof-0", "proof-1"))
-	if err != nil || len(resp.Credentials) != 2 {
-		t.Fatalf("Issue() = %+v, %v; want two credentials", resp, err)
+	r, err := e.Issue(t.Context(), request("id-erika", "proof-0", "proof-1"))
+	if err != nil {
+		t.Fatalf("Issue() = %v", err)
+	}
+	resp := response(t, r)
+	if len(resp.Credentials) != 2 {
+		t.Fatalf("Issue() = %+v; want two credentials", resp)
 	}
 	dec, err := sdjwt.Decode(resp.Credentials[0].Credential)
 	if err != nil {
@@ -64,5 +72,37 @@ func TestIssueTwoKeys(t *testing.T) {
 	var oe *oauth.Error
 	if !errors.As(err, &oe) || oe.Code != oauth.CodeInvalidProof {
 		t.Fatalf("Issue() = %v; want invalid_proof", err)
+	}
+}
+
+// TestIssueEndsWithTheCertificate: a credential never outlives the
+// certificate of its signer, whatever the configured validity, in both
+// formats.
+func TestIssueEndsWithTheCertificate(t *testing.T) {
+	e := newEnv(t, func(c *credential.Config) { c.Validity = 4 * 365 * 24 * time.Hour })
+	e.grant(t, "erika", pidClaims())
+	r, err := e.Issue(t.Context(), request("id-erika", "proof-0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := response(t, r)
+	sd, err := sdjwt.Decode(resp.Credentials[0].Credential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, _ := sd.Claims["exp"].(json.Number).Int64()
+	if notAfter := sd.Chain[0].NotAfter; time.Unix(exp, 0).After(notAfter) || notAfter.Sub(time.Unix(exp, 0)) > time.Second {
+		t.Errorf("SD-JWT VC exp %s; want the signer certificate's NotAfter %s", time.Unix(exp, 0).UTC(), notAfter)
+	}
+	if r, err = e.Issue(t.Context(), request("mdoc-erika", "proof-1")); err != nil {
+		t.Fatal(err)
+	}
+	resp = response(t, r)
+	doc, err := mdoc.Verify(resp.Credentials[0].Credential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if notAfter := doc.Chain[0].NotAfter; doc.Validity.ValidUntil.After(notAfter) || notAfter.Sub(doc.Validity.ValidUntil) > time.Second {
+		t.Errorf("mdoc validUntil %s; want the signer certificate's NotAfter %s", doc.Validity.ValidUntil, notAfter)
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -144,6 +146,38 @@ func (k *Keys) Signer(ctx context.Context, now time.Time) (*Signer, error) {
 	return k.current, nil
 }
 
+// errNoSigner stops GetOrCreateSecret from creating a past period's signer.
+var errNoSigner = errors.New("no signer of that period")
+
+// Published returns the signers whose credentials verifiers may still be
+// shown at now: the configured one; or the generated one of the current
+// period and, while its certificate lasts, the previous period's, whose
+// credentials are still valid after a rollover. It never creates a past
+// signer.
+func (k *Keys) Published(ctx context.Context, now time.Time) ([]*Signer, error) {
+	current, err := k.Signer(ctx, now)
+	if err != nil || k.fixed != nil {
+		return []*Signer{current}, err
+	}
+	out := []*Signer{current}
+	period := now.Unix()/int64(signerPeriod/time.Second) - 1
+	raw, err := k.store.GetOrCreateSecret(ctx, fmt.Sprintf("%s%d", signerSecret, period), func() ([]byte, error) { return nil, errNoSigner })
+	switch {
+	case errors.Is(err, errNoSigner):
+		return out, nil
+	case err != nil:
+		return nil, fmt.Errorf("loading the previous credential signing key: %w", err)
+	}
+	key, certs, err := decodeKeyBlob(raw)
+	if err != nil {
+		return nil, fmt.Errorf("the stored previous credential signing key: %w", err)
+	}
+	if now.Before(certs[0].NotAfter) {
+		out = append(out, &Signer{Key: key, Chain: certs})
+	}
+	return out, nil
+}
+
 // keyBlob is how a generated key is stored: PKCS#8 and its certificate.
 type keyBlob struct {
 	Key  []byte   `json:"pkcs8"`
@@ -208,15 +242,26 @@ func (k *Keys) newSigner(period int64, now time.Time) ([]byte, error) {
 		return nil, err
 	}
 	start := time.Unix(period*int64(signerPeriod/time.Second), 0)
-	notBefore := later(start.Add(-time.Hour), k.root.NotBefore)
+	// Valid from its creation (an hour of clock skew), not from the start
+	// of its period, which may be months before.
+	notBefore := later(later(start, now).Add(-time.Hour), k.root.NotBefore)
+	pub, err := x509.MarshalPKIXPublicKey(key.Public())
+	if err != nil {
+		return nil, err
+	}
+	ski := sha1.Sum(pub) // RFC 5280 §4.2.1.2's method, as for the root
 	tmpl := &x509.Certificate{
-		SerialNumber:   serial(),
-		Subject:        pkix.Name{Country: []string{certCountry}, CommonName: k.host},
-		Issuer:         k.root.Subject,
-		NotBefore:      notBefore,
-		NotAfter:       earlier(start.Add(signerPeriod+signerOverlap), k.root.NotAfter),
-		KeyUsage:       x509.KeyUsageDigitalSignature,
-		AuthorityKeyId: k.root.SubjectKeyId,
+		SerialNumber: serial(),
+		Subject:      pkix.Name{Country: []string{certCountry}, CommonName: k.host},
+		Issuer:       k.root.Subject,
+		NotBefore:    notBefore,
+		NotAfter:     earlier(start.Add(signerPeriod+signerOverlap), k.root.NotAfter),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		// ISO/IEC 18013-5 Annex B: a document signer's extended key usage
+		// is id-mdl-kp-mdlDS.
+		UnknownExtKeyUsage: []asn1.ObjectIdentifier{oidMdlDS},
+		SubjectKeyId:       ski[:],
+		AuthorityKeyId:     k.root.SubjectKeyId,
 	}
 	if !tmpl.NotAfter.After(now) {
 		return nil, errors.New("the generated credential root has expired: delete it from the store or configure credential.signing_key_file")
@@ -227,6 +272,9 @@ func (k *Keys) newSigner(period int64, now time.Time) ([]byte, error) {
 	}
 	return encodeKeyBlob(key, der)
 }
+
+// oidMdlDS is id-mdl-kp-mdlDS (ISO/IEC 18013-5 Annex B.1.4).
+var oidMdlDS = asn1.ObjectIdentifier{1, 0, 18013, 5, 1, 2}
 
 func later(a, b time.Time) time.Time {
 	if a.After(b) {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"math/big"
 	"os"
@@ -98,5 +99,65 @@ func TestConfiguredKeys(t *testing.T) {
 	}
 	if _, err := credential.ConfiguredKeys(write("other.pem", "PRIVATE KEY", o8), chain); err == nil || !strings.Contains(err.Error(), "not the key of the chain's first certificate") {
 		t.Errorf("a mismatched key: %v", err)
+	}
+}
+
+// TestPublishedSigners: the keys verifiers are shown are the current
+// signer's and, after a rollover, the previous one's while its certificate
+// lasts; a past signer that never existed is not created.
+func TestPublishedSigners(t *testing.T) {
+	store := memory.New()
+	now := time.Now()
+	k, err := credential.GeneratedKeys(t.Context(), store, "https://issuer.example", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := k.Published(t.Context(), now)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("Published() = %d signers, %v; want the current one", len(first), err)
+	}
+	// An hour into the next period (periods of 365 days since the epoch).
+	year := int64(365 * 24 * 60 * 60)
+	next := time.Unix((now.Unix()/year+1)*year, 0).Add(time.Hour)
+	both, err := k.Published(t.Context(), next)
+	if err != nil || len(both) != 2 || !both[1].Key.Equal(first[0].Key) || both[0].Key.Equal(first[0].Key) {
+		t.Fatalf("Published() after a rollover = %d signers, %v; want the new one and the previous one", len(both), err)
+	}
+	if after := both[1].Chain[0].NotAfter.Add(time.Second); after.Before(next.Add(365 * 24 * time.Hour)) {
+		if got, _ := k.Published(t.Context(), after); len(got) != 1 {
+			t.Errorf("Published() once the previous certificate expired = %d signers; want 1", len(got))
+		}
+	}
+	// Two periods on, the skipped period's signer is not made up.
+	far := now.Add(3 * 366 * 24 * time.Hour)
+	if got, err := k.Published(t.Context(), far); err != nil || len(got) != 1 {
+		t.Errorf("Published() two periods on = %d signers, %v; want the current one only", len(got), err)
+	}
+}
+
+// TestDocumentSignerCertificate: the generated signer's certificate is a
+// document signer's (ISO/IEC 18013-5 Annex B: id-mdl-kp-mdlDS, digital
+// signature only), names its key (SubjectKeyId) and its root's, and is
+// valid from its creation, not from the start of its period.
+func TestDocumentSignerCertificate(t *testing.T) {
+	now := time.Now()
+	k, err := credential.GeneratedKeys(t.Context(), memory.New(), "https://issuer.example", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := k.Signer(t.Context(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Chain[0]
+	mdlDS := asn1.ObjectIdentifier{1, 0, 18013, 5, 1, 2}
+	if len(c.UnknownExtKeyUsage) != 1 || !c.UnknownExtKeyUsage[0].Equal(mdlDS) || c.KeyUsage != x509.KeyUsageDigitalSignature || c.IsCA {
+		t.Errorf("extended key usage %v, key usage %v, CA %v; want id-mdl-kp-mdlDS, digitalSignature, no CA", c.UnknownExtKeyUsage, c.KeyUsage, c.IsCA)
+	}
+	if len(c.SubjectKeyId) == 0 || string(c.AuthorityKeyId) != string(k.Root().SubjectKeyId) {
+		t.Error("the signer's certificate lacks its SubjectKeyId or its root's AuthorityKeyId")
+	}
+	if c.NotBefore.Before(now.Add(-time.Hour - time.Second)) {
+		t.Errorf("NotBefore %s; want at most an hour before its creation at %s", c.NotBefore, now)
 	}
 }

@@ -48,6 +48,8 @@ type parsed struct {
 	format, vct, docType string
 	// proofs are the JWT key proofs (the draft's single proof as one).
 	proofs []string
+	// encryption is credential_response_encryption, nil for none.
+	encryption *encryption
 }
 
 // errRequest is invalid_credential_request (OpenID4VCI 1.0 §8.3.1.2).
@@ -71,13 +73,15 @@ func (s *Service) parse(r Request) (parsed, error) {
 	if !bytes.HasPrefix(bytes.TrimLeft(r.Body, " \t\r\n"), []byte("{")) || json.Unmarshal(r.Body, &b) != nil {
 		return p, errRequest("the body is not a JSON object with members of the expected types")
 	}
-	if b.Encryption != nil && string(b.Encryption) != "null" {
-		return p, oauth.New(http.StatusBadRequest, oauth.CodeInvalidEncryptionParameters, "this credential issuer does not encrypt credential responses")
-	}
 	if err := s.parseTarget(&p, b); err != nil {
 		return p, err
 	}
-	return p, s.parseProofs(&p, b)
+	if err := s.parseProofs(&p, b); err != nil {
+		return p, err
+	}
+	var err error
+	p.encryption, err = parseEncryption(b.Encryption, s.cfg.RequireEncryption)
+	return p, err
 }
 
 // parseTarget reads which credential the request asks for: exactly one of

@@ -16,8 +16,9 @@ type Config struct {
 	// URL is the credential issuer identifier: the iss of SD-JWT VCs.
 	URL string
 	// CredentialURL is the credential endpoint's URL: the htu of its DPoP
-	// proofs.
-	CredentialURL string
+	// proofs. NotificationURL and DeferredURL are those of the
+	// notification and deferred credential endpoints.
+	CredentialURL, NotificationURL, DeferredURL string
 	// Configurations are credential_configurations_supported, parsed.
 	Configurations map[string]*Configuration
 	// BatchSize is batch_credential_issuance.batch_size: the most proofs
@@ -27,6 +28,16 @@ type Config struct {
 	StrictRequests bool
 	// Validity is how long a credential is valid from its issuance.
 	Validity time.Duration
+	// RequireEncryption refuses requests without
+	// credential_response_encryption (encryption_required).
+	RequireEncryption bool
+	// NotificationTTL is how long a notification_id is accepted after
+	// its credential response.
+	NotificationTTL time.Duration
+	// DeferredTTL is how long a deferred transaction lives, and the claims
+	// supplied for it; DeferredInterval is the interval of the deferred
+	// answers, the least time a wallet waits between two requests.
+	DeferredTTL, DeferredInterval time.Duration
 	// Now is the clock.
 	Now func() time.Time
 }
@@ -43,14 +54,15 @@ type ProofVerifier interface {
 }
 
 // Store is what the endpoint reads in the store: where the claims come
-// from (offers, authorization codes, users), and the replay keys of the
-// key proofs.
+// from (offers, authorization codes, users), the replay keys of the key
+// proofs, and the records of notifications and deferred transactions.
 type Store interface {
 	GetOffer(ctx context.Context, id string) (storage.Offer, error)
 	GetAuthCode(ctx context.Context, id string) (storage.AuthCode, error)
 	GetUser(ctx context.Context, username string) (storage.User, error)
 	GetUserByID(ctx context.Context, id string) (storage.User, error)
 	storage.Replay
+	storage.CredentialRecords
 }
 
 // Parts are the parts the endpoint calls.

@@ -34,6 +34,9 @@ type Config struct {
 	// staying usable for RefreshGrace.
 	RefreshTTL, RefreshIdleTTL, RefreshGrace time.Duration
 	RotateRefresh                            bool
+	// Refused are grant types answered as unsupported (the haip profile
+	// refuses password, FAPI 2.0 §5.3.2.1).
+	Refused []string
 	// Now is the clock.
 	Now func() time.Time
 }
@@ -159,7 +162,7 @@ func (e *Endpoint) Token(ctx context.Context, req TokenRequest) (*token.Response
 		return nil, oauth.ErrInvalidRequest("the parameter grant_type is missing")
 	}
 	g, ok := grants[grantType]
-	if !ok {
+	if !ok || slices.Contains(e.cfg.Refused, grantType) {
 		return nil, oauth.ErrUnsupportedGrantType("the grant type is not supported")
 	}
 	client, bind, err := e.auth.Authenticate(ctx, req.Request)

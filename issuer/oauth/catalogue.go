@@ -54,6 +54,7 @@ var Catalogue = []CatalogueEntry{
 	{"client_id in the form differs from the Basic header's", 401, CodeInvalidClient, "client_id does not match the Authorization header", ""},
 	{"An unknown client_id", 401, CodeInvalidClient, "the client doesn't exist", "SimpleIdentityServer TheClientDoesntExist"},
 	{"The client used a method it is not registered with (none, a secret, an assertion, a certificate)", 401, CodeInvalidClient, "the client cannot be authenticated with {0}", "SimpleIdentityServer TheClientCannotBeAuthenticatedWith..."},
+	{"A public client (registered with none) under the haip profile", 401, CodeInvalidClient, "the client must authenticate: public clients use a wallet attestation (attest_jwt_client_auth)", ""},
 	{"A wrong client secret", 401, CodeInvalidClient, "bad client credential", "SimpleIdServer BadClientCredential"},
 	{"Too many failed client authentications from one address", 401, CodeInvalidClient, "too many failed authentications; try again later", ""},
 	{"A client_assertion_type other than jwt-bearer", 401, CodeInvalidClient, "the client_assertion_type is not supported", ""},

@@ -30,6 +30,10 @@ type Request struct {
 	// Grants are the grant types the offer carries: the pre-authorized code
 	// (the default) and/or authorization_code, with an issuer_state.
 	Grants []string `json:"grants,omitempty"`
+	// Deferred defers the issuance (OpenID4VCI 1.0 §9): the credential
+	// endpoint answers with a transaction, and the credentials are issued
+	// once the claims are supplied (SupplyClaims).
+	Deferred bool `json:"deferred,omitempty"`
 }
 
 // TxCodeRequest asks for a transaction code; every field is optional.
@@ -101,7 +105,11 @@ func (s *Offers) Create(ctx context.Context, req Request) (Response, error) {
 	o := storage.Offer{
 		ID: token.NewID(), CodeHash: codeHash[:], Subject: req.Subject, Claims: req.Claims,
 		ConfigurationIDs: req.CredentialConfigurationIDs, CreatedAt: now,
-		ExpiresAt: now.Add(ttl), KeepUntil: now.Add(ttl),
+		ExpiresAt: now.Add(ttl), KeepUntil: now.Add(ttl), Deferred: req.Deferred,
+	}
+	if req.Deferred {
+		// Kept while its transactions wait for the claims.
+		o.KeepUntil = o.ExpiresAt.Add(s.cfg.DeferredTTL)
 	}
 	for range o.ConfigurationIDs {
 		o.CredentialIdentifiers = append(o.CredentialIdentifiers, uuid.NewString())

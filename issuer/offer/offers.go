@@ -26,19 +26,30 @@ type Config struct {
 	// TxCodeMaxAttempts is the budget of wrong transaction codes after
 	// which the code is dead.
 	TxCodeMaxAttempts int
+	// DeferredTTL is how long a deferred offer is kept after its code
+	// expires, and the claims supplied for it after they are.
+	DeferredTTL time.Duration
 	// Now is the clock.
 	Now func() time.Time
+}
+
+// Store is what the offers keep: the offers, and the credential records
+// of their issuance (the claims supplied later, the notifications and
+// transactions the admin API shows).
+type Store interface {
+	storage.Offers
+	storage.CredentialRecords
 }
 
 // Offers creates, serves and checks credential offers. Create it with
 // [New]; it is safe for concurrent use.
 type Offers struct {
 	cfg   Config
-	store storage.Offers
+	store Store
 }
 
 // New returns the offers of cfg, kept in store.
-func New(cfg Config, store storage.Offers) *Offers {
+func New(cfg Config, store Store) *Offers {
 	return &Offers{cfg: cfg, store: store}
 }
 

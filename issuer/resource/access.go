@@ -58,7 +58,7 @@ func tokenScheme(rec storage.Token) string {
 // Access checks the access token of a request to the resource at htu (its
 // URL, the htu of the DPoP proof) and returns the token's record: the
 // scheme, the signature, expiry and audience (token.Minter.VerifyAccess),
-// the store (revoked, expired, swept), and the proof of possession (the
+// the store (revoked, expired, swept; its client deleted), and the proof of possession (the
 // client certificate of a certificate-bound token; for a DPoP-bound token
 // a DPoP proof with ath, of its key, with the resource server's nonce when
 // nonces are on, used once). Bearer is accepted only for tokens that are
@@ -79,6 +79,13 @@ func (s *Server) Access(ctx context.Context, req AccessRequest, htu string) (sto
 		return storage.Token{}, s.errToken(oauth.SchemeDPoP, oauth.CodeInvalidToken, "the access token has expired or was revoked")
 	case err != nil:
 		return storage.Token{}, oauth.ErrServer(err)
+	}
+	if rec.ClientID != "" {
+		if _, err := s.store.GetClient(ctx, rec.ClientID); errors.Is(err, storage.ErrNotFound) {
+			return storage.Token{}, s.errToken(tokenScheme(rec), oauth.CodeInvalidToken, "the client of the access token no longer exists")
+		} else if err != nil {
+			return storage.Token{}, oauth.ErrServer(err)
+		}
 	}
 	if err := s.checkTokenBinding(ctx, req, htu, scheme, tok, rec); err != nil {
 		return storage.Token{}, err

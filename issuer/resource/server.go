@@ -32,6 +32,9 @@ type Store interface {
 	RevokeGrant(ctx context.Context, grantID string) error
 	RevokeTokens(ctx context.Context, ids []string) error
 	GetUserByID(ctx context.Context, id string) (storage.User, error)
+	// GetClient finds the client of a token: a deleted client's tokens
+	// stop working at the resources.
+	GetClient(ctx context.Context, id string) (storage.Client, error)
 	storage.Replay
 }
 

@@ -123,3 +123,28 @@ func (s *Store) UseReplayKey(ctx context.Context, key []byte, exp, now time.Time
 	}
 	return nil
 }
+
+// UseReplayKeys records every key in one transaction, all or nothing
+// (storage.Replay).
+func (s *Store) UseReplayKeys(ctx context.Context, keys []storage.ReplayUse, now time.Time) error {
+	if !storage.DistinctReplayKeys(keys) {
+		return fmt.Errorf("storage/bolt: replay keys: empty or repeated: %w", storage.ErrAlreadyExists)
+	}
+	err := s.update(ctx, func(w *writeTx) error {
+		for _, k := range keys {
+			if w.replayLive(k.Key, now) {
+				return storage.ErrAlreadyExists
+			}
+		}
+		for _, k := range keys {
+			if err := w.putReplay(k.Key, k.Expiry); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("storage/bolt: replay keys: %w", err)
+	}
+	return nil
+}

@@ -47,10 +47,14 @@ var (
 	bucketAuthCodesExp = []byte("auth_code_keep")      // KeepUntil||code ID -> ""
 	bucketIssuerStates = []byte("offer_issuer_states") // issuer_state hash -> offer ID
 	bucketOfferJSON    = []byte("offer_json")          // offer ID -> OfferJSON (off the redemption path)
-	allBuckets         = [][]byte{bucketMeta, bucketSecrets, bucketKeys, bucketClients, bucketUsers, bucketOffers, bucketOfferState, bucketOfferCodes, bucketOffersExp, bucketTokens, bucketTokensExp, bucketGrants, bucketUMARes, bucketUMATickets, bucketUMAExp, bucketReplay, bucketSessions, bucketSessionsExp, bucketAuthCodes, bucketAuthCodesExp, bucketIssuerStates, bucketOfferJSON}
-	schemaKey          = []byte("schema_version")
-	schemaVersion      = []byte{3}
-	errSchemaVersion   = errors.New("storage/bolt: unsupported schema version")
+	// Added later still; Open creates them in older files too.
+	bucketCredRecords      = []byte("credential_records")       // record ID -> CredentialRecord
+	bucketCredRecordsExp   = []byte("credential_record_exp")    // ExpiresAt||record ID -> ""
+	bucketCredRecordOffers = []byte("credential_record_offers") // offer ID||0||record ID -> ""
+	allBuckets             = [][]byte{bucketMeta, bucketSecrets, bucketKeys, bucketClients, bucketUsers, bucketOffers, bucketOfferState, bucketOfferCodes, bucketOffersExp, bucketTokens, bucketTokensExp, bucketGrants, bucketUMARes, bucketUMATickets, bucketUMAExp, bucketReplay, bucketSessions, bucketSessionsExp, bucketAuthCodes, bucketAuthCodesExp, bucketIssuerStates, bucketOfferJSON, bucketCredRecords, bucketCredRecordsExp, bucketCredRecordOffers}
+	schemaKey              = []byte("schema_version")
+	schemaVersion          = []byte{3}
+	errSchemaVersion       = errors.New("storage/bolt: unsupported schema version")
 )
 
 // recordVersion is the first byte of every JSON record value.

@@ -15,7 +15,7 @@ import (
 const sweepChunk = 1000
 
 // Sweep deletes the replay keys, tokens, offers, UMA tickets, auth
-// sessions and authorization codes that have expired at now, in transactions of at most sweepChunk deletions, and returns how
+// sessions, authorization codes and credential records that have expired at now, in transactions of at most sweepChunk deletions, and returns how
 // many records it deleted. On error, the count is of the chunks committed
 // before it.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
@@ -52,6 +52,7 @@ func sweepChunkTx(tx *writeTx, now time.Time, limit int) (deleted, visited int, 
 		{bucketUMAExp, deleteTicket},
 		{bucketSessionsExp, deleteSession},
 		{bucketAuthCodesExp, deleteAuthCode},
+		{bucketCredRecordsExp, deleteCredentialRecord},
 	}
 	for _, k := range kinds {
 		idx := tx.Bucket(k.index)

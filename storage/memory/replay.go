@@ -26,6 +26,26 @@ func (s *Store) UseReplayKey(ctx context.Context, key []byte, exp, now time.Time
 	return nil
 }
 
+// UseReplayKeys records every key, all or nothing (storage.Replay).
+func (s *Store) UseReplayKeys(ctx context.Context, keys []storage.ReplayUse, now time.Time) error {
+	if !storage.DistinctReplayKeys(keys) {
+		return fmt.Errorf("storage/memory: replay keys: empty or repeated: %w", storage.ErrAlreadyExists)
+	}
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	for _, k := range keys {
+		if s.replayLive(k.Key, now) {
+			return fmt.Errorf("storage/memory: replay key: %w", storage.ErrAlreadyExists)
+		}
+	}
+	for _, k := range keys {
+		s.replay[string(k.Key)] = k.Expiry
+	}
+	return nil
+}
+
 // replayLive reports whether key is recorded and not expired at now.
 // Callers hold s.mu.
 func (s *Store) replayLive(key []byte, now time.Time) bool {

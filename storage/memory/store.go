@@ -32,6 +32,8 @@ type Store struct {
 
 	sessions  map[string]storage.AuthSession
 	authCodes map[string]storage.AuthCode
+	// credRecords are the credential records by ID.
+	credRecords map[string]storage.CredentialRecord
 }
 
 // New returns an empty store.
@@ -51,6 +53,8 @@ func New() *Store {
 
 		sessions:  map[string]storage.AuthSession{},
 		authCodes: map[string]storage.AuthCode{},
+
+		credRecords: map[string]storage.CredentialRecord{},
 	}
 }
 

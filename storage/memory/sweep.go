@@ -6,7 +6,7 @@ import (
 )
 
 // Sweep deletes the replay keys, tokens, offers, UMA tickets, auth
-// sessions and authorization codes that have expired at now and returns how many it deleted.
+// sessions, authorization codes and credential records that have expired at now and returns how many it deleted.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 	if err := s.lock(ctx); err != nil {
 		return 0, err
@@ -40,7 +40,7 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 			n++
 		}
 	}
-	return n + s.sweepAuth(now), nil
+	return n + s.sweepAuth(now) + s.sweepCredentialRecords(now), nil
 }
 
 // sweepAuth deletes expired sessions and codes. Callers hold s.mu.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,5 +47,21 @@ func (s *Store) UseReplayKey(ctx context.Context, key []byte, exp, now time.Time
 	}
 	return s.do(ctx, "replay key", false, func(ctx context.Context) error {
 		return claim(ctx, s.pool, key, exp, now)
+	})
+}
+
+// UseReplayKeys claims every key in one transaction, all or nothing: a
+// live key rolls back the claims before it (storage.Replay).
+func (s *Store) UseReplayKeys(ctx context.Context, keys []storage.ReplayUse, now time.Time) error {
+	if !storage.DistinctReplayKeys(keys) {
+		return fmt.Errorf("storage/postgres: replay keys: empty or repeated: %w", storage.ErrAlreadyExists)
+	}
+	return s.tx(ctx, "replay keys", func(ctx context.Context, tx pgx.Tx) error {
+		for _, k := range keys {
+			if err := claim(ctx, tx, k.Key, k.Expiry, now); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }

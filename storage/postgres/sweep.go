@@ -18,6 +18,7 @@ var sweepTables = []struct{ table, key, column string }{
 	{"uma_tickets", "id", "expires_ns"},
 	{"auth_sessions", "id", "expires_ns"},
 	{"auth_codes", "id", "keep_until_ns"},
+	{"credential_records", "id", "expires_ns"},
 }
 
 // Sweep deletes what has expired at now, as documented on

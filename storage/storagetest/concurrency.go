@@ -18,6 +18,7 @@ func RunConcurrency(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	run(t, newStore, []test{
 		{"SameCode", testConcurrentSameCode},
 		{"SameReplayKey", testConcurrentSameReplayKey},
+		{"OverlappingReplayBatches", testConcurrentOverlappingBatches},
 		{"DistinctRedeems", testConcurrentDistinctRedeems},
 		{"SweepWhileWriting", testConcurrentSweep},
 		{"RefreshRetries", testConcurrentRefreshRetries},
@@ -90,6 +91,30 @@ func testConcurrentSameReplayKey(t *testing.T, s storage.Store) {
 	key := []byte("one-proof")
 	errs := race(func(int) error { return s.UseReplayKey(t.Context(), key, t0.Add(time.Minute), t0) })
 	checkOneWinner(t, errs, storage.ErrAlreadyExists)
+}
+
+// testConcurrentOverlappingBatches: batches that share a key, racing in
+// both orders ([A,B] and [B,A]): exactly one wins, and the losers record
+// nothing, so that no key is burnt by a refused batch.
+func testConcurrentOverlappingBatches(t *testing.T, s storage.Store) {
+	exp := t0.Add(time.Minute)
+	errs := race(func(i int) error {
+		keys := []storage.ReplayUse{{Key: []byte("batch-a"), Expiry: exp}, {Key: []byte("batch-b"), Expiry: exp}}
+		if i%2 == 1 {
+			keys[0], keys[1] = keys[1], keys[0]
+		}
+		keys = append(keys, storage.ReplayUse{Key: fmt.Appendf(nil, "own-%d", i), Expiry: exp})
+		return s.UseReplayKeys(t.Context(), keys, t0)
+	})
+	checkOneWinner(t, errs, storage.ErrAlreadyExists)
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		if e := s.UseReplayKey(t.Context(), fmt.Appendf(nil, "own-%d", i), exp, t0); e != nil {
+			t.Errorf("racer %d lost, yet its own key was recorded: %v", i, e)
+		}
+	}
 }
 
 func testConcurrentDistinctRedeems(t *testing.T, s storage.Store) {

@@ -178,6 +178,28 @@ func testReplayKey(t *testing.T, s storage.Store) {
 	checkErr(t, "other key", s.UseReplayKey(ctx, []byte("proof-2"), exp, t0), nil)
 }
 
+// testReplayKeys: UseReplayKeys records all its keys or none.
+func testReplayKeys(t *testing.T, s storage.Store) {
+	ctx, exp := t.Context(), t0.Add(time.Minute)
+	use := func(keys ...string) []storage.ReplayUse {
+		out := make([]storage.ReplayUse, len(keys))
+		for i, k := range keys {
+			out[i] = storage.ReplayUse{Key: []byte(k), Expiry: exp}
+		}
+		return out
+	}
+	checkErr(t, "a used key", s.UseReplayKey(ctx, []byte("b"), exp, t0), nil)
+	checkErr(t, "a batch with a used key", s.UseReplayKeys(ctx, use("a", "b", "c"), t0), storage.ErrAlreadyExists)
+	checkErr(t, "a batch with one key twice", s.UseReplayKeys(ctx, use("d", "d"), t0), storage.ErrAlreadyExists)
+	// Nothing of the refused batches was recorded.
+	checkErr(t, "the batch's other keys", s.UseReplayKeys(ctx, use("a", "c", "d"), t0), nil)
+	for _, k := range []string{"a", "c", "d"} {
+		checkErr(t, "key "+k+" again", s.UseReplayKey(ctx, []byte(k), exp, t0), storage.ErrAlreadyExists)
+	}
+	after := exp.Add(time.Nanosecond)
+	checkErr(t, "the batch after expiry", s.UseReplayKeys(ctx, use("a", "b", "c"), after), nil)
+}
+
 // testRevokeTokens revokes one of two tokens (and an unknown ID, and the
 // same token twice): only that token is revoked.
 func testRevokeTokens(t *testing.T, s storage.Store) {

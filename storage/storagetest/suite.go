@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"RefreshRotationNeedsSuccessor", testRefreshRotationNeedsSuccessor},
 		{"RefreshConcurrent", testRefreshConcurrent},
 		{"ReplayKey", testReplayKey},
+		{"ReplayKeys", testReplayKeys},
 		{"Sweep", testSweep},
 		{"SweepMany", testSweepMany},
 		{"TimeZones", testTimeZones},
@@ -68,6 +69,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Closed", testClosed},
 	})
 	run(t, newStore, authCodeTests)
+	run(t, newStore, credentialTests)
 }
 
 // run runs each test in a parallel subtest on a fresh store.
@@ -316,6 +318,9 @@ func closedCalls(s storage.Store) []struct {
 		{"RecordTxCodeFailure", func(ctx context.Context) error { _, err := s.RecordTxCodeFailure(ctx, o.CodeHash, 3); return err }},
 		{"Redeem", func(ctx context.Context) error { return s.Redeem(ctx, redemption(o, t0)) }},
 		{"UseReplayKey", func(ctx context.Context) error { return s.UseReplayKey(ctx, []byte("k"), t0, t0) }},
+		{"UseReplayKeys", func(ctx context.Context) error {
+			return s.UseReplayKeys(ctx, []storage.ReplayUse{{Key: []byte("k"), Expiry: t0}}, t0)
+		}},
 		{"GetToken", func(ctx context.Context) error { _, err := s.GetToken(ctx, "t"); return err }},
 		{"Sweep", func(ctx context.Context) error { _, err := s.Sweep(ctx, t0); return err }},
 	}
