@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Load benchmark of the token endpoint: the server pinned to one core, the
 # load generator to the other, durable bbolt writes (fsync on commit).
-#   scripts/bench.sh [wallets] [redemptions]
+#   scripts/bench.sh [wallets] [redemptions] [loadgen flags…]
+# e.g. scripts/bench.sh 32 20000 -credential: full issuances (token, then
+# an SD-JWT VC with a key proof) instead of redemptions alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 wallets=${1:-32}
 n=${2:-30000}
+shift $(( $# < 2 ? $# : 2 ))
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/issuer" ./cmd/issuer
@@ -18,4 +21,4 @@ server=$!
 for _ in $(seq 50); do curl -fs "http://$addr/jwks" >/dev/null && break; sleep 0.1; done
 kill -0 "$server" 2>/dev/null || { echo "the server did not start" >&2; exit 1; }
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); go: $(go version | cut -d' ' -f3)"
-taskset -c 0 "$work/loadgen" -url "http://$addr" -admin-token "$token" -wallets "$wallets" -n "$n" -server-pid "$server"
+taskset -c 0 "$work/loadgen" -url "http://$addr" -admin-token "$token" -wallets "$wallets" -n "$n" -server-pid "$server" "$@"

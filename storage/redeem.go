@@ -71,7 +71,9 @@ type RedeemPlan struct {
 	// IssuedTokens and KeepUntil changed.
 	Code CodeState
 	// Offer, on nil, is the new state of the offer an authorization code
-	// came from (RedeemedAt and RedeemedBy changed); nil if there is none.
+	// came from (RedeemedAt and RedeemedBy changed, KeepUntil pushed out to
+	// the code's, so that the grant's tokens still find the offer's
+	// claims); nil if there is none.
 	Offer *CodeState
 }
 
@@ -120,9 +122,19 @@ func planRedeem(code CodeState, hasOffer bool, offer *CodeState, r Redemption) R
 	if hasOffer {
 		o := *offer
 		o.RedeemedAt, o.RedeemedBy = r.Now, r.JKT
+		// The grant's tokens find their claims in the offer: it stays as
+		// long as they may.
+		o.KeepUntil = later(o.KeepUntil, p.Code.KeepUntil)
 		p.Offer = &o
 	}
 	return p
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // offerUsable reports whether an authorization code's offer may still be

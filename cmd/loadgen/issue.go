@@ -43,7 +43,7 @@ type issuance struct {
 // depend on the access token: the token request's DPoP proof and the key
 // proof (with one c_nonce, which wallets may reuse until it expires).
 func prepareIssuances(ctx context.Context, client *http.Client, c config, codes []string) ([]issuance, error) {
-	cNonce, err := fetchCNonce(ctx, client, c.url)
+	cNonce, err := fetchCNonce(ctx, client, c.node(0))
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func issueAll(ctx context.Context, client *http.Client, c config, reqs []issuanc
 	start := time.Now()
 	_ = parallel(c.wallets, len(reqs), func(i int) error {
 		t0 := time.Now()
-		err := issueOne(ctx, client, c.url, reqs[i])
+		err := issueOne(ctx, client, c.node(i), c.url, reqs[i])
 		lat[i] = time.Since(t0)
 		if err != nil && failures.Add(1) <= 5 {
 			fmt.Fprintln(os.Stderr, "issuance failed:", err)
@@ -115,7 +115,9 @@ func issueAll(ctx context.Context, client *http.Client, c config, reqs []issuanc
 	return lat, failures.Load(), time.Since(start)
 }
 
-func issueOne(ctx context.Context, client *http.Client, base string, r issuance) error {
+// issueOne runs one issuance on the node at base; the proofs name the
+// public URL.
+func issueOne(ctx context.Context, client *http.Client, base, public string, r issuance) error {
 	body := "grant_type=" + url.QueryEscape(oauth.GrantPreAuthorizedCode) + "&pre-authorized_code=" + url.QueryEscape(r.code)
 	var tok struct {
 		AccessToken          string                      `json:"access_token"`
@@ -127,8 +129,7 @@ func issueOne(ctx context.Context, client *http.Client, base string, r issuance)
 	if len(tok.AuthorizationDetails) == 0 || len(tok.AuthorizationDetails[0].CredentialIdentifiers) == 0 {
 		return errors.New("token response without credential_identifiers")
 	}
-	credURL := base + "/credential"
-	p, err := dpop.Sign(r.key, "ES256", dpop.Claims{Method: http.MethodPost, URL: credURL, AccessToken: tok.AccessToken})
+	p, err := dpop.Sign(r.key, "ES256", dpop.Claims{Method: http.MethodPost, URL: public + "/credential", AccessToken: tok.AccessToken})
 	if err != nil {
 		return err
 	}
@@ -142,7 +143,7 @@ func issueOne(ctx context.Context, client *http.Client, base string, r issuance)
 		} `json:"credentials"`
 	}
 	hdr := map[string]string{"DPoP": p, "Authorization": "DPoP " + tok.AccessToken}
-	if err := post(ctx, client, credURL, "application/json", string(creq), hdr, &cres); err != nil {
+	if err := post(ctx, client, base+"/credential", "application/json", string(creq), hdr, &cres); err != nil {
 		return fmt.Errorf("credential: %w", err)
 	}
 	if len(cres.Credentials) != 1 || cres.Credentials[0].Credential == "" {

@@ -6,6 +6,13 @@
 // the server's peak RSS and its anonymous and file-backed parts.
 //
 //	loadgen -url http://127.0.0.1:8080 -admin-token T -wallets 32 -n 30000 -server-pid PID
+//
+// Several nodes of one issuer (one database, the same public URL) are
+// driven with -urls: the requests go to each node in turn, the proofs name
+// the public URL -url. -server-pid then lists every node's PID, and
+// -pg-db names the PostgreSQL database whose backends' CPU to report.
+//
+//	loadgen -url http://127.0.0.1:8080 -urls http://127.0.0.1:8080,http://127.0.0.1:8081 -server-pid A,B -pg-db issuer
 package main
 
 import (
@@ -35,7 +42,13 @@ import (
 
 type config struct {
 	url, adminToken string
-	wallets, n, pid int
+	// nodes are the base URLs the requests go to, in turn (default: url).
+	nodes      []string
+	wallets, n int
+	// pids are the server processes whose CPU and RSS to report.
+	pids []int
+	// pgDB names the PostgreSQL database whose backends' CPU to report.
+	pgDB string
 	// credential runs full issuances (token, then credential) instead of
 	// redemptions alone.
 	credential bool
@@ -47,9 +60,16 @@ func main() {
 	flag.StringVar(&c.adminToken, "admin-token", os.Getenv("ISSUER_ADMIN_TOKEN"), "admin token of the server")
 	flag.IntVar(&c.wallets, "wallets", 32, "concurrent wallets")
 	flag.IntVar(&c.n, "n", 30000, "redemptions in the timed phase")
-	flag.IntVar(&c.pid, "server-pid", 0, "server PID, to report its peak RSS")
+	urls := flag.String("urls", "", "comma-separated base URLs of the nodes to send the requests to, in turn (default: -url)")
+	pids := flag.String("server-pid", "", "comma-separated server PIDs, to report their CPU and peak RSS")
+	flag.StringVar(&c.pgDB, "pg-db", "", "PostgreSQL database whose backends' CPU to report (local server)")
 	flag.BoolVar(&c.credential, "credential", false, "full issuances: redeem, then fetch an SD-JWT VC with a key proof")
 	flag.Parse()
+	var err error
+	if c.nodes, c.pids, err = parseLists(c.url, *urls, *pids); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(2)
+	}
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
@@ -76,12 +96,10 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	fmt.Printf("signed %d proofs with %d distinct keys in %s\n", len(reqs), len(reqs), time.Since(start).Round(time.Millisecond))
-	cpu0 := serverCPU(c.pid)
+	cpu0 := measureCPU(c)
 	lat, failures, elapsed := redeemAll(ctx, client, c, reqs)
 	report(c, "redemptions", lat, failures, elapsed)
-	if c.pid > 0 {
-		fmt.Printf("server CPU:  %.0f µs per redemption\n", float64((serverCPU(c.pid)-cpu0).Microseconds())/float64(len(reqs)))
-	}
+	reportCPU(c, cpu0, len(reqs), "redemption")
 	if failures > 0 {
 		return fmt.Errorf("%d redemptions failed", failures)
 	}
@@ -96,12 +114,10 @@ func runIssuances(ctx context.Context, client *http.Client, c config, codes []st
 		return err
 	}
 	fmt.Printf("signed %d token proofs and key proofs with %d distinct keys in %s\n", len(reqs), len(reqs), time.Since(start).Round(time.Millisecond))
-	cpu0 := serverCPU(c.pid)
+	cpu0 := measureCPU(c)
 	lat, failures, elapsed := issueAll(ctx, client, c, reqs)
 	report(c, "issuances", lat, failures, elapsed)
-	if c.pid > 0 {
-		fmt.Printf("server CPU:  %.0f µs per issuance (token + credential)\n", float64((serverCPU(c.pid)-cpu0).Microseconds())/float64(len(reqs)))
-	}
+	reportCPU(c, cpu0, len(reqs), "issuance (token + credential)")
 	if failures > 0 {
 		return fmt.Errorf("%d issuances failed", failures)
 	}
@@ -113,7 +129,7 @@ func createOffers(ctx context.Context, client *http.Client, c config) ([]string,
 	codes := make([]string, c.n)
 	err := parallel(c.wallets, c.n, func(i int) error {
 		body := fmt.Sprintf(`{"credential_configuration_ids":["eu.europa.ec.eudi.pid_vc_sd_jwt"],"subject":"bench-%d","claims":%s}`, i, pidClaims)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.url+"/admin/offers", strings.NewReader(body))
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.node(i)+"/admin/offers", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+c.adminToken)
 		req.Header.Set("Content-Type", "application/json")
 		res, err := client.Do(req)
@@ -154,11 +170,10 @@ func signProofs(codes []string, tokenURL string) ([]redemption, error) {
 func redeemAll(ctx context.Context, client *http.Client, c config, reqs []redemption) ([]time.Duration, int64, time.Duration) {
 	lat := make([]time.Duration, len(reqs))
 	var failures atomic.Int64
-	tokenURL := c.url + issuer.PathToken
 	start := time.Now()
 	_ = parallel(c.wallets, len(reqs), func(i int) error {
 		body := "grant_type=" + url.QueryEscape(oauth.GrantPreAuthorizedCode) + "&pre-authorized_code=" + url.QueryEscape(reqs[i].code)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, bytes.NewBufferString(body))
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.node(i)+issuer.PathToken, bytes.NewBufferString(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("DPoP", reqs[i].proof)
 		t0 := time.Now()
@@ -212,43 +227,10 @@ func report(c config, what string, lat []time.Duration, failures int64, elapsed 
 	fmt.Printf("throughput:  %.0f %s/s\n", float64(len(lat))/elapsed.Seconds(), what)
 	fmt.Printf("latency:     p50 %s  p90 %s  p99 %s  max %s\n", pct(0.50).Round(10*time.Microsecond),
 		pct(0.90).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), lat[len(lat)-1].Round(10*time.Microsecond))
-	if c.pid > 0 {
-		if st, err := procStatus(c.pid); err == nil {
+	for _, pid := range c.pids {
+		if st, err := procStatus(pid); err == nil {
 			fmt.Printf("server peak RSS: %s (now: anonymous %s, file-backed %s, the bbolt mmap, which the kernel can reclaim)\n",
 				st["VmHWM"], st["RssAnon"], st["RssFile"])
 		}
 	}
-}
-
-// procStatus reads the fields of /proc/PID/status (Linux), e.g. VmHWM,
-// the peak resident set size.
-func procStatus(pid int) (map[string]string, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok {
-			out[k] = strings.TrimSpace(v)
-		}
-	}
-	if out["VmHWM"] == "" {
-		return nil, errors.New("no VmHWM")
-	}
-	return out, nil
-}
-
-// serverCPU is the user+system CPU time the process has used (Linux).
-func serverCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil || pid == 0 {
-		return 0
-	}
-	// Fields after the command name, which is in parentheses.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	var utime, stime int64
-	fmt.Sscan(f[11], &utime)
-	fmt.Sscan(f[12], &stime)
-	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
 }

@@ -148,8 +148,12 @@ func redeemAuthCode(w *writeTx, r storage.Redemption, tokens [][]byte) error {
 		return err
 	}
 	if p.Offer != nil {
+		offerKeep := offerSt.KeepUntil
 		offerSt.setState(*p.Offer)
 		if err := put(w.Bucket(bucketOfferState), []byte(r.OfferID), offerSt); err != nil {
+			return err
+		}
+		if err := moveIndex(w.Bucket(bucketOffersExp), []byte(r.OfferID), offerKeep, offerSt.KeepUntil); err != nil {
 			return err
 		}
 	}

@@ -56,8 +56,23 @@ func (s *Store) UpdateAuthSession(ctx context.Context, id string, now time.Time,
 // lockRecord reads one record's JSON with sql (… FOR UPDATE) in tx;
 // ErrNotFound if none.
 func lockRecord[T any](ctx context.Context, tx pgx.Tx, sql string, arg any) (T, error) {
+	return scanRecord[T](tx.QueryRow(ctx, sql, arg))
+}
+
+// queueLock queues lockRecord's read in b; its callback stores the record
+// in dst; none is the outcome ErrNotFound.
+func queueLock[T any](b *reads, sql string, arg any, dst *T) {
+	b.row(func(row pgx.Row) error {
+		var err error
+		*dst, err = scanRecord[T](row)
+		return err
+	}, sql, arg)
+}
+
+// scanRecord decodes a record's row (data); ErrNotFound if none.
+func scanRecord[T any](row pgx.Row) (T, error) {
 	var data []byte
-	if err := tx.QueryRow(ctx, sql, arg).Scan(&data); err != nil {
+	if err := row.Scan(&data); err != nil {
 		var zero T
 		return zero, notFound(err)
 	}
@@ -86,59 +101,63 @@ func (s *Store) GetAuthCode(ctx context.Context, id string) (storage.AuthCode, e
 }
 
 // RedeemAuthCode consumes an authorization code as documented on
-// storage.AuthCodes, in one transaction: the replay key is claimed, the
-// code's row and then its offer's are locked FOR UPDATE,
-// storage.PlanRedeemAuthCode decides, and its writes follow.
+// storage.AuthCodes, in one transaction of two round trips: the replay key
+// is claimed, the code's row and then its offer's are locked FOR UPDATE;
+// storage.PlanRedeemAuthCode decides, and its writes follow with the
+// commit.
 func (s *Store) RedeemAuthCode(ctx context.Context, r storage.Redemption) error {
 	tokens, err := prepareTokens(r.Now, r.ReplayKey, r.ReplayExpiry, r.Tokens)
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, "redeem authorization code", func(ctx context.Context, tx pgx.Tx) error {
-		if err := claimReplay(ctx, tx, r.ReplayKey, r.ReplayExpiry, r.Now); err != nil {
-			return err
-		}
-		c, err := lockRecord[storage.AuthCode](ctx, tx, `SELECT data FROM auth_codes WHERE id = $1 FOR UPDATE`, r.CodeID)
-		if err != nil {
-			return err
-		}
-		o, offer, err := lockCodeOffer(ctx, tx, r.OfferID)
-		if err != nil {
-			return err
-		}
-		p := storage.PlanRedeemAuthCode(c.State(), offer, r)
-		if err := applyRedeem(ctx, tx, p, tokens); err != nil {
-			return err
-		}
-		c.SetState(p.Code)
-		data, err := encode(c)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE auth_codes SET data = $2, keep_until_ns = $3 WHERE id = $1`, c.ID, data, ns(c.KeepUntil)); err != nil {
-			return err
-		}
-		if p.Offer == nil {
-			return nil
-		}
-		o.SetState(*p.Offer)
-		return updateOffer(ctx, tx, o)
+	var c storage.AuthCode
+	var o storage.Offer
+	var offer *storage.CodeState
+	return s.txPipelined(ctx, "redeem authorization code", pipeline{
+		lock: func(b *reads) {
+			queueClaim(b, r.ReplayKey, r.ReplayExpiry, r.Now)
+			queueLock(b, `SELECT data FROM auth_codes WHERE id = $1 FOR UPDATE`, r.CodeID, &c)
+			queueLockCodeOffer(b, r.OfferID, &o, &offer)
+		},
+		write: func(b *pgx.Batch) error {
+			p := storage.PlanRedeemAuthCode(c.State(), offer, r)
+			if err := queueRedeem(b, p, tokens); err != nil {
+				return err
+			}
+			c.SetState(p.Code)
+			data, err := encode(c)
+			if err != nil {
+				return err
+			}
+			b.Queue(`UPDATE auth_codes SET data = $2, keep_until_ns = $3 WHERE id = $1`, c.ID, data, ns(c.KeepUntil))
+			if p.Offer == nil {
+				return nil
+			}
+			o.SetState(*p.Offer)
+			return queueUpdateOffer(b, o)
+		},
 	})
 }
 
-// lockCodeOffer locks the offer an authorization code came from and
-// returns it with its state; a nil state if id is empty or unknown.
-func lockCodeOffer(ctx context.Context, tx pgx.Tx, id string) (storage.Offer, *storage.CodeState, error) {
+// queueLockCodeOffer queues the read that locks the offer an authorization
+// code came from; its callback stores the offer in o and its state in
+// state, nil if id is empty or unknown.
+func queueLockCodeOffer(b *reads, id string, o *storage.Offer, state **storage.CodeState) {
+	*state = nil
 	if id == "" {
-		return storage.Offer{}, nil, nil
+		return
 	}
-	o, err := lockOffer(ctx, tx, `SELECT data FROM offers WHERE id = $1 FOR UPDATE`, id)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return o, nil, nil
-	case err != nil:
-		return o, nil, err
-	}
-	st := o.State()
-	return o, &st, nil
+	b.row(func(row pgx.Row) error {
+		var err error
+		*o, err = scanRecord[storage.Offer](row)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		}
+		st := o.State()
+		*state = &st
+		return nil
+	}, `SELECT data FROM offers WHERE id = $1 FOR UPDATE`, id)
 }

@@ -32,6 +32,20 @@
 //     (storage.PlanRedeem, PlanRedeemAuthCode, UseRefresh, CheckTicket)
 //     decides, and its writes follow. A plan that writes nothing rolls the
 //     transaction back, the replay key's claim with it.
+//
+// # Round trips
+//
+// The redemptions, refresh token use and transaction-code failures know
+// every row they read before they start, so their transaction takes two
+// round trips (a pgx batch is pipelined: one Sync, one answer): BEGIN, the
+// replay-key claim and the reads FOR UPDATE; then, once the plan has
+// decided in Go, the writes and COMMIT. A refused one sends ROLLBACK
+// instead of the writes. Statements are prepared once per connection
+// (pgx's default statement cache); a refusal is kept beside the batch
+// rather than failing pgx's callback, which would drop the statements
+// from that cache. A pre-authorized redemption at the token endpoint thus
+// costs three round trips with the read of the offer before it (seven
+// before the pipelining).
 //   - IDs, code hashes, issuer_state hashes and usernames are unique
 //     constraints; a violation is storage.ErrAlreadyExists.
 //   - GetOrCreateSecret is INSERT … ON CONFLICT DO NOTHING, then SELECT:
@@ -42,9 +56,12 @@
 // # Pool, timeouts, retries
 //
 //   - Pool: [DefaultMaxConns] (20) connections per node unless the DSN
-//     sets pool_max_conns. A redemption holds a connection for about one
-//     millisecond; the database's max_connections (100 by default) must
-//     cover every node's pool.
+//     sets pool_max_conns. A redemption holds a connection for its two
+//     round trips and the commit's WAL flush; the database's
+//     max_connections (100 by default) must cover every node's pool.
+//     With the database on the same machine, a Unix socket
+//     (postgres://user@/db?host=/var/run/postgresql) spares the TCP and
+//     TLS work of every round trip.
 //   - Every operation is bounded by [Options.OpTimeout] (5 s), retries
 //     included; connecting by connect_timeout (3 s); each statement by the
 //     server's statement_timeout (5 s), and a session idle inside a
@@ -54,8 +71,10 @@
 //   - A transaction is retried (at most 3 times, after 10, 40, 160 ms
 //     ±50%) after a serialization failure or a deadlock, and after a
 //     connection lost before the commit was sent (the server rolled it
-//     back); never after a connection lost during the commit, whose outcome
-//     is unknown. Reads are retried after any connection failure.
+//     back; for a pipelined transaction, before any of the batch that
+//     carries COMMIT was sent); never after a connection lost during the
+//     commit, whose outcome is unknown. Reads are retried after any
+//     connection failure.
 //   - A database that cannot be reached or does not answer in time gives
 //     an error wrapping storage.ErrUnavailable (the web layer answers 503
 //     with Retry-After); the pool reconnects by itself when the database

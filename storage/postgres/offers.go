@@ -88,24 +88,11 @@ func (s *Store) getOffer(ctx context.Context, what, sql string, arg any) (storag
 	return o, err
 }
 
-// lockOffer reads the offer of sql (one row: data) and locks its row
-// until the transaction ends; ErrNotFound if none.
-func lockOffer(ctx context.Context, tx pgx.Tx, sql string, arg any) (storage.Offer, error) {
-	var data []byte
-	if err := tx.QueryRow(ctx, sql, arg).Scan(&data); err != nil {
-		return storage.Offer{}, notFound(err)
-	}
-	return decode[storage.Offer](data)
-}
-
-// updateOffer writes the offer's record (not its OfferJSON) and KeepUntil.
-func updateOffer(ctx context.Context, tx pgx.Tx, o storage.Offer) error {
+// updateOffer is the statement that writes the offer's record (not its
+// OfferJSON) and KeepUntil.
+func updateOffer(o storage.Offer) (stmt, error) {
 	_, data, err := encodeOffer(o)
-	if err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `UPDATE offers SET data = $2, keep_until_ns = $3 WHERE id = $1`, o.ID, data, ns(o.KeepUntil))
-	return err
+	return stmt{`UPDATE offers SET data = $2, keep_until_ns = $3 WHERE id = $1`, []any{o.ID, data, ns(o.KeepUntil)}}, err
 }
 
 // RecordTxCodeFailure counts one failed transaction-code attempt against
@@ -113,62 +100,70 @@ func updateOffer(ctx context.Context, tx pgx.Tx, o storage.Offer) error {
 // UPDATE: concurrent failures on every node each count.
 func (s *Store) RecordTxCodeFailure(ctx context.Context, codeHash []byte, max int) (storage.Offer, error) {
 	var o storage.Offer
-	err := s.tx(ctx, "record tx_code failure", func(ctx context.Context, tx pgx.Tx) error {
-		var err error
-		if o, err = lockOffer(ctx, tx, lockByCode, codeHash); err != nil {
-			return err
-		}
-		o.Failures++
-		if o.Failures >= max {
-			o.Locked = true
-		}
-		return updateOffer(ctx, tx, o)
+	err := s.txPipelined(ctx, "record tx_code failure", pipeline{
+		lock: func(b *reads) { queueLock(b, lockByCode, codeHash, &o) },
+		write: func(b *pgx.Batch) error {
+			o.Failures++
+			if o.Failures >= max {
+				o.Locked = true
+			}
+			return queueUpdateOffer(b, o)
+		},
 	})
 	return o, err
 }
 
 // Redeem consumes a pre-authorized code as documented on storage.Offers,
-// in one transaction: the replay key is claimed (a live one refuses), the
-// offer's row is read and locked FOR UPDATE, storage.PlanRedeem decides,
-// and its writes follow; a plan that writes nothing rolls the claim back.
+// in one transaction of two round trips: the replay key is claimed (a
+// live one refuses) and the offer's row read and locked FOR UPDATE;
+// storage.PlanRedeem decides, and its writes follow with the commit. A
+// plan that writes nothing rolls the claim back.
 func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
 	tokens, err := prepareTokens(r.Now, r.ReplayKey, r.ReplayExpiry, r.Tokens)
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, "redeem", func(ctx context.Context, tx pgx.Tx) error {
-		if err := claimReplay(ctx, tx, r.ReplayKey, r.ReplayExpiry, r.Now); err != nil {
-			return err
-		}
-		o, err := lockOffer(ctx, tx, lockByCode, r.CodeHash)
-		if err != nil {
-			return err
-		}
-		p := storage.PlanRedeem(o.State(), r)
-		if err := applyRedeem(ctx, tx, p, tokens); err != nil {
-			return err
-		}
-		o.SetState(p.Code)
-		return updateOffer(ctx, tx, o)
+	var o storage.Offer
+	return s.txPipelined(ctx, "redeem", pipeline{
+		lock: func(b *reads) {
+			queueClaim(b, r.ReplayKey, r.ReplayExpiry, r.Now)
+			queueLock(b, lockByCode, r.CodeHash, &o)
+		},
+		write: func(b *pgx.Batch) error {
+			p := storage.PlanRedeem(o.State(), r)
+			if err := queueRedeem(b, p, tokens); err != nil {
+				return err
+			}
+			o.SetState(p.Code)
+			return queueUpdateOffer(b, o)
+		},
 	})
 }
 
-// applyRedeem carries out a redemption plan beyond the code's own record
-// (the replay key is already claimed): it revokes (ErrConsumed: the
-// transaction is kept) or stores the tokens (nil: the caller then writes
-// p.Code and p.Offer). A plan that writes nothing returns its error, and
-// the transaction rolls back.
-func applyRedeem(ctx context.Context, tx pgx.Tx, p storage.RedeemPlan, tokens []tokenRow) error {
+// queueUpdateOffer queues updateOffer's statement in b.
+func queueUpdateOffer(b *pgx.Batch, o storage.Offer) error {
+	st, err := updateOffer(o)
+	if err == nil {
+		st.queue(b)
+	}
+	return err
+}
+
+// queueRedeem queues the writes of a redemption plan beyond the code's own
+// record (the replay key is claimed in the same transaction): the
+// revocation (ErrConsumed: the transaction is kept) or the tokens (nil:
+// the caller then queues p.Code and p.Offer). A plan that writes nothing
+// returns its error, and the transaction rolls back.
+func queueRedeem(b *pgx.Batch, p storage.RedeemPlan, tokens []tokenRow) error {
 	switch {
 	case !p.Write:
 		return p.Err
 	case p.Revoke != nil:
-		if err := revoke(ctx, tx, p.Revoke.Tokens, p.Revoke.GrantID); err != nil {
-			return err
-		}
+		revokeStmt(p.Revoke.Tokens, p.Revoke.GrantID).queue(b)
 		return keep(p.Err)
 	case p.Err != nil:
 		return keep(p.Err)
 	}
-	return insertTokens(ctx, tx, tokens)
+	queueTokens(b, tokens)
+	return nil
 }

@@ -39,6 +39,22 @@ func claimReplay(ctx context.Context, tx pgx.Tx, key []byte, exp, now time.Time)
 	return claim(ctx, tx, key, exp, now)
 }
 
+// queueClaim queues the claim of a write's replay key (if any) in b; a
+// live key is the outcome storage.ErrAlreadyExists.
+func queueClaim(b *reads, key []byte, exp, now time.Time) {
+	if len(key) == 0 {
+		return
+	}
+	b.row(func(row pgx.Row) error {
+		var ok bool
+		err := row.Scan(&ok)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return storage.ErrAlreadyExists
+		}
+		return err
+	}, claimSQL, key, ns(exp), ns(now))
+}
+
 // UseReplayKey records key until exp; ErrAlreadyExists if it is recorded
 // and not expired at now. One statement, atomic across nodes.
 func (s *Store) UseReplayKey(ctx context.Context, key []byte, exp, now time.Time) error {

@@ -51,6 +51,18 @@ func insertTokens(ctx context.Context, tx pgx.Tx, rows []tokenRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	return insertTokensStmt(rows).exec(ctx, tx)
+}
+
+// queueTokens queues insertTokens's statement in b, if there are rows.
+func queueTokens(b *pgx.Batch, rows []tokenRow) {
+	if len(rows) > 0 {
+		insertTokensStmt(rows).queue(b)
+	}
+}
+
+// insertTokensStmt is the statement that stores rows.
+func insertTokensStmt(rows []tokenRow) stmt {
 	var ids, grants, datas []string
 	var exps []int64
 	var revoked []bool
@@ -58,18 +70,16 @@ func insertTokens(ctx context.Context, tx pgx.Tx, rows []tokenRow) error {
 		ids, grants, datas = append(ids, r.id), append(grants, r.grantID), append(datas, r.data)
 		exps, revoked = append(exps, r.expiresNS), append(revoked, r.revoked)
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO tokens (id, grant_id, expires_ns, revoked, data)
+	return stmt{`INSERT INTO tokens (id, grant_id, expires_ns, revoked, data)
 SELECT id, grant_id, expires_ns, revoked, data::json FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bool[], $5::text[])
 	AS t(id, grant_id, expires_ns, revoked, data)
 ON CONFLICT (id) DO UPDATE SET grant_id = EXCLUDED.grant_id, expires_ns = EXCLUDED.expires_ns,
-	revoked = EXCLUDED.revoked, data = EXCLUDED.data`, ids, grants, exps, revoked, datas)
-	return err
+	revoked = EXCLUDED.revoked, data = EXCLUDED.data`, []any{ids, grants, exps, revoked, datas}}
 }
 
-// revoke marks revoked the tokens ids and every token of grantID.
-func revoke(ctx context.Context, tx pgx.Tx, ids []string, grantID string) error {
-	_, err := tx.Exec(ctx, `UPDATE tokens SET revoked = true WHERE (id = ANY($1) OR grant_id = $2) AND NOT revoked`, ids, grantID)
-	return err
+// revokeStmt marks revoked the tokens ids and every token of grantID.
+func revokeStmt(ids []string, grantID string) stmt {
+	return stmt{`UPDATE tokens SET revoked = true WHERE (id = ANY($1) OR grant_id = $2) AND NOT revoked`, []any{ids, grantID}}
 }
 
 // scanToken decodes a token row (data, revoked).
@@ -129,9 +139,10 @@ func (s *Store) RevokeTokens(ctx context.Context, ids []string) error {
 }
 
 // UseRefreshToken uses a refresh token as documented on storage.Tokens,
-// in one transaction: the replay key is claimed, the token's row read and
-// locked FOR UPDATE, storage.UseRefresh decides, and its writes follow, so
-// that concurrent uses on any node are serialized on the row.
+// in one transaction of two round trips: the replay key is claimed and the
+// token's row read and locked FOR UPDATE; storage.UseRefresh decides, and
+// its writes follow with the commit, so that concurrent uses on any node
+// are serialized on the row.
 func (s *Store) UseRefreshToken(ctx context.Context, u storage.RefreshUse) error {
 	if err := storage.CheckRefreshUse(u); err != nil {
 		return fmt.Errorf("storage/postgres: use refresh token: %w", err)
@@ -146,35 +157,36 @@ func (s *Store) UseRefreshToken(ctx context.Context, u storage.RefreshUse) error
 			return err
 		}
 	}
-	return s.tx(ctx, "use refresh token", func(ctx context.Context, tx pgx.Tx) error {
-		if err := claimReplay(ctx, tx, u.ReplayKey, u.ReplayExpiry, u.Now); err != nil {
-			return err
-		}
-		rt, err := scanToken(tx.QueryRow(ctx, `SELECT data, revoked FROM tokens WHERE id = $1 FOR UPDATE`, u.TokenID))
-		if err != nil {
-			return err
-		}
-		first, err := storage.UseRefresh(&rt, u)
-		switch {
-		case errors.Is(err, storage.ErrConsumed):
-			if err := revoke(ctx, tx, nil, rt.GrantID); err != nil {
+	var rt storage.Token
+	return s.txPipelined(ctx, "use refresh token", pipeline{
+		lock: func(b *reads) {
+			queueClaim(b, u.ReplayKey, u.ReplayExpiry, u.Now)
+			b.row(func(row pgx.Row) error {
+				var err error
+				rt, err = scanToken(row)
+				return err
+			}, `SELECT data, revoked FROM tokens WHERE id = $1 FOR UPDATE`, u.TokenID)
+		},
+		write: func(b *pgx.Batch) error {
+			first, err := storage.UseRefresh(&rt, u)
+			switch {
+			case errors.Is(err, storage.ErrConsumed):
+				revokeStmt(nil, rt.GrantID).queue(b)
+				return keep(err)
+			case err != nil:
 				return err
 			}
-			return keep(err)
-		case err != nil:
-			return err
-		}
-		data, err := encode(rt)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE tokens SET data = $2 WHERE id = $1`, rt.ID, data); err != nil {
-			return err
-		}
-		issued := rows
-		if first {
-			issued = append(rows[:len(rows):len(rows)], next)
-		}
-		return insertTokens(ctx, tx, issued)
+			data, err := encode(rt)
+			if err != nil {
+				return err
+			}
+			b.Queue(`UPDATE tokens SET data = $2 WHERE id = $1`, rt.ID, data)
+			issued := rows
+			if first {
+				issued = append(rows[:len(rows):len(rows)], next)
+			}
+			queueTokens(b, issued)
+			return nil
+		},
 	})
 }

@@ -690,7 +690,14 @@ func testRedeemAuthCodeOffer(t *testing.T, s storage.Store) {
 	checkErr(t, "RedeemAuthCode of a usable offer", s.RedeemAuthCode(t.Context(), r), nil)
 	if got := getOffer(t, s, o.ID); !got.RedeemedAt.Equal(t0) || len(got.IssuedTokens) != 0 {
 		t.Errorf("offer after the code's redemption: RedeemedAt %v, IssuedTokens %v; want %v and none", got.RedeemedAt, got.IssuedTokens, t0)
+	} else if !got.KeepUntil.Equal(t0.Add(2 * time.Hour)) {
+		t.Errorf("offer KeepUntil %v after the code's redemption; want %v, the last expiry of the grant's tokens (their claims are the offer's)", got.KeepUntil, t0.Add(2*time.Hour))
 	}
+	// The sweep keeps it as long as the tokens.
+	if _, err := s.Sweep(t.Context(), t0.Add(30*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	getOffer(t, s, o.ID)
 
 	// A second code of the same offer: refused, and nothing changes.
 	c2 := newAuthCode(t0, time.Minute)

@@ -1,10 +1,10 @@
 package pgtest
 
 import (
-	"io"
 	"net"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -12,14 +12,22 @@ import (
 // server, and can be cut (listener closed, every connection reset) and
 // restored on the same address: a database that goes away and comes back,
 // for the stores and nodes that connect through it, and for them alone.
+// It counts the round trips it forwards.
 type Relay struct {
-	t      testing.TB
-	target string
-	mu     sync.Mutex
-	addr   string
-	ln     net.Listener
-	conns  []net.Conn
+	t          testing.TB
+	target     string
+	mu         sync.Mutex
+	addr       string
+	ln         net.Listener
+	conns      []net.Conn
+	roundTrips atomic.Int64
 }
+
+// RoundTrips returns how many round trips the relay has forwarded so far,
+// on all its connections: the times a client spoke again after the server
+// had answered (or for the first time), however many packets each message
+// took.
+func (r *Relay) RoundTrips() int64 { return r.roundTrips.Load() }
 
 // NewRelay starts a relay to the server of dsn and returns it; it is cut
 // when t ends.
@@ -73,9 +81,47 @@ func (r *Relay) accept(ln net.Listener) {
 		r.mu.Lock()
 		r.conns = append(r.conns, c, s)
 		r.mu.Unlock()
-		go func() { _, _ = io.Copy(s, c); s.Close() }()
-		go func() { _, _ = io.Copy(c, s); c.Close() }()
+		t := &turns{count: &r.roundTrips}
+		go func() { t.copy(s, c, true); s.Close() }()
+		go func() { t.copy(c, s, false); c.Close() }()
 	}
+}
+
+// turns follows who spoke last on one forwarded connection, and counts a
+// round trip each time the client speaks after the server.
+type turns struct {
+	mu         sync.Mutex
+	serverLast bool
+	started    bool
+	count      *atomic.Int64
+}
+
+// copy forwards src to dst until either fails; client says which side
+// src is. The turn is taken before the bytes are forwarded, so that an
+// answer is never seen before the turn that caused it.
+func (t *turns) copy(dst, src net.Conn, client bool) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			t.take(client)
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (t *turns) take(client bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if client && (t.serverLast || !t.started) {
+		t.count.Add(1)
+	}
+	t.started, t.serverLast = true, !client
 }
 
 // Down closes the listener and every forwarded connection.
