@@ -26,6 +26,7 @@ import (
 
 	"issuer/dpop"
 	"issuer/issuer"
+	"issuer/issuer/authz"
 	"issuer/storage/memory"
 	"issuer/web"
 )
@@ -249,6 +250,7 @@ func startService(t *testing.T) *service {
 	t.Cleanup(srv.Close)
 	cfg := issuer.Defaults()
 	cfg.URL = srv.URL
+	cfg.PasswordHashing = authz.PasswordHashing{MemoryKiB: 64, Passes: 1} // tests only: cheap hashes
 	svc, err := issuer.New(t.Context(), cfg, memory.New(), nil)
 	if err != nil {
 		t.Fatalf("issuer.New() = %v", err)

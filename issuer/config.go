@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"issuer/issuer/authz"
 	"issuer/issuer/credential"
 )
 
@@ -52,6 +53,10 @@ type Config struct {
 	CredentialConfigurations CredentialConfigurations `yaml:"credential_configurations_supported"`
 	// Display is the optional display of the issuer metadata.
 	Display []map[string]any `yaml:"display"`
+
+	// PasswordHashing lowers the cost of new password hashes, for tests
+	// only: never read from a file; the zero value is the OWASP minimum.
+	PasswordHashing authz.PasswordHashing `yaml:"-"`
 
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time `yaml:"-"`

@@ -200,7 +200,7 @@ func (s *Service) wire() {
 		CodeTTL: cfg.PreAuthorized.CodeTTL, MaxCodeTTL: cfg.PreAuthorized.MaxCodeTTL,
 		TxCodeMaxAttempts: cfg.PreAuthorized.TxCodeMaxAttempts, DeferredTTL: cfg.Credential.DeferredTTL, Now: cfg.Now,
 	}, store)
-	s.Users = authz.NewUsers(store, cfg.Now)
+	s.Users = authz.NewUsers(store, cfg.Now).WithHashing(cfg.PasswordHashing)
 	s.Authz = authz.New(authz.Config{
 		URL: cfg.URL, PARURL: cfg.URL + PathPAR, RequirePAR: cfg.Authorization.RequirePAR,
 		RequestURITTL: cfg.Authorization.RequestURITTL, LoginTTL: cfg.Authorization.LoginTTL,

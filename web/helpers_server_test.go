@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"issuer/issuer"
+	"issuer/issuer/authz"
 	"issuer/issuer/oauth"
 	"issuer/issuer/testclock"
 	"issuer/storage"
@@ -57,6 +58,7 @@ func newTestServerOn(t testing.TB, store storage.Store, opts ...func(*issuer.Con
 	cfg := issuer.Defaults()
 	cfg.URL = ts.URL
 	cfg.Now = clock.Now
+	cfg.PasswordHashing = cheapHashing
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -195,6 +197,7 @@ func newCustomServer(t *testing.T, path, admin string) *testServer {
 	cfg := issuer.Defaults()
 	cfg.URL = ts.Server.URL + path
 	cfg.Now = clock.Now
+	cfg.PasswordHashing = cheapHashing
 	svc, err := issuer.New(t.Context(), cfg, ts.Store, nil)
 	if err != nil {
 		t.Fatalf("issuer.New() = %v", err)
@@ -266,3 +269,8 @@ func sendRaw(t testing.TB, method, target, contentType string, body io.Reader, h
 	}
 	return res
 }
+
+// cheapHashing is the test servers' password hashing: argon2id at 64 KiB
+// and one pass instead of the OWASP minimum (19 MiB, two passes), which
+// under -race costs a test that signs in ~0.5 s a password.
+var cheapHashing = authz.PasswordHashing{MemoryKiB: 64, Passes: 1}

@@ -80,19 +80,21 @@ func loadSettings(args []string, getenv func(string) string, stderr io.Writer) (
 	bools := []boolSpec{
 		{name: "dev", env: "ISSUER_DEV", help: "demo mode: admin token, demo client and a fresh offer, with curl lines", value: &s.Dev},
 		{name: "allow-insecure-db", env: "ISSUER_ALLOW_INSECURE_DB", help: "use a database file that other users may read or replace (it holds the signing keys), with a warning", value: &s.AllowInsecureDB},
+		{name: "dpop-nonce", env: "ISSUER_DPOP_NONCE", help: "RFC 9449 server nonces: a DPoP proof must carry a fresh DPoP-Nonce (config dpop.use_dpop_nonce)", value: &s.DPoP.UseNonce},
 	}
 	fs := flag.NewFlagSet("issuer serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { printServeFlags(fs.Output(), specs, bools) } // help.go
 	flagValues := make(map[string]*string)
 	for _, sp := range specs {
-		flagValues[sp.name] = fs.String(sp.name, "", sp.help+" (env "+sp.env+")")
+		flagValues[sp.name] = fs.String(sp.name, *sp.value, sp.help)
 	}
 	boolValues := make(map[string]*bool)
 	for _, b := range bools {
-		boolValues[b.name] = fs.Bool(b.name, false, b.help+" (env "+b.env+")")
+		boolValues[b.name] = fs.Bool(b.name, *b.value, b.help)
 	}
-	if err := fs.Parse(args); err != nil {
-		return s, usageError{err.Error()}
+	if err := parseFlags(fs, args); err != nil {
+		return s, err
 	}
 	if fs.NArg() > 0 {
 		return s, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}

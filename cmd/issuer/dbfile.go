@@ -63,8 +63,13 @@ func dbFileProblems(path string) ([]string, error) {
 	}
 	dir := filepath.Dir(path)
 	dinfo, err := os.Stat(dir)
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("db: the directory %s does not exist: create it, or give --db a file in another", dir)
+	case err != nil:
 		return nil, fmt.Errorf("db: %w", err)
+	case !dinfo.IsDir():
+		return nil, fmt.Errorf("db: %s is not a directory", dir)
 	}
 	return append(problems, dirProblems(dir, dinfo, exists)...), nil
 }

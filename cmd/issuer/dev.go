@@ -6,9 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"net/url"
+	"os"
 	"sort"
 	"time"
 
@@ -30,101 +29,94 @@ func newAdminToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// printDemo registers the demo client (once per database), creates a fresh
-// credential offer and prints ready-to-paste curl lines.
-func printDemo(ctx context.Context, svc *issuer.Service, adminToken string, w io.Writer) error {
+// demoSeed is what --dev found or created in the database.
+type demoSeed struct {
+	clientReused, userReused bool
+	// password is the demo user's, known only when this run created it.
+	password string
+	claims   json.RawMessage
+}
+
+// seedDemo registers the demo client and the demo user, once per database:
+// a later run reuses them and says so.
+func seedDemo(ctx context.Context, svc *issuer.Service) (demoSeed, error) {
 	cfg := svc.Config()
-	callback := cfg.URL + web.PathDevCallback
+	var seed demoSeed
 	_, err := svc.Clients.Create(ctx, clients.Metadata{
 		ClientID: demoClientID, TokenEndpointAuthMethod: oauth.AuthNone,
 		GrantTypes:            []string{oauth.GrantPreAuthorizedCode, oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
-		RedirectURIs:          []string{callback},
+		RedirectURIs:          []string{cfg.URL + web.PathDevCallback},
 		DPoPBoundAccessTokens: true,
 	})
-	if err := ignoreExisting(err); err != nil {
-		return err
+	if seed.clientReused, err = existing(err); err != nil {
+		return seed, err
+	}
+	if seed.claims, err = demoClaims(cfg.Now()); err != nil {
+		return seed, err
 	}
 	// The demo user gets a random password, printed when it is created: a
 	// database that --dev once ran on holds no known password.
-	password := newAdminToken()[:16]
-	claims, err := demoClaims(cfg.Now())
+	seed.password = newAdminToken()[:16]
+	_, err = svc.Users.Create(ctx, authz.UserRequest{Username: demoUser, Password: seed.password, Claims: seed.claims})
+	if seed.userReused, err = existing(err); err != nil || seed.userReused {
+		seed.password = ""
+	}
+	return seed, err
+}
+
+// printDemo seeds the demo records and creates two fresh offers, one for
+// each flow (a pre-authorized code redeemed first would otherwise end the
+// offer whose issuer_state the code flow names), then prints the steps in
+// the order they work, and how to stop the server.
+func printDemo(ctx context.Context, svc *issuer.Service, adminToken string, w io.Writer) error {
+	seed, err := seedDemo(ctx, svc)
 	if err != nil {
 		return err
 	}
-	_, err = svc.Users.Create(ctx, authz.UserRequest{Username: demoUser, Password: password, Claims: claims})
-	if err != nil {
-		password = "(the one printed when --dev first ran on this database)"
-	}
-	if err := ignoreExisting(err); err != nil {
-		return err
-	}
+	cfg := svc.Config()
 	ids := make([]string, 0, len(cfg.CredentialConfigurations))
 	for id := range cfg.CredentialConfigurations {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	offer, err := svc.Offers.Create(ctx, issuer.OfferRequest{
-		CredentialConfigurationIDs: ids, Subject: demoUser, Claims: claims,
-		Grants: []string{oauth.GrantPreAuthorizedCode, oauth.GrantAuthorizationCode},
-	})
+	offer := func(grant string) (issuer.OfferResponse, error) {
+		return svc.Offers.Create(ctx, issuer.OfferRequest{
+			CredentialConfigurationIDs: ids, Subject: demoUser, Claims: seed.claims, Grants: []string{grant},
+		})
+	}
+	pre, err := offer(oauth.GrantPreAuthorizedCode)
 	if err != nil {
 		return err
 	}
-	code := offer.CredentialOffer.Grants.PreAuthorizedCode.PreAuthorizedCode
-	state := offer.CredentialOffer.Grants.AuthorizationCode.IssuerState
-	base := cfg.URL
-	_, err = fmt.Fprintf(w, `
-issuer is running in demo mode (--dev)
+	code, err := offer(oauth.GrantAuthorizationCode)
+	if err != nil {
+		return err
+	}
+	return writeDemo(w, demoText{
+		Base: cfg.URL, Admin: adminToken, Client: demoClientID, User: demoUser,
+		ClientNote: reusedNote(seed.clientReused, "registered"), Password: seed.password,
+		Callback: cfg.URL + web.PathDevCallback, Config: ids[0], PID: os.Getpid(),
+		PreOffer: pre.CredentialOfferURI, PreQR: pre.QRURL, PreCode: pre.CredentialOffer.Grants.PreAuthorizedCode.PreAuthorizedCode,
+		CodeQR: code.QRURL, IssuerState: code.CredentialOffer.Grants.AuthorizationCode.IssuerState,
+		PreTTL: time.Until(pre.ExpiresAt).Round(time.Minute), CodeTTL: time.Until(code.ExpiresAt).Round(time.Minute),
+	})
+}
 
-  admin token:          %[1]s
-  demo client:          %[2]s (public: token_endpoint_auth_method none, DPoP-bound tokens)
-  credential offer:     %[3]s
-  pre-authorized code:  %[4]s
-  QR page of the offer: %[8]s
-  demo user:            %[9]s / %[10]s
+func reusedNote(reused bool, verb string) string {
+	if reused {
+		return "reused: " + verb + " by an earlier --dev run on this database"
+	}
+	return "new"
+}
 
-Redeem the offer; "issuer proof" signs a DPoP proof with the wallet key in ./wallet-key.json:
-
-  curl -s %[5]s/token \
-    -H "DPoP: $(go run ./cmd/issuer proof POST %[5]s/token)" \
-    -d grant_type=%[6]s \
-    --data-urlencode pre-authorized_code=%[4]s
-
-Then fetch the PID with the answer's access_token (AT) and one of its credential_identifiers (ID);
-"issuer keyproof" signs the key proof the credential is bound to:
-
-  C_NONCE=$(curl -s -X POST %[5]s/nonce | sed 's/.*"c_nonce":"\([^"]*\)".*/\1/')
-  curl -s %[5]s/credential \
-    -H "Authorization: DPoP $AT" \
-    -H "DPoP: $(go run ./cmd/issuer proof --access-token "$AT" POST %[5]s/credential)" \
-    -H "Content-Type: application/json" \
-    -d '{"credential_identifier":"'"$ID"'","proofs":{"jwt":["'"$(go run ./cmd/issuer keyproof --aud %[5]s --nonce "$C_NONCE")"'"]}}'
-
-Create another offer, with a transaction code:
-
-  curl -s %[5]s/admin/offers -H "Authorization: Bearer %[1]s" -H "Content-Type: application/json" \
-    -d '{"credential_configuration_ids":["%[7]s"],"subject":"alice","tx_code":{"length":6}}'
-
-The authorization code flow (PAR, PKCE, DPoP) for the same offer:
-
-  eval "$(go run ./cmd/issuer pkce)"
-  curl -s %[5]s/par \
-    -H "DPoP: $(go run ./cmd/issuer proof POST %[5]s/par)" \
-    -d client_id=%[2]s -d response_type=code -d redirect_uri=%[11]s \
-    -d code_challenge=$CODE_CHALLENGE -d code_challenge_method=S256 \
-    -d scope=openid -d issuer_state=%[12]s
-
-  Open %[5]s/authorize?client_id=%[2]s&request_uri=<request_uri from the answer>
-  in a browser, sign in as %[9]s / %[10]s and allow; the callback page shows the code. Then:
-
-  curl -s %[5]s/token \
-    -H "DPoP: $(go run ./cmd/issuer proof POST %[5]s/token)" \
-    -d grant_type=authorization_code -d client_id=%[2]s -d redirect_uri=%[11]s \
-    -d code_verifier=$CODE_VERIFIER -d code=<code>
-
-`, adminToken, demoClientID, offer.CredentialOfferURI, code, base, url.QueryEscape(oauth.GrantPreAuthorizedCode), ids[0],
-		offer.QRURL, demoUser, password, callback, state)
-	return err
+// existing reports whether err is "already registered", which --dev
+// takes as success: the demo records are created once per database.
+func existing(err error) (bool, error) {
+	var ie *oauth.Error
+	if err != nil && errors.As(err, &ie) && ie.Status < 500 {
+		return true, nil
+	}
+	return false, err
 }
 
 // demoClaims are the claims of the demo person, Erika Mustermann: every
@@ -145,14 +137,4 @@ func demoClaims(now time.Time) (json.RawMessage, error) {
 			"expiry_date": expiry, "issuance_date": issued,
 		},
 	})
-}
-
-// ignoreExisting treats "already registered" as success: the demo records
-// are created once per database.
-func ignoreExisting(err error) error {
-	var ie *oauth.Error
-	if err != nil && errors.As(err, &ie) && ie.Status < 500 {
-		return nil
-	}
-	return err
 }

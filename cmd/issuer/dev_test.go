@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -61,6 +63,16 @@ func TestDevModeAuthorizationCodeFlow(t *testing.T) {
 	}
 	if state == "" || user == "" {
 		t.Fatalf("--dev printed no issuer_state or demo user:\n%s", out)
+	}
+	// In the order printed: offer 1's pre-authorized code first, which
+	// must leave offer 2's issuer_state usable.
+	code1 := regexp.MustCompile(`pre-authorized code:\s+(\S+)`).FindStringSubmatch(out.String())
+	if code1 == nil {
+		t.Fatalf("--dev printed no pre-authorized code:\n%s", out)
+	}
+	c := &child{base: base}
+	if status, ecode, err := c.redeem(code1[1], newProof(t, dir, base+"/token")); status != http.StatusOK {
+		t.Fatalf("redeeming the printed code = %d %s %v; want 200", status, ecode, err)
 	}
 	v := strings.Repeat("v", 43)
 	callback := base + "/dev/callback"
@@ -148,4 +160,49 @@ func fetch(t *testing.T, c *http.Client, method, u string, form url.Values) stri
 		t.Fatalf("%s %s = %d %s", method, u, res.StatusCode, page)
 	}
 	return string(page)
+}
+
+// TestDevModeRerun runs --dev twice on one database: the second run says
+// that it reused the demo client and user (whose password it cannot know),
+// and each run prints how to stop it.
+func TestDevModeRerun(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "d.db")
+	first, second := runDevOnce(t, db), runDevOnce(t, db)
+	if !regexp.MustCompile(`demo client:\s+demo-wallet \(new`).MatchString(first) ||
+		!regexp.MustCompile(`demo user:\s+alice / \S+ \(new\)`).MatchString(first) {
+		t.Errorf("first --dev run does not say it created the client and the user:\n%s", first)
+	}
+	if !strings.Contains(second, "demo-wallet (reused: registered by an earlier --dev run") ||
+		!strings.Contains(second, "alice / (reused: its password is the one printed when --dev first ran") {
+		t.Errorf("second --dev run does not say what it reused:\n%s", second)
+	}
+	stop := fmt.Sprintf("kill %d", os.Getpid())
+	for _, out := range []string{first, second} {
+		if !strings.Contains(out, stop) {
+			t.Errorf("--dev does not print %q:\n%s", stop, out)
+		}
+	}
+}
+
+// runDevOnce runs --dev on db until it has printed its demo, then stops it.
+func runDevOnce(t *testing.T, db string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--dev", "--addr", addr, "--url", "http://" + addr, "--db", db, "--log-level", "warn"}, func(string) string { return "" }, out, io.Discard)
+	}()
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(out.String(), "Stop the server") == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("--dev printed no demo:\n%s", out)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run = %v", err)
+	}
+	return out.String()
 }

@@ -55,8 +55,8 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stderr, "usage: issuer doctor [flags] CREDENTIAL_ISSUER_URL")
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if err := parseFlags(fset, args); err != nil {
+		return err
 	}
 	if fset.NArg() != 1 {
 		fset.Usage()

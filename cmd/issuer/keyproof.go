@@ -25,12 +25,15 @@ func keyProof(args []string, getenv func(string) string, stdout, stderr io.Write
 		fmt.Fprintln(stderr, "usage: issuer keyproof --nonce C_NONCE [flags]")
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if err := parseFlags(fset, args); err != nil {
+		return err
 	}
 	if fset.NArg() != 0 {
 		fset.Usage()
 		return usageError{"keyproof takes no arguments"}
+	}
+	if err := checkURL("--aud", *aud); err != nil {
+		return err
 	}
 	if *nonce == "" {
 		return usageError{fmt.Sprintf("keyproof needs --nonce: get a c_nonce with\n  curl -s -X POST %s%s", strings.TrimSuffix(*aud, "/"), issuer.PathNonce)}

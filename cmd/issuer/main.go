@@ -1,8 +1,9 @@
 // Command issuer runs the OpenID4VCI token service: one binary, state in one
-// bbolt file. Subcommands: serve (the default), proof (print a DPoP proof for
-// curl demos), keyproof (print a credential request's key proof), show
-// (decode and verify a credential), doctor (check a running issuer), pkce,
-// version.
+// bbolt file or a PostgreSQL database. Subcommands (run.go's table, which
+// `issuer --help` prints): serve (the default), migrate, proof (print a DPoP
+// proof for curl), keyproof (print a credential request's key proof), decode
+// (a JWT's header and claims, checked against the server's keys), show
+// (decode and verify a credential), doctor (check a running issuer), pkce, schema, version, help.
 package main
 
 import (

@@ -30,12 +30,18 @@ func proof(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "usage: issuer proof [flags] METHOD URL")
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if err := parseFlags(fset, args); err != nil {
+		return err
 	}
 	if fset.NArg() != 2 {
 		fset.Usage()
 		return usageError{"proof needs METHOD and URL"}
+	}
+	if err := checkMethod(fset.Arg(0)); err != nil {
+		return err
+	}
+	if err := checkURL("URL", fset.Arg(1)); err != nil {
+		return err
 	}
 	key, err := walletKey(*keyFile)
 	if err != nil {

@@ -45,12 +45,17 @@ func show(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		fmt.Fprintln(stderr, "usage: issuer show [--url ISSUER_URL] CREDENTIAL|-")
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if err := parseFlags(fset, args); err != nil {
+		return err
 	}
 	if fset.NArg() != 1 {
 		fset.Usage()
 		return usageError{"show needs one credential, or - to read it from stdin"}
+	}
+	if *issuerURL != "" {
+		if err := checkURL("--url", *issuerURL); err != nil {
+			return err
+		}
 	}
 	cred, err := readCredential(fset.Arg(0), stdin)
 	if err != nil {

@@ -97,12 +97,20 @@ type Users struct {
 	// dummyHash is checked for unknown users so that they cost the same as
 	// wrong passwords.
 	dummyHash func() string
+	hashing   PasswordHashing
+}
+
+// WithHashing sets the cost of new password hashes (and of the dummy hash
+// unknown users are checked against); tests only: the zero value, the
+// default, is the OWASP minimum.
+func (u *Users) WithHashing(cost PasswordHashing) *Users {
+	u.hashing = cost
+	return u
 }
 
 // NewUsers returns the users kept in store, on the clock now.
 func NewUsers(store storage.Users, now func() time.Time) *Users {
-	return &Users{
-		now: now, store: store, signIns: newSignInLimits(),
-		dummyHash: sync.OnceValue(func() string { h, _ := hashPassword(token.Random()); return h }),
-	}
+	u := &Users{now: now, store: store, signIns: newSignInLimits()}
+	u.dummyHash = sync.OnceValue(func() string { h, _ := hashPassword(token.Random(), u.hashing); return h })
+	return u
 }

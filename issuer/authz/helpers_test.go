@@ -158,7 +158,7 @@ func newEnv(t testing.TB, opts ...func(*authz.Config)) *env {
 		CodeTTL: def.PreAuthorized.CodeTTL, MaxCodeTTL: def.PreAuthorized.MaxCodeTTL,
 		TxCodeMaxAttempts: def.PreAuthorized.TxCodeMaxAttempts, Now: clk.Now,
 	}, st)
-	users := authz.NewUsers(st, clk.Now)
+	users := authz.NewUsers(st, clk.Now).WithHashing(cheapHashing)
 	auth := &fakeAuth{store: st}
 	proofs := &fakeProofs{}
 	e := &env{
@@ -299,3 +299,8 @@ func parRequest(p map[string]string) authz.PARRequest {
 func loginForm(s signIn, username, password string) authz.LoginForm {
 	return authz.LoginForm{Cookie: s.Cookie, CSRF: s.CSRF, Username: username, Password: password, RemoteIP: "192.0.2.1"}
 }
+
+// cheapHashing is the test users' password hashing: argon2id at 64 KiB and
+// one pass instead of the OWASP minimum, which under -race costs ~0.5 s a
+// password (TestDefaultHashing checks the default).
+var cheapHashing = authz.PasswordHashing{MemoryKiB: 64, Passes: 1}

@@ -2,6 +2,7 @@ package authz_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"issuer/issuer/authz"
 	"issuer/issuer/oauth"
+	"issuer/storage/memory"
 )
 
 // TestUsersCreate: the admin API's rules for a user, each refusal
@@ -71,7 +73,7 @@ func TestUsersCreate(t *testing.T) {
 				t.Errorf("claims = %s; want %s", info.Claims, want)
 			}
 			u, err := e.Store.GetUser(t.Context(), tc.req.Username)
-			if err != nil || !strings.HasPrefix(u.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") || strings.Contains(u.PasswordHash, tc.req.Password) {
+			if err != nil || !strings.HasPrefix(u.PasswordHash, "$argon2id$v=19$m=64,t=1,p=1$") || strings.Contains(u.PasswordHash, tc.req.Password) {
 				t.Errorf("stored hash %q, %v; want an argon2id PHC string", u.PasswordHash, err)
 			}
 			if got, err := e.Users.Get(t.Context(), tc.req.Username); err != nil || got.ID != info.ID {
@@ -146,4 +148,20 @@ func TestUsersCheck(t *testing.T) {
 	}
 	_, err = e.Users.Check(t.Context(), "mallory", "wrong", "o3", now)
 	wantError(t, err, oauth.CodeInvalidGrant, "too many failed sign-ins; try again in 1 second")
+}
+
+// TestDefaultHashing: without WithHashing, and with its zero value, new
+// hashes cost the OWASP minimum (19 MiB, two passes), and check.
+func TestDefaultHashing(t *testing.T) {
+	st := memory.New()
+	for i, users := range []*authz.Users{authz.NewUsers(st, time.Now), authz.NewUsers(st, time.Now).WithHashing(authz.PasswordHashing{})} {
+		name := fmt.Sprintf("default%d", i)
+		if _, err := users.Create(t.Context(), authz.UserRequest{Username: name, Password: password}); err != nil {
+			t.Fatal(err)
+		}
+		u, err := st.GetUser(t.Context(), name)
+		if err != nil || !strings.HasPrefix(u.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") {
+			t.Fatalf("stored hash %q, %v; want the OWASP minimum m=19456,t=2", u.PasswordHash, err)
+		}
+	}
 }

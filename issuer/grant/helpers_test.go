@@ -146,7 +146,7 @@ func newEnv(t testing.TB, opts ...func(*grant.Config)) *env {
 		CodeTTL: def.PreAuthorized.CodeTTL, MaxCodeTTL: def.PreAuthorized.MaxCodeTTL,
 		TxCodeMaxAttempts: def.PreAuthorized.TxCodeMaxAttempts, Now: clk.Now,
 	}, st)
-	users := authz.NewUsers(st, clk.Now)
+	users := authz.NewUsers(st, clk.Now).WithHashing(authz.PasswordHashing{MemoryKiB: 64, Passes: 1}) // tests only: cheap hashes
 	az := authz.New(authz.Config{
 		URL: issuerURL, PARURL: issuerURL + "/par", RequirePAR: def.Authorization.RequirePAR,
 		RequestURITTL: def.Authorization.RequestURITTL, LoginTTL: def.Authorization.LoginTTL,

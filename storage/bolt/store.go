@@ -111,6 +111,10 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("storage/bolt: database %s is locked by another process (is another issuer running?): %w", path, err)
 	}
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) && pe.Path == path {
+			return nil, fmt.Errorf("storage/bolt: %w", err) // it names the path already
+		}
 		return nil, fmt.Errorf("storage/bolt: open %s: %w", path, err)
 	}
 	var replay replaySet
