@@ -35,7 +35,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "serve", args: "[flags]", flags: true, run: serve,
-			summary: "run the token service (the default command; its flags are below)"},
+			summary: "run the issuer: token service and credential endpoint (the default command; its flags are below)"},
 		{name: "migrate", args: "--db postgres://…", flags: true, run: migrateCmd,
 			summary: "apply the PostgreSQL schema's migrations and exit"},
 		{name: "proof", args: "[flags] METHOD URL", flags: true,
@@ -104,7 +104,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // printHelp prints `issuer --help`: every command with one line, then the
 // serve flags with their defaults and environment variables.
 func printHelp(w io.Writer) error {
-	fmt.Fprintln(w, "issuer: an OpenID4VCI 1.0 token service with DPoP.")
+	fmt.Fprintln(w, "issuer: an OpenID4VCI 1.0 credential issuer (token service and credential endpoint) with DPoP.")
 	fmt.Fprintln(w)
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  issuer %-34s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
