@@ -71,20 +71,62 @@ C_NONCE=$(curl -X POST "$BASE/nonce" | jq -er .c_nonce)
 KEY_PROOF=$(issuer keyproof --aud "$BASE" --nonce "$C_NONCE")
 
 step "4. The wallet fetches the credential, with the access token and a DPoP proof over it (ath)."
-CREDENTIAL=$(curl "$BASE/credential" -H "Authorization: DPoP $ACCESS_TOKEN" \
+RESPONSE=$(curl "$BASE/credential" -H "Authorization: DPoP $ACCESS_TOKEN" \
   -H "DPoP: $(issuer proof --access-token "$ACCESS_TOKEN" POST "$BASE/credential")" \
   -H "Content-Type: application/json" \
-  -d '{"credential_identifier":"'"$CREDENTIAL_ID"'","proofs":{"jwt":["'"$KEY_PROOF"'"]}}' | jq -er '.credentials[0].credential')
+  -d '{"credential_identifier":"'"$CREDENTIAL_ID"'","proofs":{"jwt":["'"$KEY_PROOF"'"]}}')
+CREDENTIAL=$(jq -er '.credentials[0].credential' <<<"$RESPONSE")
+NOTIFICATION_ID=$(jq -er .notification_id <<<"$RESPONSE")
 
 step "5. Decode the SD-JWT VC: the disclosed claims, and whether its signature and digests verify."
 issuer show --url "$BASE" "$CREDENTIAL"
 
-step "6. A resource server (a client with a secret) introspects the token; the wallet revokes it."
+step "6. The wallet tells the issuer it kept the credential (notification: 204); the admin API shows it."
+curl "$BASE/notification" -H "Authorization: DPoP $ACCESS_TOKEN" \
+  -H "DPoP: $(issuer proof --access-token "$ACCESS_TOKEN" POST "$BASE/notification")" \
+  -H "Content-Type: application/json" -d '{"notification_id":"'"$NOTIFICATION_ID"'","event":"credential_accepted"}'
+curl "$BASE/admin/offers/$(jq -er .offer_id <<<"$OFFER")" -H "Authorization: Bearer $ADMIN_TOKEN" |
+  jq -e '.notifications[0].event == "credential_accepted"'
+
+step "7. A resource server (a client with a secret) introspects the token; the wallet revokes it."
 RS_SECRET=$(curl "$BASE/admin/clients" -H "Authorization: Bearer $ADMIN_TOKEN" -H "Content-Type: application/json" \
   -d '{"client_id":"rs-'$TAG'","grant_types":["client_credentials"]}' | jq -er .client_secret)
 curl -u "rs-$TAG:$RS_SECRET" "$BASE/introspect" -d token="$ACCESS_TOKEN" | jq -e '.active == true'
 curl "$BASE/revoke" -d token="$ACCESS_TOKEN"
 curl -u "rs-$TAG:$RS_SECRET" "$BASE/introspect" -d token="$ACCESS_TOKEN" | jq -e '.active == false'
+# <<< README
+
+# >>> README deferred
+step "1. The issuer creates a deferred offer: the subject's claims come later (admin API)."
+OFFER=$(curl "$BASE/admin/offers" -H "Authorization: Bearer $ADMIN_TOKEN" -H "Content-Type: application/json" \
+  -d '{"credential_configuration_ids":["eu.europa.ec.eudi.pid_vc_sd_jwt"],"subject":"max-'$TAG'","deferred":true}')
+OFFER_ID=$(jq -er .offer_id <<<"$OFFER")
+CODE=$(jq -er '.credential_offer.grants["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]' <<<"$OFFER")
+
+step "2. The wallet redeems the code and asks for the credential: 202 with a transaction_id to poll with."
+TOKEN=$(curl "$BASE/token" -H "DPoP: $(issuer proof POST "$BASE/token")" \
+  -d grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code --data-urlencode pre-authorized_code="$CODE")
+ACCESS_TOKEN=$(jq -er .access_token <<<"$TOKEN")
+CREDENTIAL_ID=$(jq -er '.authorization_details[0].credential_identifiers[0]' <<<"$TOKEN")
+C_NONCE=$(curl -X POST "$BASE/nonce" | jq -er .c_nonce)
+TRANSACTION_ID=$(curl "$BASE/credential" -H "Authorization: DPoP $ACCESS_TOKEN" \
+  -H "DPoP: $(issuer proof --access-token "$ACCESS_TOKEN" POST "$BASE/credential")" -H "Content-Type: application/json" \
+  -d '{"credential_identifier":"'"$CREDENTIAL_ID"'","proofs":{"jwt":["'"$(issuer keyproof --aud "$BASE" --nonce "$C_NONCE")"'"]}}' |
+  jq -er .transaction_id)
+
+step "3. Polling before the issuer has the claims: 202 again, with the same transaction_id and an interval."
+curl "$BASE/deferred_credential" -H "Authorization: DPoP $ACCESS_TOKEN" \
+  -H "DPoP: $(issuer proof --access-token "$ACCESS_TOKEN" POST "$BASE/deferred_credential")" \
+  -H "Content-Type: application/json" -d '{"transaction_id":"'"$TRANSACTION_ID"'"}' | jq -e '.interval > 0'
+
+step "4. The issuer supplies the claims (admin API: 204); the next poll gets the credential, once."
+curl "$BASE/admin/offers/$OFFER_ID/claims" -H "Authorization: Bearer $ADMIN_TOKEN" -H "Content-Type: application/json" \
+  -d '{"given_name":"Max","family_name":"Mustermann","birthdate":"1970-01-01","nationalities":["DE"],
+    "place_of_birth":{"locality":"Köln"},"date_of_expiry":"2031-01-01","issuing_authority":"DE","issuing_country":"DE"}'
+CREDENTIAL=$(curl "$BASE/deferred_credential" -H "Authorization: DPoP $ACCESS_TOKEN" \
+  -H "DPoP: $(issuer proof --access-token "$ACCESS_TOKEN" POST "$BASE/deferred_credential")" \
+  -H "Content-Type: application/json" -d '{"transaction_id":"'"$TRANSACTION_ID"'"}' | jq -er '.credentials[0].credential')
+issuer show --url "$BASE" "$CREDENTIAL"
 # <<< README
 
 # >>> README authcode
