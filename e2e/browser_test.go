@@ -30,6 +30,7 @@ func TestBrowserAuthorizationCodeFlow(t *testing.T) {
 	requestURI := w.push(t, s)
 
 	// The login page lists what the wallet asks for.
+	b.do(t, "set the viewport", chromedp.EmulateViewport(shotWidth, shotHeight))
 	start := time.Now()
 	res := run(t, b, "open /authorize", chromedp.NavigateResponse(s.authorizeURL(requestURI)))
 	if res.Status != http.StatusOK {
@@ -41,6 +42,7 @@ func TestBrowserAuthorizationCodeFlow(t *testing.T) {
 	if client := run(t, b, "read the login page's client", chromedp.Text(chromedp.ID("client"))); client != clientID {
 		t.Errorf("the login page names client %q; want %q", client, clientID)
 	}
+	screenshot(t, b, "sign-in")
 
 	// Sign in: the consent page shows the user.
 	b.do(t, "sign in",
@@ -55,6 +57,7 @@ func TestBrowserAuthorizationCodeFlow(t *testing.T) {
 	if access := run(t, b, "read the consent page's access list", chromedp.Text(chromedp.ID("access"))); !strings.Contains(access, pidName) {
 		t.Errorf("the consent page asks for %q; want %q in it", access, pidName)
 	}
+	screenshot(t, b, "consent")
 
 	// Allow: the browser lands on the wallet's callback with the code.
 	b.do(t, "allow", chromedp.Click(chromedp.ID("approve")), chromedp.WaitVisible(chromedp.ID("wallet-callback")))

@@ -250,7 +250,8 @@ func startService(t *testing.T) *service {
 	t.Cleanup(srv.Close)
 	cfg := issuer.Defaults()
 	cfg.URL = srv.URL
-	cfg.PasswordHashing = authz.PasswordHashing{MemoryKiB: 64, Passes: 1} // tests only: cheap hashes
+	cfg.Display = []map[string]any{{"name": "Demo PID Issuer", "locale": "en"}} // named on its pages
+	cfg.PasswordHashing = authz.PasswordHashing{MemoryKiB: 64, Passes: 1}       // tests only: cheap hashes
 	svc, err := issuer.New(t.Context(), cfg, memory.New(), nil)
 	if err != nil {
 		t.Fatalf("issuer.New() = %v", err)
@@ -381,7 +382,7 @@ func newSetup(t *testing.T) *setup {
 		ClientID string `json:"client_id"`
 	}
 	s.svc.admin(t, "/admin/clients", map[string]any{
-		"client_id": clientID, "token_endpoint_auth_method": "none",
+		"client_id": clientID, "client_name": "Demo Wallet", "token_endpoint_auth_method": "none",
 		"grant_types": []string{"authorization_code", "refresh_token"}, "redirect_uris": []string{s.cb.URI()},
 	}, &client)
 	if client.ClientID != clientID {

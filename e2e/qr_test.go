@@ -294,3 +294,41 @@ func keepScreenshot(t *testing.T, shot []byte) string {
 	}
 	return "\nthe screenshot is in " + f.Name()
 }
+
+// TestBrowserOfferPages: the QR page of an offer with a transaction code
+// says the wallet will ask for it; once the offer is redeemed, its page
+// says so in words (410) and shows no code. Both pages are the README's
+// pictures.
+func TestBrowserOfferPages(t *testing.T) {
+	b := newBrowser(t)
+	svc := startService(t)
+	b.do(t, "set the viewport", chromedp.EmulateViewport(shotWidth, shotHeight))
+	var offer struct {
+		CredentialOffer json.RawMessage `json:"credential_offer"`
+		TxCode          string          `json:"tx_code"`
+		QRURL           string          `json:"qr_url"`
+	}
+	svc.admin(t, "/admin/offers", map[string]any{"credential_configuration_ids": []string{pidConfig}, "subject": username,
+		"tx_code": map[string]any{"length": 6, "input_mode": "numeric", "description": "sent to you by SMS"}}, &offer)
+	if res := run(t, b, "open qr_url", chromedp.NavigateResponse(offer.QRURL)); res.Status != http.StatusOK {
+		t.Fatalf("GET %s = %d; want 200%s", offer.QRURL, res.Status, b.state())
+	}
+	if text := run(t, b, "read the transaction code hint", chromedp.Text(chromedp.ID("tx-code"))); !strings.Contains(text, "6 digits") || !strings.Contains(text, "sent to you by SMS") {
+		t.Errorf("the QR page says %q; want that the wallet asks for a 6-digit transaction code sent by SMS", text)
+	}
+	screenshot(t, b, "offer-qr")
+
+	w := newWallet(t)
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:pre-authorized_code"},
+		"pre-authorized_code": {preAuthCode(decodeJSON(t, "credential_offer", offer.CredentialOffer))}, "tx_code": {offer.TxCode}}
+	if status, _, body := svc.postForm(t, "/token", form, dpopHeader(w.proof(t, http.MethodPost, svc.URL+"/token", ""))); status != http.StatusOK {
+		t.Fatalf("POST /token = %d %s; want 200", status, body)
+	}
+	if res := run(t, b, "open qr_url again", chromedp.NavigateResponse(offer.QRURL)); res.Status != http.StatusGone {
+		t.Fatalf("GET %s after the redemption = %d; want 410%s", offer.QRURL, res.Status, b.state())
+	}
+	if text := run(t, b, "read the offer's status", chromedp.Text(chromedp.ID("offer-status"))); !strings.Contains(text, "already used") {
+		t.Errorf("the used offer's page says %q; want that it was already used", text)
+	}
+	screenshot(t, b, "offer-used")
+}
