@@ -96,12 +96,20 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	fmt.Printf("signed %d proofs with %d distinct keys in %s\n", len(reqs), len(reqs), time.Since(start).Round(time.Millisecond))
+	return timed(c, "redemptions", "redemption", len(reqs), func() ([]time.Duration, int64, time.Duration) {
+		return redeemAll(ctx, client, c, reqs)
+	})
+}
+
+// timed runs the timed phase of n operations and reports it: counts,
+// throughput, latency, and the CPU the server (and database) spent on each.
+func timed(c config, what, each string, n int, phase func() ([]time.Duration, int64, time.Duration)) error {
 	cpu0 := measureCPU(c)
-	lat, failures, elapsed := redeemAll(ctx, client, c, reqs)
-	report(c, "redemptions", lat, failures, elapsed)
-	reportCPU(c, cpu0, len(reqs), "redemption")
+	lat, failures, elapsed := phase()
+	report(c, what, lat, failures, elapsed)
+	reportCPU(c, cpu0, n, each)
 	if failures > 0 {
-		return fmt.Errorf("%d redemptions failed", failures)
+		return fmt.Errorf("%d %s failed", failures, what)
 	}
 	return nil
 }
@@ -114,14 +122,9 @@ func runIssuances(ctx context.Context, client *http.Client, c config, codes []st
 		return err
 	}
 	fmt.Printf("signed %d token proofs and key proofs with %d distinct keys in %s\n", len(reqs), len(reqs), time.Since(start).Round(time.Millisecond))
-	cpu0 := measureCPU(c)
-	lat, failures, elapsed := issueAll(ctx, client, c, reqs)
-	report(c, "issuances", lat, failures, elapsed)
-	reportCPU(c, cpu0, len(reqs), "issuance (token + credential)")
-	if failures > 0 {
-		return fmt.Errorf("%d issuances failed", failures)
-	}
-	return nil
+	return timed(c, "issuances", "issuance (token + credential)", len(reqs), func() ([]time.Duration, int64, time.Duration) {
+		return issueAll(ctx, client, c, reqs)
+	})
 }
 
 // createOffers creates c.n offers through the admin API, c.wallets at a time.
