@@ -190,6 +190,10 @@ type CredentialConfig struct {
 	// DeferredInterval is the interval of deferred answers: how long a
 	// wallet waits before asking again (default 5 s, at least 1 s).
 	DeferredInterval time.Duration `yaml:"deferred_interval"`
+	// IntrospectionClients are the client IDs of the issuer's own
+	// credential endpoints (when credential_endpoint is not ours): only
+	// their introspections carry the subject's claims (credential_claims).
+	IntrospectionClients []string `yaml:"introspection_clients"`
 }
 
 // Limits that the configuration may not exceed.

@@ -217,6 +217,7 @@ func (s *Service) wire() {
 		rcfg.CredentialClaims = func(ctx context.Context, rec storage.Token) (map[string]any, error) {
 			return s.Credentials.Claims(ctx, rec)
 		}
+		rcfg.ClaimsClients = cfg.Credential.IntrospectionClients
 	}
 	s.Resource = resource.New(rcfg, store, s.ClientAuth, s.mint, s.rsProofs, log)
 	configurations, _ := credential.ParseConfigurations(cfg.CredentialConfigurations) // checked by Validate

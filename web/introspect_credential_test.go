@@ -19,8 +19,13 @@ import (
 
 const icEndpoint = "https://credentials.example.com/credential"
 
-// icExternal is the mode: a credential endpoint of the issuer's own.
-func icExternal(c *issuer.Config) { c.CredentialEndpoint = icEndpoint }
+// icExternal is the mode: a credential endpoint of the issuer's own, the
+// client credential-endpoint (icResourceServer), which alone may see the
+// subjects' claims.
+func icExternal(c *issuer.Config) {
+	c.CredentialEndpoint = icEndpoint
+	c.Credential.IntrospectionClients = []string{"credential-endpoint"}
+}
 
 // icResourceServer registers the issuer's credential endpoint as a client
 // that authenticates with a secret, and returns how it authenticates.
@@ -99,6 +104,14 @@ func TestIntrospectCredentialClaims(t *testing.T) {
 		tok := s.acRedeemAs(t, w, afUser, afPassword, pidConfig)
 		icWantIssuable(t, rvIntrospect(t, s.testServer, tok.AccessToken, rs), s.UserID, w.JKT, s.ClientID, tok.AuthorizationDetails,
 			map[string]any{"given_name": "Alice"})
+	})
+	t.Run("external mode, another client that may introspect: no credential_claims", func(t *testing.T) {
+		ts := newTestServer(t, icExternal)
+		partner := ts.registerClient(t, map[string]any{"client_id": "unrelated-partner", "token_endpoint_auth_method": oauth.AuthClientSecretBasic,
+			"grant_types": []string{"client_credentials"}})
+		partner.Method = oauth.AuthClientSecretBasic
+		h := ts.crHolderFor(t, "erika", nil)
+		icWantIssuable(t, rvIntrospect(t, ts, h.AT, rvAs(partner)), "erika", h.wallet.JKT, "", h.Token.AuthorizationDetails, nil)
 	})
 	t.Run("external mode, a subject without claims: no credential_claims", func(t *testing.T) {
 		ts := newTestServer(t, icExternal)

@@ -137,6 +137,8 @@ var settingCases = map[string]settingCase{
 	"credential.notification_ttl":   {value: "2h", want: func(s *settings) { s.Credential.NotificationTTL = 2 * time.Hour }},
 	"credential.deferred_ttl":       {value: "72h", want: func(s *settings) { s.Credential.DeferredTTL = 72 * time.Hour }},
 	"credential.deferred_interval":  {value: "30s", want: func(s *settings) { s.Credential.DeferredInterval = 30 * time.Second }},
+	"credential.introspection_clients": {value: `["credential-endpoint"]`,
+		want: func(s *settings) { s.Credential.IntrospectionClients = []string{"credential-endpoint"} }},
 	"display": {value: `[{"name": "Example Issuer", "locale": "en"}]`,
 		want: func(s *settings) { s.Display = []map[string]any{{"name": "Example Issuer", "locale": "en"}} }},
 }

@@ -328,7 +328,11 @@ func tamper(t *testing.T, h http.Handler, mode string) http.Handler {
 			// last, whose low bits are padding).
 			i := bytes.IndexByte(body, '~') - 10
 			body = append([]byte(nil), body...)
-			body[i] ^= 'A' ^ 'B'
+			if body[i] == 'A' { // another base64url character: still a JWS, one that does not verify
+				body[i] = 'B'
+			} else {
+				body[i] = 'A'
+			}
 		}
 		maps.Copy(w.Header(), rec.Header())
 		w.WriteHeader(rec.Code)

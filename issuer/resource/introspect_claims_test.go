@@ -12,10 +12,11 @@ import (
 	"issuer/storage"
 )
 
-// withClaims is e's server with Config.CredentialClaims set to f.
+// withClaims is e's server with Config.CredentialClaims set to f, for the
+// client rs alone.
 func (e *env) withClaims(f func(context.Context, storage.Token) (map[string]any, error)) *resource.Server {
 	cfg := e.Cfg
-	cfg.CredentialClaims = f
+	cfg.CredentialClaims, cfg.ClaimsClients = f, []string{rs}
 	return resource.New(cfg, e.Store, e.Auth, e.Mint, e.Proofs, nil)
 }
 
@@ -41,6 +42,11 @@ func TestIntrospectCredentialClaims(t *testing.T) {
 		t.Errorf("claims asked for %v; want the token's record %s", asked, rec.ID)
 	}
 	asked = nil
+	// Another client that may introspect is no credential endpoint of the
+	// issuer's: it sees the token, never the subject's claims.
+	if out, err := srv.Introspect(t.Context(), request(other, tok)); err != nil || !out.Active || out.CredentialClaims != nil || asked != nil {
+		t.Errorf("another client: Introspect = %+v, %v (claims asked for %v); want active without credential_claims", out, err, asked)
+	}
 	rtok, _ := e.refresh(t, token.Grant{Subject: aliceID, ClientID: other}, oauth.Binding{})
 	if out, err := srv.Introspect(t.Context(), request(rs, rtok)); err != nil || !out.Active || out.CredentialClaims != nil || asked != nil {
 		t.Errorf("refresh token: Introspect = %+v, %v (claims asked for %v); want active without credential_claims", out, err, asked)

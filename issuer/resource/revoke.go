@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"issuer/issuer/clientauth"
@@ -155,7 +156,7 @@ func (s *Server) Introspect(ctx context.Context, req clientauth.Request) (Intros
 	if rec.JKT != "" {
 		out.TokenType = "DPoP"
 	}
-	if s.cfg.CredentialClaims != nil {
+	if s.cfg.CredentialClaims != nil && slices.Contains(s.cfg.ClaimsClients, client.ID) {
 		if out.CredentialClaims, err = s.cfg.CredentialClaims(ctx, rec); err != nil {
 			return Introspection{}, err
 		}

@@ -26,6 +26,10 @@ type Config struct {
 	// (credential_claims): for a credential endpoint of the issuer's own.
 	// nil claims leave the member out.
 	CredentialClaims func(ctx context.Context, rec storage.Token) (map[string]any, error)
+	// ClaimsClients are the clients (the issuer's credential endpoints)
+	// whose introspections carry credential_claims; no other client sees
+	// a subject's claims.
+	ClaimsClients []string
 	// Now is the clock.
 	Now func() time.Time
 }

@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -72,8 +74,12 @@ func (s *Store) UseReplayKeys(ctx context.Context, keys []storage.ReplayUse, now
 	if !storage.DistinctReplayKeys(keys) {
 		return fmt.Errorf("storage/postgres: replay keys: empty or repeated: %w", storage.ErrAlreadyExists)
 	}
+	// Claimed in one order on every node, whatever the order of the
+	// request's proofs: batches that share keys wait for each other
+	// instead of deadlocking.
+	sorted := slices.SortedFunc(slices.Values(keys), func(a, b storage.ReplayUse) int { return bytes.Compare(a.Key, b.Key) })
 	return s.tx(ctx, "replay keys", func(ctx context.Context, tx pgx.Tx) error {
-		for _, k := range keys {
+		for _, k := range sorted {
 			if err := claim(ctx, tx, k.Key, k.Expiry, now); err != nil {
 				return err
 			}
