@@ -21,6 +21,7 @@ import (
 
 	"issuer/issuer"
 	"issuer/issuer/oauth"
+	"issuer/storage/postgres/pgtest"
 )
 
 // TestMain lets the test binary act as the issuer binary: with
@@ -130,12 +131,18 @@ func newProof(t *testing.T, dir, url string) string {
 }
 
 // TestCrashKeepsRedemptions kills the server with SIGKILL while wallets
-// redeem codes, restarts it on the same file, and checks that every code
-// that was answered 200 before the crash is refused after it, and that a
-// proof accepted before the crash is refused as a replay.
+// redeem codes, restarts it on the same database (a bbolt file, then a
+// PostgreSQL database), and checks that every code that was answered 200
+// before the crash is refused after it, and that a proof accepted before
+// the crash is refused as a replay.
 func TestCrashKeepsRedemptions(t *testing.T) {
+	t.Run("bbolt", func(t *testing.T) { crashKeepsRedemptions(t, filepath.Join(t.TempDir(), "issuer.db")) })
+	t.Run("postgres", func(t *testing.T) { crashKeepsRedemptions(t, pgtest.Database(t)) })
+}
+
+func crashKeepsRedemptions(t *testing.T, db string) {
 	dir := t.TempDir()
-	db, addr := filepath.Join(dir, "issuer.db"), freeAddr(t)
+	addr := freeAddr(t)
 	c := startChild(t, db, addr)
 	tokenURL := c.base + "/token"
 	codes := make([]string, 60)
