@@ -93,4 +93,9 @@ type Offer struct {
 	RedeemedAt   time.Time `json:"redeemed_at,omitzero"`
 	RedeemedBy   string    `json:"redeemed_by,omitempty"` // JWK thumbprint of the redeeming key, if any
 	IssuedTokens []string  `json:"issued_tokens,omitempty"`
+
+	// Revision is the store's version of the record as read, opaque ("" if
+	// the store keeps none): a Redemption that carries the offer lets the
+	// store skip reading it again while its version is current.
+	Revision string `json:"-"`
 }

@@ -27,6 +27,11 @@ type Redemption struct {
 	OfferID string
 	// Tokens are the records of the tokens issued for this redemption.
 	Tokens []Token
+	// Offer, for Redeem, is the offer as the caller read it by CodeHash
+	// (GetOfferByCode), or nil. A store may apply the plan PlanRedeem makes
+	// of it if the offer is still at that Revision, and must otherwise read
+	// the offer again: the result is as if Offer were nil.
+	Offer *Offer
 }
 
 // CodeState is the part of a code's record that the rules of Redeem and

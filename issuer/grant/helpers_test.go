@@ -53,6 +53,8 @@ type countingStore struct {
 	*memory.Store
 	mu sync.Mutex
 	n  writes
+	// redeemedAsRead is the Offer of the last Redeem.
+	redeemedAsRead *storage.Offer
 }
 
 func (s *countingStore) count(err error, f func(*writes)) error {
@@ -71,7 +73,17 @@ func (s *countingStore) IssueTokens(ctx context.Context, r storage.Issuance) err
 }
 
 func (s *countingStore) Redeem(ctx context.Context, r storage.Redemption) error {
+	s.mu.Lock()
+	s.redeemedAsRead = r.Offer
+	s.mu.Unlock()
 	return s.count(s.Store.Redeem(ctx, r), issued)
+}
+
+// lastRedeemOffer returns the Offer the last Redeem carried.
+func (s *countingStore) lastRedeemOffer() *storage.Offer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.redeemedAsRead
 }
 
 func (s *countingStore) RedeemAuthCode(ctx context.Context, r storage.Redemption) error {

@@ -42,7 +42,7 @@ func (e *Endpoint) preAuthorized(ctx context.Context, in Request) (*token.Respon
 	if err != nil {
 		return nil, err
 	}
-	red := storage.Redemption{CodeHash: codeHash[:], Now: now, Tokens: []storage.Token{rec}}
+	red := storage.Redemption{CodeHash: codeHash[:], Now: now, Tokens: []storage.Token{rec}, Offer: &offer}
 	refresh, rtoks, err := e.grantRefreshToken(r, a)
 	if err != nil {
 		return nil, err

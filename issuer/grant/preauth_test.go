@@ -26,6 +26,11 @@ func TestPreAuthorizedSuccess(t *testing.T) {
 		t.Errorf("writes = %+v; want one redemption", w)
 	}
 	rec := e.record(t, resp.AccessToken)
+	// The redemption carries the offer as read: a store may then redeem
+	// without reading it again (storage/postgres: one round trip).
+	if o := e.Store.lastRedeemOffer(); o == nil || o.ID != rec.GrantID || o.Subject != alice {
+		t.Errorf("Redeem's Offer = %+v; want the offer read by its code", o)
+	}
 	switch {
 	case rec.Subject != alice || rec.JKT != jkt(t, e.Key) || rec.GrantID == "" || rec.Revoked:
 		t.Errorf("record = %+v; want alice's, bound to the key, with the offer as grant", rec)

@@ -32,6 +32,16 @@
 //     (storage.PlanRedeem, PlanRedeemAuthCode, UseRefresh, CheckTicket)
 //     decides, and its writes follow. A plan that writes nothing rolls the
 //     transaction back, the replay key's claim with it.
+//   - A pre-authorized redemption that carries the offer as the token
+//     endpoint read it (storage.Redemption.Offer, with its row's xmin as
+//     Revision) and that PlanRedeem, run on that read, redeems is applied
+//     by one statement, the PL/pgSQL function redeem_seen (migration 003):
+//     it claims the replay key, then updates the offer's row only WHERE
+//     xmin is still the version read, then stores the tokens. A row
+//     changed since (another redemption, a tx_code failure) raises, the
+//     statement rolls back with its claim, and the redemption runs again
+//     as above. The rules stay in Go; SQL only checks the version and
+//     writes.
 //
 // # Round trips
 //
@@ -43,9 +53,12 @@
 // instead of the writes. Statements are prepared once per connection
 // (pgx's default statement cache); a refusal is kept beside the batch
 // rather than failing pgx's callback, which would drop the statements
-// from that cache. A pre-authorized redemption at the token endpoint thus
-// costs three round trips with the read of the offer before it (seven
-// before the pipelining).
+// from that cache. A pre-authorized redemption at the token endpoint
+// costs two round trips: the read of the offer, then redeem_seen (three
+// with the pipelined transaction, seven before the pipelining). A
+// statement that fails is dropped from pgx's cache, so the rare
+// redeem_seen that finds the offer changed costs a DEALLOCATE and a
+// prepare as well.
 //   - IDs, code hashes, issuer_state hashes and usernames are unique
 //     constraints; a violation is storage.ErrAlreadyExists.
 //   - GetOrCreateSecret is INSERT … ON CONFLICT DO NOTHING, then SELECT:

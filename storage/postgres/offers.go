@@ -1,12 +1,14 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"issuer/storage"
 )
@@ -55,10 +57,23 @@ func (s *Store) GetOffer(ctx context.Context, id string) (storage.Offer, error) 
 	return s.getOffer(ctx, "offer", `SELECT data, offer_json FROM offers WHERE id = $1`, id)
 }
 
-// GetOfferByCode returns the offer by code hash, without its OfferJSON;
-// ErrNotFound if none.
+// GetOfferByCode returns the offer by code hash, without its OfferJSON,
+// its Revision the row's xmin (the transaction that wrote this version of
+// it); ErrNotFound if none.
 func (s *Store) GetOfferByCode(ctx context.Context, codeHash []byte) (storage.Offer, error) {
-	return get[storage.Offer](ctx, s, "offer by code", `SELECT data FROM offers WHERE code_hash = $1`, codeHash)
+	var o storage.Offer
+	err := s.do(ctx, "offer by code", true, func(ctx context.Context) error {
+		var data []byte
+		var rev string
+		if err := s.pool.QueryRow(ctx, `SELECT data, xmin::text FROM offers WHERE code_hash = $1`, codeHash).Scan(&data, &rev); err != nil {
+			return notFound(err)
+		}
+		var err error
+		o, err = decode[storage.Offer](data)
+		o.Revision = rev
+		return err
+	})
+	return o, err
 }
 
 // GetOfferByIssuerState returns the offer whose IssuerStateHash is
@@ -113,15 +128,27 @@ func (s *Store) RecordTxCodeFailure(ctx context.Context, codeHash []byte, max in
 	return o, err
 }
 
-// Redeem consumes a pre-authorized code as documented on storage.Offers,
-// in one transaction of two round trips: the replay key is claimed (a
-// live one refuses) and the offer's row read and locked FOR UPDATE;
-// storage.PlanRedeem decides, and its writes follow with the commit. A
-// plan that writes nothing rolls the claim back.
+// Redeem consumes a pre-authorized code as documented on storage.Offers.
+// When r.Offer was read by GetOfferByCode and storage.PlanRedeem redeems
+// the code by what it holds, the plan is applied in one statement, one
+// round trip (redeemSeen), if the offer's row is still that version.
+// Otherwise, and when the row changed since, it runs in one transaction of
+// two round trips: the replay key is claimed (a live one refuses) and the
+// offer's row read and locked FOR UPDATE; storage.PlanRedeem decides, and
+// its writes follow with the commit. A plan that writes nothing rolls the
+// claim back.
 func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
 	tokens, err := prepareTokens(r.Now, r.ReplayKey, r.ReplayExpiry, r.Tokens)
 	if err != nil {
 		return err
+	}
+	if r.Offer != nil && r.Offer.Revision != "" && bytes.Equal(r.Offer.CodeHash, r.CodeHash) {
+		if p := storage.PlanRedeem(r.Offer.State(), r); p.Write && p.Err == nil {
+			err := s.redeemSeen(ctx, *r.Offer, p, r, tokens)
+			if !errors.Is(err, errChanged) {
+				return err
+			}
+		}
 	}
 	var o storage.Offer
 	return s.txPipelined(ctx, "redeem", pipeline{
@@ -165,5 +192,48 @@ func queueRedeem(b *pgx.Batch, p storage.RedeemPlan, tokens []tokenRow) error {
 		return keep(p.Err)
 	}
 	queueTokens(b, tokens)
+	return nil
+}
+
+// errChanged is redeemSeen's answer when the offer is no longer the
+// version its plan was made from.
+var errChanged = errors.New("storage/postgres: the offer changed since it was read")
+
+// sqlstateChanged is the SQLSTATE redeem_seen raises when the offer is no
+// longer the version seen (migration 003).
+const sqlstateChanged = "IS001"
+
+// redeemSeen applies p, the plan that redeems seen, in one statement
+// (redeem_seen): storage.ErrAlreadyExists if the replay key is live,
+// errChanged (nothing written) if the offer's row is no longer at
+// seen.Revision.
+func (s *Store) redeemSeen(ctx context.Context, seen storage.Offer, p storage.RedeemPlan, r storage.Redemption, tokens []tokenRow) error {
+	seen.SetState(p.Code)
+	_, data, err := encodeOffer(seen)
+	if err != nil {
+		return err
+	}
+	var key []byte
+	if len(r.ReplayKey) > 0 {
+		key = r.ReplayKey
+	}
+	t := newTokenColumns(tokens)
+	var outcome string
+	err = s.do(ctx, "redeem", false, func(ctx context.Context) error {
+		return s.pool.QueryRow(ctx, `SELECT redeem_seen($1, $2::text::xid, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			r.CodeHash, seen.Revision, data, ns(seen.KeepUntil), key, ns(r.ReplayExpiry), ns(r.Now),
+			t.ids, t.grants, t.exps, t.revoked, t.datas).Scan(&outcome)
+	})
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == sqlstateChanged:
+		return errChanged
+	case err != nil:
+		return err
+	case outcome == "replayed":
+		return fmt.Errorf("storage/postgres: redeem: %w", storage.ErrAlreadyExists)
+	case outcome != "redeemed":
+		return fmt.Errorf("storage/postgres: redeem: unexpected outcome %q", outcome)
+	}
 	return nil
 }

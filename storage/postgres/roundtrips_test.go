@@ -11,11 +11,16 @@ import (
 )
 
 // TestRedemptionRoundTrips counts the round trips to the database of a
-// redemption on a warm connection (its statements prepared): two, BEGIN
-// with the replay-key claim and the read FOR UPDATE, then the writes with
-// COMMIT; a redemption refused by what it read sends ROLLBACK instead of
-// the writes. A refusal leaves the statements prepared: the redemption
-// after it takes two round trips too.
+// redemption on a warm connection (its statements prepared). As the
+// token endpoint redeems, two: GetOfferByCode, then redeem_seen with the
+// offer as read. Without the offer, two for the redemption alone: BEGIN with the
+// replay-key claim and the read FOR UPDATE, then the writes with COMMIT;
+// a redemption refused by what it read sends ROLLBACK instead of the
+// writes. An offer changed between the read and redeem_seen costs that
+// failed statement, pgx's DEALLOCATE of it (pgx drops a statement that
+// failed from its cache) and the two of the redemption without the offer.
+// A refusal leaves the statements prepared: the redemption after it takes
+// two round trips too.
 func TestRedemptionRoundTrips(t *testing.T) {
 	schema := pgtest.Schema(t, testDSN)
 	relay := pgtest.NewRelay(t, schema)
@@ -42,6 +47,21 @@ func TestRedemptionRoundTrips(t *testing.T) {
 		want    int64
 	}{
 		{"redeemed", func(o storage.Offer) error { return s.Redeem(t.Context(), redemption(o)) }, nil, 2},
+		{"read, then redeemed", func(o storage.Offer) error { return s.Redeem(t.Context(), asRead(t, s, o)) }, nil, 2},
+		{"read, then a replayed proof", func(o storage.Offer) error {
+			r := asRead(t, s, o)
+			if err := s.UseReplayKey(t.Context(), r.ReplayKey, r.ReplayExpiry, r.Now); err != nil {
+				return err
+			}
+			return s.Redeem(t.Context(), r)
+		}, storage.ErrAlreadyExists, 3},
+		{"read, changed since (a tx_code failure), then read again under a lock", func(o storage.Offer) error {
+			r := asRead(t, s, o)
+			if _, err := s.RecordTxCodeFailure(t.Context(), o.CodeHash, 5); err != nil {
+				return err
+			}
+			return s.Redeem(t.Context(), r)
+		}, nil, 1 + 2 + 1 + 1 + 2},
 		{"redeemed again: the grant revoked, the transaction kept", func(o storage.Offer) error {
 			_ = s.Redeem(t.Context(), redemption(o))
 			return s.Redeem(t.Context(), redemption(o))
@@ -99,4 +119,17 @@ func fewest(m, n int64) int64 {
 		return n
 	}
 	return m
+}
+
+// asRead is redemption(o) with the offer as GetOfferByCode reads it (one
+// round trip).
+func asRead(t *testing.T, s *postgres.Store, o storage.Offer) storage.Redemption {
+	t.Helper()
+	read, err := s.GetOfferByCode(t.Context(), o.CodeHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := redemption(o)
+	r.Offer = &read
+	return r
 }

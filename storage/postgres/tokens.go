@@ -61,20 +61,28 @@ func queueTokens(b *pgx.Batch, rows []tokenRow) {
 	}
 }
 
-// insertTokensStmt is the statement that stores rows.
-func insertTokensStmt(rows []tokenRow) stmt {
-	var ids, grants, datas []string
-	var exps []int64
-	var revoked []bool
+// tokenColumns are tokens as put_tokens takes them: a column each.
+type tokenColumns struct {
+	ids, grants, datas []string
+	exps               []int64
+	revoked            []bool
+}
+
+// newTokenColumns turns rows into columns.
+func newTokenColumns(rows []tokenRow) tokenColumns {
+	var c tokenColumns
 	for _, r := range rows {
-		ids, grants, datas = append(ids, r.id), append(grants, r.grantID), append(datas, r.data)
-		exps, revoked = append(exps, r.expiresNS), append(revoked, r.revoked)
+		c.ids, c.grants, c.datas = append(c.ids, r.id), append(c.grants, r.grantID), append(c.datas, r.data)
+		c.exps, c.revoked = append(c.exps, r.expiresNS), append(c.revoked, r.revoked)
 	}
-	return stmt{`INSERT INTO tokens (id, grant_id, expires_ns, revoked, data)
-SELECT id, grant_id, expires_ns, revoked, data::json FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bool[], $5::text[])
-	AS t(id, grant_id, expires_ns, revoked, data)
-ON CONFLICT (id) DO UPDATE SET grant_id = EXCLUDED.grant_id, expires_ns = EXCLUDED.expires_ns,
-	revoked = EXCLUDED.revoked, data = EXCLUDED.data`, []any{ids, grants, exps, revoked, datas}}
+	return c
+}
+
+// insertTokensStmt is the statement that stores rows (put_tokens,
+// migration 003).
+func insertTokensStmt(rows []tokenRow) stmt {
+	c := newTokenColumns(rows)
+	return stmt{`SELECT put_tokens($1, $2, $3, $4, $5)`, []any{c.ids, c.grants, c.exps, c.revoked, c.datas}}
 }
 
 // revokeStmt marks revoked the tokens ids and every token of grantID.

@@ -24,6 +24,11 @@ func RunConcurrency(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"RefreshRetries", testConcurrentRefreshRetries},
 		{"RefreshForks", testConcurrentRefreshForks},
 	})
+	run(t, readFirst(newStore), []test{
+		{"SameCodeAsRead", testConcurrentSameCode},
+		{"DistinctRedeemsAsRead", testConcurrentDistinctRedeems},
+	})
+	run(t, newStore, []test{{"SameCodeOneRead", testConcurrentSameCodeOneRead}})
 }
 
 // racers is how many goroutines race in each concurrency test.
@@ -84,6 +89,31 @@ func testConcurrentSameCode(t *testing.T, s storage.Store) {
 	}
 	if tok := getToken(t, s, rs[w].Tokens[0].ID); !tok.Revoked {
 		t.Error("winner's token not revoked after the replays")
+	}
+}
+
+// testConcurrentSameCodeOneRead races redemptions that all carry the
+// offer as read once before the race: one wins, the others find it
+// changed since and fail as replays of a redeemed code.
+func testConcurrentSameCodeOneRead(t *testing.T, s storage.Store) {
+	o := newOffer(t0, time.Minute)
+	createOffer(t, s, o)
+	read := readOffer(t, s, o)
+	rs := make([]storage.Redemption, racers)
+	for i := range rs {
+		rs[i] = redemption(o, t0, newToken(o.ID, t0, time.Hour))
+		rs[i].Offer = &read
+	}
+	errs := race(func(i int) error { return s.Redeem(t.Context(), rs[i]) })
+	w := checkOneWinner(t, errs, storage.ErrConsumed)
+	got := getOffer(t, s, o.ID)
+	if len(got.IssuedTokens) != 1 || got.IssuedTokens[0] != rs[w].Tokens[0].ID {
+		t.Errorf("IssuedTokens %v, want the winner's [%s]", got.IssuedTokens, rs[w].Tokens[0].ID)
+	}
+	for i, r := range rs {
+		if i != w {
+			checkGone(t, "a loser's token", func(ctx context.Context) error { _, err := s.GetToken(ctx, r.Tokens[0].ID); return err })
+		}
 	}
 }
 
