@@ -13,7 +13,8 @@
 # colon: "pg1:synchronous_commit=off", "pg2:pool_max_conns=8&sslmode=disable".
 # Every server runs on core 1 (both nodes of pg2 too: the same CPU budget as
 # one node), the load generator on core 0; PostgreSQL runs where it runs
-# (both cores): its backends' CPU is reported apart.
+# (both cores): its backends' CPU is reported apart, and the whole machine's (every
+# process: load generator, nodes, all of PostgreSQL, the kernel) beside it.
 #   scripts/bench-stores.sh [rounds] [wallets] [redemptions]
 # Environment: CONFIGS (default "bolt pg1 pg2", plus "old" when OLD is set),
 # OLD=REV, ISSUER_BENCH_POSTGRES (server URL without database, default
@@ -114,7 +115,7 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== medians over $rounds rounds ($wallets wallets, $n redemptions a run)"
 w=6
 for c in $configs; do [ ${#c} -gt $w ] && w=${#c}; done
-printf "%-${w}s %14s %9s %9s %16s %14s\n" config redemptions/s p50-ms p99-ms server-µs/redeem db-µs/redeem
+printf "%-${w}s %14s %9s %9s %16s %14s %13s %14s %6s\n" config redemptions/s p50-ms p99-ms server-µs/redeem db-µs/redeem loadgen-µs machine-µs idle%
 k=0
 for c in $configs; do
   f=("$work/$k".*)
@@ -135,5 +136,10 @@ for c in $configs; do
     /^latency:/ { p50[++nl] = ms($3); p99[nl] = ms($7) }
     /^server CPU:/ { scpu[++ns] = $3 }
     /^database CPU:/ { dcpu[++nd] = $3 }
-    END { printf "%-" w "s %14s %9s %9s %16s %14s\n", c, median(rate, nr), median(p50, nl), median(p99, nl), median(scpu, ns), median(dcpu, nd) }'
+    /^load generator CPU:/ { lcpu[++nlg] = $4 }
+    /^machine CPU:/ { mcpu[++nm] = $3; idle[nm] = $(NF - 1) + 0 }
+    END {
+      printf "%-" w "s %14s %9s %9s %16s %14s %13s %14s %6s\n", c, median(rate, nr), median(p50, nl), median(p99, nl),
+        median(scpu, ns), median(dcpu, nd), median(lcpu, nlg), median(mcpu, nm), median(idle, nm)
+    }'
 done

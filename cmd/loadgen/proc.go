@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -36,12 +37,14 @@ func parseLists(base, urls, pids string) ([]string, []int, error) {
 // proxy balancing per request would.
 func (c config) node(i int) string { return c.nodes[i%len(c.nodes)] }
 
-// cpuSample is the CPU time used so far by the servers and by the
-// database's backends.
-type cpuSample struct{ server, db time.Duration }
+// cpuSample is the CPU time used so far by the servers, by the
+// database's backends, by the load generator itself, and by the whole
+// machine (busy and in all, idle included).
+type cpuSample struct{ server, db, self, busy, total time.Duration }
 
 func measureCPU(c config) cpuSample {
-	var s cpuSample
+	s := cpuSample{self: processCPU(os.Getpid())}
+	s.busy, s.total = machineCPU()
 	for _, pid := range c.pids {
 		s.server += processCPU(pid)
 	}
@@ -64,6 +67,34 @@ func reportCPU(c config, cpu0 cpuSample, n int, per string) {
 	if c.pgDB != "" {
 		fmt.Printf("database CPU: %.0f µs per %s (the backends of database %s)\n", perOp(cpu.db-cpu0.db), per, c.pgDB)
 	}
+	fmt.Printf("load generator CPU: %.0f µs per %s\n", perOp(cpu.self-cpu0.self), per)
+	if total := cpu.total - cpu0.total; total > 0 {
+		busy := cpu.busy - cpu0.busy
+		fmt.Printf("machine CPU: %.0f µs per %s, every process (%d cores, %.0f%% idle)\n",
+			perOp(busy), per, runtime.NumCPU(), 100*float64(total-busy)/float64(total))
+	}
+}
+
+// machineCPU returns the CPU time the machine's cores have spent busy
+// (user, nice, system, irq, softirq) and in all (with idle and iowait;
+// the time a hypervisor stole is neither) since boot (Linux).
+func machineCPU() (busy, total time.Duration) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0, 0
+	}
+	var v [7]int64 // user nice system idle iowait irq softirq
+	for i := range v {
+		fmt.Sscan(f[i+1], &v[i])
+	}
+	busyTicks := v[0] + v[1] + v[2] + v[5] + v[6]
+	tick := time.Second / 100 // USER_HZ
+	return time.Duration(busyTicks) * tick, time.Duration(busyTicks+v[3]+v[4]) * tick
 }
 
 // backends returns the PIDs of the local PostgreSQL server's backends
