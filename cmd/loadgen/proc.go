@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -71,8 +70,22 @@ func reportCPU(c config, cpu0 cpuSample, n int, per string) {
 	if total := cpu.total - cpu0.total; total > 0 {
 		busy := cpu.busy - cpu0.busy
 		fmt.Printf("machine CPU: %.0f µs per %s, every process (%d cores, %.0f%% idle)\n",
-			perOp(busy), per, runtime.NumCPU(), 100*float64(total-busy)/float64(total))
+			perOp(busy), per, machineCores(), 100*float64(total-busy)/float64(total))
 	}
+}
+
+// machineCores counts the machine's cores in /proc/stat (Linux), whatever
+// the load generator's own affinity (runtime.NumCPU counts only the cores
+// it may run on).
+func machineCores() int {
+	b, _ := os.ReadFile("/proc/stat")
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if len(line) > 3 && strings.HasPrefix(line, "cpu") && line[3] >= '0' && line[3] <= '9' {
+			n++
+		}
+	}
+	return n
 }
 
 // machineCPU returns the CPU time the machine's cores have spent busy

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -34,5 +35,17 @@ func TestBackendDB(t *testing.T) {
 		if got := backendDB([]byte(title)); got != want {
 			t.Errorf("backendDB(%q) = %q; want %q", title, got, want)
 		}
+	}
+}
+
+// TestMachineCPU: the machine's counters are read, and count at least the
+// cores the test may run on.
+func TestMachineCPU(t *testing.T) {
+	busy, total := machineCPU()
+	if busy <= 0 || total < busy {
+		t.Errorf("machineCPU = %v busy of %v; want 0 < busy <= total", busy, total)
+	}
+	if n := machineCores(); n < runtime.NumCPU() {
+		t.Errorf("machineCores = %d; want at least runtime.NumCPU's %d", n, runtime.NumCPU())
 	}
 }
