@@ -12,11 +12,13 @@
 # A PostgreSQL configuration may carry options for its database URL after a
 # colon: "pg1:synchronous_commit=off", "pg2:pool_max_conns=8&sslmode=disable".
 # Every server runs on core 1 (both nodes of pg2 too: the same CPU budget as
-# one node), the load generator on core 0; PostgreSQL runs where it runs
+# one node; NODE_CPUS=0,1 lets them run on both cores, as a server that is
+# not pinned does), the load generator on core 0; PostgreSQL runs where it runs
 # (both cores): its backends' CPU is reported apart, and the whole machine's (every
 # process: load generator, nodes, all of PostgreSQL, the kernel) beside it.
 #   scripts/bench-stores.sh [rounds] [wallets] [redemptions]
 # Environment: CONFIGS (default "bolt pg1 pg2", plus "old" when OLD is set),
+# NODE_CPUS (the servers' cores for taskset, default 1),
 # OLD=REV, ISSUER_BENCH_POSTGRES (server URL without database, default
 # postgres://postgres@127.0.0.1:5432).
 set -euo pipefail
@@ -47,7 +49,7 @@ public=http://127.0.0.1:18080
 
 # serve BINARY PORT DB: starts a node on core 1 and waits until it answers.
 serve() {
-  taskset -c 1 "$1" serve --addr "127.0.0.1:$2" --url "$public" --db "$3" \
+  taskset -c "${NODE_CPUS:-1}" "$1" serve --addr "127.0.0.1:$2" --url "$public" --db "$3" \
     --admin-token "$token" --log-level warn &
   servers+=($!)
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$2/jwks" >/dev/null && return; sleep 0.1; done
