@@ -18,7 +18,10 @@
 # process: load generator, nodes, all of PostgreSQL, the kernel) beside it.
 #   scripts/bench-stores.sh [rounds] [wallets] [redemptions]
 # Environment: CONFIGS (default "bolt pg1 pg2", plus "old" when OLD is set),
-# NODE_CPUS (the servers' cores for taskset, default 1),
+# NODE_CPUS (the servers' cores for taskset, default 1), NODE_QUOTA (the
+# servers' CPU, all together, capped at that percentage of one core, so that
+# the database has CPU to spare, as on a machine of its own; needs root and
+# cgroup v1's cpu controller),
 # OLD=REV, ISSUER_BENCH_POSTGRES (server URL without database, default
 # postgres://postgres@127.0.0.1:5432).
 set -euo pipefail
@@ -30,12 +33,22 @@ pg=${ISSUER_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 configs=${CONFIGS:-bolt pg1 pg2${OLD:+ old}}
 work=$(mktemp -d)
 servers=()
+cgroup=
 cleanup() {
   for p in "${servers[@]}"; do kill "$p" 2>/dev/null || true; done
   if [ -n "${OLD:-}" ]; then git worktree remove --force "$work/old-src" 2>/dev/null || true; fi
+  if [ -n "$cgroup" ]; then sleep 0.5; rmdir "$cgroup" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
+# NODE_QUOTA: the nodes' CPU, all together, capped at that percentage of
+# one core (a cgroup v1 CFS quota, 10 ms periods).
+if [ -n "${NODE_QUOTA:-}" ]; then
+  cgroup=/sys/fs/cgroup/cpu/issuer-bench-$$
+  mkdir "$cgroup"
+  echo 10000 >"$cgroup/cpu.cfs_period_us"
+  echo $((NODE_QUOTA * 100)) >"$cgroup/cpu.cfs_quota_us"
+fi
 go build -o "$work/issuer" ./cmd/issuer
 go build -o "$work/loadgen" ./cmd/loadgen
 if [ -n "${OLD:-}" ]; then
@@ -52,6 +65,7 @@ serve() {
   taskset -c "${NODE_CPUS:-1}" "$1" serve --addr "127.0.0.1:$2" --url "$public" --db "$3" \
     --admin-token "$token" --log-level warn &
   servers+=($!)
+  if [ -n "${NODE_QUOTA:-}" ]; then echo $! >"$cgroup/cgroup.procs"; fi
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$2/jwks" >/dev/null && return; sleep 0.1; done
   echo "the server on port $2 did not start" >&2
   exit 1
@@ -102,7 +116,7 @@ run() {
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); go: $(go version | cut -d' ' -f3);" \
   "$(sql postgres -At -c 'SELECT version()' | cut -d' ' -f1-2), synchronous_commit=$(sql postgres -At -c 'SHOW synchronous_commit')"
-echo "build: $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo '+changes')${OLD:+; old: $OLD ($(git rev-parse --short "$OLD"))}"
+echo "build: $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo '+changes')${OLD:+; old: $OLD ($(git rev-parse --short "$OLD"))}; nodes on cores ${NODE_CPUS:-1}${NODE_QUOTA:+, capped together at ${NODE_QUOTA} % of a core}"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 for i in $(seq "$rounds"); do
   k=0
