@@ -143,6 +143,7 @@ func (s *Store) Redeem(ctx context.Context, r storage.Redemption) error {
 		return err
 	}
 	if r.Offer != nil && r.Offer.Revision != "" && bytes.Equal(r.Offer.CodeHash, r.CodeHash) {
+		ctx = s.withOpDeadline(ctx) // the statement and the transaction after it share one OpTimeout
 		if p := storage.PlanRedeem(r.Offer.State(), r); p.Write && p.Err == nil {
 			err := s.redeemSeen(ctx, *r.Offer, p, r, tokens)
 			if !errors.Is(err, errChanged) {
@@ -220,7 +221,8 @@ func (s *Store) redeemSeen(ctx context.Context, seen storage.Offer, p storage.Re
 	t := newTokenColumns(tokens)
 	var outcome string
 	err = s.do(ctx, "redeem", false, func(ctx context.Context) error {
-		return s.pool.QueryRow(ctx, `SELECT redeem_seen($1, $2::text::xid, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		return s.pool.QueryRow(ctx, `SELECT redeem_seen($1::bytea, $2::text::xid, $3::json, $4::bigint, $5::bytea, $6::bigint, $7::bigint,
+	$8::text[], $9::text[], $10::bigint[], $11::bool[], $12::text[])`,
 			r.CodeHash, seen.Revision, data, ns(seen.KeepUntil), key, ns(r.ReplayExpiry), ns(r.Now),
 			t.ids, t.grants, t.exps, t.revoked, t.datas).Scan(&outcome)
 	})

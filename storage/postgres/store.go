@@ -129,8 +129,22 @@ func (s *Store) begin(ctx context.Context) (context.Context, context.CancelFunc,
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
+	if d, ok := ctx.Value(opDeadlineKey{}).(time.Time); ok {
+		ctx, cancel := context.WithDeadline(ctx, d)
+		return ctx, cancel, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.opTimeout)
 	return ctx, cancel, nil
+}
+
+// opDeadlineKey keys the deadline that withOpDeadline sets.
+type opDeadlineKey struct{}
+
+// withOpDeadline makes the operations run with ctx end by d instead of
+// OpTimeout after each starts: the steps of one store call (Redeem's
+// statement, then its transaction) share one OpTimeout.
+func (s *Store) withOpDeadline(ctx context.Context) context.Context {
+	return context.WithValue(ctx, opDeadlineKey{}, time.Now().Add(s.opTimeout))
 }
 
 // Exclusive runs fn while holding a database-wide advisory lock (per

@@ -82,7 +82,7 @@ func newTokenColumns(rows []tokenRow) tokenColumns {
 // migration 003).
 func insertTokensStmt(rows []tokenRow) stmt {
 	c := newTokenColumns(rows)
-	return stmt{`SELECT put_tokens($1, $2, $3, $4, $5)`, []any{c.ids, c.grants, c.exps, c.revoked, c.datas}}
+	return stmt{`SELECT put_tokens($1::text[], $2::text[], $3::bigint[], $4::bool[], $5::text[])`, []any{c.ids, c.grants, c.exps, c.revoked, c.datas}}
 }
 
 // revokeStmt marks revoked the tokens ids and every token of grantID.

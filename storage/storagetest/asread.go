@@ -29,6 +29,7 @@ var redeemAsReadTests = []test{
 	{"RedeemAsReadAfterTxCodeFailure", testRedeemAsReadAfterTxCodeFailure},
 	{"RedeemAsReadConsumed", testRedeemAsReadConsumed},
 	{"RedeemAsReadLocked", testRedeemAsReadLocked},
+	{"RedeemAsReadOfAnotherCode", testRedeemAsReadOfAnotherCode},
 }
 
 // readFirst wraps newStore's stores in asRead.
@@ -71,6 +72,9 @@ func testRedeemAsReadAfterTxCodeFailure(t *testing.T, s storage.Store) {
 	read := readOffer(t, s, o)
 	if _, err := s.RecordTxCodeFailure(t.Context(), o.CodeHash, 5); err != nil {
 		t.Fatal(err)
+	}
+	if again := readOffer(t, s, o); read.Revision != "" && again.Revision == read.Revision {
+		t.Errorf("Revision %q unchanged by a write", again.Revision)
 	}
 	r := redemption(o, t0, newToken(o.ID, t0, time.Hour))
 	r.Offer = &read
@@ -120,4 +124,21 @@ func testRedeemAsReadLocked(t *testing.T, s storage.Store) {
 	checkErr(t, "Redeem of a locked offer", s.Redeem(t.Context(), r), storage.ErrLocked)
 	checkGone(t, "token", func(ctx context.Context) error { _, err := s.GetToken(ctx, r.Tokens[0].ID); return err })
 	checkErr(t, "replay key", s.UseReplayKey(t.Context(), r.ReplayKey, t0.Add(time.Minute), t0), nil)
+}
+
+// testRedeemAsReadOfAnotherCode: a redemption that carries the read of
+// another offer redeems its own code, as if it carried none, and leaves
+// the other offer as it was.
+func testRedeemAsReadOfAnotherCode(t *testing.T, s storage.Store) {
+	a, b := newOffer(t0, 5*time.Minute), newOffer(t0, 5*time.Minute)
+	createOffer(t, s, a)
+	createOffer(t, s, b)
+	readA := readOffer(t, s, a)
+	r := redemption(b, t0, newToken(b.ID, t0, time.Hour))
+	r.Offer = &readA
+	redeemOK(t, s, r)
+	if got := getOffer(t, s, b.ID); len(got.IssuedTokens) != 1 || got.IssuedTokens[0] != r.Tokens[0].ID {
+		t.Errorf("offer redeemed: IssuedTokens %v; want [%s]", got.IssuedTokens, r.Tokens[0].ID)
+	}
+	checkEqual(t, "the offer whose read was carried", a, getOffer(t, s, a.ID))
 }

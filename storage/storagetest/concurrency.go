@@ -28,7 +28,10 @@ func RunConcurrency(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"SameCodeAsRead", testConcurrentSameCode},
 		{"DistinctRedeemsAsRead", testConcurrentDistinctRedeems},
 	})
-	run(t, newStore, []test{{"SameCodeOneRead", testConcurrentSameCodeOneRead}})
+	run(t, newStore, []test{
+		{"SameCodeOneRead", testConcurrentSameCodeOneRead},
+		{"TxCodeFailuresAndRedeemAsRead", testConcurrentTxCodeFailuresAndRedeemAsRead},
+	})
 }
 
 // racers is how many goroutines race in each concurrency test.
@@ -114,6 +117,34 @@ func testConcurrentSameCodeOneRead(t *testing.T, s storage.Store) {
 		if i != w {
 			checkGone(t, "a loser's token", func(ctx context.Context) error { _, err := s.GetToken(ctx, r.Tokens[0].ID); return err })
 		}
+	}
+}
+
+// testConcurrentTxCodeFailuresAndRedeemAsRead races failed tx_code
+// attempts with a redemption carrying the offer as read before them:
+// the redemption succeeds and every failure stays counted (a redemption
+// written over a version it did not read would lose some).
+func testConcurrentTxCodeFailuresAndRedeemAsRead(t *testing.T, s storage.Store) {
+	o := newOffer(t0, time.Minute)
+	createOffer(t, s, o)
+	read := readOffer(t, s, o)
+	r := redemption(o, t0, newToken(o.ID, t0, time.Hour))
+	r.Offer = &read
+	errs := race(func(i int) error {
+		if i == racers/2 {
+			return s.Redeem(t.Context(), r)
+		}
+		_, err := s.RecordTxCodeFailure(t.Context(), o.CodeHash, 1000)
+		return err
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("racer %d: %v", i, err)
+		}
+	}
+	got := getOffer(t, s, o.ID)
+	if got.Failures != racers-1 || got.RedeemedAt.IsZero() || len(got.IssuedTokens) != 1 {
+		t.Errorf("Failures %d RedeemedAt %v IssuedTokens %v; want %d failures and redeemed once", got.Failures, got.RedeemedAt, got.IssuedTokens, racers-1)
 	}
 }
 
