@@ -69,8 +69,9 @@
 // # Pool, timeouts, retries
 //
 //   - Pool: [DefaultMaxConns] (20) connections per node unless the DSN
-//     sets pool_max_conns. A redemption holds a connection for its two
-//     round trips and the commit's WAL flush; the database's
+//     sets pool_max_conns. A redemption holds a connection for its one
+//     statement (or, when the offer changed since the read, the two round
+//     trips of its transaction) and the commit's WAL flush; the database's
 //     max_connections (100 by default) must cover every node's pool.
 //     With the database on the same machine, a Unix socket
 //     (postgres://user@/db?host=/var/run/postgresql) spares the TCP and
