@@ -140,9 +140,9 @@ func (s *Store) begin(ctx context.Context) (context.Context, context.CancelFunc,
 // opDeadlineKey keys the deadline that withOpDeadline sets.
 type opDeadlineKey struct{}
 
-// withOpDeadline makes the operations run with ctx end by d instead of
-// OpTimeout after each starts: the steps of one store call (Redeem's
-// statement, then its transaction) share one OpTimeout.
+// withOpDeadline makes the operations run with ctx end OpTimeout from
+// now, instead of OpTimeout after each starts: the steps of one store
+// call (Redeem's statement, then its transaction) share one OpTimeout.
 func (s *Store) withOpDeadline(ctx context.Context) context.Context {
 	return context.WithValue(ctx, opDeadlineKey{}, time.Now().Add(s.opTimeout))
 }
